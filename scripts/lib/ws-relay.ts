@@ -1,0 +1,123 @@
+/**
+ * WebSocket-to-TCP relay so the Neon serverless driver (which speaks Postgres over WebSocket)
+ * reaches a plain local PostgreSQL, as Neon's own proxy does in production.
+ */
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import { connect, type Socket } from "node:net";
+import type { WebSocket, WebSocketServer as WebSocketServerType } from "ws";
+
+// Loaded through require: bundlers that prefer the "browser" export condition (vitest's
+// workerd project) would otherwise resolve ws to its browser stub.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as {
+  WebSocketServer: typeof WebSocketServerType;
+};
+
+export interface Relay {
+  port: number;
+  /** `host:port/path` for `neonConfig.wsProxy`. */
+  wsProxy: string;
+  /** Drops every open connection and refuses new ones until `up()` (outage drills in tests). */
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+export interface RelayOptions {
+  port: number;
+  /** The only `host:port` the relay forwards to, so it never becomes an open proxy. */
+  target: string;
+  /** Serves `POST /control/down|up` so tests running inside workerd can cut the database. */
+  controllable?: boolean;
+}
+
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const [targetHost, targetPort] = splitHostPort(options.target);
+  const open = new Set<{ ws: WebSocket; tcp: Socket }>();
+  let isDown = false;
+
+  const dropAll = () => {
+    for (const pair of open) {
+      pair.tcp.destroy();
+      pair.ws.terminate();
+    }
+    open.clear();
+  };
+
+  const server: Server = createServer((req, res) => {
+    if (options.controllable && req.method === "POST" && req.url === "/control/down") {
+      isDown = true;
+      dropAll();
+      res.writeHead(204).end();
+    } else if (options.controllable && req.method === "POST" && req.url === "/control/up") {
+      isDown = false;
+      res.writeHead(204).end();
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  const wss = new WebSocketServer({ server, path: "/v2" });
+
+  wss.on("connection", (ws, req) => {
+    const address = new URL(req.url ?? "", "http://relay").searchParams.get("address");
+    if (isDown || !address || !sameTarget(address, targetPort)) {
+      ws.close(1008, "refused");
+      return;
+    }
+    const tcp = connect({ host: targetHost, port: targetPort });
+    const pair = { ws, tcp };
+    open.add(pair);
+    const pending: Buffer[] = [];
+    let connected = false;
+    tcp.on("connect", () => {
+      connected = true;
+      for (const chunk of pending) tcp.write(chunk);
+      pending.length = 0;
+    });
+    tcp.on("data", (data) => ws.readyState === ws.OPEN && ws.send(data));
+    const closeBoth = () => {
+      open.delete(pair);
+      tcp.destroy();
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
+    };
+    tcp.on("error", closeBoth);
+    tcp.on("close", closeBoth);
+    ws.on("message", (data: Buffer) => (connected ? tcp.write(data) : pending.push(data)));
+    ws.on("close", closeBoth);
+    ws.on("error", closeBoth);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", resolve);
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    wsProxy: `127.0.0.1:${port}/v2`,
+    down: () => {
+      isDown = true;
+      dropAll();
+    },
+    up: () => {
+      isDown = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        dropAll();
+        wss.close();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function splitHostPort(value: string): [string, number] {
+  const index = value.lastIndexOf(":");
+  return [value.slice(0, index), Number(value.slice(index + 1))];
+}
+
+/** The driver names the host from DATABASE_URL; only the port must match the one database. */
+function sameTarget(address: string, targetPort: number): boolean {
+  const [host, port] = splitHostPort(address);
+  return port === targetPort && ["localhost", "127.0.0.1", "::1"].includes(host);
+}

@@ -1,0 +1,15 @@
+/** The authenticated caller as the rest of the code sees it. */
+
+export type Role = "admin" | "user" | "viewer";
+
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  name: string;
+  roles: Role[];
+  permissions: string[];
+  /** Access token id, revoked on logout. */
+  jti: string;
+  /** Refresh-token family (session) the access token belongs to. */
+  sessionId: string;
+}

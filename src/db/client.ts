@@ -1,0 +1,72 @@
+/**
+ * Database access through the Neon serverless driver (WebSocket Pool, so transactions work) and
+ * drizzle. A session is opened per request or per job and closed with `waitUntil`, because an
+ * I/O object cannot outlive the request that created it in workerd.
+ */
+import { Client, Pool } from "@neondatabase/serverless";
+import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import * as schema from "./schema";
+
+export type Database = NeonDatabase<typeof schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Either the database or an open transaction: services accept both. */
+export type Queryable = Database | Transaction;
+
+export interface DatabaseSession {
+  db: Database;
+  pool: Pool;
+  close(): Promise<void>;
+}
+
+export interface ConnectionOptions {
+  connectionString: string;
+  /** `host:port/path` of a local WebSocket-to-TCP relay; unset against Neon. */
+  wsProxy?: string;
+  /** Connection attempt timeout. */
+  connectTimeoutMs?: number;
+  max?: number;
+}
+
+export function openDatabase(options: ConnectionOptions): DatabaseSession {
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    max: options.max ?? 5,
+  });
+  if (options.wsProxy) pool.Client = relayedClient(options.wsProxy);
+  // An idle client that loses its socket (a database restart) must not crash the isolate.
+  pool.on("error", () => {});
+  let closed = false;
+  return {
+    db: drizzle({ client: pool, schema }),
+    pool,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+const relayedClients = new Map<string, typeof Client>();
+
+/**
+ * A Client class that reaches Postgres through a plain-WebSocket relay. Set per client rather
+ * than on the global `neonConfig`, so one isolate can use two relays (the outage tests do).
+ */
+function relayedClient(wsProxy: string): typeof Client {
+  let RelayedClient = relayedClients.get(wsProxy);
+  if (!RelayedClient) {
+    RelayedClient = class extends Client {
+      constructor(...args: ConstructorParameters<typeof Client>) {
+        super(...args);
+        this.neonConfig.wsProxy = wsProxy;
+        this.neonConfig.useSecureWebSocket = false;
+        this.neonConfig.pipelineTLS = false;
+        this.neonConfig.pipelineConnect = false;
+      }
+    };
+    relayedClients.set(wsProxy, RelayedClient);
+  }
+  return RelayedClient;
+}

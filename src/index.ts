@@ -1,0 +1,11 @@
+/** Worker entry: HTTP API, queue consumers and the cron dispatcher. */
+import { buildApp } from "./app";
+import type { Bindings } from "./env";
+
+export { ExecutionObject } from "./durable-objects/execution-object";
+
+const app = buildApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Bindings>;

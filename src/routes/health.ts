@@ -1,0 +1,43 @@
+/** Liveness and readiness probes (no `/api/v1` prefix, no authentication). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { readinessChecks } from "../services/health";
+import { createRouter } from "./router";
+
+const CheckSchema = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  detail: z.string().optional(),
+  latencyMs: z.number().optional(),
+});
+const ReadySchema = z.object({ status: z.enum(["ready", "unavailable"]), checks: z.array(CheckSchema) });
+
+const live = createRoute({
+  method: "get",
+  path: "/live",
+  tags: ["health"],
+  summary: "The Worker answers",
+  responses: {
+    200: { description: "alive", content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } } },
+  },
+});
+
+const ready = createRoute({
+  method: "get",
+  path: "/ready",
+  tags: ["health"],
+  summary: "The Worker can reach its database",
+  responses: {
+    200: { description: "ready", content: { "application/json": { schema: ReadySchema } } },
+    503: { description: "a dependency is down", content: { "application/json": { schema: ReadySchema } } },
+  },
+});
+
+export const healthRoutes = createRouter()
+  .openapi(live, (c) => c.json({ status: "ok" as const }, 200))
+  .openapi(ready, async (c) => {
+    const checks = await readinessChecks(c.env, (p) => c.executionCtx.waitUntil(p));
+    c.header("Cache-Control", "no-store");
+    return checks.every((check) => check.ok)
+      ? c.json({ status: "ready" as const, checks }, 200)
+      : c.json({ status: "unavailable" as const, checks }, 503);
+  });

@@ -1,0 +1,13 @@
+/** Bindings only the test runner sets (see vitest.config.ts). */
+declare namespace Cloudflare {
+  interface Env {
+    DATABASE_URL: string;
+    NEON_WS_PROXY: string;
+    JWT_SECRET: string;
+    ENCRYPTION_KEYS: string;
+    ENCRYPTION_KEY_ID: string;
+    METRICS_TOKEN: string;
+    TEST_OUTAGE_WS_PROXY: string;
+    TEST_OUTAGE_CONTROL_URL: string;
+  }
+}

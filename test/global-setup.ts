@@ -1,0 +1,44 @@
+/**
+ * Vitest globalSetup (Node): a real PostgreSQL with the migrations applied, the Neon WebSocket
+ * relay the Worker reaches it through, and a second relay the outage tests may cut.
+ */
+import { rm } from "node:fs/promises";
+import type { TestProject } from "vitest/node";
+import { runMigrations } from "../scripts/lib/migrate.ts";
+import { freePort } from "../scripts/lib/ports.ts";
+import { startPostgres } from "../scripts/lib/postgres.ts";
+import { startRelay } from "../scripts/lib/ws-relay.ts";
+
+export default async function setup(project: TestProject) {
+  const dataDir = `${process.cwd()}/.data/test-postgres-${process.pid}`;
+  await rm(dataDir, { recursive: true, force: true });
+  const pg = await startPostgres({ dataDir, port: await freePort(), password: "test-password" });
+  await pg.createDatabase("ipa_test");
+  await runMigrations(pg.url("ipa_test"));
+  const target = `127.0.0.1:${pg.port}`;
+  const relay = await startRelay({ port: await freePort(), target });
+  const outageRelay = await startRelay({ port: await freePort(), target, controllable: true });
+
+  project.provide("databaseUrl", pg.url("ipa_test"));
+  project.provide("wsProxy", relay.wsProxy);
+  project.provide("outageWsProxy", outageRelay.wsProxy);
+  project.provide("outageControlUrl", `http://127.0.0.1:${outageRelay.port}/control`);
+  project.provide("postgresAdminUrl", pg.url("postgres"));
+
+  return async () => {
+    await outageRelay.close();
+    await relay.close();
+    await pg.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    databaseUrl: string;
+    wsProxy: string;
+    outageWsProxy: string;
+    outageControlUrl: string;
+    postgresAdminUrl: string;
+  }
+}
