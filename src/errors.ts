@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
+import { describeError } from "./observability/describe-error";
 import { logEvent } from "./observability/log";
 
 export interface ErrorDetail {
@@ -124,11 +125,7 @@ export function handleError(err: Error, c: Context): Response {
     for (const [name, value] of Object.entries(known.headers ?? {})) c.header(name, value);
     return c.json(errorBody(c, known.code, known.message, known.details), known.status);
   }
-  logEvent("error", "unhandled_error", {
-    requestId: c.get("requestId"),
-    error: err.message,
-    stack: err.stack,
-  });
+  logEvent("error", "unhandled_error", { requestId: c.get("requestId"), ...describeError(err) });
   return c.json(errorBody(c, "INTERNAL_ERROR", "An unexpected error occurred"), 500);
 }
 

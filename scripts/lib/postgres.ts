@@ -29,7 +29,9 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
     port: options.port,
     user: "postgres",
     password: options.password,
-    authMethod: "scram-sha-256",
+    // Cleartext password auth (loopback only) is what Neon's proxy speaks, and lets the driver
+    // pipeline startup, authentication and the first query into one round trip.
+    authMethod: "password",
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],

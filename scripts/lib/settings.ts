@@ -37,18 +37,30 @@ export function parseDotenv(text: string): Record<string, string> {
       .trim()
       .replace(/^export\s+/, "");
     let value = line.slice(eq + 1).trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
+    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
       value = value.slice(1, -1);
+    } else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1).replace(/\\n/g, "\n");
     }
     out[key] = value;
   }
   return out;
 }
 
-/** Writes values so that `parseDotenv` (and wrangler) read them back unchanged. */
+/**
+ * Writes values so that `parseDotenv` and wrangler's dotenv reader get them back unchanged:
+ * single quotes are literal there, double quotes only expand `\n`.
+ */
 export function formatDotenv(values: Record<string, string>): string {
   return Object.entries(values)
-    .map(([key, value]) => `${key}=${/[\s#"'=]/.test(value) || value === "" ? JSON.stringify(value) : value}`)
+    .map(([key, value]) => `${key}=${quote(key, value)}`)
     .join("\n")
     .concat("\n");
+}
+
+function quote(key: string, value: string): string {
+  if (value !== "" && !/[\s#"'=`\\]/.test(value)) return value;
+  if (!value.includes("'") && !value.includes("\n")) return `'${value}'`;
+  if (!value.includes('"') && !value.includes("\\n")) return `"${value.replace(/\n/g, "\\n")}"`;
+  throw new Error(`${key} mixes quotes and newlines; it cannot be passed through a dotenv file`);
 }

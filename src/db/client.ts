@@ -63,7 +63,6 @@ function relayedClient(wsProxy: string): typeof Client {
         this.neonConfig.wsProxy = wsProxy;
         this.neonConfig.useSecureWebSocket = false;
         this.neonConfig.pipelineTLS = false;
-        this.neonConfig.pipelineConnect = false;
       }
     };
     relayedClients.set(wsProxy, RelayedClient);

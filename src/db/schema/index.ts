@@ -1,2 +1,7 @@
 /** Every table of the system of record; drizzle-kit generates migrations/ from these. */
+export * from "./agents";
+export * from "./audit";
+export * from "./auth";
+export * from "./executions";
 export * from "./users";
+export * from "./workflows";

@@ -1,6 +1,7 @@
 /** Accounts. Roles travel in access tokens, but `is_active` is checked on every request. */
 import { sql } from "drizzle-orm";
-import { boolean, check, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { timestamps, tstz } from "./columns";
 
 export const userRole = pgEnum("user_role", ["admin", "user", "viewer"]);
 
@@ -14,9 +15,8 @@ export const users = pgTable(
     fullName: text("full_name"),
     roles: userRole("roles").array().notNull(),
     isActive: boolean("is_active").notNull().default(true),
-    lastLoginAt: timestamp("last_login_at", { withTimezone: true, precision: 3 }),
-    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastLoginAt: tstz("last_login_at"),
+    ...timestamps,
   },
   (t) => [
     uniqueIndex("users_email_key").on(sql`lower(${t.email})`),

@@ -1,0 +1,58 @@
+/**
+ * Writing audit rows. Callers pass the transaction that makes the change, so the row commits or
+ * rolls back with it; the chain fields (seq, hashes, time) are filled by the database trigger.
+ */
+
+import type { Queryable } from "../db/client";
+import { auditLogs } from "../db/schema";
+
+/** Who did it and from where; built once per request (see `auditContextOf`). */
+export interface AuditContext {
+  actorId: string | null;
+  actorEmail: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export interface AuditEntry {
+  action: string;
+  resourceType: string;
+  resourceId?: string | null;
+  /** Public views only: never password hashes, API keys or webhook secrets. */
+  before?: unknown;
+  after?: unknown;
+  /** Makes a retried write (an execution outbox) land once. */
+  dedupeKey?: string;
+}
+
+/** The platform acting on its own (cron jobs, webhooks, execution Durable Objects). */
+export const SYSTEM_ACTOR: AuditContext = {
+  actorId: null,
+  actorEmail: "system",
+  ip: null,
+  userAgent: null,
+  requestId: null,
+};
+
+export async function recordAudit(tx: Queryable, context: AuditContext, entry: AuditEntry): Promise<void> {
+  const insert = tx.insert(auditLogs).values({
+    actorId: context.actorId,
+    actorEmail: context.actorEmail,
+    ip: context.ip,
+    userAgent: context.userAgent?.slice(0, 512) ?? null,
+    requestId: context.requestId,
+    action: entry.action,
+    resourceType: entry.resourceType,
+    resourceId: entry.resourceId ?? null,
+    before: toJson(entry.before),
+    after: toJson(entry.after),
+    dedupeKey: entry.dedupeKey ?? null,
+  });
+  await (entry.dedupeKey ? insert.onConflictDoNothing({ target: auditLogs.dedupeKey }) : insert);
+}
+
+/** Dates and other class instances become their JSON form, as the API shows them. */
+function toJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,64 @@
+/**
+ * Roles and permissions of SPEC §1. Permissions travel in the access token; the reach of a
+ * permission ("all" objects or only the caller's "own") follows from the roles.
+ */
+import type { AuthenticatedUser, Role } from "./principal";
+
+export const PERMISSIONS = [
+  "workflows:read",
+  "workflows:create",
+  "workflows:update",
+  "workflows:delete",
+  "executions:read",
+  "executions:create",
+  "executions:retry",
+  "executions:cancel",
+  "executions:approve",
+  "agents:read",
+  "agents:create",
+  "agents:update",
+  "agents:delete",
+  "users:manage",
+  "settings:manage",
+  "audit:read",
+  "backups:manage",
+  "metrics:read",
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: PERMISSIONS,
+  user: [
+    "workflows:read",
+    "workflows:create",
+    "workflows:update",
+    "executions:read",
+    "executions:create",
+    "executions:retry",
+    "executions:cancel",
+    "executions:approve",
+    "agents:read",
+  ],
+  viewer: ["workflows:read", "executions:read", "agents:read"],
+};
+
+export function permissionsFor(roles: readonly Role[]): Permission[] {
+  const granted = new Set<Permission>();
+  for (const role of roles) for (const permission of ROLE_PERMISSIONS[role]) granted.add(permission);
+  return PERMISSIONS.filter((permission) => granted.has(permission));
+}
+
+export function hasPermission(user: AuthenticatedUser, permission: Permission): boolean {
+  return user.permissions.includes(permission);
+}
+
+/** Admins and viewers read every workflow and execution; users read their own. */
+export function readsAll(user: AuthenticatedUser): boolean {
+  return user.roles.includes("admin") || user.roles.includes("viewer");
+}
+
+/** Admins change any object; users change only their own. */
+export function changesAll(user: AuthenticatedUser): boolean {
+  return user.roles.includes("admin");
+}

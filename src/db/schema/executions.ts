@@ -1,0 +1,132 @@
+/**
+ * Executions as Postgres sees them: rows written by each execution's Durable Object through its
+ * outbox. The Durable Object is authoritative; these rows are the queryable record.
+ */
+import { sql } from "drizzle-orm";
+import {
+  type AnyPgColumn,
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { timestamps, tstz } from "./columns";
+import { users } from "./users";
+import { workflows, workflowVersions } from "./workflows";
+
+export const executionStatus = pgEnum("execution_status", [
+  "pending",
+  "running",
+  "paused",
+  "completed",
+  "failed",
+  "cancelled",
+]);
+export const stepStatus = pgEnum("step_status", ["pending", "running", "waiting", "completed", "failed", "skipped"]);
+export const triggerType = pgEnum("trigger_type", ["manual", "webhook", "schedule", "tool", "retry"]);
+export const logLevel = pgEnum("log_level", ["debug", "info", "warn", "error"]);
+
+export const executions = pgTable(
+  "executions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workflowId: uuid("workflow_id")
+      .notNull()
+      .references(() => workflows.id),
+    workflowVersionId: uuid("workflow_version_id")
+      .notNull()
+      .references(() => workflowVersions.id),
+    status: executionStatus("status").notNull().default("pending"),
+    triggerType: triggerType("trigger_type").notNull(),
+    /** The user who started it; null for webhook and schedule runs (they belong to the owner). */
+    triggeredBy: uuid("triggered_by").references(() => users.id),
+    /** Set when a `workflow` agent tool started this execution. */
+    parentExecutionId: uuid("parent_execution_id").references((): AnyPgColumn => executions.id),
+    parentStepId: text("parent_step_id"),
+    input: jsonb("input").notNull().default({}),
+    output: jsonb("output"),
+    error: jsonb("error"),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    startedAt: tstz("started_at"),
+    completedAt: tstz("completed_at"),
+    /** Kept by a trigger from started_at and completed_at. */
+    durationMs: integer("duration_ms"),
+    ...timestamps,
+  },
+  (t) => [
+    index("executions_workflow_created_idx").on(t.workflowId, t.createdAt.desc(), t.id.desc()),
+    index("executions_triggered_by_created_idx").on(t.triggeredBy, t.createdAt.desc(), t.id.desc()),
+    index("executions_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    index("executions_active_idx")
+      .on(t.status, t.updatedAt)
+      .where(sql`${t.status} in ('pending', 'running', 'paused')`),
+    index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
+    check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
+    check(
+      "executions_completed_after_start",
+      sql`${t.completedAt} is null or ${t.startedAt} is null or ${t.completedAt} >= ${t.startedAt}`,
+    ),
+  ],
+);
+
+export const executionSteps = pgTable(
+  "execution_steps",
+  {
+    executionId: uuid("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    stepId: text("step_id").notNull(),
+    stepType: text("step_type").notNull(),
+    status: stepStatus("status").notNull().default("pending"),
+    attempt: integer("attempt").notNull().default(0),
+    idempotencyKey: text("idempotency_key"),
+    input: jsonb("input"),
+    output: jsonb("output"),
+    error: jsonb("error"),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    startedAt: tstz("started_at"),
+    completedAt: tstz("completed_at"),
+    durationMs: integer("duration_ms"),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ name: "execution_steps_pkey", columns: [t.executionId, t.stepId] }),
+    check("execution_steps_attempt_non_negative", sql`${t.attempt} >= 0`),
+    check(
+      "execution_steps_step_type",
+      sql`${t.stepType} in ('agent', 'http', 'approval', 'condition', 'transform', 'delay')`,
+    ),
+  ],
+);
+
+export const executionLogs = pgTable(
+  "execution_logs",
+  {
+    executionId: uuid("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    /** The event's sequence number in its execution's event log (1, 2, 3, …). */
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    level: logLevel("level").notNull().default("info"),
+    event: text("event").notNull(),
+    stepId: text("step_id"),
+    message: text("message"),
+    data: jsonb("data"),
+    createdAt: tstz("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "execution_logs_pkey", columns: [t.executionId, t.seq] }),
+    index("execution_logs_created_idx").on(t.createdAt),
+    check("execution_logs_seq_positive", sql`${t.seq} >= 1`),
+  ],
+);

@@ -1,0 +1,93 @@
+/**
+ * Data paths used by templates and expressions: `input.q`, `steps.fetch.output.items[0].id`,
+ * `execution.id`. One grammar, one resolver, so a path means the same in both places.
+ */
+
+export type Segment = string | number;
+
+export interface DataPath {
+  segments: Segment[];
+  /** The source text, for error messages. */
+  text: string;
+}
+
+/** What a running step can see. */
+export interface Scope {
+  input: unknown;
+  steps: Record<string, { output: unknown }>;
+  execution: { id: string; startedAt: string; workflowId: string };
+}
+
+export class PathError extends Error {}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$-]*/;
+export const EXECUTION_FIELDS = ["id", "startedAt", "workflowId"] as const;
+
+/** Parses a path; throws PathError for malformed syntax. */
+export function parsePath(text: string): DataPath {
+  const source = text.trim();
+  const segments: Segment[] = [];
+  let rest = source;
+  const first = IDENT.exec(rest);
+  if (!first) throw new PathError(`"${source}" is not a path`);
+  segments.push(first[0]);
+  rest = rest.slice(first[0].length);
+  while (rest.length > 0) {
+    if (rest.startsWith(".")) {
+      const match = /^\.([A-Za-z0-9_$-]+)/.exec(rest);
+      if (!match) throw new PathError(`"${source}": expected a name after "."`);
+      segments.push(/^\d+$/.test(match[1]) ? Number(match[1]) : match[1]);
+      rest = rest.slice(match[0].length);
+    } else if (rest.startsWith("[")) {
+      const match = /^\[(\d+|"[^"]*"|'[^']*')\]/.exec(rest);
+      if (!match) throw new PathError(`"${source}": expected [index] or ["key"]`);
+      const inner = match[1];
+      segments.push(/^\d+$/.test(inner) ? Number(inner) : inner.slice(1, -1));
+      rest = rest.slice(match[0].length);
+    } else {
+      throw new PathError(`"${source}": unexpected "${rest[0]}"`);
+    }
+  }
+  return { segments, text: source };
+}
+
+export type PathReference = { kind: "input" } | { kind: "execution" } | { kind: "step"; stepId: string };
+
+/** What a path refers to; throws PathError for roots and shapes the definition language lacks. */
+export function referenceOf(path: DataPath): PathReference {
+  const [root, second, third] = path.segments;
+  if (root === "input") return { kind: "input" };
+  if (root === "execution") {
+    if (path.segments.length !== 2 || !EXECUTION_FIELDS.includes(second as (typeof EXECUTION_FIELDS)[number])) {
+      throw new PathError(`"${path.text}": execution has ${EXECUTION_FIELDS.join(", ")}`);
+    }
+    return { kind: "execution" };
+  }
+  if (root === "steps") {
+    if (typeof second !== "string" || third !== "output") {
+      throw new PathError(`"${path.text}": step values are read as steps.<id>.output`);
+    }
+    return { kind: "step", stepId: second };
+  }
+  throw new PathError(`"${path.text}": paths start with input, steps or execution`);
+}
+
+/** The value at `path`; an absent key or index is an error, never an empty value. */
+export function resolvePath(path: DataPath, scope: Scope): unknown {
+  referenceOf(path);
+  let current: unknown = scope;
+  for (const segment of path.segments) {
+    if (current === null || typeof current !== "object") {
+      throw new PathError(`unknown path "${path.text}"`);
+    }
+    if (Array.isArray(current)) {
+      if (typeof segment !== "number" || segment >= current.length) throw new PathError(`unknown path "${path.text}"`);
+      current = current[segment];
+    } else {
+      const key = String(segment);
+      if (!Object.hasOwn(current, key)) throw new PathError(`unknown path "${path.text}"`);
+      current = (current as Record<string, unknown>)[key];
+    }
+  }
+  return current;
+}

@@ -1,0 +1,72 @@
+/** /auth: login, refresh, logout, me (SPEC §3). */
+import { createRoute } from "@hono/zod-openapi";
+import { auditContextOf } from "../audit/context";
+import { settings } from "../config";
+import { authenticate } from "../middleware/auth";
+import { login, logout, refresh } from "../services/auth";
+import { getUser, toUserView } from "../services/users";
+import { createRouter } from "./router";
+import { bearer, errors, json, jsonBody } from "./schemas/common";
+import { LoginBody, MeSchema, RefreshBody, TokenPairSchema } from "./schemas/users";
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/login",
+  tags: ["auth"],
+  summary: "Exchange email (or username) and password for tokens",
+  request: { body: jsonBody(LoginBody) },
+  responses: { 200: json(TokenPairSchema), 401: errors[401], 422: errors[422], 429: errors[429] },
+});
+
+const refreshRoute = createRoute({
+  method: "post",
+  path: "/refresh",
+  tags: ["auth"],
+  summary: "Rotate a refresh token; reusing a rotated one revokes its session",
+  request: { body: jsonBody(RefreshBody) },
+  responses: { 200: json(TokenPairSchema), 401: errors[401], 422: errors[422] },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/logout",
+  tags: ["auth"],
+  summary: "Revoke this access token and its session",
+  security: bearer,
+  middleware: [authenticate],
+  responses: { 204: { description: "Logged out" }, 401: errors[401] },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/me",
+  tags: ["auth"],
+  summary: "The caller",
+  security: bearer,
+  middleware: [authenticate],
+  responses: { 200: json(MeSchema), 401: errors[401] },
+});
+
+export const authRoutes = createRouter()
+  .openapi(loginRoute, async (c) => {
+    const body = c.req.valid("json");
+    const pair = await login(c.var.db.db, settings(c.env), auditContextOf(c), {
+      identifier: body.email ?? body.username ?? "",
+      password: body.password,
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(pair, 200);
+  })
+  .openapi(refreshRoute, async (c) => {
+    const pair = await refresh(c.var.db.db, settings(c.env), auditContextOf(c), c.req.valid("json").refreshToken);
+    c.header("Cache-Control", "no-store");
+    return c.json(pair, 200);
+  })
+  .openapi(logoutRoute, async (c) => {
+    await logout(c.var.db.db, auditContextOf(c), c.var.user);
+    return c.body(null, 204);
+  })
+  .openapi(meRoute, async (c) => {
+    const user = toUserView(await getUser(c.var.db.db, c.var.user.id));
+    return c.json({ ...user, permissions: c.var.user.permissions }, 200);
+  });

@@ -1,0 +1,32 @@
+/** The OpenAPI 3.1 document (generated from the route schemas) and browsable docs. */
+
+import { swaggerUI } from "@hono/swagger-ui";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+
+const DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "IPA Platform API",
+    version: "1.0.0",
+    description:
+      "Workflows, agents and durable executions on Cloudflare Workers. Errors always have the shape " +
+      "{ error: { code, message, requestId, timestamp, details? } }.",
+  },
+  servers: [{ url: "/api/v1" }],
+};
+
+export function mountDocs(api: OpenAPIHono<AppEnv>): void {
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  // The document is static per deployment: build it once per isolate; failures reach onError.
+  let document: ReturnType<typeof api.getOpenAPI31Document> | undefined;
+  api.get("/openapi.json", (c) => {
+    document ??= api.getOpenAPI31Document(DOCUMENT);
+    return c.json(document);
+  });
+  api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json" }));
+}

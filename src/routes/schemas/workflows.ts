@@ -1,0 +1,103 @@
+/** Request and response schemas of workflows and versions. */
+import { z } from "@hono/zod-openapi";
+import { CronError, parseCron } from "../../engine/cron";
+import { DefinitionSchema, JsonValue } from "../../engine/definition";
+import { ListQuery, QueryList, Timestamp } from "./common";
+
+export const WorkflowStatus = z.enum(["draft", "active", "archived"]);
+
+export const ScheduleSchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .max(200)
+      .superRefine((value, ctx) => {
+        try {
+          parseCron(value);
+        } catch (error) {
+          if (!(error instanceof CronError)) throw error;
+          ctx.addIssue({ code: "custom", message: error.message });
+        }
+      })
+      .openapi({ example: "0 9 * * 1-5", description: "5-field cron, UTC" }),
+    input: z.record(z.string(), JsonValue).optional(),
+  })
+  .openapi("Schedule");
+
+const Tags = z.array(z.string().min(1).max(64)).max(50);
+const Metadata = z.record(z.string(), JsonValue);
+/** Response-side JSON objects (typed `unknown` values for Hono's typed responses). */
+const JsonObjectOut = z.record(z.string(), z.unknown());
+
+export const WorkflowSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string().nullable(),
+    status: WorkflowStatus,
+    tags: z.array(z.string()),
+    metadata: JsonObjectOut,
+    schedule: z.object({ cron: z.string(), input: JsonObjectOut.optional() }).nullable(),
+    ownerId: z.uuid(),
+    currentVersionId: z.uuid().nullable(),
+    currentVersion: z.number().int().nullable(),
+    webhookSecretSet: z.boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Workflow");
+
+export const CreateWorkflowBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(5000).nullable().optional(),
+    tags: Tags.optional(),
+    metadata: Metadata.optional(),
+    schedule: ScheduleSchema.nullable().optional(),
+  })
+  .openapi("CreateWorkflow");
+
+export const UpdateWorkflowBody = CreateWorkflowBody.partial()
+  .extend({ status: z.enum(["draft", "active"]).optional() })
+  .strict()
+  .openapi("UpdateWorkflow");
+
+export const WorkflowListQuery = ListQuery.extend({
+  status: WorkflowStatus.optional(),
+  tag: QueryList.openapi({ description: "only workflows with every given tag (repeat or comma-separate)" }),
+  q: z.string().max(200).optional().openapi({ description: "name contains (case-insensitive)" }),
+  ownerId: z.uuid().optional(),
+});
+
+export const VersionSummarySchema = z
+  .object({
+    id: z.uuid(),
+    workflowId: z.uuid(),
+    versionNumber: z.number().int(),
+    changeSummary: z.string().nullable(),
+    createdBy: z.uuid().nullable(),
+    createdAt: Timestamp,
+    isCurrent: z.boolean(),
+  })
+  .openapi("VersionSummary");
+
+export const VersionSchema = VersionSummarySchema.extend({ definition: DefinitionSchema }).openapi("Version");
+
+export const CreateVersionBody = z
+  .strictObject({
+    definition: DefinitionSchema,
+    changeSummary: z.string().max(2000).optional(),
+    makeCurrent: z.boolean().optional(),
+  })
+  .openapi("CreateVersion");
+
+export const VersionParams = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+  n: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .openapi({ param: { name: "n", in: "path" } }),
+});
+
+export const CurrentVersionBody = z.strictObject({ versionNumber: z.number().int().min(1) }).openapi("CurrentVersion");

@@ -1,0 +1,172 @@
+/** /workflows: workflows, their versions and the current-version pointer (SPEC §3). */
+import { createRoute } from "@hono/zod-openapi";
+import { auditContextOf } from "../audit/context";
+import { authenticate, requirePermission } from "../middleware/auth";
+import { createVersion, getVersion, listVersions, setCurrentVersion } from "../services/versions";
+import {
+  archiveWorkflow,
+  createWorkflow,
+  getVisibleWorkflow,
+  listWorkflows,
+  toWorkflowView,
+  updateWorkflow,
+} from "../services/workflows";
+import { createRouter } from "./router";
+import {
+  bearer,
+  errors,
+  IdParam,
+  json,
+  jsonBody,
+  ListQuery,
+  mutationErrors,
+  pageOf,
+  readErrors,
+} from "./schemas/common";
+import {
+  CreateVersionBody,
+  CreateWorkflowBody,
+  CurrentVersionBody,
+  UpdateWorkflowBody,
+  VersionParams,
+  VersionSchema,
+  VersionSummarySchema,
+  WorkflowListQuery,
+  WorkflowSchema,
+} from "./schemas/workflows";
+
+const tags = ["workflows"];
+const base = { tags, security: bearer } as const;
+const objectErrors = { ...mutationErrors, 404: errors[404], 409: errors[409] };
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  summary: "Workflows the caller may read (admins and viewers: all; users: their own)",
+  middleware: [authenticate, requirePermission("workflows:read")],
+  request: { query: WorkflowListQuery },
+  responses: { 200: json(pageOf(WorkflowSchema, "WorkflowPage")), ...readErrors },
+});
+
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/",
+  middleware: [authenticate, requirePermission("workflows:create")],
+  request: { body: jsonBody(CreateWorkflowBody) },
+  responses: { 201: json(WorkflowSchema, "Created"), ...mutationErrors },
+});
+
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}",
+  middleware: [authenticate],
+  request: { params: IdParam },
+  responses: { 200: json(WorkflowSchema), ...readErrors, 404: errors[404] },
+});
+
+const update = createRoute({
+  ...base,
+  method: "patch",
+  path: "/{id}",
+  summary: "Change a workflow, including its status (draft or active)",
+  middleware: [authenticate],
+  request: { params: IdParam, body: jsonBody(UpdateWorkflowBody) },
+  responses: { 200: json(WorkflowSchema), ...objectErrors },
+});
+
+const archive = createRoute({
+  ...base,
+  method: "delete",
+  path: "/{id}",
+  summary: "Archive a workflow (it starts nothing afterwards)",
+  middleware: [authenticate],
+  request: { params: IdParam },
+  responses: { 200: json(WorkflowSchema), ...readErrors, 404: errors[404], 409: errors[409] },
+});
+
+const versionList = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}/versions",
+  middleware: [authenticate],
+  request: { params: IdParam, query: ListQuery },
+  responses: { 200: json(pageOf(VersionSummarySchema, "VersionPage")), ...readErrors, 404: errors[404] },
+});
+
+const versionCreate = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/versions",
+  summary: "Publish a validated, immutable version; it becomes current unless makeCurrent is false",
+  middleware: [authenticate],
+  request: { params: IdParam, body: jsonBody(CreateVersionBody) },
+  responses: { 201: json(VersionSchema, "Created"), ...objectErrors },
+});
+
+const versionGet = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}/versions/{n}",
+  middleware: [authenticate],
+  request: { params: VersionParams },
+  responses: { 200: json(VersionSchema), ...readErrors, 404: errors[404] },
+});
+
+const currentVersion = createRoute({
+  ...base,
+  method: "put",
+  path: "/{id}/current-version",
+  summary: "Point the workflow at another of its versions (rollback)",
+  middleware: [authenticate],
+  request: { params: IdParam, body: jsonBody(CurrentVersionBody) },
+  responses: { 200: json(WorkflowSchema), ...objectErrors },
+});
+
+export const workflowRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { tag, ...query } = c.req.valid("query");
+    return c.json(await listWorkflows(c.var.db.db, c.var.user, { ...query, tags: tag }), 200);
+  })
+  .openapi(create, async (c) =>
+    c.json(await createWorkflow(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("json")), 201),
+  )
+  .openapi(get, async (c) =>
+    c.json(toWorkflowView(await getVisibleWorkflow(c.var.db.db, c.var.user, c.req.valid("param").id)), 200),
+  )
+  .openapi(update, async (c) =>
+    c.json(
+      await updateWorkflow(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
+      200,
+    ),
+  )
+  .openapi(archive, async (c) =>
+    c.json(await archiveWorkflow(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id), 200),
+  )
+  .openapi(versionList, async (c) =>
+    c.json(await listVersions(c.var.db.db, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
+  )
+  .openapi(versionCreate, async (c) =>
+    c.json(
+      await createVersion(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
+      201,
+    ),
+  )
+  .openapi(versionGet, async (c) => {
+    const { id, n } = c.req.valid("param");
+    return c.json(await getVersion(c.var.db.db, c.var.user, id, n), 200);
+  })
+  .openapi(currentVersion, async (c) =>
+    c.json(
+      await setCurrentVersion(
+        c.var.db.db,
+        c.var.user,
+        auditContextOf(c),
+        c.req.valid("param").id,
+        c.req.valid("json").versionNumber,
+      ),
+      200,
+    ),
+  );

@@ -1,0 +1,228 @@
+/** Workflows: list with filters, create, change, archive (SPEC §1, §3). */
+import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
+import { type AuditContext, recordAudit } from "../audit/record";
+import { readsAll } from "../auth/permissions";
+import type { AuthenticatedUser } from "../auth/principal";
+import type { Database, Queryable } from "../db/client";
+import { type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
+import { ConflictError } from "../errors";
+import { assertVisible, authorize } from "./access";
+import { decodeCursor, type Page, toPage } from "./pagination";
+
+export type WorkflowRow = typeof workflows.$inferSelect;
+export type WorkflowStatus = WorkflowRow["status"];
+
+export interface WorkflowView {
+  id: string;
+  name: string;
+  description: string | null;
+  status: WorkflowStatus;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  schedule: WorkflowSchedule | null;
+  ownerId: string;
+  currentVersionId: string | null;
+  currentVersion: number | null;
+  webhookSecretSet: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkflowInput {
+  name: string;
+  description?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  schedule?: WorkflowSchedule | null;
+}
+
+export interface WorkflowChanges extends Partial<WorkflowInput> {
+  status?: "draft" | "active";
+}
+
+export interface WorkflowFilters {
+  limit: number;
+  cursor?: string;
+  status?: WorkflowStatus;
+  tags?: string[];
+  q?: string;
+  ownerId?: string;
+}
+
+const columns = {
+  row: workflows,
+  currentVersion: workflowVersions.versionNumber,
+};
+
+type RowWithVersion = { row: WorkflowRow; currentVersion: number | null };
+
+export function toWorkflowView({ row, currentVersion }: RowWithVersion): WorkflowView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status,
+    tags: row.tags,
+    metadata: row.metadata,
+    schedule: row.schedule ?? null,
+    ownerId: row.ownerId,
+    currentVersionId: row.currentVersionId,
+    currentVersion,
+    webhookSecretSet: row.webhookSecret !== null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export const ownershipOf = (row: WorkflowRow) => ({ ownerIds: [row.ownerId] });
+
+export async function listWorkflows(
+  db: Database,
+  user: AuthenticatedUser,
+  filters: WorkflowFilters,
+): Promise<Page<WorkflowView>> {
+  const after = decodeCursor(filters.cursor);
+  const rows = await db
+    .select(columns)
+    .from(workflows)
+    .leftJoin(workflowVersions, eq(workflowVersions.id, workflows.currentVersionId))
+    .where(
+      and(
+        readsAll(user)
+          ? filters.ownerId
+            ? eq(workflows.ownerId, filters.ownerId)
+            : undefined
+          : eq(workflows.ownerId, user.id),
+        filters.status ? eq(workflows.status, filters.status) : ne(workflows.status, "archived"),
+        filters.tags?.length ? arrayContains(workflows.tags, filters.tags) : undefined,
+        filters.q ? ilike(workflows.name, `%${escapeLike(filters.q)}%`) : undefined,
+        after
+          ? sql`(${workflows.createdAt}, ${workflows.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(workflows.createdAt), desc(workflows.id))
+    .limit(filters.limit + 1);
+  return toPage(rows, filters.limit, (r) => ({ at: r.row.createdAt.toISOString(), id: r.row.id }), toWorkflowView);
+}
+
+/** The workflow if the caller may read it; 404 otherwise. */
+export async function getVisibleWorkflow(db: Queryable, user: AuthenticatedUser, id: string): Promise<RowWithVersion> {
+  const found = await findWorkflow(db, id);
+  assertVisible(user, found ? ownershipOf(found.row) : null, "Workflow");
+  return found as RowWithVersion;
+}
+
+export async function findWorkflow(db: Queryable, id: string, lock = false): Promise<RowWithVersion | null> {
+  const query = db
+    .select(columns)
+    .from(workflows)
+    .leftJoin(workflowVersions, eq(workflowVersions.id, workflows.currentVersionId))
+    .where(eq(workflows.id, id));
+  const [found] = await (lock ? query.for("update", { of: workflows }) : query);
+  return found ?? null;
+}
+
+export async function createWorkflow(
+  db: Database,
+  user: AuthenticatedUser,
+  audit: AuditContext,
+  input: WorkflowInput,
+): Promise<WorkflowView> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(workflows)
+      .values({
+        ownerId: user.id,
+        name: input.name,
+        description: input.description ?? null,
+        tags: normalizeTags(input.tags),
+        metadata: input.metadata ?? {},
+        schedule: input.schedule ?? null,
+      })
+      .returning();
+    const view = toWorkflowView({ row, currentVersion: null });
+    await recordAudit(tx, audit, {
+      action: "workflow.create",
+      resourceType: "workflow",
+      resourceId: row.id,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function updateWorkflow(
+  db: Database,
+  user: AuthenticatedUser,
+  audit: AuditContext,
+  id: string,
+  changes: WorkflowChanges,
+): Promise<WorkflowView> {
+  return db.transaction(async (tx) => {
+    const before = await lockForChange(tx, user, id, "workflows:update");
+    const [row] = await tx
+      .update(workflows)
+      .set({
+        name: changes.name,
+        description: changes.description,
+        tags: changes.tags ? normalizeTags(changes.tags) : undefined,
+        metadata: changes.metadata,
+        schedule: changes.schedule,
+        status: changes.status,
+      })
+      .where(eq(workflows.id, id))
+      .returning();
+    const view = toWorkflowView({ row, currentVersion: before.currentVersion });
+    await recordAudit(tx, audit, {
+      action: "workflow.update",
+      resourceType: "workflow",
+      resourceId: id,
+      before: toWorkflowView(before),
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function archiveWorkflow(
+  db: Database,
+  user: AuthenticatedUser,
+  audit: AuditContext,
+  id: string,
+): Promise<WorkflowView> {
+  return db.transaction(async (tx) => {
+    const before = await lockForChange(tx, user, id, "workflows:delete");
+    const [row] = await tx.update(workflows).set({ status: "archived" }).where(eq(workflows.id, id)).returning();
+    const view = toWorkflowView({ row, currentVersion: before.currentVersion });
+    await recordAudit(tx, audit, {
+      action: "workflow.archive",
+      resourceType: "workflow",
+      resourceId: id,
+      before: toWorkflowView(before),
+      after: view,
+    });
+    return view;
+  });
+}
+
+/** Locks the workflow row for a change; 404 if invisible, 403 if not allowed, 409 if archived. */
+export async function lockForChange(
+  tx: Queryable,
+  user: AuthenticatedUser,
+  id: string,
+  permission: "workflows:update" | "workflows:delete",
+): Promise<RowWithVersion> {
+  const found = await findWorkflow(tx, id, true);
+  authorize(user, found ? ownershipOf(found.row) : null, "Workflow", permission);
+  if (found?.row.status === "archived") throw new ConflictError("The workflow is archived", "WORKFLOW_ARCHIVED");
+  return found as RowWithVersion;
+}
+
+function normalizeTags(tags: string[] | undefined): string[] {
+  return [...new Set((tags ?? []).map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

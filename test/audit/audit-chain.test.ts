@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { query, withDb } from "../helpers/db";
+import { createWorkflow } from "../helpers/fixtures";
+import { callJson } from "../helpers/http";
+import { signIn, uniqueName } from "../helpers/users";
+
+async function auditRowsFor(resourceId: string) {
+  return query<{
+    action: string;
+    actor_id: string;
+    before: unknown;
+    after: any;
+    ip: string | null;
+    user_agent: string | null;
+  }>(
+    "select action, actor_id, before, after, host(ip) as ip, user_agent from audit_logs where resource_id = $1 order by seq",
+    [resourceId],
+  );
+}
+
+describe("audit trail", () => {
+  it("records who changed what, with before and after, in the change's transaction", async () => {
+    const user = await signIn("user");
+    const wf = await createWorkflow(user.token);
+    await callJson(`/api/v1/workflows/${wf.id}`, {
+      method: "PATCH",
+      token: user.token,
+      body: { name: "renamed" },
+      headers: { "user-agent": "audit-test/1.0", "cf-connecting-ip": "203.0.113.7" },
+    });
+    const rows = await auditRowsFor(wf.id);
+    expect(rows.map((r) => r.action)).toEqual(["workflow.create", "workflow.update"]);
+    expect(rows[1]).toMatchObject({ actor_id: user.id, ip: "203.0.113.7", user_agent: "audit-test/1.0" });
+    expect(rows[1].after.name).toBe("renamed");
+    expect((rows[1].before as any).name).toBe(wf.name);
+  });
+
+  it("writes no audit row for a failed change", async () => {
+    const user = await signIn("user");
+    const wf = await createWorkflow(user.token);
+    const res = await callJson(`/api/v1/workflows/${wf.id}`, {
+      method: "PATCH",
+      token: user.token,
+      body: { name: "" },
+    });
+    expect(res.status).toBe(422);
+    expect((await auditRowsFor(wf.id)).map((r) => r.action)).toEqual(["workflow.create"]);
+  });
+
+  it("rolls the change back when the audit insert fails", async () => {
+    const user = await signIn("user");
+    const poison = uniqueName("audit-poison");
+    // Make the database refuse exactly this change's audit row.
+    const constraint = `reject_${poison.replace(/-/g, "_")}`;
+    await query(
+      `alter table audit_logs add constraint ${constraint} check (coalesce(after->>'name', '') <> '${poison}') not valid`,
+    );
+    try {
+      const res = await callJson("/api/v1/workflows", { token: user.token, body: { name: poison } });
+      expect(res.status).toBe(500);
+      expect(JSON.stringify(res.body)).not.toMatch(/audit_logs|constraint|check/i);
+    } finally {
+      await query(`alter table audit_logs drop constraint ${constraint}`);
+    }
+    const [{ n }] = await query<{ n: number }>("select count(*)::int as n from workflows where name = $1", [poison]);
+    expect(n).toBe(0);
+  });
+
+  it("keeps one unforked chain under 50 concurrent mutations", async () => {
+    const user = await signIn("user");
+    const admin = await signIn("admin");
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        callJson("/api/v1/workflows", { token: user.token, body: { name: uniqueName(`c${i}`) } }),
+      ),
+    );
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const verdict = await callJson("/api/v1/audit/verify", { token: admin.token });
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.valid).toBe(true);
+    expect(verdict.body.checked).toBeGreaterThanOrEqual(50);
+    const [{ forks }] = await query<{ forks: number }>(
+      "select count(*)::int as forks from (select prev_hash from audit_logs group by prev_hash having count(*) > 1) f",
+    );
+    expect(forks).toBe(0);
+  });
+
+  it("refuses updates and deletes of audit rows at the database", async () => {
+    await signIn("admin").then((admin) => createWorkflow(admin.token));
+    await expect(
+      query("update audit_logs set action = 'x' where seq = (select max(seq) from audit_logs)"),
+    ).rejects.toThrow(/immutable/);
+    await expect(query("delete from audit_logs where seq = (select max(seq) from audit_logs)")).rejects.toThrow(
+      /immutable/,
+    );
+  });
+
+  it("names the row an attacker with table-owner rights altered", async () => {
+    const admin = await signIn("admin");
+    const wf = await createWorkflow(admin.token);
+    const [target] = await query<{ seq: string; id: string; action: string }>(
+      "select seq, id, action from audit_logs where resource_id = $1",
+      [wf.id],
+    );
+    const tamper = (action: string) =>
+      withDb(async ({ pool }) => {
+        const client = await pool.connect();
+        try {
+          await client.query("begin");
+          await client.query("alter table audit_logs disable trigger audit_logs_append_only");
+          await client.query("update audit_logs set action = $1 where id = $2", [action, target.id]);
+          await client.query("alter table audit_logs enable trigger audit_logs_append_only");
+          await client.query("commit");
+        } finally {
+          client.release();
+        }
+      });
+    await tamper("workflow.nothing_to_see");
+    try {
+      const verdict = await callJson("/api/v1/audit/verify", { token: admin.token });
+      expect(verdict.body).toMatchObject({
+        valid: false,
+        brokenAt: { seq: Number(target.seq), id: target.id, reason: "content_changed" },
+      });
+    } finally {
+      await tamper(target.action);
+    }
+    expect((await callJson("/api/v1/audit/verify", { token: admin.token })).body.valid).toBe(true);
+  });
+
+  it("lists audit entries newest first with filters", async () => {
+    const admin = await signIn("admin");
+    const wf = await createWorkflow(admin.token);
+    const res = await callJson(`/api/v1/audit?resourceId=${wf.id}`, { token: admin.token });
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(1);
+    expect(res.body.items[0]).toMatchObject({ action: "workflow.create", actorId: admin.id, resourceType: "workflow" });
+    expect(res.body.items[0].hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -1,0 +1,52 @@
+import { createServer, type Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { freePort } from "../../scripts/lib/ports.ts";
+import { type Relay, startRelay } from "../../scripts/lib/ws-relay.ts";
+
+let echo: Server;
+let echoPort: number;
+let relay: Relay;
+
+beforeAll(async () => {
+  echoPort = await freePort();
+  echo = createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => echo.listen(echoPort, "127.0.0.1", resolve));
+  relay = await startRelay({ port: await freePort(), target: `127.0.0.1:${echoPort}`, controllable: true });
+});
+
+afterAll(async () => {
+  await relay.close();
+  echo.close();
+});
+
+function roundTrip(address: string, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${relay.wsProxy}?address=${address}`);
+    ws.on("open", () => ws.send(Buffer.from(payload)));
+    ws.on("message", (data) => {
+      resolve(String(data));
+      ws.close();
+    });
+    ws.on("close", (code) => reject(new Error(`closed ${code}`)));
+    ws.on("error", reject);
+  });
+}
+
+describe("WebSocket relay", () => {
+  it("pipes bytes to its one target and back", async () => {
+    expect(await roundTrip(`localhost:${echoPort}`, "ping")).toBe("ping");
+  });
+
+  it("refuses any other address, so it is not an open proxy", async () => {
+    await expect(roundTrip("example.com:5432", "x")).rejects.toThrow(/closed 1008/);
+    await expect(roundTrip(`localhost:${echoPort + 1}`, "x")).rejects.toThrow(/closed 1008/);
+  });
+
+  it("refuses connections while down and serves again when up", async () => {
+    await fetch(`http://127.0.0.1:${relay.port}/control/down`, { method: "POST" });
+    await expect(roundTrip(`localhost:${echoPort}`, "x")).rejects.toThrow(/closed/);
+    await fetch(`http://127.0.0.1:${relay.port}/control/up`, { method: "POST" });
+    expect(await roundTrip(`localhost:${echoPort}`, "back")).toBe("back");
+  });
+});
