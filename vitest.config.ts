@@ -10,40 +10,45 @@ const TEST_SETTINGS = {
   }),
   ENCRYPTION_KEY_ID: "k2",
   ALLOW_BUILTIN_PROVIDER: "true",
+  // The scripted outside world listens on loopback; allow exactly that host.
+  HTTP_STEP_ALLOWLIST: "127.0.0.1",
   LOGIN_MAX_FAILURES: "5",
   LOGIN_LOCK_SECONDS: "900",
   METRICS_TOKEN: "test-metrics-token",
 };
 
+/** A workerd project against the test database through the relay named by `relay`. */
+function workersProject(name: string, include: string[], exclude: string[], relay: "wsProxy" | "outageWsProxy") {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            ...TEST_SETTINGS,
+            DATABASE_URL: inject("databaseUrl"),
+            NEON_WS_PROXY: inject(relay),
+            TEST_OUTAGE_CONTROL_URL: inject("outageControlUrl"),
+            // A path to the database that the outage tests never cut, to look at rows mid-outage.
+            TEST_DIRECT_WS_PROXY: inject("wsProxy"),
+            TEST_OUTSIDE_URL: inject("outsideUrl"),
+          },
+        },
+      })),
+    ],
+    test: { name, include, exclude, testTimeout: 60_000, hookTimeout: 60_000 },
+  };
+}
+
 export default defineConfig({
   test: {
+    globalSetup: ["./test/global-setup.ts"],
     // Request logs are noise unless a test fails.
     silent: "passed-only",
     projects: [
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...TEST_SETTINGS,
-                DATABASE_URL: inject("databaseUrl"),
-                NEON_WS_PROXY: inject("wsProxy"),
-                TEST_OUTAGE_WS_PROXY: inject("outageWsProxy"),
-                TEST_OUTAGE_CONTROL_URL: inject("outageControlUrl"),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/node/**"],
-          globalSetup: ["./test/global-setup.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      workersProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/outage/**"], "wsProxy"),
+      // These tests cut their relay to simulate a database outage; only they use it.
+      workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy"),
       {
         test: {
           name: "node",

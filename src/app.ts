@@ -11,6 +11,7 @@ import { agentRoutes } from "./routes/agents";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { mountDocs } from "./routes/docs";
+import { executionRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
 import { userRoutes } from "./routes/users";
 import { workflowRoutes } from "./routes/workflows";
@@ -32,6 +33,7 @@ export function buildApp() {
   api.route("/workflows", workflowRoutes);
   api.route("/agents", agentRoutes);
   api.route("/audit", auditRoutes);
+  api.route("/", executionRoutes);
   mountDocs(api);
   app.route("/api/v1", api);
 

@@ -7,7 +7,8 @@ declare namespace Cloudflare {
     ENCRYPTION_KEYS: string;
     ENCRYPTION_KEY_ID: string;
     METRICS_TOKEN: string;
-    TEST_OUTAGE_WS_PROXY: string;
     TEST_OUTAGE_CONTROL_URL: string;
+    TEST_DIRECT_WS_PROXY: string;
+    TEST_OUTSIDE_URL: string;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Vitest globalSetup (Node): a real PostgreSQL with the migrations applied, the Neon WebSocket
- * relay the Worker reaches it through, and a second relay the outage tests may cut.
+ * Vitest globalSetup (Node), once for every project: a real PostgreSQL with the migrations
+ * applied, the Neon WebSocket relay the Worker reaches it through, a second relay the outage
+ * tests may cut, and the scripted "outside world" HTTP server.
  */
 import { rm } from "node:fs/promises";
 import type { TestProject } from "vitest/node";
@@ -8,6 +9,7 @@ import { runMigrations } from "../scripts/lib/migrate.ts";
 import { freePort } from "../scripts/lib/ports.ts";
 import { startPostgres } from "../scripts/lib/postgres.ts";
 import { startRelay } from "../scripts/lib/ws-relay.ts";
+import { startOutsideWorld } from "./fixtures/outside-world.ts";
 
 export default async function setup(project: TestProject) {
   const dataDir = `${process.cwd()}/.data/test-postgres-${process.pid}`;
@@ -18,14 +20,18 @@ export default async function setup(project: TestProject) {
   const target = `127.0.0.1:${pg.port}`;
   const relay = await startRelay({ port: await freePort(), target });
   const outageRelay = await startRelay({ port: await freePort(), target, controllable: true });
+  const outside = await startOutsideWorld();
 
   project.provide("databaseUrl", pg.url("ipa_test"));
+  project.provide("postgresAdminUrl", pg.url("postgres"));
+  project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
   project.provide("outageWsProxy", outageRelay.wsProxy);
   project.provide("outageControlUrl", `http://127.0.0.1:${outageRelay.port}/control`);
-  project.provide("postgresAdminUrl", pg.url("postgres"));
+  project.provide("outsideUrl", outside.url);
 
   return async () => {
+    await outside.close();
     await outageRelay.close();
     await relay.close();
     await pg.stop();
@@ -36,9 +42,11 @@ export default async function setup(project: TestProject) {
 declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
+    postgresAdminUrl: string;
+    postgresPort: number;
     wsProxy: string;
     outageWsProxy: string;
     outageControlUrl: string;
-    postgresAdminUrl: string;
+    outsideUrl: string;
   }
 }

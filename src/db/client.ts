@@ -3,7 +3,7 @@
  * drizzle. A session is opened per request or per job and closed with `waitUntil`, because an
  * I/O object cannot outlive the request that created it in workerd.
  */
-import { Client, Pool } from "@neondatabase/serverless";
+import { Client, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import * as schema from "./schema";
 
@@ -34,8 +34,10 @@ export function openDatabase(options: ConnectionOptions): DatabaseSession {
     max: options.max ?? 5,
   });
   if (options.wsProxy) pool.Client = relayedClient(options.wsProxy);
-  // An idle client that loses its socket (a database restart) must not crash the isolate.
+  // A client that loses its socket (a database restart, a dropped relay) fails its query; the
+  // stray 'error' events that follow must not surface as uncaught exceptions.
   pool.on("error", () => {});
+  pool.on("connect", (client: PoolClient) => client.on("error", () => {}));
   let closed = false;
   return {
     db: drizzle({ client: pool, schema }),

@@ -1,5 +1,176 @@
-/** One Durable Object per execution: the authoritative state of that execution. */
+/**
+ * One Durable Object per execution: the only writer of that execution's state (SPEC §5). Its hooks:
+ * RPC calls from the API and the step consumers, the alarm that carries every timer, and the
+ * outbox that feeds Postgres. Each call runs one synchronous transition of the runner, then
+ * carries out its effects: queue messages, the next alarm, and a flush.
+ */
 import { DurableObject } from "cloudflare:workers";
+import { settings } from "../config";
+import { openDatabase } from "../db/client";
 import type { Bindings } from "../env";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
+import type { StepMessage } from "../queues/messages";
+import { flushOnce } from "./execution/outbox";
+import { ExecutionRunner } from "./execution/runner";
+import { ExecutionStore } from "./execution/store";
+import type {
+  ClaimResult,
+  ControlRequest,
+  ControlResult,
+  DecisionRequest,
+  Snapshot,
+  StartRequest,
+  StepOutcome,
+} from "./execution/types";
 
-export class ExecutionObject extends DurableObject<Bindings> {}
+/** Flush backoff while Postgres is unreachable: 1 s doubling to 30 s. */
+const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
+/** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
+const FLUSH_SAFETY_MS = 5_000;
+
+export class ExecutionObject extends DurableObject<Bindings> {
+  private readonly store: ExecutionStore;
+  private flushing: Promise<void> | null = null;
+  private flushFailures = 0;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.store = new ExecutionStore(ctx.storage.sql);
+  }
+
+  async start(request: StartRequest): Promise<Snapshot> {
+    await this.transition((runner) => runner.start(request));
+    return this.snapshot();
+  }
+
+  async claimStep(stepId: string, attempt: number): Promise<ClaimResult> {
+    return this.transition((runner) => runner.claim(stepId, attempt));
+  }
+
+  async completeStep(stepId: string, attempt: number, outcome: StepOutcome): Promise<boolean> {
+    return this.transition((runner) => runner.complete(stepId, attempt, outcome));
+  }
+
+  /** A consumer failed on its own account: let the next delivery claim the attempt at once. */
+  async releaseClaim(stepId: string, attempt: number): Promise<void> {
+    await this.transition((runner) => runner.release(stepId, attempt));
+  }
+
+  async deadLetter(stepId: string, attempt: number): Promise<boolean> {
+    return this.transition((runner) => runner.deadLetter(stepId, attempt));
+  }
+
+  async control(request: ControlRequest): Promise<ControlResult> {
+    return this.transition((runner) => runner.control(request));
+  }
+
+  async decide(request: DecisionRequest): Promise<ControlResult> {
+    return this.transition((runner) => runner.decide(request));
+  }
+
+  snapshot(): Snapshot {
+    const record = this.store.execution();
+    if (!record) throw new Error("execution not started");
+    const { definition: _definition, ...execution } = record;
+    return { execution: { ...execution, steps: this.store.steps() }, seq: this.store.lastSeq() };
+  }
+
+  /** The watchdog's poke: re-drive lost step messages, flush, and make sure the alarm is set. */
+  async watchdog(): Promise<{ started: boolean; status: string | null; redriven: number; unflushed: number }> {
+    if (!this.store.execution()) return { started: false, status: null, redriven: 0, unflushed: 0 };
+    const redriven = await this.transition((runner) => runner.redriveLost());
+    await this.flush();
+    return {
+      started: true,
+      status: this.store.execution()?.status ?? null,
+      redriven,
+      unflushed: this.store.lastSeq() - this.store.flushedSeq(),
+    };
+  }
+
+  async alarm(): Promise<void> {
+    const due = this.store.dueTimers(Date.now());
+    await this.transition((runner) => {
+      for (const timer of due) {
+        // Removed before it fires, so the handler may arm a timer with the same key.
+        if (this.store.timer(timer.key)?.due === timer.due)
+          this.store.deleteTimer(timer.kind, timer.stepId ?? undefined);
+        if (timer.kind !== "flush") runner.onTimer(timer.kind, timer.stepId, timer.attempt);
+      }
+    });
+    if (due.some((timer) => timer.kind === "flush")) await this.flush();
+  }
+
+  /** Runs one synchronous transition, then its effects. */
+  private async transition<T>(change: (runner: ExecutionRunner) => T): Promise<T> {
+    const runner = new ExecutionRunner(this.store);
+    const result = change(runner);
+    const { enqueue, events } = runner.effects;
+    if (events.length > 0 && !this.store.timer("flush")) {
+      this.store.setTimer({ kind: "flush", due: Date.now() + FLUSH_SAFETY_MS, stepId: null, attempt: null });
+    }
+    await this.armAlarm();
+    if (enqueue.length > 0) await this.send(enqueue, runner.execution?.id ?? "");
+    if (events.length > 0) this.ctx.waitUntil(this.flush());
+    return result;
+  }
+
+  private async send(messages: ExecutionRunner["effects"]["enqueue"], executionId: string): Promise<void> {
+    try {
+      await this.env.STEPS_QUEUE.sendBatch(
+        messages.map((message) => ({
+          body: { executionId, ...message } satisfies StepMessage,
+          contentType: "json" as const,
+        })),
+      );
+      new ExecutionRunner(this.store).markDispatched(messages.map((message) => message.stepId));
+      await this.armAlarm();
+    } catch (error) {
+      // The dispatch timer re-sends them.
+      logEvent("warn", "step_dispatch_failed", { executionId, ...describeError(error) });
+    }
+  }
+
+  /** Drains the outbox; on failure, retries from the alarm with backoff. Single-flight. */
+  private flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    const config = settings(this.env);
+    const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY, max: 1 });
+    try {
+      while ((await flushOnce(this.store, session.db)) > 0) {
+        // keep draining
+      }
+      this.flushFailures = 0;
+      if (this.store.lastSeq() === this.store.flushedSeq()) this.store.deleteTimer("flush");
+    } catch (error) {
+      this.flushFailures += 1;
+      const delay = Math.min(FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1), FLUSH_RETRY_MS.max);
+      this.store.setTimer({ kind: "flush", due: Date.now() + delay, stepId: null, attempt: null });
+      logEvent("warn", "outbox_flush_failed", {
+        executionId: this.store.execution()?.id,
+        retryInMs: delay,
+        ...describeError(error),
+      });
+    } finally {
+      await this.armAlarm();
+      this.ctx.waitUntil(session.close());
+    }
+  }
+
+  private async armAlarm(): Promise<void> {
+    const next = this.store.nextDue();
+    const current = await this.ctx.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== next) {
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+}

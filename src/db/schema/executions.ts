@@ -94,6 +94,10 @@ export const executionSteps = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
+    /** Attempts retried by the step's policy, over every run of the execution (metrics). */
+    retries: integer("retries").notNull().default(0),
+    /** Step messages that ended in the dead-letter queue (metrics). */
+    deadLetters: integer("dead_letters").notNull().default(0),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
     durationMs: integer("duration_ms"),
@@ -128,5 +132,30 @@ export const executionLogs = pgTable(
     primaryKey({ name: "execution_logs_pkey", columns: [t.executionId, t.seq] }),
     index("execution_logs_created_idx").on(t.createdAt),
     check("execution_logs_seq_positive", sql`${t.seq} >= 1`),
+  ],
+);
+
+/**
+ * Idempotent starts: the same key from the same user names the same execution for 24 hours;
+ * the request hash tells a replay from a different request reusing the key.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    executionId: uuid("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+    expiresAt: tstz("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "idempotency_keys_pkey", columns: [t.userId, t.key] }),
+    index("idempotency_keys_expires_idx").on(t.expiresAt),
+    check("idempotency_keys_key_length", sql`char_length(${t.key}) between 1 and 255`),
   ],
 );

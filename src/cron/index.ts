@@ -1,0 +1,50 @@
+/**
+ * The Worker's one cron trigger (`* * * * *`, SPEC §7) dispatches every periodic job by the
+ * scheduled minute. Jobs are idempotent per slot, so a minute fired twice does no harm.
+ */
+import { settings } from "../config";
+import { openDatabase } from "../db/client";
+import type { Bindings } from "../env";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
+import { runWatchdog } from "./watchdog";
+
+interface Job {
+  name: string;
+  due(slot: Date): boolean;
+  run(context: JobContext): Promise<unknown>;
+}
+
+export interface JobContext {
+  env: Bindings;
+  db: ReturnType<typeof openDatabase>["db"];
+  slot: Date;
+}
+
+const everyMinute = () => true;
+
+export const JOBS: Job[] = [{ name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) }];
+
+export async function handleScheduled(
+  controller: ScheduledController,
+  env: Bindings,
+  ctx: ExecutionContext,
+): Promise<void> {
+  const slot = new Date(Math.floor(controller.scheduledTime / 60_000) * 60_000);
+  const config = settings(env);
+  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  try {
+    // Jobs run side by side; one failing does not hold up the others.
+    await Promise.all(
+      JOBS.filter((job) => job.due(slot)).map(async (job) => {
+        try {
+          await job.run({ env, db: session.db, slot });
+        } catch (error) {
+          logEvent("error", "cron_job_failed", { job: job.name, slot: slot.toISOString(), ...describeError(error) });
+        }
+      }),
+    );
+  } finally {
+    ctx.waitUntil(session.close());
+  }
+}

@@ -1,0 +1,19 @@
+/** The steps dead-letter queue: each message fails its step with `dead_lettered` (SPEC §5). */
+import type { Bindings } from "../env";
+import { logEvent } from "../observability/log";
+import { StepMessageSchema } from "./messages";
+
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = StepMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      logEvent("error", "dead_letter_malformed", { messageId: message.id });
+      message.ack();
+      continue;
+    }
+    const { executionId, stepId, attempt } = parsed.data;
+    const failed = await env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId)).deadLetter(stepId, attempt);
+    logEvent("warn", "step_dead_lettered", { executionId, stepId, attempt, failedStep: failed });
+    message.ack();
+  }
+}

@@ -1,0 +1,13 @@
+/** The Worker's queue handler: one consumer per queue, chosen by the batch's queue name. */
+import type { Bindings } from "../env";
+import { logEvent } from "../observability/log";
+import { consumeDeadLetters } from "./dead-letter.consumer";
+import { consumeSteps } from "./steps.consumer";
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  if (batch.queue.startsWith("ipa-steps-dlq")) return consumeDeadLetters(batch, env);
+  if (batch.queue.startsWith("ipa-steps")) return consumeSteps(batch, env);
+  logEvent("error", "unknown_queue", { queue: batch.queue, messages: batch.messages.length });
+  void ctx;
+  batch.retryAll();
+}

@@ -1,0 +1,131 @@
+/** Executions: start, read, logs, and the controls of SPEC §3. */
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { auditContextOf } from "../audit/context";
+import type { ControlRequest } from "../durable-objects/execution/types";
+import type { AppEnv } from "../env";
+import { authenticate, requirePermission } from "../middleware/auth";
+import { controlExecution, decideStep } from "../services/execution-controls";
+import { startExecution } from "../services/execution-start";
+import { getExecution, listExecutions, listLogs } from "../services/executions";
+import { createRouter } from "./router";
+import { bearer, errors, IdParam, json, jsonBody, mutationErrors, pageOf, readErrors } from "./schemas/common";
+import {
+  ControlResultSchema,
+  DecisionBody,
+  DecisionResultSchema,
+  ExecutionListQuery,
+  ExecutionSchema,
+  ExecutionSummarySchema,
+  LogQuery,
+  LogSchema,
+  StartBody,
+  StartedSchema,
+  StartHeaders,
+  StepParams,
+} from "./schemas/executions";
+
+const base = { tags: ["executions"], security: bearer };
+const objectErrors = { ...mutationErrors, 404: errors[404], 409: errors[409] };
+
+const start = createRoute({
+  ...base,
+  method: "post",
+  path: "/workflows/{id}/executions",
+  summary: "Start an execution of the workflow's current (or a chosen) version",
+  middleware: [authenticate],
+  request: { params: IdParam, headers: StartHeaders, body: jsonBody(StartBody, false) },
+  responses: { 202: json(StartedSchema, "Accepted"), ...objectErrors },
+});
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/executions",
+  middleware: [authenticate, requirePermission("executions:read")],
+  request: { query: ExecutionListQuery },
+  responses: { 200: json(pageOf(ExecutionSummarySchema, "ExecutionPage")), ...readErrors },
+});
+
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/executions/{id}",
+  middleware: [authenticate],
+  request: { params: IdParam },
+  responses: { 200: json(ExecutionSchema), ...readErrors, 404: errors[404] },
+});
+
+const logs = createRoute({
+  ...base,
+  method: "get",
+  path: "/executions/{id}/logs",
+  summary: "The execution's event log, oldest first",
+  middleware: [authenticate],
+  request: { params: IdParam, query: LogQuery },
+  responses: { 200: json(pageOf(LogSchema, "ExecutionLogPage")), ...readErrors, 404: errors[404] },
+});
+
+const control = (action: ControlRequest["action"], summary: string) =>
+  createRoute({
+    ...base,
+    method: "post",
+    path: `/executions/{id}/${action}`,
+    summary,
+    middleware: [authenticate],
+    request: { params: IdParam },
+    responses: { 200: json(ControlResultSchema), ...readErrors, 404: errors[404], 409: errors[409] },
+  });
+
+const decision = (verb: "approve" | "reject") =>
+  createRoute({
+    ...base,
+    method: "post",
+    path: `/executions/{id}/steps/{stepId}/${verb}`,
+    summary: `${verb === "approve" ? "Approve" : "Reject"} a waiting approval step (the approver must hold one of its approverRoles)`,
+    middleware: [authenticate],
+    request: { params: StepParams, body: jsonBody(DecisionBody, false) },
+    responses: { 200: json(DecisionResultSchema), ...objectErrors },
+  });
+
+const controlHandler = (action: ControlRequest["action"]) => async (c: Context<AppEnv>) => {
+  const id = c.req.param("id") as string;
+  return c.json(await controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, action), 200);
+};
+
+const decisionHandler = (approved: boolean) => async (c: Context<AppEnv>) => {
+  const { id, stepId } = { id: c.req.param("id") as string, stepId: c.req.param("stepId") as string };
+  const body = (await c.req.json().catch(() => ({}))) as { comment?: string };
+  const decided = await decideStep(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, stepId, {
+    approved,
+    comment: body.comment ?? null,
+  });
+  return c.json(decided, 200);
+};
+
+export const executionRoutes = createRouter()
+  .openapi(start, async (c) => {
+    const body = c.req.valid("json") ?? {};
+    const started = await startExecution(c.var.db.db, c.env, {
+      workflowId: c.req.valid("param").id,
+      input: body.input ?? {},
+      version: body.version,
+      triggerType: "manual",
+      user: c.var.user,
+      audit: auditContextOf(c),
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+    });
+    if (!started.created) c.header("Idempotent-Replayed", "true");
+    return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
+  })
+  .openapi(list, async (c) => c.json(await listExecutions(c.var.db.db, c.var.user, c.req.valid("query")), 200))
+  .openapi(get, async (c) => c.json(await getExecution(c.var.db.db, c.var.user, c.req.valid("param").id), 200))
+  .openapi(logs, async (c) =>
+    c.json(await listLogs(c.var.db.db, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
+  )
+  .openapi(control("cancel", "Cancel: no later step runs"), controlHandler("cancel"))
+  .openapi(control("pause", "Pause: steps in flight finish; ready steps wait"), controlHandler("pause"))
+  .openapi(control("resume", "Resume a paused execution"), controlHandler("resume"))
+  .openapi(control("retry", "Rerun a failed execution from its failed steps"), controlHandler("retry"))
+  .openapi(decision("approve"), decisionHandler(true))
+  .openapi(decision("reject"), decisionHandler(false));

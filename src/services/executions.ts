@@ -1,0 +1,134 @@
+/** Reading executions, their steps and logs (executions:read, SPEC §1 visibility). */
+import { and, asc, desc, eq, gt, gte, lte, or, sql } from "drizzle-orm";
+import { readsAll } from "../auth/permissions";
+import type { AuthenticatedUser } from "../auth/principal";
+import type { Database } from "../db/client";
+import { executionLogs, executionSteps, executions, workflows } from "../db/schema";
+import type { Definition } from "../engine/definition";
+import { type ExecutionRow, visibleExecution } from "./execution-access";
+import { decodeCursor, type Page, toPage } from "./pagination";
+
+type StepRow = typeof executionSteps.$inferSelect;
+type LogRow = typeof executionLogs.$inferSelect;
+
+export interface ExecutionFilters {
+  limit: number;
+  cursor?: string;
+  workflowId?: string;
+  status?: ExecutionRow["status"];
+  from?: Date;
+  to?: Date;
+}
+
+export function toExecutionView(row: ExecutionRow) {
+  return {
+    id: row.id,
+    workflowId: row.workflowId,
+    workflowVersionId: row.workflowVersionId,
+    status: row.status,
+    triggerType: row.triggerType,
+    triggeredBy: row.triggeredBy,
+    parentExecutionId: row.parentExecutionId,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
+    startedAt: row.startedAt?.toISOString() ?? null,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    durationMs: row.durationMs,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toStepView(row: StepRow) {
+  return {
+    stepId: row.stepId,
+    type: row.stepType,
+    status: row.status,
+    attempt: row.attempt,
+    idempotencyKey: row.idempotencyKey,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    retries: row.retries,
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
+    startedAt: row.startedAt?.toISOString() ?? null,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    durationMs: row.durationMs,
+  };
+}
+
+export function toLogView(row: LogRow) {
+  return {
+    seq: row.seq,
+    at: row.createdAt.toISOString(),
+    level: row.level,
+    event: row.event,
+    stepId: row.stepId,
+    message: row.message,
+    data: row.data,
+  };
+}
+
+export async function listExecutions(db: Database, user: AuthenticatedUser, filters: ExecutionFilters) {
+  const after = decodeCursor(filters.cursor);
+  const rows = await db
+    .select({ row: executions })
+    .from(executions)
+    .innerJoin(workflows, eq(workflows.id, executions.workflowId))
+    .where(
+      and(
+        readsAll(user) ? undefined : or(eq(executions.triggeredBy, user.id), eq(workflows.ownerId, user.id)),
+        filters.workflowId ? eq(executions.workflowId, filters.workflowId) : undefined,
+        filters.status ? eq(executions.status, filters.status) : undefined,
+        filters.from ? gte(executions.createdAt, filters.from) : undefined,
+        filters.to ? lte(executions.createdAt, filters.to) : undefined,
+        after
+          ? sql`(${executions.createdAt}, ${executions.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .limit(filters.limit + 1);
+  return toPage(
+    rows,
+    filters.limit,
+    ({ row }) => ({ at: row.createdAt.toISOString(), id: row.id }),
+    ({ row }) => toExecutionView(row),
+  );
+}
+
+export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
+  const found = await visibleExecution(db, user, id);
+  const rows = await db.select().from(executionSteps).where(eq(executionSteps.executionId, id));
+  // Steps in the order the definition lists them.
+  const order = new Map(((found.definition as Definition).steps ?? []).map((step, index) => [step.id, index]));
+  rows.sort((a, b) => (order.get(a.stepId) ?? 0) - (order.get(b.stepId) ?? 0));
+  return { ...toExecutionView(found.row), versionNumber: found.versionNumber, steps: rows.map(toStepView) };
+}
+
+export async function listLogs(
+  db: Database,
+  user: AuthenticatedUser,
+  id: string,
+  options: { limit: number; cursor?: string; stepId?: string },
+): Promise<Page<ReturnType<typeof toLogView>>> {
+  await visibleExecution(db, user, id);
+  const after = decodeCursor(options.cursor);
+  const rows = await db
+    .select()
+    .from(executionLogs)
+    .where(
+      and(
+        eq(executionLogs.executionId, id),
+        options.stepId ? eq(executionLogs.stepId, options.stepId) : undefined,
+        after ? gt(executionLogs.seq, Number(after.at)) : undefined,
+      ),
+    )
+    .orderBy(asc(executionLogs.seq))
+    .limit(options.limit + 1);
+  return toPage(rows, options.limit, (row) => ({ at: String(row.seq), id }), toLogView);
+}

@@ -1,0 +1,86 @@
+/** Runs an `http` step attempt: the resolved request, its Idempotency-Key, and the status check. */
+import { z } from "zod";
+import type { Settings } from "../config";
+import type { StepOutcome, StepTask } from "../durable-objects/execution/types";
+import { AddressRefusedError } from "../net/address-guard";
+import { guardedFetch } from "../net/guarded-fetch";
+
+const InputSchema = z.object({
+  url: z.string(),
+  method: z.string(),
+  headers: z.record(z.string(), z.string()),
+  body: z.unknown().optional(),
+  expectStatus: z.array(z.number()).nullable(),
+});
+
+/** Response headers worth keeping in the step's output. */
+const KEPT_HEADERS = [
+  "content-type",
+  "content-length",
+  "etag",
+  "last-modified",
+  "location",
+  "retry-after",
+  "x-request-id",
+];
+
+export async function runHttpStep(task: StepTask, config: Settings): Promise<StepOutcome> {
+  const input = InputSchema.parse(task.input);
+  const headers = new Headers(input.headers);
+  headers.set("Idempotency-Key", task.idempotencyKey);
+  if (!headers.has("user-agent")) headers.set("User-Agent", "ipa-platform");
+  let body: string | undefined;
+  if (input.body !== undefined && input.method !== "GET" && input.method !== "HEAD") {
+    body = typeof input.body === "string" ? input.body : JSON.stringify(input.body);
+    if (!headers.has("content-type"))
+      headers.set("Content-Type", typeof input.body === "string" ? "text/plain" : "application/json");
+  }
+  try {
+    const response = await guardedFetch(
+      input.url,
+      { method: input.method, headers, body, timeoutMs: task.timeoutMs },
+      config.HTTP_STEP_ALLOWLIST,
+    );
+    const kept: Record<string, string> = {};
+    for (const name of KEPT_HEADERS) {
+      const value = response.headers.get(name);
+      if (value !== null) kept[name] = value;
+    }
+    const output = {
+      status: response.status,
+      headers: kept,
+      body: response.body,
+      ...(response.truncated ? { truncated: true } : {}),
+    };
+    const expected = input.expectStatus ?? null;
+    const ok = expected ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
+    if (ok) return { ok: true, output };
+    return {
+      ok: false,
+      error: {
+        message: `${input.method} ${new URL(input.url).host} answered ${response.status}`,
+        reason: "unexpected_status",
+        status: response.status,
+        // Client errors other than timeouts and rate limits will not fix themselves.
+        retryable: response.status >= 500 || response.status === 408 || response.status === 429,
+      },
+    };
+  } catch (error) {
+    if (error instanceof AddressRefusedError) {
+      return {
+        ok: false,
+        error: { message: `refused: ${error.message}`, reason: "address_refused", retryable: false },
+      };
+    }
+    if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+      return {
+        ok: false,
+        error: { message: `no answer within ${task.timeoutMs} ms`, reason: "timeout", retryable: true },
+      };
+    }
+    return {
+      ok: false,
+      error: { message: `request failed: ${(error as Error).message}`, reason: "http_error", retryable: true },
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client";
+import type { Snapshot } from "../../src/durable-objects/execution/types";
+import { start, workflowWith } from "../helpers/executions";
+import { scriptEndpoint } from "../helpers/outside";
+import { signIn } from "../helpers/users";
+
+const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
+
+/** Reads rows through a path the outage does not cut. */
+async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
+  const session = openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.TEST_DIRECT_WS_PROXY });
+  try {
+    return (await session.pool.query(text, params)).rows as T[];
+  } finally {
+    await session.close();
+  }
+}
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("a Postgres outage mid-run", () => {
+  afterEach(async () => {
+    await relay("up");
+  });
+
+  it("delays the rows but the execution finishes, and every row arrives once Postgres is back", async () => {
+    const user = await signIn("user");
+    const slow = await scriptEndpoint([{ status: 200, delayMs: 700, body: { v: 7 } }]);
+    const id = await start(
+      user.token,
+      await workflowWith(user.token, {
+        steps: [
+          { id: "call", type: "http", request: { url: slow.url } },
+          {
+            id: "double",
+            type: "transform",
+            output: "{{steps.call.output.body.v}}{{steps.call.output.body.v}}",
+            dependsOn: ["call"],
+          },
+          { id: "pause", type: "delay", seconds: 1, dependsOn: ["double"] },
+          { id: "done", type: "transform", output: { result: "{{steps.double.output}}" }, dependsOn: ["pause"] },
+        ],
+      }),
+    );
+    await relay("down");
+    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+
+    // The Durable Object finishes on its own while Postgres is unreachable.
+    const finished = await until(
+      () => stub.snapshot() as Promise<Snapshot>,
+      (s) => s.execution.status === "completed",
+    );
+    const stale = await rows<{ status: string }>("select status from executions where id = $1", [id]);
+    expect(stale[0].status).not.toBe("completed");
+
+    await relay("up");
+    const [row] = await until(
+      () =>
+        rows<{ status: string; output: unknown; last_seq: string }>(
+          "select status, output, last_seq from executions where id = $1",
+          [id],
+        ),
+      (r) => r[0]?.status === "completed",
+    );
+    expect(row.output).toEqual({ done: { result: "77" } });
+    expect(Number(row.last_seq)).toBe(finished.seq);
+    const steps = await rows<{ step_id: string; status: string }>(
+      "select step_id, status from execution_steps where execution_id = $1 order by step_id",
+      [id],
+    );
+    expect(steps.map((s) => [s.step_id, s.status])).toEqual([
+      ["call", "completed"],
+      ["done", "completed"],
+      ["double", "completed"],
+      ["pause", "completed"],
+    ]);
+    const logs = await rows<{ seq: string }>("select seq from execution_logs where execution_id = $1 order by seq", [
+      id,
+    ]);
+    expect(logs.map((l) => Number(l.seq))).toEqual(Array.from({ length: finished.seq }, (_, i) => i + 1));
+    expect(await slow.requests()).toHaveLength(1);
+  });
+});
