@@ -94,6 +94,8 @@ function workerSettings(
     ENCRYPTION_KEYS: JSON.stringify(secrets.encryptionKeys),
     ENCRYPTION_KEY_ID: secrets.encryptionKeyId,
     ALLOW_BUILTIN_PROVIDER: "true",
+    // Locally, http steps may call servers on this machine (the bench's target, say).
+    HTTP_STEP_ALLOWLIST: "127.0.0.1,localhost",
   };
   const devVars = `${ROOT}.dev.vars`;
   if (existsSync(devVars)) Object.assign(values, parseDotenv(readFileSync(devVars, "utf8")));

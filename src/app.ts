@@ -13,6 +13,9 @@ import { authRoutes } from "./routes/auth";
 import { mountDocs } from "./routes/docs";
 import { executionRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
+import { hookRoutes } from "./routes/hooks";
+import { metricsRoutes } from "./routes/metrics";
+import { streamRoutes } from "./routes/streams";
 import { userRoutes } from "./routes/users";
 import { workflowRoutes } from "./routes/workflows";
 
@@ -25,6 +28,7 @@ export function buildApp() {
   app.use("*", limitBodySize, jsonBodiesOnly);
 
   app.route("/health", healthRoutes);
+  app.route("/metrics", metricsRoutes);
 
   const api = new OpenAPIHono<AppEnv>();
   api.use("*", database);
@@ -34,6 +38,8 @@ export function buildApp() {
   api.route("/agents", agentRoutes);
   api.route("/audit", auditRoutes);
   api.route("/", executionRoutes);
+  api.route("/", streamRoutes);
+  api.route("/hooks", hookRoutes);
   mountDocs(api);
   app.route("/api/v1", api);
 

@@ -54,11 +54,11 @@ export function hasPermission(user: AuthenticatedUser, permission: Permission): 
 }
 
 /** Admins and viewers read every workflow and execution; users read their own. */
-export function readsAll(user: AuthenticatedUser): boolean {
+export function readsAll(user: Pick<AuthenticatedUser, "roles">): boolean {
   return user.roles.includes("admin") || user.roles.includes("viewer");
 }
 
 /** Admins change any object; users change only their own. */
-export function changesAll(user: AuthenticatedUser): boolean {
+export function changesAll(user: Pick<AuthenticatedUser, "roles">): boolean {
   return user.roles.includes("admin");
 }

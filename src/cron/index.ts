@@ -7,6 +7,8 @@ import { openDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import { runCleanup } from "./cleanup";
+import { runSchedules } from "./schedules";
 import { runWatchdog } from "./watchdog";
 
 interface Job {
@@ -22,8 +24,13 @@ export interface JobContext {
 }
 
 const everyMinute = () => true;
+const hourlyAt = (minute: number) => (slot: Date) => slot.getUTCMinutes() === minute;
 
-export const JOBS: Job[] = [{ name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) }];
+export const JOBS: Job[] = [
+  { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
+  { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
+  { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
+];
 
 export async function handleScheduled(
   controller: ScheduledController,

@@ -14,6 +14,7 @@ import type { StepMessage } from "../queues/messages";
 import { flushOnce } from "./execution/outbox";
 import { ExecutionRunner } from "./execution/runner";
 import { ExecutionStore } from "./execution/store";
+import { CLOSE, eventMessage, refuseSocket, type StreamMessage } from "./execution/stream-protocol";
 import type {
   ClaimResult,
   ControlRequest,
@@ -37,6 +38,54 @@ export class ExecutionObject extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.store = new ExecutionStore(ctx.storage.sql);
+    // Heartbeats are answered by the runtime without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  /**
+   * A viewer's WebSocket, already admitted by the Worker (ticket redeemed, visibility checked).
+   * Without `after` the viewer gets a snapshot, then live events; with `after=N`, the events
+   * after N, then live ones. Both are read and the socket accepted in one synchronous step, so
+   * no event falls between them.
+   */
+  async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return new Response("expected a WebSocket", { status: 426 });
+    if (!this.store.execution()) return refuseSocket(CLOSE.notVisible, "execution not started");
+    const afterParam = new URL(request.url).searchParams.get("after");
+    const after = afterParam === null ? null : Number(afterParam);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    if (after === null) {
+      const snapshot = this.snapshot();
+      send(server, { type: "snapshot", seq: snapshot.seq, execution: snapshot.execution });
+    } else {
+      for (
+        let from = after, batch = this.store.eventsAfter(from);
+        batch.length > 0;
+        batch = this.store.eventsAfter(from)
+      ) {
+        for (const event of batch) send(server, eventMessage(event));
+        from = batch[batch.length - 1].seq;
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Viewers only listen; "ping" is answered by the auto-response before reaching here.
+    if (message !== "ping") send(ws, { type: "error", message: "this stream is read-only" });
+  }
+
+  async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
+  }
+
+  /** Ephemeral model output for viewers (`token` messages carry no seq and are not stored). */
+  async publishTokens(stepId: string, attempt: number, text: string): Promise<void> {
+    const step = this.store.step(stepId);
+    if (step?.status !== "running" || step.attempt !== attempt) return;
+    this.broadcast({ type: "token", stepId, text });
   }
 
   async start(request: StartRequest): Promise<Snapshot> {
@@ -111,9 +160,22 @@ export class ExecutionObject extends DurableObject<Bindings> {
       this.store.setTimer({ kind: "flush", due: Date.now() + FLUSH_SAFETY_MS, stepId: null, attempt: null });
     }
     await this.armAlarm();
+    for (const event of events) this.broadcast(eventMessage(event));
     if (enqueue.length > 0) await this.send(enqueue, runner.execution?.id ?? "");
     if (events.length > 0) this.ctx.waitUntil(this.flush());
     return result;
+  }
+
+  /** Sends to every viewer; a dead or slow socket never holds up the others. */
+  private broadcast(message: StreamMessage): void {
+    const text = JSON.stringify(message);
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.send(text);
+      } catch {
+        // Closed between listing and sending: the runtime reports its close separately.
+      }
+    }
   }
 
   private async send(messages: ExecutionRunner["effects"]["enqueue"], executionId: string): Promise<void> {
@@ -173,4 +235,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
       await this.ctx.storage.setAlarm(next);
     }
   }
+}
+
+function send(socket: WebSocket, message: StreamMessage): void {
+  socket.send(JSON.stringify(message));
 }

@@ -1,8 +1,10 @@
 /** /workflows: workflows, their versions and the current-version pointer (SPEC §3). */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
+import { settings } from "../config";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { createVersion, getVersion, listVersions, setCurrentVersion } from "../services/versions";
+import { rotateWebhookSecret } from "../services/webhooks";
 import {
   archiveWorkflow,
   createWorkflow,
@@ -125,6 +127,21 @@ const currentVersion = createRoute({
   responses: { 200: json(WorkflowSchema), ...objectErrors },
 });
 
+const webhookSecret = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/webhook-secret",
+  summary: "Create or rotate the webhook signing secret; it is shown only in this answer",
+  middleware: [authenticate],
+  request: { params: IdParam },
+  responses: {
+    201: json(z.object({ secret: z.string() }).openapi("WebhookSecret"), "Created"),
+    ...readErrors,
+    404: errors[404],
+    409: errors[409],
+  },
+});
+
 export const workflowRoutes = createRouter()
   .openapi(list, async (c) => {
     const { tag, ...query } = c.req.valid("query");
@@ -154,6 +171,17 @@ export const workflowRoutes = createRouter()
       201,
     ),
   )
+  .openapi(webhookSecret, async (c) => {
+    c.header("Cache-Control", "no-store");
+    const secret = await rotateWebhookSecret(
+      c.var.db.db,
+      settings(c.env),
+      c.var.user,
+      auditContextOf(c),
+      c.req.valid("param").id,
+    );
+    return c.json(secret, 201);
+  })
   .openapi(versionGet, async (c) => {
     const { id, n } = c.req.valid("param");
     return c.json(await getVersion(c.var.db.db, c.var.user, id, n), 200);

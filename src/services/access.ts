@@ -11,7 +11,7 @@ export interface Ownership {
   ownerIds: Array<string | null>;
 }
 
-export function isOwner(user: AuthenticatedUser, ownership: Ownership): boolean {
+export function isOwner(user: Pick<AuthenticatedUser, "id">, ownership: Ownership): boolean {
   return ownership.ownerIds.includes(user.id);
 }
 

@@ -7,7 +7,7 @@ import { and, eq, gt, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import { sha256Hex } from "../crypto/encoding";
-import type { Database, Queryable } from "../db/client";
+import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
 import type { ExecutionStatus, StartRequest, TriggerType } from "../durable-objects/execution/types";
@@ -33,6 +33,8 @@ export interface StartOptions {
   audit: AuditContext;
   idempotencyKey?: string;
   parent?: StartRequest["parent"];
+  /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
+  beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
 
 export interface Started {
@@ -96,6 +98,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
           expiresAt: new Date(createdAt.getTime() + IDEMPOTENCY_TTL_MS),
         });
       }
+      await options.beforeCommit?.(tx, id);
       await recordAudit(tx, options.audit, {
         action: "execution.start",
         resourceType: "execution",

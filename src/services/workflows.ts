@@ -139,6 +139,7 @@ export async function createWorkflow(
         tags: normalizeTags(input.tags),
         metadata: input.metadata ?? {},
         schedule: input.schedule ?? null,
+        scheduleSince: input.schedule ? new Date() : null,
       })
       .returning();
     const view = toWorkflowView({ row, currentVersion: null });
@@ -170,6 +171,11 @@ export async function updateWorkflow(
         metadata: changes.metadata,
         schedule: changes.schedule,
         status: changes.status,
+        // A new schedule, or an activation, starts counting slots from now: nothing is backfilled.
+        scheduleSince:
+          changes.schedule !== undefined || (changes.status === "active" && before.row.status !== "active")
+            ? new Date()
+            : undefined,
       })
       .where(eq(workflows.id, id))
       .returning();

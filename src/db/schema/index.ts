@@ -3,5 +3,6 @@ export * from "./agents";
 export * from "./audit";
 export * from "./auth";
 export * from "./executions";
+export * from "./triggers";
 export * from "./users";
 export * from "./workflows";

@@ -37,6 +37,8 @@ export const workflows = pgTable(
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     currentVersionId: uuid("current_version_id"),
     schedule: jsonb("schedule").$type<WorkflowSchedule>(),
+    /** Schedule slots before this instant never run (set when the schedule or activation changes). */
+    scheduleSince: tstz("schedule_since"),
     /** Keyring-encrypted webhook signing secret, bound to this row and column. */
     webhookSecret: text("webhook_secret"),
     ...timestamps,

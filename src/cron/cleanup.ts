@@ -1,0 +1,24 @@
+/** Hourly housekeeping of short-lived shared state that has served its purpose. */
+import { sql } from "drizzle-orm";
+import { FAILURE_WINDOW_SECONDS } from "../auth/lockout";
+import type { Database } from "../db/client";
+
+export async function runCleanup(db: Database): Promise<Record<string, number>> {
+  const removed: Record<string, number> = {};
+  const statements: Array<[string, ReturnType<typeof sql>]> = [
+    ["streamTickets", sql`delete from stream_tickets where expires_at < now() - interval '1 hour'`],
+    ["idempotencyKeys", sql`delete from idempotency_keys where expires_at < now()`],
+    ["revokedAccessTokens", sql`delete from revoked_access_tokens where expires_at < now()`],
+    // Signatures older than the 300 s tolerance can no longer be replayed; a day is ample.
+    ["webhookDeliveries", sql`delete from webhook_deliveries where received_at < now() - interval '1 day'`],
+    ["scheduleRuns", sql`delete from schedule_runs where slot < now() - interval '30 days'`],
+    [
+      "loginFailures",
+      sql`delete from login_failures where window_started_at < now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS})
+          and (locked_until is null or locked_until < now())`,
+    ],
+    ["refreshTokens", sql`delete from refresh_token_families where expires_at < now() - interval '1 day'`],
+  ];
+  for (const [name, statement] of statements) removed[name] = (await db.execute(statement)).rowCount ?? 0;
+  return removed;
+}

@@ -1,0 +1,44 @@
+/**
+ * The execution stream's messages (SPEC §5). Numbered events and the snapshot carry `seq`, so a
+ * client that reconnects with `after=N` misses nothing; `token` messages are ephemeral.
+ */
+import type { ExecutionEvent, Snapshot } from "./types";
+
+export type StreamMessage =
+  | { type: "snapshot"; seq: number; execution: Snapshot["execution"] }
+  | { type: "event"; seq: number; event: ExecutionEvent["event"]; at: string; stepId: string | null; data: unknown }
+  | { type: "token"; stepId: string; text: string }
+  | { type: "error"; message: string };
+
+/** Close codes of SPEC §5. */
+export const CLOSE = {
+  badTicket: 4401,
+  notVisible: 4404,
+} as const;
+
+export function eventMessage(event: ExecutionEvent): StreamMessage {
+  return {
+    type: "event",
+    seq: event.seq,
+    event: event.event,
+    at: event.at,
+    stepId: event.stepId,
+    data:
+      event.level === "info" && event.message === null
+        ? event.data
+        : { ...asObject(event.data), level: event.level, message: event.message },
+  };
+}
+
+function asObject(data: unknown): Record<string, unknown> {
+  return data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : { value: data };
+}
+
+/** Answers an upgrade with a socket that closes at once with `code` (refused tickets, 4404). */
+export function refuseSocket(code: number, reason: string): Response {
+  const pair = new WebSocketPair();
+  const [client, server] = Object.values(pair);
+  server.accept();
+  server.close(code, reason);
+  return new Response(null, { status: 101, webSocket: client });
+}

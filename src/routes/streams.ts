@@ -1,0 +1,65 @@
+/** Live execution streams: tickets, and the WebSocket handed to the execution's object (SPEC §5). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
+import { BadRequestError } from "../errors";
+import { authenticate } from "../middleware/auth";
+import { executionStub } from "../services/execution-access";
+import { issueTicket, redeemTicket } from "../services/stream-tickets";
+import { createRouter } from "./router";
+import { bearer, errors, IdParam, json, readErrors, Timestamp } from "./schemas/common";
+
+const TicketSchema = z.object({ ticket: z.string(), expiresAt: Timestamp }).openapi("StreamTicket");
+
+const ticket = createRoute({
+  method: "post",
+  path: "/executions/{id}/stream-ticket",
+  tags: ["executions"],
+  summary: "A single-use ticket (60 s) to open the execution's stream",
+  security: bearer,
+  middleware: [authenticate],
+  request: { params: IdParam },
+  responses: { 201: json(TicketSchema, "Created"), ...readErrors, 404: errors[404] },
+});
+
+const stream = createRoute({
+  method: "get",
+  path: "/executions/{id}/stream",
+  tags: ["executions"],
+  summary: "WebSocket: a snapshot (or the events after `after`), then live events and tokens",
+  description:
+    "Messages: { type: 'snapshot', seq, execution }, { type: 'event', seq, event, at, stepId, data }, " +
+    "{ type: 'token', stepId, text }. Close codes: 4401 bad, expired or used ticket; 4404 not visible. " +
+    "Send 'ping' for 'pong'.",
+  request: {
+    params: IdParam,
+    query: z.object({
+      ticket: z.string().max(128).optional(),
+      after: z.coerce.number().int().min(0).optional(),
+    }),
+  },
+  responses: {
+    101: { description: "Switching protocols" },
+    400: errors[400],
+    426: { description: "Not a WebSocket upgrade" },
+  },
+});
+
+export const streamRoutes = createRouter()
+  .openapi(ticket, async (c) => c.json(await issueTicket(c.var.db.db, c.var.user, c.req.valid("param").id), 201))
+  .openapi(stream, async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new BadRequestError("This endpoint speaks WebSocket; send an Upgrade request");
+    }
+    const { id } = c.req.valid("param");
+    const { ticket: presented, after } = c.req.valid("query");
+    if (!presented) return refuseSocket(CLOSE.badTicket, "ticket required");
+    const redemption = await redeemTicket(c.var.db.db, presented, id);
+    if (!redemption.ok) {
+      return redemption.close === "not_visible"
+        ? refuseSocket(CLOSE.notVisible, "not visible")
+        : refuseSocket(CLOSE.badTicket, "bad ticket");
+    }
+    const target = new URL("https://execution/stream");
+    if (after !== undefined) target.searchParams.set("after", String(after));
+    return executionStub(c.env, id).fetch(new Request(target, { headers: c.req.raw.headers }));
+  });

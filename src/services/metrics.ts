@@ -1,0 +1,95 @@
+/**
+ * The metrics of SPEC §8, computed from Postgres (shared data), never from one isolate's memory:
+ * every scrape sees every execution, whichever Worker or Durable Object ran it.
+ */
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { Exposition } from "../observability/prometheus";
+
+/** 0.1 × 2^k seconds, k = 0..9. */
+export const DURATION_BUCKETS = Array.from({ length: 10 }, (_, k) => Math.round(0.1 * 2 ** k * 10) / 10);
+export const TOKEN_BUCKETS = [100, 500, 1000, 5000, 10000, 50000];
+
+type Row = Record<string, unknown>;
+
+export async function renderMetrics(
+  db: Database,
+  extra: Array<(exposition: Exposition, db: Database) => Promise<void>> = [],
+) {
+  const exposition = new Exposition();
+  const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
+
+  const started = await rows(
+    sql`select workflow_id, trigger_type, count(*)::int as n from executions group by 1, 2 order by 1, 2`,
+  );
+  exposition.counter(
+    "ipa_execution_started_total",
+    "Executions started, by workflow and trigger.",
+    started.map((r) => ({
+      labels: { workflow_id: String(r.workflow_id), trigger_type: String(r.trigger_type) },
+      value: Number(r.n),
+    })),
+  );
+
+  const completed = await rows(sql`
+    select workflow_id, status, count(*)::int as n from executions
+    where status in ('completed', 'failed', 'cancelled') group by 1, 2 order by 1, 2`);
+  exposition.counter(
+    "ipa_execution_completed_total",
+    "Executions that ended, by workflow and final status.",
+    completed.map((r) => ({
+      labels: { workflow_id: String(r.workflow_id), status: String(r.status) },
+      value: Number(r.n),
+    })),
+  );
+
+  const [duration] = await rows(sql`
+    select count(*)::int as n, coalesce(sum(duration_ms), 0)::float8 / 1000 as total,
+      ${sql.raw(DURATION_BUCKETS.map((b, i) => `count(*) filter (where duration_ms <= ${b * 1000})::int as b${i}`).join(", "))}
+    from executions where status in ('completed', 'failed', 'cancelled') and duration_ms is not null`);
+  exposition.histogram("ipa_execution_duration_seconds", "Wall time of ended executions.", [
+    {
+      bounds: DURATION_BUCKETS,
+      buckets: DURATION_BUCKETS.map((_, i) => Number(duration[`b${i}`])),
+      count: Number(duration.n),
+      sum: Number(duration.total),
+    },
+  ]);
+
+  const [active] = await rows(
+    sql`select count(*)::int as n from executions where status in ('pending', 'running', 'paused')`,
+  );
+  exposition.gauge("ipa_active_executions", "Executions not yet ended.", [{ value: Number(active.n) }]);
+
+  const tokens = await rows(sql`
+    select input->>'agentId' as agent_id, count(*)::int as n, sum(prompt_tokens + completion_tokens)::float8 as total,
+      ${sql.raw(TOKEN_BUCKETS.map((b, i) => `count(*) filter (where prompt_tokens + completion_tokens <= ${b})::int as b${i}`).join(", "))}
+    from execution_steps where step_type = 'agent' and status in ('completed', 'failed') and input ? 'agentId'
+    group by 1 order by 1`);
+  exposition.histogram(
+    "ipa_agent_token_usage",
+    "Tokens (prompt + completion) per agent step, by agent.",
+    tokens.map((r) => ({
+      labels: { agent_id: String(r.agent_id) },
+      bounds: TOKEN_BUCKETS,
+      buckets: TOKEN_BUCKETS.map((_, i) => Number(r[`b${i}`])),
+      count: Number(r.n),
+      sum: Number(r.total),
+    })),
+  );
+
+  const retries = await rows(sql`select step_type, sum(retries)::int as n from execution_steps group by 1 order by 1`);
+  exposition.counter(
+    "ipa_step_retries_total",
+    "Step attempts retried by their policy, by step type.",
+    retries.map((r) => ({ labels: { step_type: String(r.step_type) }, value: Number(r.n) })),
+  );
+
+  const [dead] = await rows(sql`select coalesce(sum(dead_letters), 0)::int as n from execution_steps`);
+  exposition.counter("ipa_steps_dead_lettered_total", "Step messages that ended in the dead-letter queue.", [
+    { value: Number(dead.n) },
+  ]);
+
+  for (const add of extra) await add(exposition, db);
+  return exposition.toString();
+}

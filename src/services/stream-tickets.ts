@@ -1,0 +1,54 @@
+/**
+ * Stream tickets (SPEC §3): a browser cannot send an Authorization header on a WebSocket, so it
+ * trades its token for a single-use, 60-second ticket bound to one user and one execution. Only
+ * the ticket's hash is stored; redeeming it is one atomic UPDATE, so a ticket works once, on
+ * whichever isolate sees it first.
+ */
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { readsAll } from "../auth/permissions";
+import type { AuthenticatedUser, Role } from "../auth/principal";
+import { randomToken, sha256Hex } from "../crypto/encoding";
+import type { Database } from "../db/client";
+import { streamTickets, users } from "../db/schema";
+import { isOwner } from "./access";
+import { executionOwnership, findExecution, visibleExecution } from "./execution-access";
+
+export const TICKET_TTL_SECONDS = 60;
+
+export async function issueTicket(db: Database, user: AuthenticatedUser, executionId: string) {
+  await visibleExecution(db, user, executionId);
+  const ticket = randomToken(32);
+  const expiresAt = new Date(Date.now() + TICKET_TTL_SECONDS * 1000);
+  await db
+    .insert(streamTickets)
+    .values({ ticketHash: await sha256Hex(ticket), executionId, userId: user.id, expiresAt });
+  return { ticket, expiresAt: expiresAt.toISOString() };
+}
+
+export type Redemption = { ok: true } | { ok: false; close: "bad_ticket" | "not_visible" };
+
+/** Uses up the ticket and checks that its holder may still watch `executionId`. */
+export async function redeemTicket(db: Database, ticket: string, executionId: string): Promise<Redemption> {
+  const [used] = await db
+    .update(streamTickets)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(
+        eq(streamTickets.ticketHash, await sha256Hex(ticket)),
+        isNull(streamTickets.usedAt),
+        gt(streamTickets.expiresAt, sql`now()`),
+      ),
+    )
+    .returning({ executionId: streamTickets.executionId, userId: streamTickets.userId });
+  if (!used) return { ok: false, close: "bad_ticket" };
+  const [holder] = await db
+    .select({ roles: users.roles, isActive: users.isActive })
+    .from(users)
+    .where(eq(users.id, used.userId));
+  if (!holder?.isActive) return { ok: false, close: "bad_ticket" };
+  const found = await findExecution(db, executionId);
+  const viewer = { id: used.userId, roles: holder.roles as Role[] };
+  if (!found || !(readsAll(viewer) || isOwner(viewer, executionOwnership(found))))
+    return { ok: false, close: "not_visible" };
+  return used.executionId === executionId ? { ok: true } : { ok: false, close: "bad_ticket" };
+}
