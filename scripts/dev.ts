@@ -56,8 +56,10 @@ async function main(): Promise<void> {
     log(`admin: ${admin.email}`);
   }
 
+  const settings = workerSettings(secrets, databaseUrl, wsProxy);
   const envFile = `${DATA}/worker.env`;
-  await writeFile(envFile, formatDotenv(workerSettings(secrets, databaseUrl, wsProxy)), { mode: 0o600 });
+  await writeFile(envFile, formatDotenv(settings), { mode: 0o600 });
+  log(describeProviders(settings));
   const wrangler = startWrangler(port, await freePort(9230), envFile);
   await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
@@ -106,6 +108,21 @@ function workerSettings(
   values.DATABASE_URL = databaseUrl;
   if (wsProxy) values.NEON_WS_PROXY = wsProxy;
   return values;
+}
+
+/** Which model providers agents can use here, said once at start. */
+function describeProviders(settings: Record<string, string>): string {
+  const keys = Object.keys(settings).filter((name) => /_API_KEY$/.test(name));
+  const parts = [
+    settings.ALLOW_BUILTIN_PROVIDER === "true"
+      ? 'agents with provider "builtin" use the deterministic built-in model (ALLOW_BUILTIN_PROVIDER=true)'
+      : "the built-in provider is refused (ALLOW_BUILTIN_PROVIDER is not true)",
+    keys.length
+      ? `Worker secrets for providers: ${keys.join(", ")}`
+      : "no *_API_KEY secret set: openai/azure-openai agents need a per-agent apiKey",
+    "Workers AI needs the production environment (remote binding)",
+  ];
+  return `model providers: ${parts.join("; ")}`;
 }
 
 function startWrangler(port: number, inspectorPort: number, envFile: string): ChildProcess {

@@ -28,6 +28,8 @@ export const AgentConfigurationSchema = z
     maxIterations: z.number().int().min(1).max(50).optional(),
     tokenBudget: z.number().int().positive().max(10_000_000).optional(),
     timeoutMs: z.number().int().min(1000).max(600_000).optional(),
+    /** Stream the model's answer (tokens reach viewers as they arrive); default true. */
+    stream: z.boolean().optional(),
   })
   .superRefine((config, ctx) => {
     if (config.apiKey && config.apiKeySecret) {

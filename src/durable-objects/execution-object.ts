@@ -16,6 +16,8 @@ import { ExecutionRunner } from "./execution/runner";
 import { ExecutionStore } from "./execution/store";
 import { CLOSE, eventMessage, refuseSocket, type StreamMessage } from "./execution/stream-protocol";
 import type {
+  AgentSuspension,
+  ChildResult,
   ClaimResult,
   ControlRequest,
   ControlResult,
@@ -106,6 +108,15 @@ export class ExecutionObject extends DurableObject<Bindings> {
     await this.transition((runner) => runner.release(stepId, attempt));
   }
 
+  async suspendStep(stepId: string, attempt: number, suspension: AgentSuspension): Promise<boolean> {
+    return this.transition((runner) => runner.suspend(stepId, attempt, suspension));
+  }
+
+  /** A child execution (started by one of this execution's agent steps) has ended. */
+  async childFinished(stepId: string, result: ChildResult): Promise<boolean> {
+    return this.transition((runner) => runner.childFinished(stepId, result));
+  }
+
   async deadLetter(stepId: string, attempt: number): Promise<boolean> {
     return this.transition((runner) => runner.deadLetter(stepId, attempt));
   }
@@ -145,17 +156,44 @@ export class ExecutionObject extends DurableObject<Bindings> {
         // Removed before it fires, so the handler may arm a timer with the same key.
         if (this.store.timer(timer.key)?.due === timer.due)
           this.store.deleteTimer(timer.kind, timer.stepId ?? undefined);
-        if (timer.kind !== "flush") runner.onTimer(timer.kind, timer.stepId, timer.attempt);
+        if (timer.kind !== "flush" && timer.kind !== "notify_parent")
+          runner.onTimer(timer.kind, timer.stepId, timer.attempt);
       }
     });
+    const notify = due.find((timer) => timer.kind === "notify_parent");
+    if (notify) await this.notifyParent(notify.attempt ?? 0);
     if (due.some((timer) => timer.kind === "flush")) await this.flush();
+  }
+
+  /** Tells the parent execution's agent step that this child ended, until it has listened. */
+  private async notifyParent(tries: number): Promise<void> {
+    const record = this.store.execution();
+    if (!record?.parent) return;
+    const result: ChildResult = {
+      executionId: record.id,
+      status: record.status,
+      output: record.output,
+      error: record.error,
+    };
+    try {
+      const parent = this.env.EXECUTIONS.get(this.env.EXECUTIONS.idFromName(record.parent.executionId));
+      if (await parent.childFinished(record.parent.stepId, result)) return;
+    } catch (error) {
+      logEvent("warn", "parent_notification_failed", { executionId: record.id, tries, ...describeError(error) });
+    }
+    const delay = Math.min(1000 * 2 ** tries, 60_000);
+    this.store.setTimer({ kind: "notify_parent", due: Date.now() + delay, stepId: null, attempt: tries + 1 });
+    await this.armAlarm();
   }
 
   /** Runs one synchronous transition, then its effects. */
   private async transition<T>(change: (runner: ExecutionRunner) => T): Promise<T> {
     const runner = new ExecutionRunner(this.store);
     const result = change(runner);
-    const { enqueue, events } = runner.effects;
+    const { enqueue, events, finished } = runner.effects;
+    if (finished && runner.execution?.parent) {
+      this.store.setTimer({ kind: "notify_parent", due: Date.now(), stepId: null, attempt: 0 });
+    }
     if (events.length > 0 && !this.store.timer("flush")) {
       this.store.setTimer({ kind: "flush", due: Date.now() + FLUSH_SAFETY_MS, stepId: null, attempt: null });
     }

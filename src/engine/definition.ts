@@ -104,6 +104,8 @@ export const DefinitionSchema = z.strictObject({
   steps: z.array(StepSchema).min(1, "a workflow needs at least one step").max(MAX_STEPS, `at most ${MAX_STEPS} steps`),
   /** Extension: a deadline for the whole execution. */
   timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
+  /** Extension: the most tokens the execution's agent steps may use together. */
+  tokenBudget: z.number().int().positive().max(100_000_000).optional(),
 });
 
 export type Step = z.infer<typeof StepSchema>;

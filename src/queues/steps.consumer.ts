@@ -9,6 +9,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { runStep } from "../steps/run-step";
 import { StepMessageSchema } from "./messages";
+import { TokenRelay } from "./token-relay";
 
 export async function consumeSteps(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   // Messages of one batch run concurrently: a slow step must not hold up its neighbours.
@@ -32,8 +33,14 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
       else message.ack();
       return;
     }
-    const outcome = await runStep(claim.task, env, () => {});
-    await report(env, executionId, (stub) => stub.completeStep(stepId, attempt, outcome));
+    const tokens = new TokenRelay((text) => stubFor(env, executionId).publishTokens(stepId, attempt, text));
+    const result = await runStep(claim.task, env, (text) => tokens.push(text));
+    await tokens.flush();
+    if ("suspension" in result) {
+      await report(env, executionId, (stub) => stub.suspendStep(stepId, attempt, result.suspension));
+    } else {
+      await report(env, executionId, (stub) => stub.completeStep(stepId, attempt, result.outcome));
+    }
     message.ack();
   } catch (error) {
     // Our own failure (not the step's): let the queue deliver it again, then dead-letter it.

@@ -1,7 +1,7 @@
 /** Runs an `agent` step attempt through the agent runtime. */
 import { z } from "zod";
-import { runAgent } from "../agents/runtime";
-import type { StepOutcome, StepTask } from "../durable-objects/execution/types";
+import { type AgentResult, runAgent } from "../agents/runtime";
+import type { StepTask } from "../durable-objects/execution/types";
 import type { Bindings } from "../env";
 
 const InputSchema = z.object({
@@ -10,11 +10,6 @@ const InputSchema = z.object({
   maxTokens: z.number().int().positive().nullable(),
 });
 
-export async function runAgentStep(
-  task: StepTask,
-  env: Bindings,
-  onToken: (text: string) => void,
-): Promise<StepOutcome> {
-  const input = InputSchema.parse(task.input);
-  return runAgent({ ...input, task, env, onToken });
+export function runAgentStep(task: StepTask, env: Bindings, onToken: (text: string) => void): Promise<AgentResult> {
+  return runAgent({ ...InputSchema.parse(task.input), task, env, onToken });
 }

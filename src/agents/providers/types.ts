@@ -45,10 +45,15 @@ export interface ModelProvider {
 export class ProviderError extends Error {
   readonly retryable: boolean;
   readonly status?: number;
+  /** From a Retry-After header, when the provider sent one. */
+  retryAfterMs?: number;
+  /** `provider_timeout` when the call ran out of time; otherwise a provider or model failure. */
+  readonly reason: string;
 
-  constructor(message: string, retryable: boolean, status?: number) {
+  constructor(message: string, retryable: boolean, status?: number, reason = "provider_error") {
     super(message);
     this.retryable = retryable;
     this.status = status;
+    this.reason = reason;
   }
 }

@@ -1,6 +1,8 @@
 import { freshStep } from "./step-data";
 import { ExecutionTransitions } from "./transitions";
 import {
+  type AgentSuspension,
+  type ChildResult,
   type ClaimResult,
   type ControlRequest,
   type ControlResult,
@@ -10,6 +12,7 @@ import {
   type PendingAudit,
   type StartRequest,
   type StepOutcome,
+  type StepState,
   TERMINAL_EXECUTION,
 } from "./types";
 
@@ -161,8 +164,77 @@ export class ExecutionRunner extends ExecutionTransitions {
         input: step.input,
         timeoutMs,
         executionTokens: record.promptTokens + record.completionTokens,
+        executionTokenBudget: record.definition.tokenBudget ?? null,
+        resume: step.agent?.state
+          ? {
+              state: step.agent.state,
+              toolResults: step.agent.waitingFor.map(({ toolCallId, executionId }) => ({
+                toolCallId,
+                content: JSON.stringify(step.agent?.results[executionId] ?? { status: "unknown" }),
+              })),
+            }
+          : null,
       },
     };
+  }
+
+  /** An agent step hands back its conversation to wait for child workflows (no consumer held). */
+  suspend(stepId: string, attempt: number, suspension: AgentSuspension): boolean {
+    const step = this.store.step(stepId);
+    if (
+      !this.record ||
+      TERMINAL_EXECUTION.has(this.record.status) ||
+      step?.status !== "running" ||
+      step.attempt !== attempt
+    )
+      return false;
+    this.countTokens(step, suspension.usage);
+    const earlier = step.agent?.results ?? {};
+    step.agent = { state: suspension.state, waitingFor: suspension.waitingFor, results: earlier };
+    step.leaseUntil = null;
+    step.status = "waiting";
+    step.waiting = { kind: "tools", executionIds: suspension.waitingFor.map((w) => w.executionId) };
+    this.emit("step.waiting", stepId, { ...step.waiting, attempt });
+    this.store.putStep(step);
+    this.resumeIfAnswered(step);
+    return true;
+  }
+
+  /**
+   * A child execution started by an agent step has ended. Results are kept even if they arrive
+   * before the step has finished suspending; the step resumes once every child it waits for has
+   * answered. Returns true once the result needs no further delivery.
+   */
+  childFinished(stepId: string, result: ChildResult): boolean {
+    const step = this.store.step(stepId);
+    if (!this.record || TERMINAL_EXECUTION.has(this.record.status) || !step) return true;
+    if (step.status !== "running" && step.status !== "waiting") return true;
+    step.agent ??= { state: null, waitingFor: [], results: {} };
+    step.agent.results[result.executionId] = result;
+    this.emit(
+      "log",
+      stepId,
+      { reason: "child_finished", executionId: result.executionId, status: result.status },
+      "info",
+      null,
+    );
+    this.store.putStep(step);
+    this.resumeIfAnswered(step);
+    return true;
+  }
+
+  private resumeIfAnswered(step: StepState): void {
+    if (step.status !== "waiting" || step.waiting?.kind !== "tools" || !step.agent) return;
+    const answered = step.agent.waitingFor.every(({ executionId }) => step.agent?.results[executionId]);
+    if (!answered) return;
+    step.status = "running";
+    step.waiting = null;
+    step.dispatchPending = true;
+    this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
+    this.store.putStep(step);
+    if (step.idempotencyKey) {
+      this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+    }
   }
 
   release(stepId: string, attempt: number): void {

@@ -28,6 +28,7 @@ export function freshStep(step: { id: string; type: Step["type"] }): StepState {
     leaseUntil: null,
     dispatchedAt: null,
     redrives: 0,
+    agent: null,
   };
 }
 

@@ -13,7 +13,8 @@ export type TimerKind =
   | "step_timeout"
   | "execution_timeout"
   | "dispatch"
-  | "flush";
+  | "flush"
+  | "notify_parent";
 
 export interface Timer {
   key: string;
@@ -149,9 +150,9 @@ export class ExecutionStore {
     this.sql.exec("delete from timers where step_id = ?", stepId);
   }
 
-  /** Drops every timer but the outbox's, when the execution ends. */
+  /** Drops every timer but the outbox's and the parent notification, when the execution ends. */
   clearWorkTimers(): void {
-    this.sql.exec("delete from timers where kind <> 'flush'");
+    this.sql.exec("delete from timers where kind not in ('flush', 'notify_parent')");
   }
 
   dueTimers(now: number): Timer[] {

@@ -94,6 +94,7 @@ export abstract class ExecutionTransitions {
     step.startedAt ??= this.iso();
     step.waiting = null;
     step.leaseUntil = null;
+    step.agent = null;
     this.emit("step.started", step.stepId, { type: definition.type, attempt: step.attempt });
     this.store.putStep(step);
     try {

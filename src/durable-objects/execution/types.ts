@@ -1,4 +1,5 @@
 /** The execution Durable Object's state, events and RPC shapes. */
+import type { ChatMessage } from "../../agents/providers/types";
 import type { AuditContext, AuditEntry } from "../../audit/record";
 import type { Definition, StepType } from "../../engine/definition";
 
@@ -31,7 +32,34 @@ export type StepOutcome =
 export type Waiting =
   | { kind: "approval"; approverRoles: string[] | null; expiresAt: string | null }
   | { kind: "delay"; until: string }
-  | { kind: "retry"; nextAttemptAt: string };
+  | { kind: "retry"; nextAttemptAt: string }
+  | { kind: "tools"; executionIds: string[] };
+
+/** An agent conversation in progress, kept while its step waits for child workflows. */
+export interface AgentState {
+  messages: ChatMessage[];
+  iterations: number;
+  /** Tokens used by this attempt so far, and how many of them were already recorded. */
+  usage: TokenUsage;
+  reported: TokenUsage;
+  toolCalls: Array<{ id: string; name: string; arguments: unknown }>;
+  model: string | null;
+}
+
+/** An agent step pausing for child workflows started by its `workflow` tools. */
+export interface AgentSuspension {
+  state: AgentState;
+  waitingFor: Array<{ toolCallId: string; executionId: string }>;
+  usage: TokenUsage;
+}
+
+/** What a finished child execution reports to the step that started it. */
+export interface ChildResult {
+  executionId: string;
+  status: ExecutionStatus;
+  output: unknown;
+  error: unknown;
+}
 
 export interface StepState {
   stepId: string;
@@ -55,6 +83,12 @@ export interface StepState {
   dispatchPending: boolean;
   /** Queued steps: a consumer holds this attempt until then (duplicate deliveries wait). */
   leaseUntil: number | null;
+  /** Agent steps waiting for child workflows: the conversation and the children's results so far. */
+  agent: {
+    state: AgentState | null;
+    waitingFor: AgentSuspension["waitingFor"];
+    results: Record<string, ChildResult>;
+  } | null;
   /** Queued steps: when this attempt's message was handed to the queue, and how often re-sent. */
   dispatchedAt: number | null;
   redrives: number;
@@ -129,8 +163,11 @@ export interface StepTask {
   input: unknown;
   /** How long the consumer may spend on this attempt. */
   timeoutMs: number;
-  /** Tokens the execution has used so far (agent token budgets count them). */
+  /** Tokens the execution has used so far, and its budget when the definition sets one. */
   executionTokens: number;
+  executionTokenBudget: number | null;
+  /** An agent conversation to continue, with the results of the child workflows it waited for. */
+  resume: { state: AgentState; toolResults: Array<{ toolCallId: string; content: string }> } | null;
 }
 
 export type ClaimResult =

@@ -1,0 +1,87 @@
+/**
+ * Workers AI through the `AI` binding (declared in the production environment only). Both the
+ * traditional tool-calling shape (`tool_calls: [{ name, arguments }]`) and the OpenAI-style one
+ * are read back.
+ */
+import { type ChatMessage, type ChatRequest, type ChatResponse, type ModelProvider, ProviderError } from "./types";
+
+/** The part of the AI binding this adapter uses (tests pass a stand-in). */
+export interface AiBinding {
+  run(model: string, inputs: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown>;
+}
+
+interface WorkersAiAnswer {
+  response?: string | null;
+  tool_calls?: Array<{
+    id?: string;
+    name?: string;
+    arguments?: unknown;
+    function?: { name?: string; arguments?: unknown };
+  }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+}
+
+export class WorkersAiProvider implements ModelProvider {
+  readonly name = "workers-ai";
+  private readonly ai: AiBinding;
+
+  constructor(ai: AiBinding) {
+    this.ai = ai;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResponse> {
+    let answer: WorkersAiAnswer;
+    try {
+      answer = (await this.ai.run(request.model, {
+        messages: request.messages.map(toWire),
+        max_tokens: request.maxTokens,
+        temperature: request.temperature,
+        ...(request.tools.length ? { tools: request.tools } : {}),
+      })) as WorkersAiAnswer;
+    } catch (error) {
+      const message = (error as Error)?.message ?? String(error);
+      // The binding reports capacity and rate limits as errors mentioning them.
+      throw new ProviderError(
+        `workers-ai failed: ${message}`,
+        /capacity|rate|timeout|overloaded|3040|3036/i.test(message),
+      );
+    }
+    if (!answer || typeof answer !== "object") throw new ProviderError("workers-ai returned no answer", true);
+    const text = answer.response ?? null;
+    if (text) request.onToken?.(text);
+    return {
+      text,
+      toolCalls: (answer.tool_calls ?? []).map((call, i) => {
+        const name = call.function?.name ?? call.name ?? "";
+        const args = call.function?.arguments ?? call.arguments ?? {};
+        return { id: call.id ?? `call_${i}`, name, arguments: typeof args === "string" ? args : JSON.stringify(args) };
+      }),
+      usage: {
+        promptTokens:
+          answer.usage?.prompt_tokens ?? Math.ceil(request.messages.map((m) => m.content ?? "").join(" ").length / 4),
+        completionTokens: answer.usage?.completion_tokens ?? Math.ceil((text ?? "").length / 4),
+      },
+      model: request.model,
+    };
+  }
+}
+
+function toWire(message: ChatMessage): Record<string, unknown> {
+  if (message.role === "tool") return { role: "tool", content: message.content, tool_call_id: message.toolCallId };
+  if (message.role === "assistant") {
+    return {
+      role: "assistant",
+      content: message.content ?? "",
+      ...(message.toolCalls?.length
+        ? {
+            tool_calls: message.toolCalls.map((c) => ({
+              id: c.id,
+              type: "function",
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          }
+        : {}),
+    };
+  }
+  return { role: message.role, content: message.content };
+}

@@ -1,0 +1,103 @@
+/**
+ * An agent's enabled tools as the model sees them (name, description, JSON Schema of the
+ * arguments) and as the loop runs them. Arguments are parsed and validated against the tool's
+ * schema before anything runs; a workflow tool asks the loop to start a child execution.
+ */
+import { Validator } from "@cfworker/json-schema";
+import type { BuiltinToolConfig, HttpToolConfig, ToolType, WorkflowToolConfig } from "../configuration";
+import { AgentError } from "../errors";
+import type { ToolCall, ToolSpec } from "../providers/types";
+import { BUILTINS } from "./builtins";
+import { runHttpTool } from "./http-tool";
+
+export interface ToolRow {
+  toolName: string;
+  toolType: ToolType;
+  configuration: Record<string, unknown>;
+}
+
+/** What running a tool call produced: a result for the model, or a child workflow to start. */
+export type ToolOutcome =
+  | { result: unknown }
+  | { startWorkflow: { workflowId: string; version?: number; input: Record<string, unknown> } };
+
+export interface PreparedCall {
+  call: ToolCall;
+  args: Record<string, unknown>;
+  tool: ToolRow;
+}
+
+export class Toolbox {
+  readonly specs: ToolSpec[];
+  private readonly tools: Map<string, { row: ToolRow; validator: Validator }>;
+  private readonly allowlist: readonly string[];
+
+  constructor(rows: ToolRow[], allowlist: readonly string[]) {
+    this.allowlist = allowlist;
+    this.tools = new Map(
+      rows.map((row) => [
+        row.toolName,
+        { row, validator: new Validator(parametersOf(row) as object, "2020-12", false) },
+      ]),
+    );
+    this.specs = rows.map((row) => ({
+      name: row.toolName,
+      description: descriptionOf(row),
+      parameters: parametersOf(row),
+    }));
+  }
+
+  /** Parses and validates a call's arguments; malformed model output is a step error. */
+  prepare(call: ToolCall): PreparedCall {
+    const tool = this.tools.get(call.name);
+    if (!tool)
+      throw new AgentError("unknown_tool", `the model called "${call.name}", which is not one of the agent's tools`);
+    let args: unknown;
+    try {
+      args = call.arguments.trim() === "" ? {} : JSON.parse(call.arguments);
+    } catch {
+      throw new AgentError("malformed_tool_arguments", `the arguments for "${call.name}" are not valid JSON`, true);
+    }
+    const verdict = tool.validator.validate(args);
+    if (!verdict.valid || !args || typeof args !== "object" || Array.isArray(args)) {
+      const problems = verdict.errors
+        .filter((e) => e.instanceLocation !== "#" || verdict.errors.length === 1)
+        .map((e) => `${e.instanceLocation.replace(/^#/, "") || "(arguments)"}: ${e.error}`)
+        .slice(0, 5);
+      throw new AgentError(
+        "invalid_tool_arguments",
+        `invalid arguments for "${call.name}": ${problems.join("; ")}`,
+        true,
+      );
+    }
+    return { call, args: args as Record<string, unknown>, tool: tool.row };
+  }
+
+  async run(prepared: PreparedCall): Promise<ToolOutcome> {
+    const { tool, args } = prepared;
+    switch (tool.toolType) {
+      case "builtin":
+        return { result: BUILTINS[(tool.configuration as BuiltinToolConfig).builtin].run(args) };
+      case "http":
+        return { result: await runHttpTool(tool.configuration as HttpToolConfig, args, this.allowlist) };
+      case "workflow": {
+        const config = tool.configuration as WorkflowToolConfig;
+        return { startWorkflow: { workflowId: config.workflowId, version: config.version, input: args } };
+      }
+    }
+  }
+}
+
+function parametersOf(row: ToolRow): Record<string, unknown> {
+  if (row.toolType === "builtin") return BUILTINS[(row.configuration as BuiltinToolConfig).builtin].parameters;
+  return (row.configuration.parameters as Record<string, unknown>) ?? { type: "object", properties: {} };
+}
+
+function descriptionOf(row: ToolRow): string {
+  const given = row.configuration.description;
+  if (typeof given === "string" && given) return given;
+  if (row.toolType === "builtin") return BUILTINS[(row.configuration as BuiltinToolConfig).builtin].description;
+  return row.toolType === "workflow"
+    ? `Runs the workflow ${(row.configuration as WorkflowToolConfig).workflowId}`
+    : `Calls ${row.configuration.url}`;
+}
