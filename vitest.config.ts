@@ -32,6 +32,7 @@ function workersProject(name: string, include: string[], exclude: string[], rela
             // A path to the database that the outage tests never cut, to look at rows mid-outage.
             TEST_DIRECT_WS_PROXY: inject("wsProxy"),
             TEST_OUTSIDE_URL: inject("outsideUrl"),
+            TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
           },
         },
       })),

@@ -7,6 +7,7 @@ import { errorBody, handleError } from "./errors";
 import { jsonBodiesOnly, limitBodySize } from "./middleware/body-rules";
 import { database } from "./middleware/database";
 import { requestContext } from "./middleware/request-context";
+import { adminBackupRoutes } from "./routes/admin-backups";
 import { agentRoutes } from "./routes/agents";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
@@ -40,6 +41,7 @@ export function buildApp() {
   api.route("/", executionRoutes);
   api.route("/", streamRoutes);
   api.route("/hooks", hookRoutes);
+  api.route("/admin/backups", adminBackupRoutes);
   mountDocs(api);
   app.route("/api/v1", api);
 

@@ -17,12 +17,16 @@ export default async function setup(project: TestProject) {
   const pg = await startPostgres({ dataDir, port: await freePort(), password: "test-password" });
   await pg.createDatabase("ipa_test");
   await runMigrations(pg.url("ipa_test"));
+  // Backup tests need data nobody else changes while they compare it.
+  await pg.createDatabase("ipa_backup_test");
+  await runMigrations(pg.url("ipa_backup_test"));
   const target = `127.0.0.1:${pg.port}`;
   const relay = await startRelay({ port: await freePort(), target });
   const outageRelay = await startRelay({ port: await freePort(), target, controllable: true });
   const outside = await startOutsideWorld();
 
   project.provide("databaseUrl", pg.url("ipa_test"));
+  project.provide("backupDatabaseUrl", pg.url("ipa_backup_test"));
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
@@ -42,6 +46,7 @@ export default async function setup(project: TestProject) {
 declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
+    backupDatabaseUrl: string;
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;

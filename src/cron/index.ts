@@ -7,6 +7,7 @@ import { openDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import { scheduleBackups, scheduleChainRestore, scheduleMaintenance, scheduleVerification } from "./backups";
 import { runCleanup } from "./cleanup";
 import { runSchedules } from "./schedules";
 import { runWatchdog } from "./watchdog";
@@ -25,11 +26,27 @@ export interface JobContext {
 
 const everyMinute = () => true;
 const hourlyAt = (minute: number) => (slot: Date) => slot.getUTCMinutes() === minute;
+const dailyAt = (hour: number, minute: number) => (slot: Date) =>
+  slot.getUTCHours() === hour && slot.getUTCMinutes() === minute;
+const everyQuarterHour = (offset: number) => (slot: Date) => slot.getUTCMinutes() % 15 === offset;
 
 export const JOBS: Job[] = [
   { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
+  { name: "backups", due: everyQuarterHour(0), run: ({ db, env, slot }) => scheduleBackups(db, env, slot) },
+  { name: "verification", due: everyQuarterHour(5), run: ({ db, env, slot }) => scheduleVerification(db, env, slot) },
+  { name: "chain-restore", due: dailyAt(3, 0), run: ({ db, env, slot }) => scheduleChainRestore(db, env, slot) },
+  {
+    name: "retention",
+    due: dailyAt(4, 0),
+    run: ({ db, env, slot }) => scheduleMaintenance(db, env, slot, "retention"),
+  },
+  {
+    name: "log-archival",
+    due: dailyAt(4, 30),
+    run: ({ db, env, slot }) => scheduleMaintenance(db, env, slot, "archive-logs"),
+  },
 ];
 
 export async function handleScheduled(

@@ -2,11 +2,13 @@
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
 import { consumeDeadLetters } from "./dead-letter.consumer";
+import { consumeJobs } from "./jobs.consumer";
 import { consumeSteps } from "./steps.consumer";
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
   if (batch.queue.startsWith("ipa-steps-dlq")) return consumeDeadLetters(batch, env);
   if (batch.queue.startsWith("ipa-steps")) return consumeSteps(batch, env);
+  if (batch.queue.startsWith("ipa-jobs")) return consumeJobs(batch, env);
   logEvent("error", "unknown_queue", { queue: batch.queue, messages: batch.messages.length });
   void ctx;
   batch.retryAll();

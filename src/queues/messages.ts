@@ -9,3 +9,12 @@ export const StepMessageSchema = z.object({
   idempotencyKey: z.string().min(1).max(128),
 });
 export type StepMessage = z.infer<typeof StepMessageSchema>;
+
+/** Heavy maintenance runs in the jobs queue (15 minutes of wall time), not in cron handlers. */
+export const JobMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("backup"), backupId: z.uuid() }),
+  z.object({ type: z.literal("verify"), backupId: z.uuid(), mode: z.enum(["restore", "objects"]).default("restore") }),
+  z.object({ type: z.literal("retention"), slot: z.string() }),
+  z.object({ type: z.literal("archive-logs"), slot: z.string() }),
+]);
+export type JobMessage = z.infer<typeof JobMessageSchema>;

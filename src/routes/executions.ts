@@ -121,7 +121,7 @@ export const executionRoutes = createRouter()
   .openapi(list, async (c) => c.json(await listExecutions(c.var.db.db, c.var.user, c.req.valid("query")), 200))
   .openapi(get, async (c) => c.json(await getExecution(c.var.db.db, c.var.user, c.req.valid("param").id), 200))
   .openapi(logs, async (c) =>
-    c.json(await listLogs(c.var.db.db, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
+    c.json(await listLogs(c.var.db.db, c.env.STORAGE, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
   )
   .openapi(control("cancel", "Cancel: no later step runs"), controlHandler("cancel"))
   .openapi(control("pause", "Pause: steps in flight finish; ready steps wait"), controlHandler("pause"))

@@ -6,6 +6,7 @@ import { createRouter } from "./router";
 const CheckSchema = z.object({
   name: z.string(),
   ok: z.boolean(),
+  severity: z.enum(["critical", "warning"]),
   detail: z.string().optional(),
   latencyMs: z.number().optional(),
 });
@@ -37,7 +38,7 @@ export const healthRoutes = createRouter()
   .openapi(ready, async (c) => {
     const checks = await readinessChecks(c.env, (p) => c.executionCtx.waitUntil(p));
     c.header("Cache-Control", "no-store");
-    return checks.every((check) => check.ok)
+    return checks.every((check) => check.ok || check.severity === "warning")
       ? c.json({ status: "ready" as const, checks }, 200)
       : c.json({ status: "unavailable" as const, checks }, 503);
   });

@@ -3,8 +3,9 @@ import { and, asc, desc, eq, gt, gte, lte, or, sql } from "drizzle-orm";
 import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
-import { executionLogs, executionSteps, executions, workflows } from "../db/schema";
+import { executionLogs, executionSteps, executions, logArchives, workflows } from "../db/schema";
 import type { Definition } from "../engine/definition";
+import { readArchive } from "../logs/archived";
 import { type ExecutionRow, visibleExecution } from "./execution-access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -110,25 +111,52 @@ export async function getExecution(db: Database, user: AuthenticatedUser, id: st
   return { ...toExecutionView(found.row), versionNumber: found.versionNumber, steps: rows.map(toStepView) };
 }
 
+type LogView = ReturnType<typeof toLogView>;
+
+/**
+ * The execution's log, oldest first: lines archived to R2 and lines still in Postgres, merged by
+ * sequence number, so archival is invisible to readers.
+ */
 export async function listLogs(
   db: Database,
+  bucket: R2Bucket,
   user: AuthenticatedUser,
   id: string,
   options: { limit: number; cursor?: string; stepId?: string },
-): Promise<Page<ReturnType<typeof toLogView>>> {
+): Promise<Page<LogView>> {
   await visibleExecution(db, user, id);
-  const after = decodeCursor(options.cursor);
-  const rows = await db
+  const after = Number(decodeCursor(options.cursor)?.at ?? 0);
+  const wanted = options.limit + 1;
+  const bySeq = new Map<number, LogView>();
+  const archives = await db
+    .select()
+    .from(logArchives)
+    .where(and(eq(logArchives.executionId, id), gt(logArchives.lastSeq, after)))
+    .orderBy(asc(logArchives.firstSeq));
+  for (const archive of archives) {
+    if (bySeq.size >= wanted) break;
+    for (const line of await readArchive(bucket, archive.objectKey)) {
+      if (line.seq > after && (!options.stepId || line.stepId === options.stepId)) bySeq.set(line.seq, line as LogView);
+    }
+  }
+  const live = await db
     .select()
     .from(executionLogs)
     .where(
       and(
         eq(executionLogs.executionId, id),
         options.stepId ? eq(executionLogs.stepId, options.stepId) : undefined,
-        after ? gt(executionLogs.seq, Number(after.at)) : undefined,
+        gt(executionLogs.seq, after),
       ),
     )
     .orderBy(asc(executionLogs.seq))
-    .limit(options.limit + 1);
-  return toPage(rows, options.limit, (row) => ({ at: String(row.seq), id }), toLogView);
+    .limit(wanted);
+  for (const row of live) bySeq.set(row.seq, toLogView(row));
+  const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, wanted);
+  return toPage(
+    merged,
+    options.limit,
+    (line) => ({ at: String(line.seq), id }),
+    (line) => line,
+  );
 }

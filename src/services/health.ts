@@ -1,5 +1,6 @@
 /** Readiness checks: configuration and a database round trip under a deadline. */
 import { sql } from "drizzle-orm";
+import { type BackupHealth, backupHealth, describeProblems } from "../backup/health";
 import { settings } from "../config";
 import { openDatabase } from "../db/client";
 import type { Bindings } from "../env";
@@ -10,6 +11,8 @@ export const READY_TIMEOUT_MS = 5_000;
 export interface Check {
   name: string;
   ok: boolean;
+  /** Warnings are reported but do not make the Worker unready (stale backups, say). */
+  severity: "critical" | "warning";
   detail?: string;
   latencyMs?: number;
 }
@@ -19,7 +22,14 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
   try {
     config = settings(env);
   } catch {
-    return [{ name: "configuration", ok: false, detail: "settings are missing or invalid (see the logs)" }];
+    return [
+      {
+        name: "configuration",
+        ok: false,
+        severity: "critical",
+        detail: "settings are missing or invalid (see the logs)",
+      },
+    ];
   }
   const session = openDatabase({
     connectionString: config.DATABASE_URL,
@@ -30,14 +40,24 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
   const started = Date.now();
   try {
     await withDeadline(session.db.execute(sql`select 1`), READY_TIMEOUT_MS);
-    return [{ name: "database", ok: true, latencyMs: Date.now() - started }];
+    const database: Check = { name: "database", ok: true, severity: "critical", latencyMs: Date.now() - started };
+    const problems = describeProblems(
+      (await withDeadline(backupHealth(session.db), READY_TIMEOUT_MS).catch(() => null)) ?? EMPTY,
+    );
+    return [
+      database,
+      { name: "backups", ok: problems === null, severity: "warning", ...(problems ? { detail: problems } : {}) },
+    ];
   } catch (error) {
     const detail = error instanceof DeadlineError ? "timed out" : "unreachable";
-    return [{ name: "database", ok: false, detail, latencyMs: Date.now() - started }];
+    return [{ name: "database", ok: false, severity: "critical", detail, latencyMs: Date.now() - started }];
   } finally {
     waitUntil(session.close());
   }
 }
+
+/** Backup state could not be read in time: reported as unknown rather than failing readiness. */
+const EMPTY: BackupHealth = { freshness: [], lastVerification: null };
 
 class DeadlineError extends Error {}
 

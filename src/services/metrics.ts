@@ -3,6 +3,7 @@
  * every scrape sees every execution, whichever Worker or Durable Object ran it.
  */
 import { sql } from "drizzle-orm";
+import { addBackupMetrics } from "../backup/health";
 import type { Database } from "../db/client";
 import { Exposition } from "../observability/prometheus";
 
@@ -12,10 +13,7 @@ export const TOKEN_BUCKETS = [100, 500, 1000, 5000, 10000, 50000];
 
 type Row = Record<string, unknown>;
 
-export async function renderMetrics(
-  db: Database,
-  extra: Array<(exposition: Exposition, db: Database) => Promise<void>> = [],
-) {
+export async function renderMetrics(db: Database) {
   const exposition = new Exposition();
   const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
 
@@ -90,6 +88,6 @@ export async function renderMetrics(
     { value: Number(dead.n) },
   ]);
 
-  for (const add of extra) await add(exposition, db);
+  await addBackupMetrics(exposition, db);
   return exposition.toString();
 }

@@ -2,6 +2,7 @@
 export * from "./agents";
 export * from "./audit";
 export * from "./auth";
+export * from "./backups";
 export * from "./executions";
 export * from "./triggers";
 export * from "./users";

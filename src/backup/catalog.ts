@@ -1,0 +1,101 @@
+/** The `backups` catalog: one row per run, created pending, finished completed or failed, then verified. */
+import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Database, Queryable } from "../db/client";
+import { backups } from "../db/schema";
+import type { Manifest } from "./manifest";
+
+export type BackupRow = typeof backups.$inferSelect;
+export type BackupKind = BackupRow["kind"];
+
+export function prefixFor(kind: BackupKind, id: string, at = new Date()): string {
+  return `backups/${kind}/${at.toISOString().slice(0, 10)}/${id}/`;
+}
+
+/** Creates the pending row; for a scheduled slot, at most one per (kind, slot). */
+export async function createPending(
+  db: Queryable,
+  kind: BackupKind,
+  options: { slot?: Date; requestedBy?: string | null } = {},
+): Promise<BackupRow | null> {
+  const id = crypto.randomUUID();
+  const [row] = await db
+    .insert(backups)
+    .values({
+      id,
+      kind,
+      slot: options.slot ?? null,
+      requestedBy: options.requestedBy ?? null,
+      prefix: prefixFor(kind, id),
+    })
+    .onConflictDoNothing()
+    .returning();
+  return row ?? null;
+}
+
+export async function findBackup(db: Queryable, id: string): Promise<BackupRow | null> {
+  const [row] = await db.select().from(backups).where(eq(backups.id, id));
+  return row ?? null;
+}
+
+/** The newest backup a new incremental can build on (completed or verified, with a snapshot). */
+export async function latestRestorable(db: Queryable): Promise<BackupRow | null> {
+  const [row] = await db
+    .select()
+    .from(backups)
+    .where(and(inArray(backups.status, ["completed", "verified"]), isNotNull(backups.snapshot)))
+    .orderBy(desc(backups.snapshotAt))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function markRunning(db: Database, id: string): Promise<void> {
+  await db.update(backups).set({ status: "running", startedAt: sql`now()`, reason: null }).where(eq(backups.id, id));
+}
+
+export async function markCompleted(db: Database, id: string, manifest: Manifest, startedAt: Date): Promise<void> {
+  await db
+    .update(backups)
+    .set({
+      status: "completed",
+      manifest,
+      snapshot: manifest.snapshot,
+      snapshotAt: new Date(manifest.snapshotAt),
+      baseId: manifest.base?.id ?? null,
+      previousId: manifest.previous?.id ?? null,
+      sizeBytes: manifest.objects.reduce((sum, object) => sum + object.bytes, 0),
+      rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
+      completedAt: sql`now()`,
+      durationMs: Date.now() - startedAt.getTime(),
+    })
+    .where(eq(backups.id, id));
+}
+
+export async function markFailed(db: Database, id: string, reason: string): Promise<void> {
+  await db
+    .update(backups)
+    .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
+    .where(eq(backups.id, id));
+}
+
+/**
+ * Runs left `running` by a crashed worker, found while holding the backup lock (so nobody is
+ * running them): they failed, and their partial objects go.
+ */
+export async function failInterrupted(db: Database, bucket: R2Bucket, exceptId: string): Promise<number> {
+  const stale = await db
+    .update(backups)
+    .set({ status: "failed", reason: "interrupted: the run stopped before it finished", completedAt: sql`now()` })
+    .where(and(eq(backups.status, "running"), sql`${backups.id} <> ${exceptId}`))
+    .returning({ prefix: backups.prefix });
+  for (const { prefix } of stale) await deletePrefix(bucket, prefix);
+  return stale.length;
+}
+
+export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const listed = await bucket.list({ prefix, cursor });
+    if (listed.objects.length) await bucket.delete(listed.objects.map((object) => object.key));
+    cursor = listed.truncated ? listed.cursor : undefined;
+  } while (cursor);
+}

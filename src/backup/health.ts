@@ -1,0 +1,100 @@
+/**
+ * Backup alerts (SPEC §9 RPO/RTO): a backup older than twice its interval, or a failed
+ * verification, shows in /metrics and in /health/ready's details.
+ */
+import { sql } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import type { Exposition } from "../observability/prometheus";
+
+export const INTERVAL_SECONDS = { full: 24 * 3600, incremental: 15 * 60 } as const;
+type Kind = keyof typeof INTERVAL_SECONDS;
+
+export interface BackupFreshness {
+  kind: Kind;
+  lastSuccessAt: Date | null;
+  ageSeconds: number | null;
+  stale: boolean;
+}
+
+export interface BackupHealth {
+  freshness: BackupFreshness[];
+  /** The newest verification's verdict, if any backup was verified. */
+  lastVerification: { backupId: string; ok: boolean; at: Date } | null;
+}
+
+export async function backupHealth(db: Queryable, now = new Date()): Promise<BackupHealth> {
+  const rows = (
+    await db.execute<{ kind: Kind; last: Date | null }>(sql`
+      select k.kind, max(b.completed_at) as last
+      from unnest(array['full', 'incremental']::backup_kind[]) as k(kind)
+      left join backups b on b.kind = k.kind and b.status in ('completed', 'verified', 'verification_failed')
+      group by k.kind order by k.kind`)
+  ).rows;
+  const freshness = rows.map(({ kind, last }) => {
+    const lastSuccessAt = last ? new Date(last) : null;
+    const ageSeconds = lastSuccessAt ? Math.round((now.getTime() - lastSuccessAt.getTime()) / 1000) : null;
+    return { kind, lastSuccessAt, ageSeconds, stale: ageSeconds === null || ageSeconds > 2 * INTERVAL_SECONDS[kind] };
+  });
+  const [verification] = (
+    await db.execute<{ id: string; status: string; verified_at: Date }>(sql`
+      select id, status, verified_at from backups where verified_at is not null order by verified_at desc limit 1`)
+  ).rows;
+  return {
+    freshness,
+    lastVerification: verification
+      ? { backupId: verification.id, ok: verification.status === "verified", at: new Date(verification.verified_at) }
+      : null,
+  };
+}
+
+/** The backup metrics of SPEC §8, plus the staleness gauges the alerts fire on. */
+export async function addBackupMetrics(exposition: Exposition, db: Queryable): Promise<void> {
+  type Row = Record<string, unknown>;
+  const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
+  const health = await backupHealth(db);
+  exposition.gauge(
+    "backup_last_success_timestamp_seconds",
+    "When the newest completed backup of each type finished.",
+    health.freshness
+      .filter((f) => f.lastSuccessAt)
+      .map((f) => ({ labels: { backup_type: f.kind }, value: Math.floor((f.lastSuccessAt as Date).getTime() / 1000) })),
+  );
+  const executions = await rows(sql`select kind, status, count(*)::int as n from backups group by 1, 2 order by 1, 2`);
+  exposition.counter(
+    "backup_executions_total",
+    "Backup runs, by type and status.",
+    executions.map((r) => ({ labels: { backup_type: String(r.kind), status: String(r.status) }, value: Number(r.n) })),
+  );
+  const latest = await rows(sql`
+    select distinct on (kind) kind, duration_ms, size_bytes from backups
+    where status in ('completed', 'verified', 'verification_failed') order by kind, completed_at desc`);
+  exposition.gauge(
+    "backup_duration_seconds",
+    "How long the newest completed backup of each type took.",
+    latest.map((r) => ({ labels: { backup_type: String(r.kind) }, value: Number(r.duration_ms ?? 0) / 1000 })),
+  );
+  exposition.gauge(
+    "backup_size_bytes",
+    "Stored size of the newest completed backup of each type.",
+    latest.map((r) => ({ labels: { backup_type: String(r.kind) }, value: Number(r.size_bytes ?? 0) })),
+  );
+  const [failures] = await rows(sql`select coalesce(sum(verification_failures), 0)::int as n from backups`);
+  exposition.counter("backup_verification_failures_total", "Backup verifications that failed.", [
+    { value: Number(failures.n) },
+  ]);
+  exposition.gauge(
+    "backup_stale",
+    "1 when the newest backup of a type is older than twice its interval (or there is none).",
+    health.freshness.map((f) => ({ labels: { backup_type: f.kind }, value: f.stale ? 1 : 0 })),
+  );
+}
+
+/** One line for /health/ready: what is wrong with backups, or null. */
+export function describeProblems(health: BackupHealth): string | null {
+  const problems = health.freshness
+    .filter((f) => f.stale)
+    .map((f) => (f.lastSuccessAt ? `${f.kind} backup is ${f.ageSeconds} s old` : `no ${f.kind} backup yet`));
+  if (health.lastVerification && !health.lastVerification.ok)
+    problems.push(`verification of ${health.lastVerification.backupId} failed`);
+  return problems.length ? problems.join("; ") : null;
+}

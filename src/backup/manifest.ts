@@ -1,0 +1,42 @@
+/** The manifest of a backup (SPEC §9): what was stored, what the data was, and what it builds on. */
+import { z } from "zod";
+
+export const MANIFEST_FORMAT = "ipa-backup/1";
+
+const Reference = z.object({ id: z.uuid(), snapshotAt: z.string(), snapshot: z.string() });
+
+export const ManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  id: z.uuid(),
+  kind: z.enum(["full", "incremental"]),
+  createdAt: z.string(),
+  snapshotAt: z.string(),
+  /** pg_current_snapshot() of the backup's transaction. */
+  snapshot: z.string(),
+  serverVersion: z.string(),
+  /** Applied drizzle migrations, so a restore can mark its database migrated. */
+  migrations: z.array(z.object({ hash: z.string(), createdAt: z.number() })),
+  base: Reference.nullable(),
+  previous: Reference.nullable(),
+  compression: z.literal("gzip"),
+  encryption: z.object({ algorithm: z.literal("AES-256-GCM"), keyId: z.string(), chunkBytes: z.number() }).nullable(),
+  /** Session settings under which row text (and so the checksums) is computed. */
+  settings: z.array(z.string()),
+  objects: z.array(
+    z.object({
+      name: z.string(),
+      role: z.enum(["pre-data", "data", "post-data", "changes"]),
+      bytes: z.number(),
+      sha256: z.string(),
+      table: z.string().optional(),
+      rows: z.number().optional(),
+    }),
+  ),
+  tables: z.array(z.object({ name: z.string(), rows: z.number(), checksum: z.string(), chunkRows: z.number() })),
+  changes: z.object({ upserts: z.number(), deletes: z.number(), truncated: z.array(z.string()) }).optional(),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestObject = Manifest["objects"][number];
+
+export const MANIFEST_NAME = "manifest.json";

@@ -1,0 +1,227 @@
+/**
+ * Runs one backup (full or incremental) to completion inside a queue-consumer invocation:
+ * takes the backup lock on a direct connection (so runs never overlap, and a crashed run's lock
+ * dies with its connection), reads one REPEATABLE READ snapshot page by page, writes the objects,
+ * then the manifest, and only then marks the catalog row completed.
+ */
+import type { PoolClient } from "@neondatabase/serverless";
+import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
+import type { Settings } from "../config";
+import { keyringOf } from "../crypto/keyring-of";
+import { type Database, openDatabase } from "../db/client";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
+import {
+  type BackupRow,
+  failInterrupted,
+  findBackup,
+  latestRestorable,
+  markCompleted,
+  markFailed,
+  markRunning,
+} from "./catalog";
+import { EXCLUDED_FROM_DATA, listTables, postDataStatements, preDataStatements, type TableInfo } from "./catalog-dump";
+import { CHUNK_ROWS, checksumQuery, TEXT_SETTINGS } from "./checksum";
+import { directConnectionString } from "./direct-connection";
+import { FRAME_PLAINTEXT_BYTES, type FrameContext } from "./frames";
+import { writeChanges } from "./incremental-changes";
+import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestObject } from "./manifest";
+import { ObjectWriter } from "./object-writer";
+import { tableMarker } from "./sql-text";
+import { dumpTableRows } from "./table-dump";
+
+const LOCK = "hashtext('ipa.backups')";
+
+export class BackupBusyError extends Error {}
+/** A run that cannot succeed by trying again (no base to build on). */
+export class BackupNotPossibleError extends Error {}
+
+export interface BackupContext {
+  config: Settings;
+  db: Database;
+  bucket: R2Bucket;
+}
+
+export async function runBackup(context: BackupContext, backupId: string): Promise<BackupRow> {
+  const row = await findBackup(context.db, backupId);
+  if (!row) throw new BackupNotPossibleError(`backup ${backupId} does not exist`);
+  if (row.status === "completed" || row.status === "verified" || row.status === "verification_failed") return row;
+
+  const session = openDatabase({
+    connectionString: directConnectionString(context.config.DATABASE_URL),
+    wsProxy: context.config.NEON_WS_PROXY,
+    max: 1,
+  });
+  const client = await session.pool.connect();
+  try {
+    const locked = (await client.query(`select pg_try_advisory_lock(${LOCK}) as locked`)).rows[0].locked;
+    if (!locked) throw new BackupBusyError("another backup is running");
+    try {
+      await failInterrupted(context.db, context.bucket, backupId);
+      await markRunning(context.db, backupId);
+      const started = new Date();
+      try {
+        const manifest = await writeBackup(client, row, context);
+        await context.bucket.put(`${row.prefix}${MANIFEST_NAME}`, JSON.stringify(manifest, null, 2), {
+          httpMetadata: { contentType: "application/json" },
+        });
+        await markCompleted(context.db, backupId, manifest, started);
+        // Changes the snapshot holds are in this backup; the next incremental starts after it.
+        await client.query("delete from change_log where pg_visible_in_snapshot(txid, $1::pg_snapshot)", [
+          manifest.snapshot,
+        ]);
+        await recordAudit(
+          context.db,
+          { ...SYSTEM_ACTOR, actorEmail: "backups" },
+          {
+            action: "backup.complete",
+            resourceType: "backup",
+            resourceId: backupId,
+            after: {
+              kind: row.kind,
+              objects: manifest.objects.length,
+              rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
+            },
+          },
+        );
+      } catch (error) {
+        await client.query("rollback").catch(() => {});
+        const reason = error instanceof Error ? error.message : String(error);
+        await markFailed(context.db, backupId, reason);
+        await recordAudit(
+          context.db,
+          { ...SYSTEM_ACTOR, actorEmail: "backups" },
+          {
+            action: "backup.fail",
+            resourceType: "backup",
+            resourceId: backupId,
+            after: { kind: row.kind, reason },
+          },
+        );
+        logEvent("error", "backup_failed", { backupId, kind: row.kind, ...describeError(error) });
+        throw error;
+      }
+    } finally {
+      await client.query(`select pg_advisory_unlock(${LOCK})`).catch(() => {});
+    }
+  } finally {
+    client.release();
+    await session.close();
+  }
+  return (await findBackup(context.db, backupId)) as BackupRow;
+}
+
+async function writeBackup(client: PoolClient, row: BackupRow, context: BackupContext): Promise<Manifest> {
+  const previous = row.kind === "incremental" ? await latestRestorable(context.db) : null;
+  if (row.kind === "incremental" && !previous?.snapshot) {
+    throw new BackupNotPossibleError("no completed backup to build an incremental on; take a full backup first");
+  }
+  await client.query("begin isolation level repeatable read, read only");
+  for (const setting of TEXT_SETTINGS) await client.query(setting);
+  const info = (
+    await client.query(`select pg_current_snapshot()::text as snapshot, now() as at, current_setting('server_version') as version,
+      to_regclass('drizzle.__drizzle_migrations') is not null as migrated`)
+  ).rows[0];
+  const migrations = info.migrated
+    ? (await client.query("select hash, created_at::text as created_at from drizzle.__drizzle_migrations order by id"))
+        .rows
+    : [];
+  const tables = await listTables(client);
+  const dataTables = tables.filter((table) => !EXCLUDED_FROM_DATA.has(table.name) && table.primaryKey.length > 0);
+  const tableSums = [];
+  for (const table of dataTables) {
+    const sum = (await client.query(checksumQuery(table.name, table.primaryKey))).rows[0];
+    tableSums.push({
+      name: table.name,
+      rows: Number(sum.rows),
+      checksum: sum.checksum as string,
+      chunkRows: CHUNK_ROWS,
+    });
+  }
+
+  const objects: ManifestObject[] = [];
+  const open = (name: string) =>
+    new ObjectWriter(context.bucket, `${row.prefix}${name}`, name, encryptionFor(context.config, row.id, name));
+  const suffix = context.config.BACKUP_ENCRYPTION_KEY_ID ? ".sql.gz.enc" : ".sql.gz";
+  let changes: Manifest["changes"];
+  if (row.kind === "full") {
+    objects.push(await writeObject(open(`000-schema${suffix}`), "pre-data", await preDataStatements(client, tables)));
+    for (const [index, table] of dataTables.entries()) {
+      objects.push(
+        await writeTable(client, open(`${100 + index}-${table.name}${suffix}`), table, tableSums[index].rows),
+      );
+    }
+    objects.push(await writeObject(open(`900-post-data${suffix}`), "post-data", await postDataStatements(client)));
+  } else {
+    const writer = open(`500-changes${suffix}`);
+    changes = await writeChanges(client, dataTables, previous?.snapshot as string, (text) => writer.write(text));
+    const stored = await writer.close();
+    objects.push({
+      name: stored.name,
+      role: "changes",
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      rows: changes.upserts + changes.deletes,
+    });
+  }
+  await client.query("commit");
+
+  const reference = (backup: BackupRow) => ({
+    id: backup.id,
+    snapshotAt: backup.snapshotAt?.toISOString() ?? "",
+    snapshot: backup.snapshot ?? "",
+  });
+  const base = previous
+    ? previous.kind === "full"
+      ? previous
+      : await findBackup(context.db, previous.baseId ?? "")
+    : null;
+  return {
+    format: MANIFEST_FORMAT,
+    id: row.id,
+    kind: row.kind,
+    createdAt: new Date().toISOString(),
+    snapshotAt: new Date(info.at).toISOString(),
+    snapshot: info.snapshot,
+    serverVersion: info.version,
+    migrations: migrations.map((m) => ({ hash: m.hash as string, createdAt: Number(m.created_at) })),
+    base: base ? reference(base) : null,
+    previous: previous ? reference(previous) : null,
+    compression: "gzip",
+    encryption: context.config.BACKUP_ENCRYPTION_KEY_ID
+      ? { algorithm: "AES-256-GCM", keyId: context.config.BACKUP_ENCRYPTION_KEY_ID, chunkBytes: FRAME_PLAINTEXT_BYTES }
+      : null,
+    settings: TEXT_SETTINGS,
+    objects,
+    tables: tableSums,
+    ...(changes ? { changes } : {}),
+  };
+}
+
+async function writeObject(
+  writer: ObjectWriter,
+  role: ManifestObject["role"],
+  statements: string[],
+): Promise<ManifestObject> {
+  for (const text of statements) await writer.write(text);
+  const stored = await writer.close();
+  return { name: stored.name, role, bytes: stored.bytes, sha256: stored.sha256 };
+}
+
+async function writeTable(
+  client: PoolClient,
+  writer: ObjectWriter,
+  table: TableInfo,
+  expectedRows: number,
+): Promise<ManifestObject> {
+  await writer.write(`${tableMarker(table.name, expectedRows)}\n`);
+  const rows = await dumpTableRows(client, table, (text) => writer.write(text));
+  const stored = await writer.close();
+  if (rows !== expectedRows) throw new Error(`table ${table.name}: dumped ${rows} rows, counted ${expectedRows}`);
+  return { name: stored.name, role: "data", bytes: stored.bytes, sha256: stored.sha256, table: table.name, rows };
+}
+
+export function encryptionFor(config: Settings, backupId: string, objectName: string): FrameContext | null {
+  const keyId = config.BACKUP_ENCRYPTION_KEY_ID;
+  return keyId ? { keyring: keyringOf(config), keyId, backupId, objectName } : null;
+}

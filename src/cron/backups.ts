@@ -1,0 +1,73 @@
+/**
+ * The backup timetable (SPEC §9), from the one cron trigger: a full backup daily at 02:00 UTC,
+ * incrementals every 15 minutes (a full instead while nothing exists to build on), verification
+ * of each new backup, a daily restore-verification of the newest incremental chain, retention at
+ * 04:00 and log archival at 04:30. Each slot is claimed once; the work runs in the jobs queue.
+ */
+import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { type BackupKind, createPending, latestRestorable } from "../backup/catalog";
+import type { Database } from "../db/client";
+import { backups } from "../db/schema";
+import type { Bindings } from "../env";
+import type { JobMessage } from "../queues/messages";
+import { claimSlot } from "./job-runs";
+
+export const INCREMENTAL_EVERY_MINUTES = 15;
+export const FULL_AT_HOUR = 2;
+
+/** Every 15 minutes: the 02:00 slot takes a full backup, the others an incremental. */
+export async function scheduleBackups(db: Database, env: Bindings, slot: Date): Promise<string | null> {
+  const fullTime = slot.getUTCHours() === FULL_AT_HOUR && slot.getUTCMinutes() === 0;
+  let kind: BackupKind = fullTime ? "full" : "incremental";
+  if (kind === "incremental" && !(await latestRestorable(db))) {
+    // Nothing to build on yet: start the chain now rather than wait for 02:00.
+    const [inFlight] = await db
+      .select({ id: backups.id })
+      .from(backups)
+      .where(inArray(backups.status, ["pending", "running"]))
+      .limit(1);
+    if (inFlight) return null;
+    kind = "full";
+  }
+  const row = await createPending(db, kind, { slot });
+  if (row) await enqueue(env, { type: "backup", backupId: row.id });
+  return row?.id ?? null;
+}
+
+/** Verifies the oldest backup of the last two days that nobody has verified yet. */
+export async function scheduleVerification(db: Database, env: Bindings, slot: Date): Promise<string | null> {
+  if (!(await claimSlot(db, "verify", slot))) return null;
+  const [next] = await db
+    .select({ id: backups.id, kind: backups.kind })
+    .from(backups)
+    .where(and(eq(backups.status, "completed"), gte(backups.createdAt, sql`now() - interval '2 days'`)))
+    .orderBy(asc(backups.createdAt))
+    .limit(1);
+  if (!next) return null;
+  await enqueue(env, { type: "verify", backupId: next.id, mode: next.kind === "full" ? "restore" : "objects" });
+  return next.id;
+}
+
+/** Once a day, restore the newest incremental's whole chain. */
+export async function scheduleChainRestore(db: Database, env: Bindings, slot: Date): Promise<string | null> {
+  if (!(await claimSlot(db, "verify-chain", slot))) return null;
+  const [newest] = await db
+    .select({ id: backups.id })
+    .from(backups)
+    .where(and(eq(backups.kind, "incremental"), inArray(backups.status, ["completed", "verified"])))
+    .orderBy(desc(backups.snapshotAt))
+    .limit(1);
+  if (!newest) return null;
+  await enqueue(env, { type: "verify", backupId: newest.id, mode: "restore" });
+  return newest.id;
+}
+
+export async function scheduleMaintenance(db: Database, env: Bindings, slot: Date, job: "retention" | "archive-logs") {
+  if (!(await claimSlot(db, job, slot))) return false;
+  await enqueue(env, { type: job, slot: slot.toISOString() });
+  return true;
+}
+
+export async function enqueue(env: Bindings, job: JobMessage): Promise<void> {
+  await env.JOBS_QUEUE.send(job, { contentType: "json" });
+}

@@ -1,0 +1,75 @@
+/** The jobs queue consumer: backups, their verification, retention and log archival. */
+
+import { applyRetention } from "../backup/retention";
+import { BackupBusyError, type BackupContext, BackupNotPossibleError, runBackup } from "../backup/run-backup";
+import { verifyBackup } from "../backup/verify";
+import { settings } from "../config";
+import { finishSlot } from "../cron/job-runs";
+import { openDatabase } from "../db/client";
+import type { Bindings } from "../env";
+import { archiveLogs } from "../logs/archive";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
+import { type JobMessage, JobMessageSchema } from "./messages";
+
+/** How long a backup waits when another holds the lock. */
+const BUSY_RETRY_SECONDS = 60;
+
+export async function consumeJobs(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = JobMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      logEvent("error", "job_message_malformed", { messageId: message.id });
+      message.ack();
+      continue;
+    }
+    try {
+      await runJob(parsed.data, env);
+      message.ack();
+    } catch (error) {
+      if (error instanceof BackupBusyError) {
+        message.retry({ delaySeconds: BUSY_RETRY_SECONDS });
+      } else if (error instanceof BackupNotPossibleError) {
+        logEvent("warn", "job_not_possible", { job: parsed.data.type, reason: error.message });
+        message.ack();
+      } else {
+        logEvent("error", "job_failed", {
+          job: parsed.data.type,
+          deliveries: message.attempts,
+          ...describeError(error),
+        });
+        message.retry({ delaySeconds: Math.min(30 * 2 ** message.attempts, 600) });
+      }
+    }
+  }
+}
+
+export async function runJob(
+  job: JobMessage,
+  env: Bindings,
+  options: Parameters<typeof verifyBackup>[2] = {},
+): Promise<unknown> {
+  const config = settings(env);
+  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const context: BackupContext = { config, db: session.db, bucket: env.STORAGE };
+  try {
+    switch (job.type) {
+      case "backup":
+        return await runBackup(context, job.backupId);
+      case "verify":
+        return await verifyBackup(context, job.backupId, { ...options, mode: job.mode });
+      case "retention": {
+        const outcome = await applyRetention(session.db, env.STORAGE, config);
+        await finishSlot(session.db, "retention", new Date(job.slot), outcome);
+        return outcome;
+      }
+      case "archive-logs": {
+        const outcome = await archiveLogs(session.db, env.STORAGE, config.LOG_ARCHIVE_AFTER_DAYS);
+        await finishSlot(session.db, "archive-logs", new Date(job.slot), outcome);
+        return outcome;
+      }
+    }
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,121 @@
+/** /admin/backups: backups:manage (SPEC §3). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { auditContextOf } from "../audit/context";
+import { authenticate, requirePermission } from "../middleware/auth";
+import {
+  backupObject,
+  getBackup,
+  listBackups,
+  requestBackup,
+  requestVerification,
+  toBackupView,
+} from "../services/backups";
+import { createRouter } from "./router";
+import {
+  bearer,
+  errors,
+  IdParam,
+  json,
+  jsonBody,
+  ListQuery,
+  mutationErrors,
+  pageOf,
+  readErrors,
+  Timestamp,
+} from "./schemas/common";
+
+const base = { tags: ["backups"], security: bearer, middleware: [authenticate, requirePermission("backups:manage")] };
+const Kind = z.enum(["full", "incremental"]);
+const Status = z.enum(["pending", "running", "completed", "verified", "failed", "verification_failed"]);
+
+const BackupSchema = z
+  .object({
+    id: z.uuid(),
+    kind: Kind,
+    status: Status,
+    slot: Timestamp.nullable(),
+    prefix: z.string(),
+    baseId: z.uuid().nullable(),
+    previousId: z.uuid().nullable(),
+    snapshotAt: Timestamp.nullable(),
+    sizeBytes: z.number().nullable(),
+    rows: z.number().nullable(),
+    startedAt: Timestamp.nullable(),
+    completedAt: Timestamp.nullable(),
+    durationMs: z.number().nullable(),
+    verifiedAt: Timestamp.nullable(),
+    verification: z.unknown(),
+    reason: z.string().nullable(),
+    createdAt: Timestamp,
+    manifest: z.unknown().optional(),
+  })
+  .openapi("Backup");
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  request: { query: ListQuery.extend({ kind: Kind.optional(), status: Status.optional() }) },
+  responses: { 200: json(pageOf(BackupSchema, "BackupPage")), ...readErrors },
+});
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/",
+  summary: "Start a backup now (it runs in the jobs queue; poll GET /admin/backups/:id)",
+  request: { body: jsonBody(z.strictObject({ kind: Kind }).openapi("StartBackup")) },
+  responses: { 202: json(BackupSchema, "Accepted"), ...mutationErrors },
+});
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}",
+  summary: "A backup with its manifest",
+  request: { params: IdParam },
+  responses: { 200: json(BackupSchema), ...readErrors, 404: errors[404] },
+});
+const verify = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/verify",
+  summary: "Verify by restore: objects against the manifest, then a scratch restore compared table by table",
+  request: { params: IdParam },
+  responses: { 202: json(BackupSchema, "Accepted"), ...readErrors, 404: errors[404], 409: errors[409] },
+});
+const object = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}/objects/{name}",
+  summary: "Streams one stored object (or manifest.json), byte for byte as stored",
+  request: {
+    params: z.object({
+      id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+      name: z
+        .string()
+        .regex(/^[\w.-]{1,200}$/)
+        .openapi({ param: { name: "name", in: "path" } }),
+    }),
+  },
+  responses: { 200: { description: "The object" }, ...readErrors, 404: errors[404] },
+});
+
+export const adminBackupRoutes = createRouter()
+  .openapi(list, async (c) => c.json(await listBackups(c.var.db.db, c.req.valid("query")), 200))
+  .openapi(create, async (c) =>
+    c.json(await requestBackup(c.var.db.db, c.env, auditContextOf(c), c.req.valid("json").kind), 202),
+  )
+  .openapi(get, async (c) => c.json(toBackupView(await getBackup(c.var.db.db, c.req.valid("param").id), true), 200))
+  .openapi(verify, async (c) =>
+    c.json(await requestVerification(c.var.db.db, c.env, auditContextOf(c), c.req.valid("param").id), 202),
+  )
+  .openapi(object, async (c) => {
+    const { id, name } = c.req.valid("param");
+    const found = await backupObject(c.var.db.db, c.env.STORAGE, id, name);
+    return new Response(found.body, {
+      headers: {
+        "content-type": name.endsWith(".json") ? "application/json" : "application/octet-stream",
+        "content-length": String(found.size),
+        etag: found.httpEtag,
+      },
+    });
+  });
