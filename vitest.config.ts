@@ -33,6 +33,7 @@ function workersProject(name: string, include: string[], exclude: string[], rela
             TEST_DIRECT_WS_PROXY: inject("wsProxy"),
             TEST_OUTSIDE_URL: inject("outsideUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
+            TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
           },
         },
       })),
@@ -55,6 +56,8 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
+          // Each file may start a whole dev stack; one at a time keeps their ports apart.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

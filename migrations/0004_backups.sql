@@ -22,7 +22,7 @@ CREATE TABLE "backups" (
 	"verification_failures" integer DEFAULT 0 NOT NULL,
 	"reason" text,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "backups_incremental_has_base" CHECK ("backups"."kind" = 'full' or "backups"."base_id" is not null)
+	CONSTRAINT "backups_incremental_has_base" CHECK ("backups"."kind" = 'full' or "backups"."base_id" is not null or "backups"."status" in ('pending', 'running', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "change_log" (

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ensureFirstAdmin } from "./lib/admin.ts";
 import { startCronTicker } from "./lib/cron-ticker.ts";
@@ -42,6 +42,13 @@ async function main(): Promise<void> {
     const relay: Relay = await startRelay({ port: await freePort(54330), target: `127.0.0.1:${pg.port}` });
     cleanups.push(() => relay.close());
     wsProxy = relay.wsProxy;
+    // Where the local tools (npm run drill) find this database; the password stays in .data/.
+    await writeFile(
+      `${DATA}/dev-state.json`,
+      JSON.stringify({ postgresUrl: pg.url("postgres"), databaseUrl, port }, null, 2),
+      { mode: 0o600 },
+    );
+    cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));
     log(`PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy}`);
   }
 

@@ -11,5 +11,6 @@ declare namespace Cloudflare {
     TEST_DIRECT_WS_PROXY: string;
     TEST_OUTSIDE_URL: string;
     TEST_BACKUP_DATABASE_URL: string;
+    TEST_INCREMENTAL_DATABASE_URL: string;
   }
 }

@@ -18,8 +18,10 @@ export default async function setup(project: TestProject) {
   await pg.createDatabase("ipa_test");
   await runMigrations(pg.url("ipa_test"));
   // Backup tests need data nobody else changes while they compare it.
-  await pg.createDatabase("ipa_backup_test");
-  await runMigrations(pg.url("ipa_backup_test"));
+  for (const name of ["ipa_backup_test", "ipa_incremental_test"]) {
+    await pg.createDatabase(name);
+    await runMigrations(pg.url(name));
+  }
   const target = `127.0.0.1:${pg.port}`;
   const relay = await startRelay({ port: await freePort(), target });
   const outageRelay = await startRelay({ port: await freePort(), target, controllable: true });
@@ -27,6 +29,7 @@ export default async function setup(project: TestProject) {
 
   project.provide("databaseUrl", pg.url("ipa_test"));
   project.provide("backupDatabaseUrl", pg.url("ipa_backup_test"));
+  project.provide("incrementalDatabaseUrl", pg.url("ipa_incremental_test"));
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
@@ -47,6 +50,7 @@ declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
     backupDatabaseUrl: string;
+    incrementalDatabaseUrl: string;
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;

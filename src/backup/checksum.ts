@@ -2,8 +2,9 @@
  * Per-table checksums computed in SQL, so the backup and the verifier (and the restore CLI)
  * compare the same thing: md5 over each row's text, folded in chunks of CHUNK_ROWS rows in primary
  * key order, so no aggregate grows past Postgres' limits however big the table is.
+ * Also used by the restore CLI in Node, hence its explicit `.ts` imports.
  */
-import { ident } from "./sql-text";
+import { ident } from "./sql-text.ts";
 
 export const CHUNK_ROWS = 10_000;
 

@@ -3,10 +3,11 @@
  * compressed stream is cut into chunks, each sealed on its own with associated data naming the
  * backup, the object, the chunk number and whether it is the last, so chunks cannot be
  * reordered, moved between objects or dropped from the end. Stored as [u32 length][iv|ciphertext].
+ * Also used by the restore CLI in Node, hence its explicit `.ts` imports.
  */
-import { utf8 } from "../crypto/encoding";
-import type { Keyring } from "../crypto/keyring";
-import { ByteQueue } from "./byte-queue";
+import { utf8 } from "../crypto/encoding.ts";
+import type { Keyring } from "../crypto/keyring.ts";
+import { ByteQueue } from "./byte-queue.ts";
 
 export const FRAME_PLAINTEXT_BYTES = 1024 * 1024;
 

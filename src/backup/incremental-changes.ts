@@ -54,8 +54,10 @@ export async function writeChanges(
     const rows = current.get(table.name) ?? [];
     summary.upserts += rows.length;
     await writeUpserts(table, rows, write);
-    await write(statement(`ALTER TABLE ${ident(table.name)} ENABLE TRIGGER USER`));
   }
+  // Check the deferred keys now: a table with pending checks cannot be altered back.
+  await write(statement("SET CONSTRAINTS ALL IMMEDIATE"));
+  for (const table of touched) await write(statement(`ALTER TABLE ${ident(table.name)} ENABLE TRIGGER USER`));
   await write(statement("COMMIT"));
   return summary;
 }

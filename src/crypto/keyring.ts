@@ -3,8 +3,9 @@
  * id stored beside the ciphertext, and associated data that binds a value to its row and column,
  * so a ciphertext copied to another row or column does not decrypt. Rotation: new writes use
  * ENCRYPTION_KEY_ID, older ids still decrypt, and `reencrypt` moves a value to the current key.
+ * Also used by the restore CLI in Node (WebCrypto there too), hence its explicit `.ts` imports.
  */
-import { fromBase64, randomBytes, toBase64Url, utf8 } from "./encoding";
+import { fromBase64, randomBytes, toBase64Url, utf8 } from "./encoding.ts";
 
 /** Where an encrypted value lives; becomes the GCM associated data. */
 export interface FieldBinding {

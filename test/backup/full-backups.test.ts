@@ -6,7 +6,9 @@ import { measureObject } from "../../src/backup/object-reader";
 import { BackupBusyError } from "../../src/backup/run-backup";
 import { openDatabase } from "../../src/db/client";
 import worker from "../../src/index";
-import { backupEnv, seed, sqlIn, takeBackup, verify } from "../helpers/backup";
+import { backupHarness } from "../helpers/backup";
+
+const { envFor: backupEnv, seed, sql: sqlIn, takeBackup, verify } = backupHarness(env.TEST_BACKUP_DATABASE_URL);
 
 const count = async (table: string) => Number((await sqlIn<{ n: string }>(`select count(*) as n from ${table}`))[0].n);
 

@@ -68,7 +68,11 @@ export const backups = pgTable(
     uniqueIndex("backups_slot_key").on(t.kind, t.slot).where(sql`${t.slot} is not null`),
     index("backups_kind_created_idx").on(t.kind, t.createdAt.desc()),
     index("backups_status_idx").on(t.status),
-    check("backups_incremental_has_base", sql`${t.kind} = 'full' or ${t.baseId} is not null`),
+    // A finished incremental names the full it builds on (known once it has run).
+    check(
+      "backups_incremental_has_base",
+      sql`${t.kind} = 'full' or ${t.baseId} is not null or ${t.status} in ('pending', 'running', 'failed')`,
+    ),
   ],
 );
 

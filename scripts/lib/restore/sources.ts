@@ -1,0 +1,131 @@
+/**
+ * Where the restore CLI reads backups from: the running platform's admin API (IPA_URL with an
+ * admin token, or ADMIN_EMAIL / ADMIN_PASSWORD), or straight from R2's S3 API when the platform
+ * itself is down (R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET).
+ */
+import { Readable } from "node:stream";
+import { type Manifest, ManifestSchema } from "../../../src/backup/manifest.ts";
+import { connectApi } from "../api-client.ts";
+import { signGet } from "./sigv4.ts";
+
+export interface BackupRef {
+  id: string;
+  kind: "full" | "incremental";
+  snapshotAt: string;
+  manifest: Manifest;
+}
+
+export interface BackupSource {
+  describe: string;
+  /** The backup with its manifest. */
+  backup(id: string): Promise<BackupRef>;
+  /** Backups that finished, newest snapshot first (to pick one by time). */
+  finished(): Promise<Array<{ id: string; snapshotAt: string }>>;
+  object(backup: BackupRef, name: string): Promise<Readable>;
+}
+
+export async function openSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
+  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY && env.R2_BUCKET) return r2Source(env);
+  return apiSource(env);
+}
+
+async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
+  const api = await connectApi(env);
+  const backup = async (id: string): Promise<BackupRef> => {
+    const res = await api.json<{
+      id: string;
+      kind: BackupRef["kind"];
+      snapshotAt: string;
+      manifest: unknown;
+      status: string;
+    }>(`/api/v1/admin/backups/${id}`);
+    if (res.status !== 200) throw new Error(`backup ${id}: the platform answered ${res.status}`);
+    if (!res.body.manifest) throw new Error(`backup ${id} is ${res.body.status}; it has no manifest`);
+    return {
+      id,
+      kind: res.body.kind,
+      snapshotAt: res.body.snapshotAt,
+      manifest: ManifestSchema.parse(res.body.manifest),
+    };
+  };
+  return {
+    describe: `the platform at ${api.baseUrl}`,
+    backup,
+    finished: async () => {
+      const out: Array<{ id: string; snapshotAt: string }> = [];
+      let cursor: string | null = null;
+      do {
+        const page: {
+          status: number;
+          body: { items: Array<{ id: string; status: string; snapshotAt: string | null }>; nextCursor: string | null };
+        } = await api.json(`/api/v1/admin/backups?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+        for (const item of page.body.items) {
+          if (item.snapshotAt && ["completed", "verified"].includes(item.status))
+            out.push({ id: item.id, snapshotAt: item.snapshotAt });
+        }
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      return out.sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt));
+    },
+    object: async (ref, name) => {
+      const res = await api.raw(`/api/v1/admin/backups/${ref.id}/objects/${encodeURIComponent(name)}`);
+      if (res.status !== 200 || !res.body)
+        throw new Error(`object ${name} of ${ref.id}: the platform answered ${res.status}`);
+      return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
+    },
+  };
+}
+
+function r2Source(env: NodeJS.ProcessEnv): BackupSource {
+  const endpoint = new URL(`https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com/${env.R2_BUCKET}/`);
+  const credentials = {
+    accessKeyId: env.R2_ACCESS_KEY_ID as string,
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY as string,
+    region: "auto",
+  };
+  const get = async (url: URL) => {
+    const res = await fetch(url, { headers: signGet(url, credentials) });
+    if (!res.ok) throw new Error(`R2 answered ${res.status} for ${url.pathname}`);
+    return res;
+  };
+  const manifestKeys = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    let token: string | null = null;
+    do {
+      const url = new URL(endpoint);
+      url.searchParams.set("list-type", "2");
+      url.searchParams.set("prefix", "backups/");
+      if (token) url.searchParams.set("continuation-token", token);
+      const xml = await (await get(url)).text();
+      keys.push(...[...xml.matchAll(/<Key>([^<]+manifest\.json)<\/Key>/g)].map((m) => m[1]));
+      token = /<NextContinuationToken>([^<]+)</.exec(xml)?.[1] ?? null;
+    } while (token);
+    return keys;
+  };
+  const prefixes = new Map<string, string>();
+  const backup = async (id: string): Promise<BackupRef> => {
+    if (!prefixes.size)
+      for (const key of await manifestKeys())
+        prefixes.set(key.split("/").at(-2) as string, key.replace(/manifest\.json$/, ""));
+    const prefix = prefixes.get(id);
+    if (!prefix) throw new Error(`backup ${id} has no manifest in bucket ${env.R2_BUCKET}`);
+    const manifest = ManifestSchema.parse(await (await get(new URL(`${prefix}manifest.json`, endpoint))).json());
+    return { id, kind: manifest.kind, snapshotAt: manifest.snapshotAt, manifest };
+  };
+  return {
+    describe: `R2 bucket ${env.R2_BUCKET}`,
+    backup,
+    finished: async () => {
+      const refs = await Promise.all((await manifestKeys()).map((key) => backup(key.split("/").at(-2) as string)));
+      return refs
+        .map((ref) => ({ id: ref.id, snapshotAt: ref.snapshotAt }))
+        .sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt));
+    },
+    object: async (ref, name) => {
+      if (!prefixes.has(ref.id)) await backup(ref.id);
+      const prefix = prefixes.get(ref.id);
+      const res = await get(new URL(`${prefix}${name}`, endpoint));
+      return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
+    },
+  };
+}
