@@ -201,23 +201,28 @@ async function fanOut(count: number): Promise<number[]> {
   const wsBase = api.baseUrl.replace(/^http/, "ws");
   let sentAt = 0;
   const sockets: WebSocket[] = [];
-  const received = tickets.map(
-    (ticket) =>
-      new Promise<number>((resolve, reject) => {
-        const socket = new WebSocket(`${wsBase}/api/v1/executions/${id}/stream?ticket=${ticket}`);
-        sockets.push(socket);
-        socket.onmessage = (message) => {
-          const data = JSON.parse(String(message.data));
-          if (data.type === "event" && data.event === "step.completed")
-            resolve(performance.timeOrigin + performance.now() - sentAt);
-        };
-        socket.onerror = () => reject(new Error("viewer failed"));
-      }),
-  );
-  const opened = sockets.map(
-    (socket) => new Promise((resolve) => socket.addEventListener("message", resolve, { once: true })),
-  );
-  await Promise.all(opened);
+  const received: Array<Promise<number>> = [];
+  // Viewers join in batches (each join redeems a ticket in Postgres), then all wait for one event.
+  for (let i = 0; i < tickets.length; i += 50) {
+    const joined = tickets.slice(i, i + 50).map((ticket) => {
+      const socket = new WebSocket(`${wsBase}/api/v1/executions/${id}/stream?ticket=${ticket}`);
+      sockets.push(socket);
+      let seenSnapshot: () => void = () => {};
+      const snapshot = new Promise<void>((resolve) => (seenSnapshot = resolve));
+      received.push(
+        new Promise<number>((resolve, reject) => {
+          socket.onmessage = (message) => {
+            const data = JSON.parse(String(message.data));
+            if (data.type === "snapshot") seenSnapshot();
+            if (data.type === "event" && data.event === "step.completed") resolve(performance.timeOrigin + performance.now() - sentAt);
+          };
+          socket.onerror = () => reject(new Error("a viewer's connection failed"));
+        }),
+      );
+      return snapshot;
+    });
+    await Promise.all(joined);
+  }
   sentAt = performance.timeOrigin + performance.now();
   await api.json(`/api/v1/executions/${id}/steps/gate/approve`, { method: "POST" });
   const latencies = await Promise.all(received);
