@@ -214,7 +214,8 @@ async function fanOut(count: number): Promise<number[]> {
           socket.onmessage = (message) => {
             const data = JSON.parse(String(message.data));
             if (data.type === "snapshot") seenSnapshot();
-            if (data.type === "event" && data.event === "step.completed") resolve(performance.timeOrigin + performance.now() - sentAt);
+            if (data.type === "event" && data.event === "step.completed")
+              resolve(performance.timeOrigin + performance.now() - sentAt);
           };
           socket.onerror = () => reject(new Error("a viewer's connection failed"));
         }),

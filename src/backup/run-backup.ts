@@ -221,6 +221,15 @@ async function writeTable(
   return { name: stored.name, role: "data", bytes: stored.bytes, sha256: stored.sha256, table: table.name, rows };
 }
 
+/** The platform's own audit row about a backup (the cron and the jobs queue act for nobody). */
+export function auditBackup(context: BackupContext, action: string, backupId: string, after: unknown): Promise<void> {
+  return recordAudit(
+    context.db,
+    { ...SYSTEM_ACTOR, actorEmail: "backups" },
+    { action, resourceType: "backup", resourceId: backupId, after },
+  );
+}
+
 export function encryptionFor(config: Settings, backupId: string, objectName: string): FrameContext | null {
   const keyId = config.BACKUP_ENCRYPTION_KEY_ID;
   return keyId ? { keyring: keyringOf(config), keyId, backupId, objectName } : null;

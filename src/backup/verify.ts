@@ -66,7 +66,6 @@ export async function verifyBackup(
     const chain = await resolveChain(context.db, context.bucket, row);
     verdict.chain = chain.map((link) => link.row.id);
     for (const link of chain) verdict.objects += await checkObjects(context, link);
-    verdict.mode = options.mode ?? "restore";
     if (verdict.mode === "restore") verdict.tables = await restoreAndCompare(context, chain, options);
     const wrong = verdict.tables.find((table) => table.rows !== table.expectedRows || !table.checksumMatches);
     if (wrong) {

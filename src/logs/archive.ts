@@ -12,6 +12,7 @@ import { executionLogs, logArchives } from "../db/schema";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { readArchive } from "./archived";
+import { toLogLine } from "./log-line";
 
 const GROUPS_PER_RUN = 500;
 
@@ -76,17 +77,7 @@ async function archiveGroup(
     .where(and(eq(logArchives.executionId, executionId), eq(logArchives.day, day)));
   const earlier = existing ? await readArchive(bucket, existing.objectKey) : [];
   const bySeq = new Map(earlier.map((line) => [line.seq, line]));
-  for (const row of rows) {
-    bySeq.set(row.seq, {
-      seq: row.seq,
-      at: row.createdAt.toISOString(),
-      level: row.level,
-      event: row.event,
-      stepId: row.stepId,
-      message: row.message,
-      data: row.data,
-    });
-  }
+  for (const row of rows) bySeq.set(row.seq, toLogLine(row));
   const lines = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const body = await gzip(`${lines.map((line) => JSON.stringify(line)).join("\n")}\n`);
   const put = await bucket.put(key, body, {

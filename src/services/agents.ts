@@ -137,36 +137,22 @@ export async function updateAgent(
   changes: AgentChanges,
 ): Promise<AgentView> {
   try {
-    return await db.transaction(async (tx) => {
-      const before = await lockAgent(tx, id);
+    return await changeAgent(db, audit, id, "agent.update", async (before) => {
       const split = changes.configuration
         ? await splitConfiguration(config, id, changes.configuration, before.apiKey)
         : undefined;
-      const [row] = await tx
-        .update(agents)
-        .set({
-          name: changes.name,
-          description: changes.description,
-          type: changes.type,
-          status: changes.status,
-          configuration: split?.stored,
-          apiKey: split ? split.apiKey : undefined,
-          systemPrompt: changes.systemPrompt,
-          modelName: changes.modelName,
-          temperature: changes.temperature,
-          maxTokens: changes.maxTokens,
-        })
-        .where(eq(agents.id, id))
-        .returning();
-      const view = toAgentView(row);
-      await recordAudit(tx, audit, {
-        action: "agent.update",
-        resourceType: "agent",
-        resourceId: id,
-        before: toAgentView(before),
-        after: view,
-      });
-      return view;
+      return {
+        name: changes.name,
+        description: changes.description,
+        type: changes.type,
+        status: changes.status,
+        configuration: split?.stored,
+        apiKey: split ? split.apiKey : undefined,
+        systemPrompt: changes.systemPrompt,
+        modelName: changes.modelName,
+        temperature: changes.temperature,
+        maxTokens: changes.maxTokens,
+      };
     });
   } catch (error) {
     throw conflictFor(error) ?? error;
@@ -174,13 +160,28 @@ export async function updateAgent(
 }
 
 /** Agents stay referenced by past executions, so DELETE archives rather than erases. */
-export async function archiveAgent(db: Database, audit: AuditContext, id: string): Promise<AgentView> {
+export function archiveAgent(db: Database, audit: AuditContext, id: string): Promise<AgentView> {
+  return changeAgent(db, audit, id, "agent.archive", async () => ({ status: "archived" }));
+}
+
+/** Locks, changes and audits one agent in one transaction. */
+async function changeAgent(
+  db: Database,
+  audit: AuditContext,
+  id: string,
+  action: string,
+  changes: (before: AgentRow) => Promise<Partial<typeof agents.$inferInsert>>,
+): Promise<AgentView> {
   return db.transaction(async (tx) => {
     const before = await lockAgent(tx, id);
-    const [row] = await tx.update(agents).set({ status: "archived" }).where(eq(agents.id, id)).returning();
+    const [row] = await tx
+      .update(agents)
+      .set(await changes(before))
+      .where(eq(agents.id, id))
+      .returning();
     const view = toAgentView(row);
     await recordAudit(tx, audit, {
-      action: "agent.archive",
+      action,
       resourceType: "agent",
       resourceId: id,
       before: toAgentView(before),

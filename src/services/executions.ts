@@ -6,11 +6,11 @@ import type { Database } from "../db/client";
 import { executionLogs, executionSteps, executions, logArchives, workflows } from "../db/schema";
 import type { Definition } from "../engine/definition";
 import { readArchive } from "../logs/archived";
+import { type LogLine, toLogLine } from "../logs/log-line";
 import { type ExecutionRow, visibleExecution } from "./execution-access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
 type StepRow = typeof executionSteps.$inferSelect;
-type LogRow = typeof executionLogs.$inferSelect;
 
 export interface ExecutionFilters {
   limit: number;
@@ -62,18 +62,6 @@ export function toStepView(row: StepRow) {
   };
 }
 
-export function toLogView(row: LogRow) {
-  return {
-    seq: row.seq,
-    at: row.createdAt.toISOString(),
-    level: row.level,
-    event: row.event,
-    stepId: row.stepId,
-    message: row.message,
-    data: row.data,
-  };
-}
-
 export async function listExecutions(db: Database, user: AuthenticatedUser, filters: ExecutionFilters) {
   const after = decodeCursor(filters.cursor);
   const rows = await db
@@ -111,8 +99,6 @@ export async function getExecution(db: Database, user: AuthenticatedUser, id: st
   return { ...toExecutionView(found.row), versionNumber: found.versionNumber, steps: rows.map(toStepView) };
 }
 
-type LogView = ReturnType<typeof toLogView>;
-
 /**
  * The execution's log, oldest first: lines archived to R2 and lines still in Postgres, merged by
  * sequence number, so archival is invisible to readers.
@@ -123,11 +109,11 @@ export async function listLogs(
   user: AuthenticatedUser,
   id: string,
   options: { limit: number; cursor?: string; stepId?: string },
-): Promise<Page<LogView>> {
+): Promise<Page<LogLine>> {
   await visibleExecution(db, user, id);
   const after = Number(decodeCursor(options.cursor)?.at ?? 0);
   const wanted = options.limit + 1;
-  const bySeq = new Map<number, LogView>();
+  const bySeq = new Map<number, LogLine>();
   const archives = await db
     .select()
     .from(logArchives)
@@ -136,7 +122,7 @@ export async function listLogs(
   for (const archive of archives) {
     if (bySeq.size >= wanted) break;
     for (const line of await readArchive(bucket, archive.objectKey)) {
-      if (line.seq > after && (!options.stepId || line.stepId === options.stepId)) bySeq.set(line.seq, line as LogView);
+      if (line.seq > after && (!options.stepId || line.stepId === options.stepId)) bySeq.set(line.seq, line);
     }
   }
   const live = await db
@@ -151,7 +137,7 @@ export async function listLogs(
     )
     .orderBy(asc(executionLogs.seq))
     .limit(wanted);
-  for (const row of live) bySeq.set(row.seq, toLogView(row));
+  for (const row of live) bySeq.set(row.seq, toLogLine(row));
   const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, wanted);
   return toPage(
     merged,

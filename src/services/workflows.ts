@@ -153,56 +153,53 @@ export async function createWorkflow(
   });
 }
 
-export async function updateWorkflow(
+export function updateWorkflow(
   db: Database,
   user: AuthenticatedUser,
   audit: AuditContext,
   id: string,
   changes: WorkflowChanges,
 ): Promise<WorkflowView> {
-  return db.transaction(async (tx) => {
-    const before = await lockForChange(tx, user, id, "workflows:update");
-    const [row] = await tx
-      .update(workflows)
-      .set({
-        name: changes.name,
-        description: changes.description,
-        tags: changes.tags ? normalizeTags(changes.tags) : undefined,
-        metadata: changes.metadata,
-        schedule: changes.schedule,
-        status: changes.status,
-        // A new schedule, or an activation, starts counting slots from now: nothing is backfilled.
-        scheduleSince:
-          changes.schedule !== undefined || (changes.status === "active" && before.row.status !== "active")
-            ? new Date()
-            : undefined,
-      })
-      .where(eq(workflows.id, id))
-      .returning();
-    const view = toWorkflowView({ row, currentVersion: before.currentVersion });
-    await recordAudit(tx, audit, {
-      action: "workflow.update",
-      resourceType: "workflow",
-      resourceId: id,
-      before: toWorkflowView(before),
-      after: view,
-    });
-    return view;
-  });
+  return changeWorkflow(db, user, audit, id, "workflows:update", "workflow.update", (before) => ({
+    name: changes.name,
+    description: changes.description,
+    tags: changes.tags ? normalizeTags(changes.tags) : undefined,
+    metadata: changes.metadata,
+    schedule: changes.schedule,
+    status: changes.status,
+    // A new schedule, or an activation, starts counting slots from now: nothing is backfilled.
+    scheduleSince:
+      changes.schedule !== undefined || (changes.status === "active" && before.status !== "active")
+        ? new Date()
+        : undefined,
+  }));
 }
 
-export async function archiveWorkflow(
+export function archiveWorkflow(
   db: Database,
   user: AuthenticatedUser,
   audit: AuditContext,
   id: string,
 ): Promise<WorkflowView> {
+  return changeWorkflow(db, user, audit, id, "workflows:delete", "workflow.archive", () => ({ status: "archived" }));
+}
+
+/** Locks, changes and audits one workflow in one transaction. */
+async function changeWorkflow(
+  db: Database,
+  user: AuthenticatedUser,
+  audit: AuditContext,
+  id: string,
+  permission: "workflows:update" | "workflows:delete",
+  action: string,
+  changes: (before: WorkflowRow) => Partial<typeof workflows.$inferInsert>,
+): Promise<WorkflowView> {
   return db.transaction(async (tx) => {
-    const before = await lockForChange(tx, user, id, "workflows:delete");
-    const [row] = await tx.update(workflows).set({ status: "archived" }).where(eq(workflows.id, id)).returning();
+    const before = await lockForChange(tx, user, id, permission);
+    const [row] = await tx.update(workflows).set(changes(before.row)).where(eq(workflows.id, id)).returning();
     const view = toWorkflowView({ row, currentVersion: before.currentVersion });
     await recordAudit(tx, audit, {
-      action: "workflow.archive",
+      action,
       resourceType: "workflow",
       resourceId: id,
       before: toWorkflowView(before),
