@@ -70,34 +70,16 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
         await client.query("delete from change_log where pg_visible_in_snapshot(txid, $1::pg_snapshot)", [
           manifest.snapshot,
         ]);
-        await recordAudit(
-          context.db,
-          { ...SYSTEM_ACTOR, actorEmail: "backups" },
-          {
-            action: "backup.complete",
-            resourceType: "backup",
-            resourceId: backupId,
-            after: {
-              kind: row.kind,
-              objects: manifest.objects.length,
-              rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
-            },
-          },
-        );
+        await auditBackup(context, "backup.complete", backupId, {
+          kind: row.kind,
+          objects: manifest.objects.length,
+          rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
+        });
       } catch (error) {
         await client.query("rollback").catch(() => {});
         const reason = error instanceof Error ? error.message : String(error);
         await markFailed(context.db, backupId, reason);
-        await recordAudit(
-          context.db,
-          { ...SYSTEM_ACTOR, actorEmail: "backups" },
-          {
-            action: "backup.fail",
-            resourceType: "backup",
-            resourceId: backupId,
-            after: { kind: row.kind, reason },
-          },
-        );
+        await auditBackup(context, "backup.fail", backupId, { kind: row.kind, reason });
         logEvent("error", "backup_failed", { backupId, kind: row.kind, ...describeError(error) });
         throw error;
       }

@@ -7,7 +7,6 @@
  */
 import type { PoolClient } from "@neondatabase/serverless";
 import { eq, sql } from "drizzle-orm";
-import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
 import { openDatabase } from "../db/client";
 import { backups } from "../db/schema";
 import { describeError } from "../observability/describe-error";
@@ -17,7 +16,7 @@ import { ChainError, type ChainLink, resolveChain } from "./chain";
 import { checksumQuery, TEXT_SETTINGS } from "./checksum";
 import { directConnectionString } from "./direct-connection";
 import { measureObject, ObjectCheckError, readStatements } from "./object-reader";
-import { type BackupContext, encryptionFor } from "./run-backup";
+import { auditBackup, type BackupContext, encryptionFor } from "./run-backup";
 import { ident } from "./sql-text";
 
 export interface Verification {
@@ -182,16 +181,12 @@ async function record(context: BackupContext, row: BackupRow, verdict: Verificat
       ...(verdict.ok ? {} : { verificationFailures: sql`${backups.verificationFailures} + 1`, reason: verdict.reason }),
     })
     .where(eq(backups.id, row.id));
-  await recordAudit(
-    context.db,
-    { ...SYSTEM_ACTOR, actorEmail: "backups" },
-    {
-      action: verdict.ok ? "backup.verify" : "backup.verify_failed",
-      resourceType: "backup",
-      resourceId: row.id,
-      after: { ok: verdict.ok, reason: verdict.reason, durationMs: verdict.durationMs, objects: verdict.objects },
-    },
-  );
+  await auditBackup(context, verdict.ok ? "backup.verify" : "backup.verify_failed", row.id, {
+    ok: verdict.ok,
+    reason: verdict.reason,
+    durationMs: verdict.durationMs,
+    objects: verdict.objects,
+  });
   if (!verdict.ok)
     logEvent("error", "backup_verification_failed", {
       backupId: row.id,
