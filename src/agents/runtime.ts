@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
-import { openDatabase } from "../db/client";
+import { openPlatformDatabase } from "../db/client";
 import { agents, agentTools } from "../db/schema";
 import type { AgentSuspension, StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
 import type { Bindings } from "../env";
@@ -35,7 +35,7 @@ export type AgentResult = { outcome: StepOutcome } | { suspension: AgentSuspensi
 
 export async function runAgent(run: AgentRun): Promise<AgentResult> {
   const config = settings(run.env);
-  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY, max: 1 });
+  const session = openPlatformDatabase(config, { max: 1 });
   const meter: { usage: TokenUsage } = { usage: { promptTokens: 0, completionTokens: 0 } };
   try {
     const [agent] = await session.db.select().from(agents).where(eq(agents.id, run.agentId));

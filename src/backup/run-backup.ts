@@ -8,7 +8,7 @@ import type { PoolClient } from "@neondatabase/serverless";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
-import { type Database, openDatabase } from "../db/client";
+import { type Database, openPlatformDatabase } from "../db/client";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import {
@@ -47,9 +47,8 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
   if (!row) throw new BackupNotPossibleError(`backup ${backupId} does not exist`);
   if (row.status === "completed" || row.status === "verified" || row.status === "verification_failed") return row;
 
-  const session = openDatabase({
+  const session = openPlatformDatabase(context.config, {
     connectionString: directConnectionString(context.config.DATABASE_URL),
-    wsProxy: context.config.NEON_WS_PROXY,
     max: 1,
   });
   const client = await session.pool.connect();

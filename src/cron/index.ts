@@ -3,7 +3,7 @@
  * scheduled minute. Jobs are idempotent per slot, so a minute fired twice does no harm.
  */
 import { settings } from "../config";
-import { openDatabase } from "../db/client";
+import { type Database, openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -20,7 +20,7 @@ interface Job {
 
 export interface JobContext {
   env: Bindings;
-  db: ReturnType<typeof openDatabase>["db"];
+  db: Database;
   slot: Date;
 }
 
@@ -56,7 +56,7 @@ export async function handleScheduled(
 ): Promise<void> {
   const slot = new Date(Math.floor(controller.scheduledTime / 60_000) * 60_000);
   const config = settings(env);
-  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const session = openPlatformDatabase(config);
   try {
     // Jobs run side by side; one failing does not hold up the others.
     await Promise.all(

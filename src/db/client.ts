@@ -5,6 +5,7 @@
  */
 import { Client, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import type { Settings } from "../config";
 import * as schema from "./schema";
 
 export type Database = NeonDatabase<typeof schema>;
@@ -48,6 +49,17 @@ export function openDatabase(options: ConnectionOptions): DatabaseSession {
       await pool.end().catch(() => {});
     },
   };
+}
+
+/**
+ * A session against the platform's database as the settings name it (DATABASE_URL, through the
+ * local relay when NEON_WS_PROXY is set); `connectionString` points it at another database.
+ */
+export function openPlatformDatabase(
+  config: Settings,
+  options: Partial<Omit<ConnectionOptions, "wsProxy">> = {},
+): DatabaseSession {
+  return openDatabase({ connectionString: config.DATABASE_URL, ...options, wsProxy: config.NEON_WS_PROXY });
 }
 
 const relayedClients = new Map<string, typeof Client>();

@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import { openDatabase } from "../db/client";
+import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -242,7 +242,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   private async drain(): Promise<void> {
     const config = settings(this.env);
-    const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY, max: 1 });
+    const session = openPlatformDatabase(config, { max: 1 });
     try {
       while ((await flushOnce(this.store, session.db)) > 0) {
         // keep draining

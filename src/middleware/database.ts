@@ -1,12 +1,12 @@
 /** One database session per request, closed after the response with `waitUntil`. */
 import { createMiddleware } from "hono/factory";
 import { settings } from "../config";
-import { openDatabase } from "../db/client";
+import { openPlatformDatabase } from "../db/client";
 import type { AppEnv } from "../env";
 
 export const database = createMiddleware<AppEnv>(async function database(c, next) {
   const config = settings(c.env);
-  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const session = openPlatformDatabase(config);
   c.set("db", session);
   try {
     await next();

@@ -5,7 +5,7 @@ import { BackupBusyError, type BackupContext, BackupNotPossibleError, runBackup 
 import { verifyBackup } from "../backup/verify";
 import { settings } from "../config";
 import { finishSlot } from "../cron/job-runs";
-import { openDatabase } from "../db/client";
+import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { archiveLogs } from "../logs/archive";
 import { describeError } from "../observability/describe-error";
@@ -50,7 +50,7 @@ export async function runJob(
   options: Parameters<typeof verifyBackup>[2] = {},
 ): Promise<unknown> {
   const config = settings(env);
-  const session = openDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const session = openPlatformDatabase(config);
   const context: BackupContext = { config, db: session.db, bucket: env.STORAGE };
   try {
     switch (job.type) {

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { type BackupHealth, backupHealth, describeProblems } from "../backup/health";
 import { settings } from "../config";
-import { openDatabase } from "../db/client";
+import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 
 /** Long enough for a Neon compute to wake from scale-to-zero. */
@@ -31,12 +31,7 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
       },
     ];
   }
-  const session = openDatabase({
-    connectionString: config.DATABASE_URL,
-    wsProxy: config.NEON_WS_PROXY,
-    connectTimeoutMs: READY_TIMEOUT_MS,
-    max: 1,
-  });
+  const session = openPlatformDatabase(config, { connectTimeoutMs: READY_TIMEOUT_MS, max: 1 });
   const started = Date.now();
   try {
     await withDeadline(session.db.execute(sql`select 1`), READY_TIMEOUT_MS);
