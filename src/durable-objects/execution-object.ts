@@ -199,7 +199,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     }
     await this.armAlarm();
     for (const event of events) this.broadcast(eventMessage(event));
-    if (enqueue.length > 0) await this.send(enqueue, runner.execution?.id ?? "");
+    if (enqueue.length > 0) await this.sendStepMessages(enqueue, runner.execution?.id ?? "");
     if (events.length > 0) this.ctx.waitUntil(this.flush());
     return result;
   }
@@ -216,7 +216,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     }
   }
 
-  private async send(messages: ExecutionRunner["effects"]["enqueue"], executionId: string): Promise<void> {
+  private async sendStepMessages(messages: ExecutionRunner["effects"]["enqueue"], executionId: string): Promise<void> {
     try {
       await this.env.STEPS_QUEUE.sendBatch(
         messages.map((message) => ({

@@ -232,9 +232,7 @@ export class ExecutionRunner extends ExecutionTransitions {
     step.dispatchPending = true;
     this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
     this.store.putStep(step);
-    if (step.idempotencyKey) {
-      this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
-    }
+    this.enqueue(step);
   }
 
   release(stepId: string, attempt: number): void {
@@ -290,13 +288,7 @@ export class ExecutionRunner extends ExecutionTransitions {
     }
     if (kind === "dispatch") {
       for (const step of this.store.steps()) {
-        if (step.status === "running" && step.dispatchPending && step.idempotencyKey) {
-          this.effects.enqueue.push({
-            stepId: step.stepId,
-            attempt: step.attempt,
-            idempotencyKey: step.idempotencyKey,
-          });
-        }
+        if (step.status === "running" && step.dispatchPending) this.enqueue(step);
       }
       return;
     }
@@ -355,7 +347,7 @@ export class ExecutionRunner extends ExecutionTransitions {
         "step message re-sent",
       );
       this.store.putStep(step);
-      this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+      this.enqueue(step);
       redriven++;
     }
     this.schedule();

@@ -152,7 +152,7 @@ export abstract class ExecutionTransitions {
     step.dispatchPending = true;
     step.redrives = 0;
     this.store.putStep(step);
-    this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+    this.enqueue(step);
     this.store.setTimer({ kind: "dispatch", due: this.now + DISPATCH_CHECK_MS, stepId: null, attempt: null });
     if (definition.timeoutSeconds) {
       this.store.setTimer({
@@ -162,6 +162,12 @@ export abstract class ExecutionTransitions {
         attempt: step.attempt,
       });
     }
+  }
+
+  /** Has the object send the step's current attempt to the queue once this transition is stored. */
+  protected enqueue(step: StepState): void {
+    if (!step.idempotencyKey) return;
+    this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
   }
 
   protected wait(
