@@ -6,9 +6,10 @@
 import { and, asc, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
+import { executionStub } from "../durable-objects/execution-stub";
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
-import { executionStub, findExecution } from "../services/execution-access";
+import { findExecution } from "../services/execution-access";
 import { handOff, startRequestFromRow } from "../services/execution-start";
 
 /** Rows this quiet are worth a look; the object itself decides whether anything is wrong. */

@@ -26,6 +26,7 @@ import type {
   StartRequest,
   StepOutcome,
 } from "./execution/types";
+import { executionStub } from "./execution-stub";
 
 /** Flush backoff while Postgres is unreachable: 1 s doubling to 30 s. */
 const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
@@ -176,7 +177,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
       error: record.error,
     };
     try {
-      const parent = this.env.EXECUTIONS.get(this.env.EXECUTIONS.idFromName(record.parent.executionId));
+      const parent = executionStub(this.env, record.parent.executionId);
       if (await parent.childFinished(record.parent.stepId, result)) return;
     } catch (error) {
       logEvent("warn", "parent_notification_failed", { executionId: record.id, tries, ...describeError(error) });

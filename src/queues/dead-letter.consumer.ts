@@ -1,4 +1,5 @@
 /** The steps dead-letter queue: each message fails its step with `dead_lettered` (SPEC §5). */
+import { executionStub } from "../durable-objects/execution-stub";
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
 import { StepMessageSchema } from "./messages";
@@ -12,7 +13,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bind
       continue;
     }
     const { executionId, stepId, attempt } = parsed.data;
-    const failed = await env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId)).deadLetter(stepId, attempt);
+    const failed = await executionStub(env, executionId).deadLetter(stepId, attempt);
     logEvent("warn", "step_dead_lettered", { executionId, stepId, attempt, failedStep: failed });
     message.ack();
   }

@@ -4,6 +4,7 @@
  * delivery of a message whose attempt is in progress waits for the first consumer's lease.
  */
 import type { ClaimResult } from "../durable-objects/execution/types";
+import { executionStub } from "../durable-objects/execution-stub";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -24,7 +25,7 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
     return;
   }
   const { executionId, stepId, attempt } = parsed.data;
-  const execution = stubFor(env, executionId);
+  const execution = executionStub(env, executionId);
   try {
     // The RPC stub's inferred type drops `unknown` fields; the object returns exactly a ClaimResult.
     const claim = (await execution.claimStep(stepId, attempt)) as ClaimResult;
@@ -33,7 +34,7 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
       else message.ack();
       return;
     }
-    const tokens = new TokenRelay((text) => stubFor(env, executionId).publishTokens(stepId, attempt, text));
+    const tokens = new TokenRelay((text) => executionStub(env, executionId).publishTokens(stepId, attempt, text));
     const result = await runStep(claim.task, env, (text) => tokens.push(text));
     await tokens.flush();
     if ("suspension" in result) {
@@ -51,7 +52,7 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
       deliveries: message.attempts,
       ...describeError(error),
     });
-    await stubFor(env, executionId)
+    await executionStub(env, executionId)
       .releaseClaim(stepId, attempt)
       .catch(() => {});
     message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
@@ -61,20 +62,16 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
 /** Report delays: the step has run, so a brief outage of its object must not make it run again. */
 const REPORT_RETRY_MS = [100, 500, 2_000];
 
-type ExecutionStub = ReturnType<typeof stubFor>;
-
-function stubFor(env: Bindings, executionId: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
-}
+type ExecutionStub = ReturnType<typeof executionStub>;
 
 /** Calls the execution's object, on a fresh stub for each try (a broken stub stays broken). */
 async function report<T>(env: Bindings, executionId: string, call: (stub: ExecutionStub) => Promise<T>): Promise<T> {
   for (const delay of REPORT_RETRY_MS) {
     try {
-      return await call(stubFor(env, executionId));
+      return await call(executionStub(env, executionId));
     } catch {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return call(stubFor(env, executionId));
+  return call(executionStub(env, executionId));
 }

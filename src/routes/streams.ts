@@ -1,9 +1,9 @@
 /** Live execution streams: tickets, and the WebSocket handed to the execution's object (SPEC §5). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
+import { executionStub } from "../durable-objects/execution-stub";
 import { BadRequestError } from "../errors";
 import { authenticate } from "../middleware/auth";
-import { executionStub } from "../services/execution-access";
 import { issueTicket, redeemTicket } from "../services/stream-tickets";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, readErrors, Timestamp } from "./schemas/common";

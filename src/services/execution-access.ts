@@ -4,7 +4,6 @@ import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Queryable } from "../db/client";
 import { executions, workflows, workflowVersions } from "../db/schema";
-import type { Bindings } from "../env";
 import { assertVisible, authorize } from "./access";
 
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -55,8 +54,4 @@ export async function actionableExecution(
   const found = await findExecution(db, id);
   authorize(user, found ? executionOwnership(found) : null, "Execution", permission);
   return found as ExecutionWithOwner;
-}
-
-export function executionStub(env: Bindings, executionId: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
 }

@@ -9,9 +9,10 @@ import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { type ControlRequest, type ControlResult, EXECUTION_NOT_STARTED } from "../durable-objects/execution/types";
+import { executionStub } from "../durable-objects/execution-stub";
 import type { Bindings } from "../env";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
-import { actionableExecution, type ExecutionWithOwner, executionStub } from "./execution-access";
+import { actionableExecution, type ExecutionWithOwner } from "./execution-access";
 import { handOff, startRequestFromRow } from "./execution-start";
 
 const PERMISSION: Record<ControlRequest["action"], Permission> = {

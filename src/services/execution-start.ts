@@ -11,13 +11,14 @@ import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
 import type { ExecutionStatus, StartRequest, TriggerType } from "../durable-objects/execution/types";
+import { executionStub } from "../durable-objects/execution-stub";
 import type { Definition } from "../engine/definition";
 import type { Bindings } from "../env";
 import { ConflictError } from "../errors";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { authorize } from "./access";
-import { type ExecutionWithOwner, executionStub } from "./execution-access";
+import type { ExecutionWithOwner } from "./execution-access";
 import { findVersion } from "./versions";
 import { findWorkflow, ownershipOf, type WorkflowRow } from "./workflows";
 
