@@ -1,4 +1,5 @@
 /** Recognising Postgres errors through drizzle's wrapper. */
+import { ConflictError } from "../errors";
 
 interface PgErrorLike {
   code?: string;
@@ -24,4 +25,15 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 
 export function isForeignKeyViolation(error: unknown): boolean {
   return pgError(error)?.code === "23503";
+}
+
+/** What violating each unique constraint means to the caller: its message and error code. */
+export type UniqueConflicts = Record<string, readonly [message: string, code: string]>;
+
+/** The ConflictError a violation of one of `conflicts`' constraints means; any other error as it is. */
+export function asConflict(error: unknown, conflicts: UniqueConflicts): unknown {
+  const pg = pgError(error);
+  if (pg?.code !== "23505" || !pg.constraint || !Object.hasOwn(conflicts, pg.constraint)) return error;
+  const [message, code] = conflicts[pg.constraint];
+  return new ConflictError(message, code);
 }

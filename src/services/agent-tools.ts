@@ -3,9 +3,9 @@ import { and, asc, eq } from "drizzle-orm";
 import { TOOL_CONFIGURATIONS, type ToolType } from "../agents/configuration";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { Database, Queryable } from "../db/client";
-import { isUniqueViolation } from "../db/errors";
+import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agentTools } from "../db/schema";
-import { ConflictError, NotFoundError, ValidationError, zodDetails } from "../errors";
+import { NotFoundError, ValidationError, zodDetails } from "../errors";
 import { getAgent } from "./agents";
 
 type ToolRow = typeof agentTools.$inferSelect;
@@ -87,7 +87,7 @@ export async function createTool(
       return view;
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -120,7 +120,7 @@ export async function updateTool(
       return view;
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -153,8 +153,6 @@ function checkConfiguration(toolType: ToolType, configuration: Record<string, un
   return parsed.data;
 }
 
-function conflictFor(error: unknown): ConflictError | null {
-  return isUniqueViolation(error, "agent_tools_name_key")
-    ? new ConflictError("This agent already has a tool with this name", "TOOL_NAME_TAKEN")
-    : null;
-}
+const CONFLICTS: UniqueConflicts = {
+  agent_tools_name_key: ["This agent already has a tool with this name", "TOOL_NAME_TAKEN"],
+};

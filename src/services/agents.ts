@@ -9,9 +9,9 @@ import { type AuditContext, recordAudit } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
-import { isUniqueViolation } from "../db/errors";
+import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agents } from "../db/schema";
-import { ConflictError, NotFoundError, ValidationError, zodDetails } from "../errors";
+import { NotFoundError, ValidationError, zodDetails } from "../errors";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -125,7 +125,7 @@ export async function createAgent(
       return view;
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -155,7 +155,7 @@ export async function updateAgent(
       };
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -220,8 +220,6 @@ async function splitConfiguration(
   return { stored, apiKey: currentKey };
 }
 
-function conflictFor(error: unknown): ConflictError | null {
-  return isUniqueViolation(error, "agents_name_key")
-    ? new ConflictError("An agent with this name exists", "AGENT_NAME_TAKEN")
-    : null;
-}
+const CONFLICTS: UniqueConflicts = {
+  agents_name_key: ["An agent with this name exists", "AGENT_NAME_TAKEN"],
+};

@@ -5,7 +5,7 @@ import { hashPassword } from "../auth/password";
 import type { Role } from "../auth/principal";
 import { revokeAllSessions } from "../auth/sessions";
 import type { Database, Queryable } from "../db/client";
-import { isUniqueViolation } from "../db/errors";
+import { asConflict, type UniqueConflicts } from "../db/errors";
 import { users } from "../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
 import { decodeCursor, type Page, toPage } from "./pagination";
@@ -100,7 +100,7 @@ export async function createUser(db: Database, audit: AuditContext, input: NewUs
       return view;
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -142,7 +142,7 @@ export async function updateUser(
       return view;
     });
   } catch (error) {
-    throw conflictFor(error) ?? error;
+    throw asConflict(error, CONFLICTS);
   }
 }
 
@@ -173,14 +173,10 @@ async function guardAdminSelfChange(tx: Queryable, audit: AuditContext, before: 
   if (!other) throw new ConflictError("This is the last active admin", "LAST_ADMIN");
 }
 
-function conflictFor(error: unknown): ConflictError | null {
-  if (isUniqueViolation(error, "users_email_key"))
-    return new ConflictError("A user with this email exists", "EMAIL_TAKEN");
-  if (isUniqueViolation(error, "users_username_key")) {
-    return new ConflictError("A user with this username exists", "USERNAME_TAKEN");
-  }
-  return null;
-}
+const CONFLICTS: UniqueConflicts = {
+  users_email_key: ["A user with this email exists", "EMAIL_TAKEN"],
+  users_username_key: ["A user with this username exists", "USERNAME_TAKEN"],
+};
 
 function dedupe<T>(values: T[]): T[] {
   return [...new Set(values)];
