@@ -8,13 +8,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { settingsProblems } from "../src/config.ts";
 import { ensureFirstAdmin } from "./lib/admin.ts";
 import { startCronTicker } from "./lib/cron-ticker.ts";
 import { loadOrCreateDevSecrets } from "./lib/dev-secrets.ts";
 import { runMigrations } from "./lib/migrate.ts";
 import { freePort, isPortFree } from "./lib/ports.ts";
 import { type LocalPostgres, startPostgres } from "./lib/postgres.ts";
-import { FORWARDED_SETTINGS, formatDotenv, parseDotenv } from "./lib/settings.ts";
+import { formatDotenv, forwardedFrom, parseDotenv, REQUIRED_SECRETS } from "./lib/settings.ts";
 import { type Relay, startRelay } from "./lib/ws-relay.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   if (!(await isPortFree(port))) fail(`port ${port} is in use; set PORT to another port`);
 
   const secrets = await loadOrCreateDevSecrets(`${DATA}/dev-secrets.json`);
+  // Refuse bad settings before anything starts; the placeholder stands in for the embedded database.
+  refuseBadSettings(workerSettings(secrets, process.env.DATABASE_URL ?? "postgres://placeholder/ipa", undefined));
   let databaseUrl = process.env.DATABASE_URL;
   let wsProxy: string | undefined;
   if (databaseUrl) {
@@ -64,10 +67,15 @@ async function main(): Promise<void> {
   }
 
   const settings = workerSettings(secrets, databaseUrl, wsProxy);
+  refuseBadSettings(settings);
+  // wrangler dev reads only the secrets wrangler.toml requires from an env file; the rest go as vars.
   const envFile = `${DATA}/worker.env`;
-  await writeFile(envFile, formatDotenv(settings), { mode: 0o600 });
+  const required = new Set<string>(REQUIRED_SECRETS);
+  const inFile = Object.fromEntries(Object.entries(settings).filter(([name]) => required.has(name)));
+  const vars = Object.entries(settings).filter(([name]) => !required.has(name));
+  await writeFile(envFile, formatDotenv(inFile), { mode: 0o600 });
   log(describeProviders(settings));
-  const wrangler = startWrangler(port, await freePort(9230), envFile);
+  const wrangler = startWrangler(port, await freePort(9230), envFile, vars);
   await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
   cleanups.unshift(() => ticker.stop());
@@ -108,13 +116,20 @@ function workerSettings(
   };
   const devVars = `${ROOT}.dev.vars`;
   if (existsSync(devVars)) Object.assign(values, parseDotenv(readFileSync(devVars, "utf8")));
-  for (const name of FORWARDED_SETTINGS) {
-    const value = process.env[name];
-    if (value !== undefined) values[name] = value;
-  }
+  Object.assign(values, forwardedFrom(process.env));
   values.DATABASE_URL = databaseUrl;
   if (wsProxy) values.NEON_WS_PROXY = wsProxy;
   return values;
+}
+
+/** Stops with one clear sentence per bad setting, the way the Worker would report them. */
+function refuseBadSettings(values: Record<string, string>): void {
+  const problems = settingsProblems(values);
+  if (problems.length === 0) return;
+  fail(
+    `cannot start: the Worker's settings are invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
+      "Fix them in the environment or in .dev.vars (see .dev.vars.example).",
+  );
 }
 
 /** Which model providers agents can use here, said once at start. */
@@ -132,7 +147,12 @@ function describeProviders(settings: Record<string, string>): string {
   return `model providers: ${parts.join("; ")}`;
 }
 
-function startWrangler(port: number, inspectorPort: number, envFile: string): ChildProcess {
+function startWrangler(
+  port: number,
+  inspectorPort: number,
+  envFile: string,
+  vars: Array<[string, string]>,
+): ChildProcess {
   const child = spawn(
     "wrangler",
     [
@@ -144,6 +164,7 @@ function startWrangler(port: number, inspectorPort: number, envFile: string): Ch
       "--env-file",
       envFile,
       "--show-interactive-dev-session=false",
+      ...vars.flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
   );

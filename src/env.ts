@@ -6,11 +6,12 @@
 import type { AuthenticatedUser } from "./auth/principal";
 import type { DatabaseSession } from "./db/client";
 
-/** Secrets and optional settings of SPEC §7 (set with `wrangler secret put` or `.dev.vars`). */
+/**
+ * The optional settings of SPEC §7 (vars or secrets, set in wrangler.toml, with `wrangler secret
+ * put` or in `.dev.vars`). The required secrets (DATABASE_URL, JWT_SECRET, ENCRYPTION_KEYS) are in
+ * `Env`, generated from wrangler.toml's `secrets.required`.
+ */
 export interface Secrets {
-  DATABASE_URL: string;
-  JWT_SECRET: string;
-  ENCRYPTION_KEYS?: string;
   ENCRYPTION_KEY_ID?: string;
   VERIFY_DATABASE_URL?: string;
   METRICS_TOKEN?: string;
@@ -20,6 +21,16 @@ export interface Secrets {
   LOGIN_LOCK_SECONDS?: string;
   ALLOW_BUILTIN_PROVIDER?: string;
   BACKUP_ENCRYPTION_KEY_ID?: string;
+  BACKUP_ENCRYPTION?: string;
+  BACKUP_INCREMENTAL_MINUTES?: string;
+  RATE_LIMIT_USER_PER_MINUTE?: string;
+  RATE_LIMIT_IP_PER_MINUTE?: string;
+  QUOTA_WORKFLOWS_PER_USER?: string;
+  QUOTA_ACTIVE_EXECUTIONS_PER_USER?: string;
+  QUOTA_SCHEDULES_PER_USER?: string;
+  MODEL_PRICES?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
   RETENTION_INCREMENTAL_DAYS?: string;
   RETENTION_DAILY_DAYS?: string;
   RETENTION_MONTHLY_DAYS?: string;

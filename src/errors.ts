@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
+import { ConfigurationError } from "./config";
 import { describeError } from "./observability/describe-error";
 import { logEvent } from "./observability/log";
 
@@ -118,19 +119,41 @@ export function errorBody(c: Context, code: string, message: string, details?: E
   };
 }
 
-/** Hono `onError`: the only mapping from thrown errors to responses. */
-export function handleError(err: Error, c: Context): Response {
-  const known = toAppError(err);
-  if (known) {
-    for (const [name, value] of Object.entries(known.headers ?? {})) c.header(name, value);
-    return c.json(errorBody(c, known.code, known.message, known.details), known.status);
+/**
+ * A setting is missing or malformed: the logs name it (ConfigurationError.problems), clients
+ * learn only that the platform is misconfigured.
+ */
+export class MisconfiguredError extends AppError {
+  constructor(cause: ConfigurationError) {
+    super(500, "CONFIGURATION_ERROR", "The platform is misconfigured; its operator has been told what to fix", {
+      cause,
+    });
   }
-  logEvent("error", "unhandled_error", { requestId: c.get("requestId"), ...describeError(err) });
-  return c.json(errorBody(c, "INTERNAL_ERROR", "An unexpected error occurred"), 500);
+}
+
+/** Hono `onError`: the only mapping from thrown errors to responses. Every 5xx is logged with its cause. */
+export function handleError(err: Error, c: Context): Response {
+  const known = toAppError(err) ?? new AppError(500, "INTERNAL_ERROR", "An unexpected error occurred", { cause: err });
+  if (known.status >= 500) logServerError(c, known);
+  for (const [name, value] of Object.entries(known.headers ?? {})) c.header(name, value);
+  return c.json(errorBody(c, known.code, known.message, known.details), known.status);
+}
+
+function logServerError(c: Context, error: AppError): void {
+  const cause = error.cause ?? error;
+  logEvent("error", "server_error", {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    status: error.status,
+    code: error.code,
+    ...(cause instanceof ConfigurationError ? { problems: cause.problems } : describeError(cause)),
+  });
 }
 
 function toAppError(err: Error): AppError | null {
   if (err instanceof AppError) return err;
+  if (err instanceof ConfigurationError) return new MisconfiguredError(err);
   if (err instanceof ZodError) return new ValidationError(zodDetails(err));
   if (err instanceof HTTPException) {
     // Hono's own validators throw these: malformed JSON (400) and missing content type (415).

@@ -1,28 +1,23 @@
 /** The settings of SPEC §7 that `npm run dev` forwards from its environment to the Worker. */
+import { SETTING_NAMES } from "../../src/config.ts";
 
-export const FORWARDED_SETTINGS = [
-  "DATABASE_URL",
-  "JWT_SECRET",
-  "JWT_ISSUER",
-  "JWT_AUDIENCE",
-  "ENCRYPTION_KEYS",
-  "ENCRYPTION_KEY_ID",
-  "VERIFY_DATABASE_URL",
-  "CORS_ORIGINS",
-  "HTTP_STEP_ALLOWLIST",
-  "METRICS_TOKEN",
-  "LOGIN_MAX_FAILURES",
-  "LOGIN_LOCK_SECONDS",
-  "ALLOW_BUILTIN_PROVIDER",
-  "BACKUP_ENCRYPTION_KEY_ID",
-  "RETENTION_INCREMENTAL_DAYS",
-  "RETENTION_DAILY_DAYS",
-  "RETENTION_MONTHLY_DAYS",
-  "LOG_ARCHIVE_AFTER_DAYS",
-  // Model provider credentials that agents name with `apiKeySecret`.
-  "OPENAI_API_KEY",
-  "AZURE_OPENAI_API_KEY",
-] as const;
+/** Secrets wrangler.toml's `secrets.required` names: the only keys wrangler dev reads from an env file. */
+export const REQUIRED_SECRETS = ["DATABASE_URL", "JWT_SECRET", "ENCRYPTION_KEYS"] as const;
+
+/**
+ * Every SPEC §7 setting the Worker parses (from its own schema), minus the local relay the
+ * launcher sets itself, plus the provider keys agents name with `apiKeySecret` (any `*_API_KEY`).
+ */
+export const FORWARDED_SETTINGS: readonly string[] = SETTING_NAMES.filter((name) => name !== "NEON_WS_PROXY");
+
+/** The settings of `environment` that reach the Worker. */
+export function forwardedFrom(environment: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined && (FORWARDED_SETTINGS.includes(name) || /_API_KEY$/.test(name))) out[name] = value;
+  }
+  return out;
+}
 
 /** Reads a dotenv-style file (`KEY=value`, optional quotes, `#` comments). */
 export function parseDotenv(text: string): Record<string, string> {

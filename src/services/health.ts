@@ -1,7 +1,7 @@
 /** Readiness checks: configuration and a database round trip under a deadline. */
 import { sql } from "drizzle-orm";
 import { type BackupHealth, backupHealth, describeProblems } from "../backup/health";
-import { settings } from "../config";
+import { ConfigurationError, settings } from "../config";
 import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 
@@ -21,15 +21,10 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
   let config: ReturnType<typeof settings>;
   try {
     config = settings(env);
-  } catch {
-    return [
-      {
-        name: "configuration",
-        ok: false,
-        severity: "critical",
-        detail: "settings are missing or invalid (see the logs)",
-      },
-    ];
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    // Names and what is wrong with them, never values: the operator's first stop is this probe.
+    return [{ name: "configuration", ok: false, severity: "critical", detail: error.problems.join("; ") }];
   }
   const session = openPlatformDatabase(config, { connectTimeoutMs: READY_TIMEOUT_MS, max: 1 });
   const started = Date.now();

@@ -59,4 +59,18 @@ describe("npm run dev", () => {
       blocker.close();
     }
   });
+
+  it("refuses to start with a clear sentence when a setting is invalid", async () => {
+    const port = await freePort(18950);
+    const result = spawn(process.execPath, ["scripts/dev.ts"], {
+      env: { ...process.env, PORT: String(port), IPA_DATA_DIR: dataDir, JWT_SECRET: "too-short" },
+    });
+    let text = "";
+    result.stderr?.on("data", (d) => (text += d));
+    const code = await new Promise<number | null>((resolve) => result.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(text).toContain("cannot start: the Worker's settings are invalid");
+    expect(text).toContain("JWT_SECRET: must be at least 32 bytes");
+    expect(text).not.toContain("too-short");
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FORWARDED_SETTINGS, formatDotenv, parseDotenv } from "../../scripts/lib/settings.ts";
+import { FORWARDED_SETTINGS, formatDotenv, forwardedFrom, parseDotenv } from "../../scripts/lib/settings.ts";
 
 describe("dev settings files", () => {
   it("round-trips values with spaces, quotes, JSON and empty strings", () => {
@@ -30,6 +30,16 @@ describe("dev settings files", () => {
       "LOGIN_LOCK_SECONDS",
       "ALLOW_BUILTIN_PROVIDER",
       "BACKUP_ENCRYPTION_KEY_ID",
+      "BACKUP_ENCRYPTION",
+      "BACKUP_INCREMENTAL_MINUTES",
+      "RATE_LIMIT_USER_PER_MINUTE",
+      "RATE_LIMIT_IP_PER_MINUTE",
+      "QUOTA_WORKFLOWS_PER_USER",
+      "QUOTA_ACTIVE_EXECUTIONS_PER_USER",
+      "QUOTA_SCHEDULES_PER_USER",
+      "MODEL_PRICES",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_HEADERS",
       "RETENTION_INCREMENTAL_DAYS",
       "RETENTION_DAILY_DAYS",
       "RETENTION_MONTHLY_DAYS",
@@ -39,5 +49,12 @@ describe("dev settings files", () => {
     ]) {
       expect(FORWARDED_SETTINGS).toContain(name);
     }
+  });
+
+  it("forwards provider keys but nothing else of the environment", () => {
+    expect(forwardedFrom({ OPENAI_API_KEY: "sk-1", HOME: "/root", METRICS_TOKEN: "m" })).toEqual({
+      OPENAI_API_KEY: "sk-1",
+      METRICS_TOKEN: "m",
+    });
   });
 });
