@@ -5,6 +5,7 @@
  * serves all three (the dev launcher imports `settingsProblems`, hence no imports of Worker types).
  */
 import { z } from "zod";
+import { FaultsSchema, NO_FAULTS } from "./queues/faults.ts";
 
 const list = z
   .string()
@@ -100,6 +101,24 @@ const SettingsSchema = z
     RETENTION_MONTHLY_DAYS: positiveInt(90),
     LOG_ARCHIVE_AFTER_DAYS: positiveInt(30),
     NEON_WS_PROXY: z.string().optional(),
+    /** Local only (the soak, the fault tests): JSON of src/queues/faults.ts. */
+    FAULT_INJECTION: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (!text) return NO_FAULTS;
+        try {
+          const parsed = FaultsSchema.safeParse(JSON.parse(text));
+          if (parsed.success) return parsed.data;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({
+          code: "custom",
+          message: "must be JSON: { failReports?, reportFailureRate?, crashAfterRunRate? }",
+        });
+        return z.NEVER;
+      }),
   })
   .superRefine((value, ctx) => {
     const ids = Object.keys(JSON.parse(value.ENCRYPTION_KEYS) as object);
@@ -108,6 +127,12 @@ const SettingsSchema = z
       if (id && !ids.includes(id))
         ctx.addIssue({ code: "custom", path: [name], message: `"${id}" is not in ENCRYPTION_KEYS` });
     }
+    if (value.FAULT_INJECTION !== NO_FAULTS && !value.ALLOW_BUILTIN_PROVIDER)
+      ctx.addIssue({
+        code: "custom",
+        path: ["FAULT_INJECTION"],
+        message: "is for local development only (with ALLOW_BUILTIN_PROVIDER=true)",
+      });
     if (!value.ENCRYPTION_KEY_ID && ids.length > 1)
       ctx.addIssue({
         code: "custom",

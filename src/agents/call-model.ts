@@ -14,13 +14,21 @@ export async function callModel(
   request: Omit<ChatRequest, "model" | "signal">,
   models: string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ChatResponse> {
   let last: ProviderError | undefined;
   for (const model of models) {
     for (let attempt = 1; attempt <= TRIES_PER_MODEL; attempt++) {
       try {
-        return await provider.chat({ ...request, model, signal: AbortSignal.timeout(timeoutMs) });
+        const perCall = AbortSignal.timeout(timeoutMs);
+        return await provider.chat({
+          ...request,
+          model,
+          signal: signal ? AbortSignal.any([perCall, signal]) : perCall,
+        });
       } catch (error) {
+        // The attempt's own deadline or a lost lease ends it; only the per-call timeout is the provider's.
+        signal?.throwIfAborted();
         if (!(error instanceof ProviderError)) throw error;
         last = error;
         // A model the provider does not know may exist as a fallback; other client errors will not heal.

@@ -1,13 +1,16 @@
 /**
  * The agent loop: ask the model, run the tools it calls, feed their results back, until it answers
  * without tool calls. It stops at maxIterations or before a token budget (the agent's or the
- * execution's) would be exceeded. Calls to `workflow` tools start child executions; the loop then
- * returns a suspension, and a later run resumes it with their results.
+ * execution's) would be exceeded. Each model answer and each tool result is checkpointed, so an
+ * attempt run again (a redelivery, a lease taken over) resumes where the last one stopped: it
+ * neither asks the model again nor repeats a tool call. Calls to `workflow` tools start child
+ * executions; the loop then returns a suspension, and a later run resumes with their results.
  */
-import type { AgentState, AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
+import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
 import { callModel } from "./call-model";
 import { AgentError } from "./errors";
-import type { ChatMessage, ModelProvider } from "./providers/types";
+import type { ChatMessage, ModelProvider, ToolCall } from "./providers/types";
+import type { AgentState } from "./state";
 import type { PreparedCall, Toolbox } from "./tools/toolbox";
 
 /** Tool results longer than this are cut before they go back to the model. */
@@ -23,14 +26,21 @@ export interface LoopInput {
   maxTokens: number;
   maxIterations: number;
   agentBudget: number | null;
-  /** The execution's budget and what it had used before this run. */
+  /** The execution's budget and what it had used when this run began (its checkpoint included). */
   executionBudget: number | null;
   executionTokensBefore: number;
   toolbox: Toolbox;
   onToken: (text: string) => void;
-  resume: { state: AgentState; toolResults: Array<{ toolCallId: string; content: string }> } | null;
-  /** Kept current with the tokens not yet reported, so a failure can still record them. */
+  /** Where the attempt got to before, and the results of the child workflows it waited for. */
+  checkpoint: AgentState | null;
+  childResults: Array<{ toolCallId: string; content: string }>;
+  /** Saves progress; false when another consumer has taken the attempt over. */
+  saveCheckpoint: (state: AgentState) => Promise<boolean>;
+  /** Ends the run at the attempt's deadline or when its lease is lost. */
+  signal: AbortSignal;
+  /** Kept current, so a failure can still report the tokens spent. */
   meter: { usage: TokenUsage };
+  /** Starts (or finds, on a re-run) the child execution of a workflow tool call. */
   startChild: (
     call: PreparedCall,
     workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
@@ -49,12 +59,26 @@ export type LoopResult =
   | { kind: "suspend"; suspension: AgentSuspension };
 
 export async function runLoop(input: LoopInput): Promise<LoopResult> {
-  const state = input.resume ? resumed(input.resume) : fresh(input);
+  const state = input.checkpoint ? resumed(input.checkpoint, input.childResults) : fresh(input);
+  const usageAtStart = total(state.usage);
+  input.meter.usage = state.usage;
   for (;;) {
+    const pending = pendingToolCalls(state);
+    if (pending.length > 0) {
+      const suspension = await runTools(input, state, pending);
+      if (suspension) return { kind: "suspend", suspension };
+      continue;
+    }
+    const last = state.messages[state.messages.length - 1];
+    if (last.role === "assistant") {
+      // The checkpoint holds the model's final answer: the attempt only has to report it.
+      return { kind: "done", output: outputOf(state, last.content ?? ""), usage: state.usage };
+    }
     if (state.iterations >= input.maxIterations) {
       throw new AgentError("max_iterations", `the agent did not finish within ${input.maxIterations} model calls`);
     }
-    const maxTokens = Math.min(input.maxTokens, remainingBudget(input, state));
+    input.signal.throwIfAborted();
+    const maxTokens = Math.min(input.maxTokens, remainingBudget(input, state, usageAtStart));
     const response = await callModel(
       input.provider,
       {
@@ -66,6 +90,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
       },
       input.models,
       input.timeoutMs,
+      input.signal,
     );
     state.iterations += 1;
     state.model = response.model;
@@ -73,46 +98,70 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
       promptTokens: state.usage.promptTokens + response.usage.promptTokens,
       completionTokens: state.usage.completionTokens + response.usage.completionTokens,
     };
-    input.meter.usage = unreported(state);
-    if (response.toolCalls.length === 0) {
-      return { kind: "done", output: outputOf(state, response.text ?? ""), usage: unreported(state) };
-    }
-    if (remainingBudget(input, state) <= 0) {
-      throw new AgentError(
-        "token_budget_exceeded",
-        "the token budget is spent and the model still wants to call tools",
-      );
-    }
-    // Validate every call before running any, so bad model output changes nothing.
-    const prepared = response.toolCalls.map((call) => input.toolbox.prepare(call));
-    state.messages.push({ role: "assistant", content: response.text, toolCalls: response.toolCalls });
-    const waitingFor: AgentSuspension["waitingFor"] = [];
-    for (const call of prepared) {
-      state.toolCalls.push({ id: call.call.id, name: call.call.name, arguments: call.args });
-      const outcome = await input.toolbox.run(call);
-      if ("startWorkflow" in outcome) {
-        waitingFor.push({ toolCallId: call.call.id, executionId: await input.startChild(call, outcome.startWorkflow) });
-      } else {
-        state.messages.push({ role: "tool", toolCallId: call.call.id, content: toolContent(outcome.result) });
+    input.meter.usage = state.usage;
+    if (response.toolCalls.length > 0) {
+      if (remainingBudget(input, state, usageAtStart, false) <= 0) {
+        throw new AgentError(
+          "token_budget_exceeded",
+          "the token budget is spent and the model still wants to call tools",
+        );
+      }
+      // Validate every call before saving the answer, so bad model output changes nothing.
+      for (const call of response.toolCalls) {
+        const prepared = input.toolbox.prepare(call);
+        state.toolCalls.push({ id: call.id, name: call.name, arguments: prepared.args });
       }
     }
-    if (waitingFor.length > 0) {
-      const usage = unreported(state);
-      state.reported = state.usage;
-      return { kind: "suspend", suspension: { state, waitingFor, usage } };
-    }
+    state.messages.push({ role: "assistant", content: response.text, toolCalls: response.toolCalls });
+    await save(input, state);
   }
 }
 
+/** Runs the calls of the last answer that have no result yet; a suspension when children started. */
+async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]): Promise<AgentSuspension | null> {
+  const waitingFor: AgentSuspension["waitingFor"] = [];
+  for (const call of pending) {
+    input.signal.throwIfAborted();
+    const prepared = input.toolbox.prepare(call);
+    const outcome = await input.toolbox.run(prepared);
+    if ("startWorkflow" in outcome) {
+      waitingFor.push({ toolCallId: call.id, executionId: await input.startChild(prepared, outcome.startWorkflow) });
+      continue;
+    }
+    state.messages.push({ role: "tool", toolCallId: call.id, content: toolContent(outcome.result) });
+    await save(input, state);
+  }
+  return waitingFor.length > 0 ? { state, waitingFor, usage: state.usage } : null;
+}
+
+async function save(input: LoopInput, state: AgentState): Promise<void> {
+  if (!(await input.saveCheckpoint(structuredClone(state)))) {
+    throw new AgentError("lease_lost", "another consumer took this attempt over", true);
+  }
+}
+
+/** The last answer's tool calls that have no result (and wait for no child) yet. */
+function pendingToolCalls(state: AgentState): ToolCall[] {
+  let index = state.messages.length - 1;
+  while (index >= 0 && state.messages[index].role === "tool") index--;
+  const answer = state.messages[index];
+  if (answer?.role !== "assistant" || !answer.toolCalls?.length) return [];
+  const answered = new Set(
+    state.messages.slice(index + 1).flatMap((message) => (message.role === "tool" ? [message.toolCallId] : [])),
+  );
+  return answer.toolCalls.filter((call) => !answered.has(call.id));
+}
+
 /** Tokens left under the tighter of the two budgets (Infinity when neither is set). */
-function remainingBudget(input: LoopInput, state: AgentState): number {
-  const used = state.usage.promptTokens + state.usage.completionTokens;
-  const fresh = used - state.reported.promptTokens - state.reported.completionTokens;
+function remainingBudget(input: LoopInput, state: AgentState, usageAtStart: number, throwWhenSpent = true): number {
+  const used = total(state.usage);
   const agentLeft = input.agentBudget === null ? Infinity : input.agentBudget - used;
   const executionLeft =
-    input.executionBudget === null ? Infinity : input.executionBudget - input.executionTokensBefore - fresh;
+    input.executionBudget === null
+      ? Infinity
+      : input.executionBudget - input.executionTokensBefore - (used - usageAtStart);
   const left = Math.min(agentLeft, executionLeft);
-  if (left <= 0)
+  if (left <= 0 && throwWhenSpent)
     throw new AgentError("token_budget_exceeded", "the token budget would be exceeded by another model call");
   return left;
 }
@@ -121,22 +170,21 @@ function fresh(input: LoopInput): AgentState {
   const messages: ChatMessage[] = [];
   if (input.systemPrompt) messages.push({ role: "system", content: input.systemPrompt });
   messages.push({ role: "user", content: input.prompt });
-  const zero = { promptTokens: 0, completionTokens: 0 };
-  return { messages, iterations: 0, usage: zero, reported: zero, toolCalls: [], model: null };
+  return { messages, iterations: 0, usage: { promptTokens: 0, completionTokens: 0 }, toolCalls: [], model: null };
 }
 
-function resumed(resume: NonNullable<LoopInput["resume"]>): AgentState {
-  const state = structuredClone(resume.state);
-  for (const result of resume.toolResults)
-    state.messages.push({ role: "tool", toolCallId: result.toolCallId, content: result.content });
+function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]): AgentState {
+  const state = structuredClone(checkpoint);
+  const answered = new Set(state.messages.flatMap((m) => (m.role === "tool" ? [m.toolCallId] : [])));
+  for (const result of childResults) {
+    if (!answered.has(result.toolCallId))
+      state.messages.push({ role: "tool", toolCallId: result.toolCallId, content: result.content });
+  }
   return state;
 }
 
-function unreported(state: AgentState): TokenUsage {
-  return {
-    promptTokens: state.usage.promptTokens - state.reported.promptTokens,
-    completionTokens: state.usage.completionTokens - state.reported.completionTokens,
-  };
+function total(usage: TokenUsage): number {
+  return usage.promptTokens + usage.completionTokens;
 }
 
 function outputOf(state: AgentState, text: string): AgentOutput {

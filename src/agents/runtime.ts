@@ -1,18 +1,17 @@
 /**
- * The agent runtime behind `agent` steps: loads the agent and its enabled tools, chooses the
- * provider, and runs the loop. Every failure becomes a step error with a reason, retryable where
- * trying again can help (rate limits, timeouts, malformed model output).
+ * The agent runtime behind `agent` steps. Everything it needs travels with the claimed task (the
+ * agent as it was resolved when the execution started, its checkpoint), so a Postgres outage
+ * cannot fail a step; only a workflow tool, which starts a child execution, opens the database.
+ * Every failure becomes a step error with a reason, retryable where trying again can help.
  */
-import { and, eq } from "drizzle-orm";
+import { createHash } from "node:crypto";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
 import { openPlatformDatabase } from "../db/client";
-import { agents, agentTools } from "../db/schema";
-import type { AgentSuspension, StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
-import type { Bindings } from "../env";
+import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
 import { AppError } from "../errors";
 import { startExecution } from "../services/execution-start";
-import type { StoredAgentConfiguration } from "./configuration";
+import type { RunContext, RunResult } from "../steps/kind";
 import { AgentError } from "./errors";
 import { runLoop } from "./loop";
 import { providerFor } from "./provider-for";
@@ -22,32 +21,23 @@ import { Toolbox } from "./tools/toolbox";
 const DEFAULT_MAX_ITERATIONS = 8;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-export interface AgentRun {
+export interface AgentInput {
   agentId: string;
   prompt: string;
   maxTokens: number | null;
-  task: StepTask;
-  env: Bindings;
-  onToken: (text: string) => void;
 }
 
-export type AgentResult = { outcome: StepOutcome } | { suspension: AgentSuspension };
-
-export async function runAgent(run: AgentRun): Promise<AgentResult> {
-  const config = settings(run.env);
-  const session = openPlatformDatabase(config, { max: 1 });
+export async function runAgent(task: StepTask, input: AgentInput, context: RunContext): Promise<RunResult> {
+  const config = settings(context.env);
   const meter: { usage: TokenUsage } = { usage: { promptTokens: 0, completionTokens: 0 } };
   try {
-    const [agent] = await session.db.select().from(agents).where(eq(agents.id, run.agentId));
-    if (agent?.status !== "active") throw new AgentError("agent_unavailable", `agent ${run.agentId} is not active`);
-    const tools = await session.db
-      .select({ toolName: agentTools.toolName, toolType: agentTools.toolType, configuration: agentTools.configuration })
-      .from(agentTools)
-      .where(and(eq(agentTools.agentId, agent.id), eq(agentTools.isEnabled, true)));
-    const configuration = agent.configuration as StoredAgentConfiguration;
+    const agent = task.agent;
+    if (agent?.id !== input.agentId || agent.status !== "active")
+      throw new AgentError("agent_unavailable", `agent ${input.agentId} is not active`);
+    const { configuration } = agent;
     const provider = await providerFor(
-      { agentId: agent.id, configuration, sealedKey: agent.apiKey, modelName: agent.modelName },
-      run.env,
+      { agentId: agent.id, configuration, sealedKey: agent.sealedKey, modelName: agent.modelName },
+      context.env,
       config,
     );
     const model = agent.modelName ?? configuration.deployment ?? "default";
@@ -56,51 +46,79 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
       models: [model, ...(configuration.fallbackModels ?? [])],
       timeoutMs: configuration.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       systemPrompt: agent.systemPrompt,
-      prompt: run.prompt,
-      temperature: Number(agent.temperature),
-      maxTokens: run.maxTokens ?? agent.maxTokens,
+      prompt: input.prompt,
+      temperature: agent.temperature,
+      maxTokens: input.maxTokens ?? agent.maxTokens,
       maxIterations: configuration.maxIterations ?? DEFAULT_MAX_ITERATIONS,
       agentBudget: configuration.tokenBudget ?? null,
-      executionBudget: run.task.executionTokenBudget,
-      executionTokensBefore: run.task.executionTokens,
-      toolbox: new Toolbox(tools, config.HTTP_STEP_ALLOWLIST),
-      onToken: run.onToken,
-      resume: run.task.resume,
+      executionBudget: task.executionTokenBudget,
+      executionTokensBefore: task.executionTokens,
+      toolbox: new Toolbox(agent.tools, { allowlist: config.HTTP_STEP_ALLOWLIST, idempotencyKey: task.idempotencyKey }),
+      onToken: context.onToken,
+      checkpoint: task.checkpoint,
+      childResults: task.childResults,
+      saveCheckpoint: context.checkpoint,
+      signal: context.signal,
       meter,
-      startChild: async (call, workflow) => {
-        try {
-          const child = await startExecution(session.db, run.env, {
-            workflowId: workflow.workflowId,
-            version: workflow.version,
-            input: workflow.input,
-            triggerType: "tool",
-            user: null,
-            audit: { ...SYSTEM_ACTOR, actorEmail: `agent:${agent.id}` },
-            parent: { executionId: run.task.executionId, stepId: run.task.stepId, attempt: run.task.attempt },
-          });
-          return child.id;
-        } catch (error) {
-          if (error instanceof AppError)
-            throw new AgentError("child_workflow_unavailable", `tool "${call.call.name}": ${error.message}`);
-          throw error;
-        }
-      },
+      startChild: (call, workflow) => startChild(task, context, agent.id, call.call.id, workflow),
     });
     if (result.kind === "suspend") return { suspension: result.suspension };
     return { outcome: { ok: true, output: result.output, usage: result.usage } };
   } catch (error) {
-    if (error instanceof AgentError || error instanceof ProviderError) {
-      const status = error instanceof ProviderError ? error.status : undefined;
-      return {
-        outcome: {
-          ok: false,
-          error: { message: error.message, reason: error.reason, retryable: error.retryable, status },
-          usage: meter.usage,
-        },
-      };
-    }
+    const outcome = stepErrorOf(error, meter.usage);
+    if (outcome) return { outcome };
+    throw error;
+  }
+}
+
+/**
+ * Starts a workflow tool's child execution under an id derived from the step's idempotency key
+ * and the tool call's id, so an attempt run again finds the child it started instead of a second.
+ */
+async function startChild(
+  task: StepTask,
+  context: RunContext,
+  agentId: string,
+  toolCallId: string,
+  workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
+): Promise<string> {
+  const session = openPlatformDatabase(settings(context.env), { max: 1 });
+  try {
+    const child = await startExecution(session.db, context.env, {
+      executionId: derivedUuid(`${task.idempotencyKey}:${toolCallId}`),
+      workflowId: workflow.workflowId,
+      version: workflow.version,
+      input: workflow.input,
+      triggerType: "tool",
+      user: null,
+      audit: { ...SYSTEM_ACTOR, actorEmail: `agent:${agentId}` },
+      parent: { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt },
+    });
+    return child.id;
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500)
+      throw new AgentError("child_workflow_unavailable", `tool call ${toolCallId}: ${error.message}`);
     throw error;
   } finally {
     await session.close();
   }
+}
+
+/** A UUID (version 8, RFC 9562) that is a pure function of `seed`. */
+export function derivedUuid(seed: string): string {
+  const hex = createHash("sha256").update(seed).digest("hex").slice(0, 32).split("");
+  hex[12] = "8";
+  hex[16] = ((Number.parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function stepErrorOf(error: unknown, usage: TokenUsage): StepOutcome | null {
+  if (!(error instanceof AgentError) && !(error instanceof ProviderError)) return null;
+  const status = error instanceof ProviderError ? error.status : undefined;
+  return {
+    ok: false,
+    error: { message: error.message, reason: error.reason, retryable: error.retryable, status },
+    usage,
+  };
 }

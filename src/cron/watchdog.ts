@@ -1,46 +1,93 @@
 /**
- * The stuck-execution watchdog (every minute). Executions whose rows have not moved for a while
- * are poked: an execution whose Durable Object never started is handed off from its row, and
- * each object re-drives step messages that were lost and re-flushes its outbox.
+ * The stuck-execution watchdog (every minute). Every execution that has not ended carries a
+ * `next_check_at`: when its object expects to act next, plus a grace period, renewed by each
+ * flush and each visit. The watchdog visits every execution past it, however many there are, in
+ * pages within a time budget, each on its own (one that throws does not stop the rest): an
+ * execution whose object never started is handed off from its row; any other object re-sends
+ * step messages nobody claimed, sets its alarm and flushes its outbox.
  */
-import { and, asc, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, inArray, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
+import type { WatchdogReport } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
+import { ACTIVE_EXECUTION_STATUSES } from "../engine/vocabulary";
 import type { Bindings } from "../env";
+import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { findExecution } from "../services/execution-access";
 import { handOff, startRequestFromRow } from "../services/execution-start";
 
-/** Rows this quiet are worth a look; the object itself decides whether anything is wrong. */
-export const QUIET_AFTER_SECONDS = 120;
-const BATCH = 100;
+const PAGE = 200;
+const CONCURRENCY = 8;
+/** The watchdog shares its minute with the other cron jobs. */
+const BUDGET_MS = 40_000;
+const GRACE_MS = 30_000;
+const AT_MOST_MS = 10 * 60_000;
+/** How soon to look again at one that could not be visited, or has not started. */
+const SOON_MS = 60_000;
 
-export async function runWatchdog(
-  db: Database,
-  env: Bindings,
-): Promise<{ checked: number; handedOff: number; redriven: number }> {
-  const quiet = await db
-    .select({ id: executions.id, status: executions.status })
-    .from(executions)
-    .where(
-      and(
-        inArray(executions.status, ["pending", "running"]),
-        lt(executions.updatedAt, sql`now() - make_interval(secs => ${QUIET_AFTER_SECONDS})`),
-      ),
-    )
-    .orderBy(asc(executions.updatedAt))
-    .limit(BATCH);
-  let handedOff = 0;
-  let redriven = 0;
-  for (const { id } of quiet) {
-    const state = await executionStub(env, id).watchdog();
-    if (!state.started) {
-      const found = await findExecution(db, id);
-      if (found && (await handOff(env, startRequestFromRow(found))) === "running") handedOff++;
-    }
-    redriven += state.redriven;
+export interface WatchdogOutcome {
+  checked: number;
+  handedOff: number;
+  redriven: number;
+  failed: number;
+}
+
+export async function runWatchdog(db: Database, env: Bindings): Promise<WatchdogOutcome> {
+  const outcome: WatchdogOutcome = { checked: 0, handedOff: 0, redriven: 0, failed: 0 };
+  const started = Date.now();
+  while (Date.now() - started < BUDGET_MS) {
+    const due = await db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(inArray(executions.status, [...ACTIVE_EXECUTION_STATUSES]), lte(executions.nextCheckAt, sql`now()`)))
+      .orderBy(asc(executions.nextCheckAt))
+      .limit(PAGE);
+    if (due.length === 0) break;
+    const next = await mapLimit(due, CONCURRENCY, ({ id }) => visit(db, env, id, outcome));
+    await db.execute(sql`
+      update executions e set next_check_at = v.at
+      from (select unnest(${sql.param(due.map((row) => row.id))}::uuid[]) as id,
+                   unnest(${sql.param(next.map((at) => at.toISOString()))}::timestamptz[]) as at) v
+      where e.id = v.id`);
+    outcome.checked += due.length;
   }
-  if (quiet.length > 0) logEvent("info", "watchdog", { checked: quiet.length, handedOff, redriven });
-  return { checked: quiet.length, handedOff, redriven };
+  if (outcome.checked > 0) logEvent("info", "watchdog", { ...outcome });
+  return outcome;
+}
+
+/** Pokes one execution; returns when to look at it next. */
+async function visit(db: Database, env: Bindings, id: string, outcome: WatchdogOutcome): Promise<Date> {
+  const now = Date.now();
+  try {
+    const report = (await executionStub(env, id).watchdog()) as WatchdogReport;
+    if (!report.started) {
+      const found = await findExecution(db, id);
+      if (found?.row.status === "pending" && (await handOff(env, await startRequestFromRow(db, found))) === "running")
+        outcome.handedOff++;
+      return new Date(now + SOON_MS);
+    }
+    outcome.redriven += report.redriven;
+    if (report.unflushed > 0) return new Date(now + SOON_MS);
+    return new Date(Math.min(report.nextDue === null ? Infinity : report.nextDue + GRACE_MS, now + AT_MOST_MS));
+  } catch (error) {
+    outcome.failed++;
+    logEvent("warn", "watchdog_visit_failed", { executionId: id, ...describeError(error) });
+    return new Date(now + SOON_MS);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping the order of results. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

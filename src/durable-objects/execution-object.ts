@@ -1,20 +1,23 @@
 /**
- * One Durable Object per execution: the only writer of that execution's state (SPEC §5). Its hooks:
- * RPC calls from the API and the step consumers, the alarm that carries every timer, and the
- * outbox that feeds Postgres. Each call runs one synchronous transition of the runner, then
- * carries out its effects: queue messages, the next alarm, and a flush.
+ * One Durable Object per execution: the only writer of that execution's state (SPEC §5). Its
+ * hooks: RPC calls from the API and the step consumers, the WebSocket stream, and the alarm that
+ * carries every timer. Every change goes through `transition()`: the machine's command runs inside
+ * one storage transaction (a command that throws leaves storage as it was), the alarm is set in
+ * the same turn, and only then are its effects carried out: events to viewers, step messages to
+ * the queue, rows to Postgres.
  */
 import { DurableObject } from "cloudflare:workers";
-import { settings } from "../config";
-import { openPlatformDatabase } from "../db/client";
+import type { AgentState } from "../agents/state";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { StepMessage } from "../queues/messages";
-import { flushOnce } from "./execution/outbox";
-import { ExecutionRunner } from "./execution/runner";
+import { drainOutbox } from "./execution/drain";
+import { LargeValues, StorageNeeded } from "./execution/large-values";
+import { ExecutionMachine } from "./execution/machine";
 import { ExecutionStore } from "./execution/store";
 import { CLOSE, eventMessage, refuseSocket, type StreamMessage } from "./execution/stream-protocol";
+import { type Timer, type TimerKind, type TimerOf, timerKey } from "./execution/timers";
 import type {
   AgentSuspension,
   ChildResult,
@@ -22,21 +25,33 @@ import type {
   ControlRequest,
   ControlResult,
   DecisionRequest,
+  DeliveryResult,
+  EventDelivery,
+  ReportResult,
+  RerunRequest,
+  RerunResult,
+  RestoreRequest,
   Snapshot,
   StartRequest,
   StepOutcome,
+  WatchdogReport,
 } from "./execution/types";
+import { boundedSnapshot } from "./execution/views";
 import { executionStub } from "./execution-stub";
 
-/** Flush backoff while Postgres is unreachable: 1 s doubling to 30 s. */
-const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
-/** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
-const FLUSH_SAFETY_MS = 5_000;
+/** A transition may need this many R2 reads and writes first (large values). */
+const MAX_STORAGE_ROUNDS = 250;
+/** Storage is freed this long after the execution ended and Postgres has every row. */
+export const RETIRE_AFTER_MS = 24 * 3600 * 1000;
+/** Status of an execution whose object has been retired (the stream reads Postgres instead). */
+export const RETIRED_STATUS = 410;
 
 export class ExecutionObject extends DurableObject<Bindings> {
-  private readonly store: ExecutionStore;
+  private store: ExecutionStore;
+  private readonly values = new LargeValues();
   private flushing: Promise<void> | null = null;
   private flushFailures = 0;
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -54,13 +69,14 @@ export class ExecutionObject extends DurableObject<Bindings> {
   async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket", { status: 426 });
+    if (this.store.retired()) return new Response("retired", { status: RETIRED_STATUS });
     if (!this.store.execution()) return refuseSocket(CLOSE.notVisible, "execution not started");
     const afterParam = new URL(request.url).searchParams.get("after");
     const after = afterParam === null ? null : Number(afterParam);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     if (after === null) {
-      const snapshot = this.snapshot();
+      const snapshot = boundedSnapshot(this.snapshot());
       send(server, { type: "snapshot", seq: snapshot.seq, execution: snapshot.execution });
     } else {
       for (
@@ -84,6 +100,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
     ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
   }
 
+  // -- RPC --------------------------------------------------------------------------------------
+
   /** Ephemeral model output for viewers (`token` messages carry no seq and are not stored). */
   async publishTokens(stepId: string, attempt: number, text: string): Promise<void> {
     const step = this.store.step(stepId);
@@ -92,42 +110,78 @@ export class ExecutionObject extends DurableObject<Bindings> {
   }
 
   async start(request: StartRequest): Promise<Snapshot> {
-    await this.transition((runner) => runner.start(request));
+    await this.transition((machine) => machine.start(request));
     return this.snapshot();
   }
 
-  async claimStep(stepId: string, attempt: number): Promise<ClaimResult> {
-    return this.transition((runner) => runner.claim(stepId, attempt));
+  /** Brings a retired execution back from its Postgres rows. */
+  async restore(request: RestoreRequest): Promise<void> {
+    if (this.store.retired()) {
+      await this.ctx.storage.deleteAll();
+      this.store = new ExecutionStore(this.ctx.storage.sql);
+    }
+    await this.transition((machine) => machine.restore(request));
   }
 
-  async completeStep(stepId: string, attempt: number, outcome: StepOutcome): Promise<boolean> {
-    return this.transition((runner) => runner.complete(stepId, attempt, outcome));
+  async claimStep(stepId: string, attempt: number, idempotencyKey: string): Promise<ClaimResult> {
+    return this.transition((machine) => machine.claim(stepId, attempt, idempotencyKey));
   }
 
-  /** A consumer failed on its own account: let the next delivery claim the attempt at once. */
-  async releaseClaim(stepId: string, attempt: number): Promise<void> {
-    await this.transition((runner) => runner.release(stepId, attempt));
+  async heartbeat(stepId: string, attempt: number, lease: string): Promise<ReportResult> {
+    return this.transition((machine) => machine.heartbeat(stepId, attempt, lease));
   }
 
-  async suspendStep(stepId: string, attempt: number, suspension: AgentSuspension): Promise<boolean> {
-    return this.transition((runner) => runner.suspend(stepId, attempt, suspension));
+  async checkpoint(stepId: string, attempt: number, lease: string, state: AgentState): Promise<ReportResult> {
+    return this.transition((machine) => machine.checkpoint(stepId, attempt, lease, state));
+  }
+
+  async completeStep(stepId: string, attempt: number, lease: string, outcome: StepOutcome): Promise<ReportResult> {
+    return this.transition((machine) => machine.complete(stepId, attempt, lease, outcome));
+  }
+
+  async releaseClaim(stepId: string, attempt: number, lease: string): Promise<ReportResult> {
+    return this.transition((machine) => machine.release(stepId, attempt, lease));
+  }
+
+  async suspendStep(
+    stepId: string,
+    attempt: number,
+    lease: string,
+    suspension: AgentSuspension,
+  ): Promise<ReportResult> {
+    return this.transition((machine) => machine.suspend(stepId, attempt, lease, suspension));
   }
 
   /** A child execution (started by one of this execution's agent steps) has ended. */
   async childFinished(stepId: string, result: ChildResult): Promise<boolean> {
-    return this.transition((runner) => runner.childFinished(stepId, result));
+    return this.transition((machine) => machine.childFinished(stepId, result));
   }
 
-  async deadLetter(stepId: string, attempt: number): Promise<boolean> {
-    return this.transition((runner) => runner.deadLetter(stepId, attempt));
+  /** This execution as a child: its result once it has ended, else null (a parent's poll). */
+  async childStatus(): Promise<ChildResult | null> {
+    const record = this.store.execution();
+    if (!record || !["completed", "failed", "cancelled"].includes(record.status)) return null;
+    return { executionId: record.id, status: record.status, output: record.output, error: record.error };
+  }
+
+  async deadLetter(stepId: string, attempt: number, idempotencyKey: string): Promise<boolean> {
+    return this.transition((machine) => machine.deadLetter(stepId, attempt, idempotencyKey));
   }
 
   async control(request: ControlRequest): Promise<ControlResult> {
-    return this.transition((runner) => runner.control(request));
+    return this.transition((machine) => machine.control(request));
   }
 
   async decide(request: DecisionRequest): Promise<ControlResult> {
-    return this.transition((runner) => runner.decide(request));
+    return this.transition((machine) => machine.decide(request));
+  }
+
+  async deliverEvent(delivery: EventDelivery): Promise<DeliveryResult> {
+    return this.transition((machine) => machine.deliverEvent(delivery));
+  }
+
+  async rerun(request: RerunRequest): Promise<RerunResult> {
+    return this.transition((machine) => machine.rerun(request));
   }
 
   snapshot(): Snapshot {
@@ -137,33 +191,74 @@ export class ExecutionObject extends DurableObject<Bindings> {
     return { execution: { ...execution, steps: this.store.steps() }, seq: this.store.lastSeq() };
   }
 
-  /** The watchdog's poke: re-drive lost step messages, flush, and make sure the alarm is set. */
-  async watchdog(): Promise<{ started: boolean; status: string | null; redriven: number; unflushed: number }> {
-    if (!this.store.execution()) return { started: false, status: null, redriven: 0, unflushed: 0 };
-    const redriven = await this.transition((runner) => runner.redriveLost());
+  /** The watchdog's poke: re-send unclaimed step messages, set the alarm, flush. */
+  async watchdog(): Promise<WatchdogReport> {
+    const record = this.store.execution();
+    if (!record) return { started: false };
+    const redriven = await this.transition((machine) => machine.redriveUnclaimed());
+    this.alarmAt = undefined;
+    this.armAlarm();
     await this.flush();
     return {
       started: true,
-      status: this.store.execution()?.status ?? null,
-      redriven,
+      status: this.store.execution()?.status ?? record.status,
+      nextDue: this.store.nextDue(),
       unflushed: this.store.lastSeq() - this.store.flushedSeq(),
+      redriven,
     };
   }
 
+  // -- timers -----------------------------------------------------------------------------------
+
   async alarm(): Promise<void> {
-    const due = this.store.dueTimers(Date.now());
-    await this.transition((runner) => {
-      for (const timer of due) {
-        // Removed before it fires, so the handler may arm a timer with the same key.
-        if (this.store.timer(timer.key)?.due === timer.due)
-          this.store.deleteTimer(timer.kind, timer.stepId ?? undefined);
-        if (timer.kind !== "flush" && timer.kind !== "notify_parent")
-          runner.onTimer(timer.kind, timer.stepId, timer.attempt);
+    this.alarmAt = undefined;
+    for (const scheduled of this.store.dueTimers(Date.now())) {
+      // Removed before it fires, so its handler may arm a timer of the same kind again.
+      const current = this.store.timer(timerKey(scheduled.timer));
+      if (current?.due !== scheduled.due) continue;
+      this.store.deleteTimer(scheduled.timer);
+      try {
+        await this.fire(scheduled.timer);
+      } catch (error) {
+        logEvent("error", "timer_failed", {
+          executionId: this.store.execution()?.id,
+          timer: scheduled.timer.kind,
+          ...describeError(error),
+        });
       }
-    });
-    const notify = due.find((timer) => timer.kind === "notify_parent");
-    if (notify) await this.notifyParent(notify.attempt ?? 0);
-    if (due.some((timer) => timer.kind === "flush")) await this.flush();
+    }
+    this.armAlarm();
+  }
+
+  /** Every timer kind's handler: the machine's own, or I/O the object does itself. */
+  private readonly handlers: { [K in TimerKind]: (timer: TimerOf<K>) => Promise<unknown> } = {
+    retry: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    wait: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    dispatch: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    lease: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    step_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    execution_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
+    children: (timer) => this.pollChildren(timer),
+    flush: () => this.flush(),
+    notify_parent: (timer) => this.notifyParent(timer.tries),
+    retire: () => this.retire(),
+  };
+
+  private fire(timer: Timer): Promise<unknown> {
+    return (this.handlers[timer.kind] as (timer: Timer) => Promise<unknown>)(timer);
+  }
+
+  /** Asks the children a step waits for, in case one's notification was lost. */
+  private async pollChildren(timer: TimerOf<"children">): Promise<void> {
+    const step = this.store.step(timer.stepId);
+    for (const { executionId } of step?.children?.waitingFor ?? []) {
+      if (step?.children?.results[executionId]) continue;
+      const result = await executionStub(this.env, executionId)
+        .childStatus()
+        .catch(() => null);
+      if (result) await this.transition((machine) => machine.childFinished(timer.stepId, result as ChildResult));
+    }
+    await this.transition((machine) => machine.onTimer(timer));
   }
 
   /** Tells the parent execution's agent step that this child ended, until it has listened. */
@@ -177,32 +272,69 @@ export class ExecutionObject extends DurableObject<Bindings> {
       error: record.error,
     };
     try {
-      const parent = executionStub(this.env, record.parent.executionId);
-      if (await parent.childFinished(record.parent.stepId, result)) return;
+      if (await executionStub(this.env, record.parent.executionId).childFinished(record.parent.stepId, result)) return;
     } catch (error) {
       logEvent("warn", "parent_notification_failed", { executionId: record.id, tries, ...describeError(error) });
     }
-    const delay = Math.min(1000 * 2 ** tries, 60_000);
-    this.store.setTimer({ kind: "notify_parent", due: Date.now() + delay, stepId: null, attempt: tries + 1 });
-    await this.armAlarm();
+    this.ctx.storage.transactionSync(() =>
+      this.store.setTimer(
+        { kind: "notify_parent", tries: tries + 1 },
+        Date.now() + Math.min(1000 * 2 ** tries, 60_000),
+      ),
+    );
+    this.armAlarm();
   }
 
-  /** Runs one synchronous transition, then its effects. */
-  private async transition<T>(change: (runner: ExecutionRunner) => T): Promise<T> {
-    const runner = new ExecutionRunner(this.store);
-    const result = change(runner);
-    const { enqueue, events, finished } = runner.effects;
-    if (finished && runner.execution?.parent) {
-      this.store.setTimer({ kind: "notify_parent", due: Date.now(), stepId: null, attempt: 0 });
+  /** Frees the object's storage; Postgres (and R2 for large values) hold the execution now. */
+  private async retire(): Promise<void> {
+    const record = this.store.execution();
+    if (!record || !["completed", "failed", "cancelled"].includes(record.status)) return;
+    if (this.store.flushedSeq() < this.store.lastSeq()) {
+      this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "retire" }, Date.now() + 60_000));
+      return;
     }
-    if (events.length > 0 && !this.store.timer("flush")) {
-      this.store.setTimer({ kind: "flush", due: Date.now() + FLUSH_SAFETY_MS, stepId: null, attempt: null });
+    for (const socket of this.ctx.getWebSockets()) socket.close(1000, "execution retired");
+    await this.ctx.storage.deleteAll();
+    this.store = new ExecutionStore(this.ctx.storage.sql);
+    this.store.markRetired(record.id);
+    this.alarmAt = null;
+  }
+
+  // -- the one path for changes -----------------------------------------------------------------
+
+  /** Runs one command atomically, sets the alarm in the same turn, then carries out its effects. */
+  private async transition<T>(change: (machine: ExecutionMachine) => T): Promise<T> {
+    const now = Date.now();
+    for (let round = 0; ; round++) {
+      const machine = new ExecutionMachine(this.store, this.values, now);
+      let result: T;
+      try {
+        result = this.ctx.storage.transactionSync(() => change(machine));
+      } catch (error) {
+        if (!(error instanceof StorageNeeded) || round >= MAX_STORAGE_ROUNDS) throw error;
+        await this.values.fulfil(this.env.STORAGE, error.request);
+        continue;
+      }
+      const { enqueue, events, finished } = machine.effects;
+      if (finished && machine.execution?.parent)
+        this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "notify_parent", tries: 0 }, now));
+      if (events.length > 0 && !this.store.timer("flush"))
+        this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "flush" }, now + FLUSH_SAFETY_MS));
+      this.armAlarm();
+      for (const event of events) this.broadcast(eventMessage(event));
+      if (enqueue.length > 0) await this.sendStepMessages(enqueue, machine.execution?.id ?? "");
+      if (events.length > 0) this.ctx.waitUntil(this.flush());
+      return result;
     }
-    await this.armAlarm();
-    for (const event of events) this.broadcast(eventMessage(event));
-    if (enqueue.length > 0) await this.sendStepMessages(enqueue, runner.execution?.id ?? "");
-    if (events.length > 0) this.ctx.waitUntil(this.flush());
-    return result;
+  }
+
+  /** Points the alarm at the earliest timer (synchronously queued with the storage writes). */
+  private armAlarm(): void {
+    const next = this.store.nextDue();
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    if (next === null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(next);
   }
 
   /** Sends to every viewer; a dead or slow socket never holds up the others. */
@@ -217,7 +349,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     }
   }
 
-  private async sendStepMessages(messages: ExecutionRunner["effects"]["enqueue"], executionId: string): Promise<void> {
+  private async sendStepMessages(messages: ExecutionMachine["effects"]["enqueue"], executionId: string): Promise<void> {
     try {
       await this.env.STEPS_QUEUE.sendBatch(
         messages.map((message) => ({
@@ -225,15 +357,17 @@ export class ExecutionObject extends DurableObject<Bindings> {
           contentType: "json" as const,
         })),
       );
-      new ExecutionRunner(this.store).markDispatched(messages.map((message) => message.stepId));
-      await this.armAlarm();
     } catch (error) {
-      // The dispatch timer re-sends them.
+      // Each message's dispatch timer sends it again.
       logEvent("warn", "step_dispatch_failed", { executionId, ...describeError(error) });
+      return;
     }
+    await this.transition((machine) => {
+      for (const message of messages) machine.markSent(message.stepId, message.attempt);
+    });
   }
 
-  /** Drains the outbox; on failure, retries from the alarm with backoff. Single-flight. */
+  /** Drains the outbox to Postgres; on failure, retries from the alarm with backoff. Single-flight. */
   private flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => {
       this.flushing = null;
@@ -242,39 +376,30 @@ export class ExecutionObject extends DurableObject<Bindings> {
   }
 
   private async drain(): Promise<void> {
-    const config = settings(this.env);
-    const session = openPlatformDatabase(config, { max: 1 });
-    try {
-      while ((await flushOnce(this.store, session.db)) > 0) {
-        // keep draining
+    const outcome = await drainOutbox(this.store, this.env, (promise) => this.ctx.waitUntil(promise));
+    this.ctx.storage.transactionSync(() => {
+      if (outcome.ok) {
+        this.flushFailures = 0;
+        if (this.store.lastSeq() === this.store.flushedSeq()) {
+          this.store.deleteTimer({ kind: "flush" });
+          const status = this.store.execution()?.status;
+          if (status && ["completed", "failed", "cancelled"].includes(status) && !this.store.timer("retire"))
+            this.store.setTimer({ kind: "retire" }, Date.now() + RETIRE_AFTER_MS);
+        }
+      } else {
+        this.flushFailures += 1;
+        const delay = Math.min(FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1), FLUSH_RETRY_MS.max);
+        this.store.setTimer({ kind: "flush" }, Date.now() + delay);
       }
-      this.flushFailures = 0;
-      if (this.store.lastSeq() === this.store.flushedSeq()) this.store.deleteTimer("flush");
-    } catch (error) {
-      this.flushFailures += 1;
-      const delay = Math.min(FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1), FLUSH_RETRY_MS.max);
-      this.store.setTimer({ kind: "flush", due: Date.now() + delay, stepId: null, attempt: null });
-      logEvent("warn", "outbox_flush_failed", {
-        executionId: this.store.execution()?.id,
-        retryInMs: delay,
-        ...describeError(error),
-      });
-    } finally {
-      await this.armAlarm();
-      this.ctx.waitUntil(session.close());
-    }
-  }
-
-  private async armAlarm(): Promise<void> {
-    const next = this.store.nextDue();
-    const current = await this.ctx.storage.getAlarm();
-    if (next === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current !== next) {
-      await this.ctx.storage.setAlarm(next);
-    }
+    });
+    this.armAlarm();
   }
 }
+
+/** Flush backoff while Postgres is unreachable: 1 s doubling to 30 s. */
+const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
+/** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
+const FLUSH_SAFETY_MS = 5_000;
 
 function send(socket: WebSocket, message: StreamMessage): void {
   socket.send(JSON.stringify(message));

@@ -1,107 +1,45 @@
 /**
- * The workflow definition language of SPEC §4 as zod schemas: the shape of every step type,
- * its limits, and the defaults the engine applies. Unknown fields are rejected everywhere.
+ * The workflow definition language of SPEC §4 as zod schemas: every step type's shape (from the
+ * step registry), the definition's top level, its limits and defaults. Unknown fields are
+ * rejected everywhere.
  */
 import { z } from "zod";
+import {
+  commonStepFields,
+  JsonSchemaObject,
+  JsonValue,
+  MAX_DEFINITION_BYTES,
+  MAX_RETRY_DELAY_MS,
+  MAX_STEPS,
+  MAX_WAIT_SECONDS,
+  type RetryPolicy,
+  RetryPolicySchema,
+  StepId,
+} from "../steps/common";
+import type { StepKind } from "../steps/kind";
+import { STEP_KINDS, STEP_SCHEMAS } from "../steps/registry";
 
-export const MAX_STEPS = 100;
-export const MAX_DEFINITION_BYTES = 256 * 1024;
-export const MAX_WAIT_SECONDS = 30 * 24 * 3600;
-export const MAX_RETRY_DELAY_MS = 12 * 3600 * 1000;
-
-export const StepId = z.string().regex(/^[a-z0-9_-]{1,64}$/, "step ids are 1-64 of a-z, 0-9, _ and -");
-
-export const RetryPolicySchema = z.strictObject({
-  maxAttempts: z.number().int().min(1).max(20).default(3),
-  initialDelayMs: z.number().int().min(0).max(MAX_RETRY_DELAY_MS).default(1000),
-  factor: z.number().min(1).max(10).default(2),
-  maxDelayMs: z.number().int().min(0).max(MAX_RETRY_DELAY_MS).default(60_000),
-});
-export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
-export const DEFAULT_RETRY: RetryPolicy = RetryPolicySchema.parse({});
-
-const common = {
-  id: StepId,
-  name: z.string().max(200).optional(),
-  dependsOn: z.array(StepId).max(MAX_STEPS).default([]),
-  retry: RetryPolicySchema.optional(),
-  timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
-  continueOnError: z.boolean().default(false),
+export { HTTP_METHODS } from "../steps/http/definition";
+export {
+  commonStepFields,
+  JsonValue,
+  MAX_DEFINITION_BYTES,
+  MAX_RETRY_DELAY_MS,
+  MAX_STEPS,
+  MAX_WAIT_SECONDS,
+  type RetryPolicy,
+  RetryPolicySchema,
+  StepId,
 };
 
-/**
- * Any JSON value. Bodies are parsed JSON already, so this only demands presence; a recursive
- * `z.json()` would send the OpenAPI generator into endless recursion.
- */
-export const JsonValue = z.unknown().refine((value) => value !== undefined, "Required");
+export const DEFAULT_RETRY: RetryPolicy = RetryPolicySchema.parse({});
 
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
-
-const AgentStep = z.strictObject({
-  ...common,
-  type: z.literal("agent"),
-  agentId: z.uuid(),
-  prompt: z.string().min(1).max(100_000),
-  maxTokens: z.number().int().positive().max(1_000_000).optional(),
-});
-
-const HttpStep = z.strictObject({
-  ...common,
-  type: z.literal("http"),
-  request: z.strictObject({
-    url: z.string().min(1).max(8192),
-    method: z.enum(HTTP_METHODS).default("GET"),
-    headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "not a header name"), z.string().max(8192))
-      .optional(),
-    body: JsonValue.optional(),
-  }),
-  expectStatus: z
-    .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
-    .optional(),
-});
-
-const ApprovalStep = z.strictObject({
-  ...common,
-  type: z.literal("approval"),
-  approverRoles: z
-    .array(z.enum(["admin", "user", "viewer"]))
-    .min(1)
-    .optional(),
-  message: z.string().max(2000).optional(),
-});
-
-const ConditionStep = z.strictObject({
-  ...common,
-  type: z.literal("condition"),
-  if: z.string().min(1).max(2000),
-  then: z.array(StepId).default([]),
-  else: z.array(StepId).default([]),
-});
-
-const TransformStep = z.strictObject({
-  ...common,
-  type: z.literal("transform"),
-  output: JsonValue,
-});
-
-const DelayStep = z.strictObject({
-  ...common,
-  type: z.literal("delay"),
-  seconds: z.number().int().min(0).max(MAX_WAIT_SECONDS),
-});
-
-export const StepSchema = z.discriminatedUnion("type", [
-  AgentStep,
-  HttpStep,
-  ApprovalStep,
-  ConditionStep,
-  TransformStep,
-  DelayStep,
-]);
+export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 
 export const DefinitionSchema = z.strictObject({
   steps: z.array(StepSchema).min(1, "a workflow needs at least one step").max(MAX_STEPS, `at most ${MAX_STEPS} steps`),
+  /** JSON Schema every start's input must match (SPEC §4). */
+  inputSchema: JsonSchemaObject.optional(),
   /** Extension: a deadline for the whole execution. */
   timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
   /** Extension: the most tokens the execution's agent steps may use together. */
@@ -113,5 +51,14 @@ export type StepType = Step["type"];
 export type Definition = z.infer<typeof DefinitionSchema>;
 export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
 
-/** Steps with side effects run through the steps queue; the others run inside the Durable Object. */
-export const QUEUED_STEP_TYPES: ReadonlySet<StepType> = new Set(["agent", "http"]);
+/** The registered kind of a step type. */
+export function stepKind<T extends StepType>(type: T): StepKind<StepOf<T>> {
+  return STEP_KINDS[type] as StepKind<StepOf<T>>;
+}
+
+/** The step types that run through the steps queue. */
+export type QueuedStepType = "agent" | "http";
+
+export function isQueued(type: StepType): type is QueuedStepType {
+  return stepKind(type).mode === "queued";
+}

@@ -52,3 +52,16 @@ export function dependentsOf(steps: readonly Step[]): Map<string, string[]> {
   for (const step of steps) for (const dependency of step.dependsOn) dependents.get(dependency)?.push(step.id);
   return dependents;
 }
+
+/** `roots` and every step that depends on one of them, directly or not. */
+export function downstreamOf(steps: readonly Step[], roots: Iterable<string>): Set<string> {
+  const dependents = dependentsOf(steps);
+  const found = new Set<string>();
+  const visit = (id: string) => {
+    if (found.has(id)) return;
+    found.add(id);
+    for (const next of dependents.get(id) ?? []) visit(next);
+  };
+  for (const root of roots) visit(root);
+  return found;
+}

@@ -14,11 +14,28 @@ export interface DataPath {
 /** What a running step can see. */
 export interface Scope {
   input: unknown;
+  /** Outputs are plain values or LazyValues (read back from R2 when a path reaches them). */
   steps: Record<string, { output: unknown }>;
   execution: { id: string; startedAt: string; workflowId: string };
 }
 
 export class PathError extends Error {}
+
+/**
+ * A value the scope holds by reference and reads only when a path reaches it (a large step output
+ * kept in R2). Reading may throw; the caller decides what that means.
+ */
+export class LazyValue {
+  private readonly read: () => unknown;
+
+  constructor(read: () => unknown) {
+    this.read = read;
+  }
+
+  value(): unknown {
+    return this.read();
+  }
+}
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$-]*/;
 export const EXECUTION_FIELDS = ["id", "startedAt", "workflowId"] as const;
@@ -77,6 +94,7 @@ export function resolvePath(path: DataPath, scope: Scope): unknown {
   referenceOf(path);
   let current: unknown = scope;
   for (const segment of path.segments) {
+    if (current instanceof LazyValue) current = current.value();
     if (current === null || typeof current !== "object") {
       throw new PathError(`unknown path "${path.text}"`);
     }
@@ -89,5 +107,5 @@ export function resolvePath(path: DataPath, scope: Scope): unknown {
       current = (current as Record<string, unknown>)[key];
     }
   }
-  return current;
+  return current instanceof LazyValue ? current.value() : current;
 }

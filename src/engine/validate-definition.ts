@@ -5,11 +5,13 @@
  * agents that exist and are active. Every problem is reported with its path.
  */
 import type { ErrorDetail } from "../errors";
-import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step } from "./definition";
-import { ExpressionError, expressionPaths, parseExpression } from "./expression";
+import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step, stepKind } from "./definition";
+import { ExpressionError, parseExpression } from "./expression";
 import { ancestorsOf, findCycle } from "./graph";
-import { type DataPath, PathError, referenceOf } from "./paths";
-import { collectTemplatePaths, TemplateError } from "./template";
+import { schemaProblems } from "./json-schema";
+import { PathError, referenceOf } from "./paths";
+import { FieldSyntaxError, pathsReadBy } from "./step-references";
+import { TemplateError } from "./template";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;
 
@@ -33,9 +35,11 @@ export async function validateDefinition(raw: unknown, lookupAgents: AgentLookup
   }
   const definition = parsed.data;
   const problems = structureProblems(definition.steps);
+  if (definition.inputSchema) problems.push(...schemaProblems(definition.inputSchema, `${ROOT}.inputSchema`));
   // Reference checks need a sound graph; report structure first.
   if (problems.length === 0) {
-    problems.push(...conditionProblems(definition.steps), ...referenceProblems(definition.steps));
+    problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
+    problems.push(...referenceProblems(definition.steps));
     problems.push(...(await agentProblems(definition.steps, lookupAgents)));
   }
   return problems.length ? fail(problems) : { ok: true, definition };
@@ -71,67 +75,56 @@ function structureProblems(steps: Step[]): ErrorDetail[] {
   return problems;
 }
 
-function conditionProblems(steps: Step[]): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
-  steps.forEach((step, index) => {
-    if (step.type !== "condition") return;
-    const dependents = new Set(steps.filter((other) => other.dependsOn.includes(step.id)).map((other) => other.id));
-    for (const branch of ["then", "else"] as const) {
-      step[branch].forEach((target, t) => {
-        if (!dependents.has(target)) {
-          problems.push({
-            path: stepPath(index, `${branch}.${t}`),
-            message: `"${target}" must be a step that depends on "${step.id}"`,
-          });
-        }
-      });
-    }
-    const overlap = step.then.filter((id) => step.else.includes(id));
-    if (overlap.length)
-      problems.push({ path: stepPath(index, "else"), message: `"${overlap[0]}" is in both branches` });
-    try {
-      parseExpression(step.if);
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      problems.push({ path: stepPath(index, "if"), message: `invalid expression: ${error.message}` });
-    }
+/** What each step type checks beyond its schema (a condition's branches, an event's schema). */
+function kindProblems(steps: Step[]): ErrorDetail[] {
+  return steps.flatMap((step, index) => {
+    const problems = stepKind(step.type).validate?.(step as never, steps) ?? [];
+    return problems.map((problem) => ({ path: stepPath(index, problem.path), message: problem.message }));
   });
-  return problems;
 }
 
+function expressionProblems(steps: Step[]): ErrorDetail[] {
+  return steps.flatMap((step, index) =>
+    (stepKind(step.type).expressions?.(step as never) ?? []).flatMap(([field, source]) => {
+      try {
+        parseExpression(source);
+        return [];
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        return [{ path: stepPath(index, field), message: `invalid expression: ${error.message}` }];
+      }
+    }),
+  );
+}
+
+/** Template and expression paths read only input, execution, or steps the step depends on. */
 function referenceProblems(steps: Step[]): ErrorDetail[] {
   const ancestors = ancestorsOf(steps);
   const problems: ErrorDetail[] = [];
   steps.forEach((step, index) => {
     const allowed = ancestors.get(step.id) ?? new Set<string>();
-    const check = (at: string, path: DataPath) => {
+    let found: ReturnType<typeof pathsReadBy>;
+    try {
+      found = pathsReadBy(step);
+    } catch (error) {
+      if (!(error instanceof FieldSyntaxError)) throw error;
+      // Expression syntax is reported by expressionProblems; template syntax here.
+      if (error.cause instanceof TemplateError)
+        problems.push({ path: stepPath(index, error.field), message: error.message });
+      return;
+    }
+    for (const { at, path } of found) {
       try {
         const reference = referenceOf(path);
         if (reference.kind === "step" && !allowed.has(reference.stepId)) {
           problems.push({
-            path: at,
+            path: stepPath(index, at),
             message: `"${path.text}" reads step "${reference.stepId}", which is not an ancestor of "${step.id}"`,
           });
         }
       } catch (error) {
         if (!(error instanceof PathError)) throw error;
-        problems.push({ path: at, message: error.message });
-      }
-    };
-    for (const [field, value] of templatedFields(step)) {
-      try {
-        for (const found of collectTemplatePaths(value, stepPath(index, field))) check(found.at, found.path);
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        problems.push({ path: stepPath(index, field), message: error.message });
-      }
-    }
-    if (step.type === "condition") {
-      try {
-        for (const path of expressionPaths(parseExpression(step.if))) check(stepPath(index, "if"), path);
-      } catch (error) {
-        if (!(error instanceof ExpressionError)) throw error;
-        // Syntax errors are already reported by conditionProblems.
+        problems.push({ path: stepPath(index, at), message: error.message });
       }
     }
   });
@@ -139,31 +132,19 @@ function referenceProblems(steps: Step[]): ErrorDetail[] {
 }
 
 async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<ErrorDetail[]> {
-  const agentSteps = steps.flatMap((step, index) => (step.type === "agent" ? [{ step, index }] : []));
+  const agentSteps = steps.flatMap((step, index) =>
+    (stepKind(step.type).agentIds?.(step as never) ?? []).map((agentId) => ({ agentId, index })),
+  );
   if (agentSteps.length === 0) return [];
-  const found = await lookupAgents([...new Set(agentSteps.map(({ step }) => step.agentId))]);
-  return agentSteps.flatMap(({ step, index }) => {
-    const agent = found.get(step.agentId);
-    if (!agent) return [{ path: stepPath(index, "agentId"), message: `agent ${step.agentId} does not exist` }];
+  const found = await lookupAgents([...new Set(agentSteps.map(({ agentId }) => agentId))]);
+  return agentSteps.flatMap(({ agentId, index }) => {
+    const agent = found.get(agentId);
+    if (!agent) return [{ path: stepPath(index, "agentId"), message: `agent ${agentId} does not exist` }];
     if (agent.status !== "active") {
-      return [{ path: stepPath(index, "agentId"), message: `agent ${step.agentId} is ${agent.status}, not active` }];
+      return [{ path: stepPath(index, "agentId"), message: `agent ${agentId} is ${agent.status}, not active` }];
     }
     return [];
   });
-}
-
-/** The fields of a step whose strings may hold templates. */
-export function templatedFields(step: Step): Array<[string, unknown]> {
-  switch (step.type) {
-    case "agent":
-      return [["prompt", step.prompt]];
-    case "http":
-      return [["request", step.request]];
-    case "transform":
-      return [["output", step.output]];
-    default:
-      return [];
-  }
 }
 
 function stepPath(index: number, field: string): string {

@@ -14,12 +14,14 @@ export interface GuardedResponse {
 
 export async function guardedFetch(
   url: string,
-  init: RequestInit & { timeoutMs: number },
+  init: RequestInit & { timeoutMs: number; signal?: AbortSignal },
   allowlist: readonly string[],
 ): Promise<GuardedResponse> {
-  const signal = AbortSignal.timeout(init.timeoutMs);
+  const timeout = AbortSignal.timeout(init.timeoutMs);
+  const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
   let target = assertPublicUrl(url, allowlist);
-  let request: RequestInit = { ...init, redirect: "manual", signal };
+  const { timeoutMs: _timeoutMs, ...rest } = init;
+  let request: RequestInit = { ...rest, redirect: "manual", signal };
   for (let hop = 0; ; hop++) {
     const response = await fetch(target, request);
     const location = response.headers.get("location");

@@ -12,8 +12,8 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bind
       message.ack();
       continue;
     }
-    const { executionId, stepId, attempt } = parsed.data;
-    const failed = await executionStub(env, executionId).deadLetter(stepId, attempt);
+    const { executionId, stepId, attempt, idempotencyKey } = parsed.data;
+    const failed = await executionStub(env, executionId).deadLetter(stepId, attempt, idempotencyKey);
     logEvent("warn", "step_dead_lettered", { executionId, stepId, attempt, failedStep: failed });
     message.ack();
   }

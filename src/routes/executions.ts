@@ -6,22 +6,32 @@ import type { ControlRequest } from "../durable-objects/execution/types";
 import type { AppEnv } from "../env";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { controlExecution, decideStep } from "../services/execution-controls";
+import { deliverEvent } from "../services/execution-events";
+import { rerunExecution } from "../services/execution-rerun";
 import { startExecution } from "../services/execution-start";
 import { getExecution, listExecutions, listLogs } from "../services/executions";
+import { stepOutput } from "../services/step-output";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, jsonBody, mutationErrors, pageOf, readErrors } from "./schemas/common";
 import {
   ControlResultSchema,
   DecisionBody,
   DecisionResultSchema,
+  DeliveryResultSchema,
+  EventBody,
+  EventHeaders,
+  EventParams,
   ExecutionListQuery,
   ExecutionSchema,
   ExecutionSummarySchema,
   LogQuery,
   LogSchema,
+  RerunBody,
+  RerunResultSchema,
   StartBody,
   StartedSchema,
   StartHeaders,
+  StepOutputSchema,
   StepParams,
 } from "./schemas/executions";
 
@@ -88,6 +98,46 @@ const decision = (verb: "approve" | "reject") =>
     responses: { 200: json(DecisionResultSchema), ...objectErrors },
   });
 
+const rerun = createRoute({
+  ...base,
+  method: "post",
+  path: "/executions/{id}/rerun",
+  summary: "Run a step and everything downstream of it again (optionally on another version or input)",
+  description:
+    "On a completed, failed or cancelled execution. The other steps keep their outputs; the rerun steps get new " +
+    "idempotency keys and their attempts continue the numbering. With dryRun the plan is answered (200) and nothing changes.",
+  middleware: [authenticate],
+  request: { params: IdParam, body: jsonBody(RerunBody) },
+  responses: {
+    200: json(RerunResultSchema, "The plan (dryRun)"),
+    202: json(RerunResultSchema, "Accepted"),
+    ...objectErrors,
+  },
+});
+
+const events = createRoute({
+  ...base,
+  method: "post",
+  path: "/executions/{id}/events/{name}",
+  summary: "Deliver an event to the execution's event steps",
+  description:
+    "Completes the first event step waiting for this name, or is buffered for one still to come (never lost, never " +
+    "consumed twice). A payload that breaks the step's schema is a 422 and the step keeps waiting.",
+  middleware: [authenticate],
+  request: { params: EventParams, headers: EventHeaders, body: jsonBody(EventBody, false) },
+  responses: { 202: json(DeliveryResultSchema, "Accepted"), ...objectErrors },
+});
+
+const output = createRoute({
+  ...base,
+  method: "get",
+  path: "/executions/{id}/steps/{stepId}/output",
+  summary: "A step's whole output, also when it was kept in R2 for its size",
+  middleware: [authenticate],
+  request: { params: StepParams },
+  responses: { 200: json(StepOutputSchema), ...readErrors, 404: errors[404] },
+});
+
 const controlHandler = (action: ControlRequest["action"]) => async (c: Context<AppEnv>) => {
   const id = c.req.param("id") as string;
   return c.json(await controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, action), 200);
@@ -128,4 +178,30 @@ export const executionRoutes = createRouter()
   .openapi(control("resume", "Resume a paused execution"), controlHandler("resume"))
   .openapi(control("retry", "Rerun a failed execution from its failed steps"), controlHandler("retry"))
   .openapi(decision("approve"), decisionHandler(true))
-  .openapi(decision("reject"), decisionHandler(false));
+  .openapi(decision("reject"), decisionHandler(false))
+  .openapi(rerun, async (c) => {
+    const result = await rerunExecution(
+      c.var.db.db,
+      c.env,
+      c.var.user,
+      auditContextOf(c),
+      c.req.valid("param").id,
+      c.req.valid("json"),
+    );
+    return result.dryRun ? c.json(result, 200) : c.json(result, 202);
+  })
+  .openapi(events, async (c) => {
+    const { id, name } = c.req.valid("param");
+    const body = c.req.valid("json") ?? {};
+    const result = await deliverEvent(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, {
+      name,
+      payload: body.payload ?? null,
+      idempotencyKey: c.req.valid("header")["idempotency-key"] ?? null,
+    });
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json({ delivered: result.delivered, buffered: result.buffered }, 202);
+  })
+  .openapi(output, async (c) => {
+    const { id, stepId } = c.req.valid("param");
+    return c.json(await stepOutput(c.var.db.db, c.env.STORAGE, c.var.user, id, stepId), 200);
+  });

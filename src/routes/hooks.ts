@@ -2,10 +2,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
+import { receiveEventHook } from "../services/execution-events";
 import { receiveWebhook } from "../services/webhooks";
 import { createRouter } from "./router";
 import { errors, json } from "./schemas/common";
-import { StartedSchema } from "./schemas/executions";
+import { DeliveryResultSchema, StartedSchema } from "./schemas/executions";
+
+const SignatureHeader = z.object({
+  "x-ipa-signature": z
+    .string()
+    .optional()
+    .openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>' }),
+});
 
 const hook = createRoute({
   method: "post",
@@ -17,12 +25,7 @@ const hook = createRoute({
     "Refused with 401 when the signature is wrong or t is more than 300 s away, 409 when a signature is replayed.",
   request: {
     params: z.object({ workflowId: z.uuid().openapi({ param: { name: "workflowId", in: "path" } }) }),
-    headers: z.object({
-      "x-ipa-signature": z
-        .string()
-        .optional()
-        .openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>' }),
-    }),
+    headers: SignatureHeader,
   },
   responses: {
     202: json(StartedSchema, "Accepted"),
@@ -33,22 +36,65 @@ const hook = createRoute({
   },
 });
 
-export const hookRoutes = createRouter().openapi(hook, async (c) => {
-  // The signature covers the exact bytes, so the raw body is read rather than a parsed one.
-  const rawBody = await c.req.text();
-  const started = await receiveWebhook(
-    c.var.db.db,
-    c.env,
-    settings(c.env),
-    c.req.valid("param").workflowId,
-    c.req.header("x-ipa-signature"),
-    rawBody,
-    {
-      ...SYSTEM_ACTOR,
-      actorEmail: "webhook",
-      requestId: c.get("requestId"),
-      userAgent: c.req.header("user-agent") ?? null,
-    },
-  );
-  return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
+const eventHook = createRoute({
+  method: "post",
+  path: "/{workflowId}/executions/{id}/events/{name}",
+  tags: ["triggers"],
+  summary: "Deliver an event to an execution from an outside system, signed like a webhook",
+  description:
+    "Signed with the workflow's webhook secret exactly like a webhook delivery; the JSON body is the payload. " +
+    "401 for a bad signature, 404 for an execution of another workflow, 409 for a replayed signature.",
+  request: {
+    params: z.object({
+      workflowId: z.uuid().openapi({ param: { name: "workflowId", in: "path" } }),
+      id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+        .openapi({ param: { name: "name", in: "path" } }),
+    }),
+    headers: SignatureHeader,
+  },
+  responses: {
+    202: json(DeliveryResultSchema, "Accepted"),
+    401: errors[401],
+    404: errors[404],
+    409: errors[409],
+    413: errors[413],
+    422: errors[422],
+  },
 });
+
+export const hookRoutes = createRouter()
+  .openapi(eventHook, async (c) => {
+    const { workflowId, id, name } = c.req.valid("param");
+    const result = await receiveEventHook(
+      c.var.db.db,
+      c.env,
+      settings(c.env),
+      { workflowId, executionId: id, name },
+      c.req.header("x-ipa-signature"),
+      await c.req.text(),
+      c.get("requestId"),
+    );
+    return c.json(result, 202);
+  })
+  .openapi(hook, async (c) => {
+    // The signature covers the exact bytes, so the raw body is read rather than a parsed one.
+    const rawBody = await c.req.text();
+    const started = await receiveWebhook(
+      c.var.db.db,
+      c.env,
+      settings(c.env),
+      c.req.valid("param").workflowId,
+      c.req.header("x-ipa-signature"),
+      rawBody,
+      {
+        ...SYSTEM_ACTOR,
+        actorEmail: "webhook",
+        requestId: c.get("requestId"),
+        userAgent: c.req.header("user-agent") ?? null,
+      },
+    );
+    return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
+  });

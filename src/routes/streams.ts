@@ -1,9 +1,12 @@
 /** Live execution streams: tickets, and the WebSocket handed to the execution's object (SPEC §5). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
+import { RETIRED_STATUS } from "../durable-objects/execution-object";
 import { executionStub } from "../durable-objects/execution-stub";
 import { BadRequestError } from "../errors";
 import { authenticate } from "../middleware/auth";
+import { endedStreamMessages, replaySocket } from "../services/ended-stream";
+import { findExecution } from "../services/execution-access";
 import { issueTicket, redeemTicket } from "../services/stream-tickets";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, readErrors, Timestamp } from "./schemas/common";
@@ -61,5 +64,9 @@ export const streamRoutes = createRouter()
     }
     const target = new URL("https://execution/stream");
     if (after !== undefined) target.searchParams.set("after", String(after));
-    return executionStub(c.env, id).fetch(new Request(target, { headers: c.req.raw.headers }));
+    const response = await executionStub(c.env, id).fetch(new Request(target, { headers: c.req.raw.headers }));
+    if (response.status !== RETIRED_STATUS) return response;
+    const found = await findExecution(c.var.db.db, id);
+    if (!found) return refuseSocket(CLOSE.notVisible, "not visible");
+    return replaySocket(await endedStreamMessages(c.var.db.db, c.env.STORAGE, found, after));
   });

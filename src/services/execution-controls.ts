@@ -1,21 +1,22 @@
 /**
- * Steering an execution: cancel, pause, resume, retry and approval decisions. The change happens
- * in the execution's Durable Object, which writes the audit row with the transition through its
- * outbox (SPEC §2).
+ * Steering an execution: cancel, pause, resume, retry, rerun, approval decisions and events. The
+ * change happens in the execution's Durable Object, which writes the audit row with the transition
+ * through its outbox (SPEC §2).
  */
-
 import type { AuditContext } from "../audit/record";
 import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
-import { type ControlRequest, type ControlResult, EXECUTION_NOT_STARTED } from "../durable-objects/execution/types";
+import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
+import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
-import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { actionableExecution, type ExecutionWithOwner } from "./execution-access";
+import { restoreRequestFromRows } from "./execution-restore";
 import { handOff, startRequestFromRow } from "./execution-start";
 
-const PERMISSION: Record<ControlRequest["action"], Permission> = {
+const PERMISSION: Record<ControlAction, Permission> = {
   cancel: "executions:cancel",
   pause: "executions:cancel",
   resume: "executions:cancel",
@@ -28,11 +29,11 @@ export async function controlExecution(
   user: AuthenticatedUser,
   audit: AuditContext,
   id: string,
-  action: ControlRequest["action"],
+  action: ControlAction,
 ) {
   const found = await actionableExecution(db, user, id, PERMISSION[action]);
-  const result = await withStartedObject(env, found, (stub) => stub.control({ action, audit }));
-  return { id, status: unwrap(result) };
+  const result = await withStartedObject<ControlResult>(db, env, found, (stub) => stub.control({ action, audit }));
+  return { id, status: unwrap(result).status };
 }
 
 export async function decideStep(
@@ -46,26 +47,50 @@ export async function decideStep(
 ) {
   const found = await actionableExecution(db, user, id, "executions:approve");
   const actor = { id: user.id, email: user.email, roles: user.roles };
-  const result = await withStartedObject(env, found, (stub) => stub.decide({ stepId, ...decision, actor, audit }));
-  return { id, stepId, status: unwrap(result) };
+  const result = await withStartedObject<ControlResult>(db, env, found, (stub) =>
+    stub.decide({ stepId, ...decision, actor, audit }),
+  );
+  return { id, stepId, status: unwrap(result).status };
 }
 
 type Stub = ReturnType<typeof executionStub>;
+type Answer = { ok: true } | Refusal | ValidationRefusal;
 
-/** Runs a call on the execution's object, first handing off an execution still waiting for it. */
-async function withStartedObject(env: Bindings, found: ExecutionWithOwner, call: (stub: Stub) => Promise<unknown>) {
+/**
+ * Runs a call on the execution's object, first handing off an execution still waiting for it, or
+ * bringing back one whose object was retired after it ended.
+ */
+export async function withStartedObject<T extends Answer>(
+  db: Database,
+  env: Bindings,
+  found: ExecutionWithOwner,
+  call: (stub: Stub) => Promise<unknown>,
+): Promise<T> {
   const stub = executionStub(env, found.row.id);
-  let result = (await call(stub)) as ControlResult;
-  if (!result.ok && result.code === "NOT_FOUND" && result.message === EXECUTION_NOT_STARTED) {
-    await handOff(env, startRequestFromRow(found));
-    result = (await call(stub)) as ControlResult;
+  let result = (await call(stub)) as T;
+  if (!result.ok && result.code === "NOT_STARTED") {
+    if (isTerminalExecution(found.row.status)) await stub.restore(await restoreRequestFromRows(db, found));
+    else await handOff(env, await startRequestFromRow(db, found));
+    result = (await call(stub)) as T;
   }
   return result;
 }
 
-function unwrap(result: ControlResult) {
-  if (result.ok) return result.status;
-  if (result.code === "NOT_FOUND") throw new NotFoundError(result.message.replace(/ not found$/, ""));
-  if (result.code === "FORBIDDEN") throw new ForbiddenError(result.message);
-  throw new ConflictError(result.message, "INVALID_STATE");
+/** The object's answer, or the API error its refusal means. */
+export function unwrap<T extends Answer>(result: T): Extract<T, { ok: true }> {
+  if (result.ok) return result as Extract<T, { ok: true }>;
+  const refusal = result as Refusal | ValidationRefusal;
+  switch (refusal.code) {
+    case "NOT_FOUND":
+      throw new NotFoundError(refusal.message.replace(/ not found$/, ""));
+    case "FORBIDDEN":
+      throw new ForbiddenError(refusal.message);
+    case "VALIDATION":
+      throw new ValidationError(refusal.details, refusal.message);
+    case "NOT_STARTED":
+    case "CONFLICT":
+      throw new ConflictError(refusal.message, "INVALID_STATE");
+    default:
+      return exhaustive(refusal);
+  }
 }

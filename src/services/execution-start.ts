@@ -4,6 +4,7 @@
  * Durable Object; if that hand-off fails, the watchdog starts it from the row.
  */
 import { and, eq, gt, sql } from "drizzle-orm";
+import { loadAgentSnapshots } from "../agents/snapshot";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import { sha256Hex } from "../crypto/encoding";
@@ -13,12 +14,13 @@ import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
 import type { ExecutionStatus, StartRequest, TriggerType } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
 import type { Definition } from "../engine/definition";
+import { schemaViolations } from "../engine/json-schema";
 import type { Bindings } from "../env";
-import { ConflictError } from "../errors";
+import { ConflictError, ValidationError } from "../errors";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { authorize } from "./access";
-import type { ExecutionWithOwner } from "./execution-access";
+import { type ExecutionWithOwner, findExecution } from "./execution-access";
 import { findVersion } from "./versions";
 import { findWorkflow, ownershipOf, type WorkflowRow } from "./workflows";
 
@@ -34,6 +36,8 @@ export interface StartOptions {
   audit: AuditContext;
   idempotencyKey?: string;
   parent?: StartRequest["parent"];
+  /** A caller-chosen id (a workflow tool's child, derived from its call): a second start with it finds the first. */
+  executionId?: string;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
@@ -55,17 +59,20 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   const version = options.version
     ? await findVersion(db, workflow.id, options.version)
     : await currentVersion(db, workflow);
+  const definition = version.definition as Definition;
+  assertInputFits(definition, options.input);
 
   const requestHash = await sha256Hex(
     JSON.stringify({ workflowId: workflow.id, version: options.version ?? null, input: options.input }),
   );
   if (options.user && options.idempotencyKey) {
-    const replay = await findReplay(db, options.user.id, options.idempotencyKey, requestHash);
+    const replay = await findReplay(db, env, options.user.id, options.idempotencyKey, requestHash);
     if (replay) return replay;
   }
 
-  const id = crypto.randomUUID();
+  const id = options.executionId ?? crypto.randomUUID();
   const createdAt = new Date();
+  const agents = await loadAgentSnapshots(db, definition);
   try {
     await db.transaction(async (tx) => {
       await tx.insert(executions).values({
@@ -110,8 +117,12 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   } catch (error) {
     // Two requests raced with one key: the loser answers with the winner's execution.
     if (options.user && options.idempotencyKey && isUniqueViolation(error, "idempotency_keys_pkey")) {
-      const replay = await findReplay(db, options.user.id, options.idempotencyKey, requestHash);
+      const replay = await findReplay(db, env, options.user.id, options.idempotencyKey, requestHash);
       if (replay) return replay;
+    }
+    if (options.executionId && isUniqueViolation(error, "executions_pkey")) {
+      const existing = await findExecution(db, options.executionId);
+      if (existing?.row.workflowId === workflow.id) return resumeReplay(db, env, existing);
     }
     throw error;
   }
@@ -121,13 +132,14 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     workflowId: workflow.id,
     workflowVersionId: version.id,
     versionNumber: version.versionNumber,
-    definition: version.definition as Definition,
+    definition,
     input: options.input,
     triggerType: options.triggerType,
     triggeredBy: options.user?.id ?? null,
     workflowOwnerId: workflow.ownerId,
     parent: options.parent ?? null,
     createdAt: createdAt.toISOString(),
+    agents,
   };
   const status = await handOff(env, request);
   return { id, status, streamUrl: streamUrlOf(id), created: true };
@@ -144,14 +156,15 @@ export async function handOff(env: Bindings, request: StartRequest): Promise<"pe
   }
 }
 
-/** Rebuilds the hand-off of an execution whose Durable Object never started (watchdog, controls). */
-export function startRequestFromRow(found: ExecutionWithOwner): StartRequest {
+/** Rebuilds the hand-off of an execution whose Durable Object never started (watchdog, controls, replays). */
+export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwner): Promise<StartRequest> {
+  const definition = found.definition as Definition;
   return {
     executionId: found.row.id,
     workflowId: found.row.workflowId,
     workflowVersionId: found.row.workflowVersionId,
     versionNumber: found.versionNumber,
-    definition: found.definition as Definition,
+    definition,
     input: found.row.input,
     triggerType: found.row.triggerType,
     triggeredBy: found.row.triggeredBy,
@@ -160,7 +173,22 @@ export function startRequestFromRow(found: ExecutionWithOwner): StartRequest {
       ? { executionId: found.row.parentExecutionId, stepId: found.row.parentStepId ?? "", attempt: 0 }
       : null,
     createdAt: found.row.createdAt.toISOString(),
+    agents: await loadAgentSnapshots(db, definition),
   };
+}
+
+/** A replayed start of an execution still pending: its hand-off may have failed, so try it again. */
+async function resumeReplay(db: Queryable, env: Bindings, found: ExecutionWithOwner): Promise<Started> {
+  let status = found.row.status;
+  if (status === "pending") status = await handOff(env, await startRequestFromRow(db, found));
+  return { id: found.row.id, status, streamUrl: streamUrlOf(found.row.id), created: false };
+}
+
+/** SPEC §4: a start whose input does not match the definition's `inputSchema` is a 422. */
+export function assertInputFits(definition: Definition, input: unknown): void {
+  if (!definition.inputSchema) return;
+  const problems = schemaViolations(definition.inputSchema, input, "input");
+  if (problems.length) throw new ValidationError(problems, "The input does not match the workflow's inputSchema");
 }
 
 export function streamUrlOf(id: string): string {
@@ -180,12 +208,17 @@ async function currentVersion(db: Queryable, workflow: WorkflowRow) {
   return version;
 }
 
-async function findReplay(db: Queryable, userId: string, key: string, requestHash: string): Promise<Started | null> {
+async function findReplay(
+  db: Queryable,
+  env: Bindings,
+  userId: string,
+  key: string,
+  requestHash: string,
+): Promise<Started | null> {
   const [record] = await db
     .select({
       executionId: idempotencyKeys.executionId,
       requestHash: idempotencyKeys.requestHash,
-      status: executions.status,
     })
     .from(idempotencyKeys)
     .innerJoin(executions, eq(executions.id, idempotencyKeys.executionId))
@@ -196,5 +229,7 @@ async function findReplay(db: Queryable, userId: string, key: string, requestHas
   if (record.requestHash !== requestHash) {
     throw new ConflictError("This Idempotency-Key was used with a different request", "IDEMPOTENCY_KEY_REUSED");
   }
-  return { id: record.executionId, status: record.status, streamUrl: streamUrlOf(record.executionId), created: false };
+  const found = await findExecution(db, record.executionId);
+  if (!found) return null;
+  return resumeReplay(db, env, found);
 }

@@ -1,4 +1,6 @@
 /** Reading executions, their steps and logs (executions:read, SPEC §1 visibility). */
+
+import type { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, gt, gte, lte, or, sql } from "drizzle-orm";
 import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
@@ -7,7 +9,8 @@ import { executionLogs, executionSteps, executions, logArchives, workflows } fro
 import type { Definition } from "../engine/definition";
 import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
-import { type ExecutionRow, visibleExecution } from "./execution-access";
+import type { ExecutionSummarySchema, WaitingSchema } from "../routes/schemas/executions";
+import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
 type StepRow = typeof executionSteps.$inferSelect;
@@ -35,6 +38,8 @@ export function toExecutionView(row: ExecutionRow) {
     error: row.error,
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
+    run: row.run,
+    syncError: (row.syncError as ExecutionView["syncError"]) ?? null,
     startedAt: row.startedAt?.toISOString() ?? null,
     completedAt: row.completedAt?.toISOString() ?? null,
     durationMs: row.durationMs,
@@ -42,6 +47,8 @@ export function toExecutionView(row: ExecutionRow) {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+type ExecutionView = z.infer<typeof ExecutionSummarySchema>;
 
 export function toStepView(row: StepRow) {
   return {
@@ -54,6 +61,8 @@ export function toStepView(row: StepRow) {
     output: row.output,
     error: row.error,
     retries: row.retries,
+    run: row.run,
+    waiting: (row.waiting as z.infer<typeof WaitingSchema> | null) ?? null,
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     startedAt: row.startedAt?.toISOString() ?? null,
@@ -91,7 +100,12 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
 }
 
 export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
-  const found = await visibleExecution(db, user, id);
+  return executionView(db, await visibleExecution(db, user, id));
+}
+
+/** An execution with its steps, in the order the definition lists them. */
+export async function executionView(db: Database, found: ExecutionWithOwner) {
+  const id = found.row.id;
   const rows = await db.select().from(executionSteps).where(eq(executionSteps.executionId, id));
   // Steps in the order the definition lists them.
   const order = new Map(((found.definition as Definition).steps ?? []).map((step, index) => [step.id, index]));
@@ -111,6 +125,16 @@ export async function listLogs(
   options: { limit: number; cursor?: string; stepId?: string },
 ): Promise<Page<LogLine>> {
   await visibleExecution(db, user, id);
+  return readLogs(db, bucket, id, options);
+}
+
+/** An execution's log lines after the cursor: archived and live ones merged by sequence. */
+export async function readLogs(
+  db: Database,
+  bucket: R2Bucket,
+  id: string,
+  options: { limit: number; cursor?: string; stepId?: string },
+): Promise<Page<LogLine>> {
   const after = Number(decodeCursor(options.cursor)?.at ?? 0);
   const wanted = options.limit + 1;
   const bySeq = new Map<number, LogLine>();

@@ -49,15 +49,14 @@ export async function signWebhook(secret: string, body: string, at = Math.floor(
   return `t=${at},v1=${await hmacHex(secret, `${at}.${body}`)}`;
 }
 
-export async function receiveWebhook(
+/** Checks a signed delivery for `workflowId`; returns what identifies it (its replays share it). */
+export async function verifySignedDelivery(
   db: Database,
-  env: Bindings,
   config: Settings,
   workflowId: string,
   header: string | undefined,
   rawBody: string,
-  audit: AuditContext,
-): Promise<Started> {
+): Promise<{ signatureHash: string }> {
   const [workflow] = await db
     .select({ secret: workflows.webhookSecret })
     .from(workflows)
@@ -72,9 +71,20 @@ export async function receiveWebhook(
   const expected = await hmacHex(secret, `${signature.at}.${rawBody}`);
   if (!signature.v1.some((candidate) => timingSafeEqual(candidate, expected)))
     throw new UnauthorizedError("Invalid webhook signature");
+  return { signatureHash: await sha256Hex(`${signature.at}.${expected}`) };
+}
 
-  const input = parseInput(rawBody);
-  const signatureHash = await sha256Hex(`${signature.at}.${expected}`);
+export async function receiveWebhook(
+  db: Database,
+  env: Bindings,
+  config: Settings,
+  workflowId: string,
+  header: string | undefined,
+  rawBody: string,
+  audit: AuditContext,
+): Promise<Started> {
+  const { signatureHash } = await verifySignedDelivery(db, config, workflowId, header, rawBody);
+  const input = parseJsonObject(rawBody);
   try {
     return await startExecution(db, env, {
       workflowId,
@@ -93,6 +103,20 @@ export async function receiveWebhook(
   }
 }
 
+/**
+ * Records a signed delivery once; false when its signature was seen before (a replay). The event
+ * hook passes the hash on as the event's idempotency key, so a replay whose first try never
+ * reached the object is delivered now, and one that did is refused.
+ */
+export async function recordDelivery(db: Database, workflowId: string, signatureHash: string, executionId: string) {
+  const inserted = await db
+    .insert(webhookDeliveries)
+    .values({ workflowId, signatureHash, executionId })
+    .onConflictDoNothing()
+    .returning({ signatureHash: webhookDeliveries.signatureHash });
+  return inserted.length > 0;
+}
+
 function parseSignature(header: string | undefined): { at: number; v1: string[] } | null {
   if (!header || header.length > 1024) return null;
   const parts = header.split(",").map((part) => part.trim().split("="));
@@ -103,7 +127,8 @@ function parseSignature(header: string | undefined): { at: number; v1: string[] 
   return Number.isInteger(at) && v1.length > 0 ? { at, v1 } : null;
 }
 
-function parseInput(rawBody: string): Record<string, unknown> {
+/** A signed body as a JSON object (an empty body is `{}`). */
+export function parseJsonObject(rawBody: string): Record<string, unknown> {
   if (rawBody.trim() === "") return {};
   let parsed: unknown;
   try {

@@ -321,7 +321,7 @@ describe("agent runtime", () => {
       "select data from execution_logs where execution_id = $1 and event = 'step.waiting'",
       [id],
     );
-    expect(waits.map((w) => w.data.kind)).toEqual(["tools"]);
+    expect(waits.map((w) => w.data.reason)).toEqual(["children"]);
   });
 
   it("feeds ipa_agent_token_usage per agent", async () => {

@@ -36,8 +36,9 @@ describe("agent steps and the watchdog", () => {
     });
     // A start that committed its row but crashed before reaching the object.
     const [row] = await query<{ id: string }>(
-      `insert into executions (workflow_id, workflow_version_id, status, trigger_type, triggered_by, input, created_at, updated_at)
-       values ($1, $2, 'pending', 'manual', $3, '{"x": 42}', now() - interval '10 minutes', now() - interval '10 minutes') returning id`,
+      `insert into executions (workflow_id, workflow_version_id, status, trigger_type, triggered_by, input, created_at, updated_at, next_check_at)
+       values ($1, $2, 'pending', 'manual', $3, '{"x": 42}', now() - interval '10 minutes', now() - interval '10 minutes',
+               now() - interval '9 minutes 30 seconds') returning id`,
       [wf.id, version.id, user.id],
     );
     const ctx = createExecutionContext();

@@ -4,6 +4,7 @@ import {
   createMessageBatch,
   evictDurableObject,
   getQueueResult,
+  runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -14,6 +15,21 @@ import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
 const stubOf = (id: string) => env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+
+/** The lease a consumer holds on a step's attempt, read from the object's own storage. */
+async function leaseOf(id: string, stepId: string): Promise<string> {
+  for (let tries = 0; tries < 100; tries++) {
+    const lease = await runInDurableObject(stubOf(id), (_instance, state) => {
+      const [row] = state.storage.sql
+        .exec<{ data: string }>("select data from steps where step_id = ?", stepId)
+        .toArray();
+      return (JSON.parse(row.data) as { lease: { token: string } | null }).lease?.token ?? null;
+    });
+    if (lease) return lease;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the step was never claimed");
+}
 
 async function messageFor(id: string, stepId: string, token: string): Promise<StepMessage> {
   const execution = await waitForExecution(token, id, (e) => stepOf(e, stepId).status === "running");
@@ -56,10 +72,16 @@ describe("delivery guarantees", () => {
     );
     await waitForExecution(user.token, id, (e) => stepOf(e, "call").attempt === 2);
     const stub = stubOf(id);
-    expect(await stub.completeStep("call", 1, { ok: true, output: "late first attempt" })).toBe(false);
+    expect(await stub.completeStep("call", 1, "an-old-lease", { ok: true, output: "late first attempt" })).toEqual({
+      accepted: false,
+      reason: "stale",
+    });
     const done = await waitForExecution(user.token, id);
     expect(stepOf(done, "call").output).toMatchObject({ body: "second" });
-    expect(await stub.completeStep("call", 2, { ok: true, output: "duplicate" })).toBe(false);
+    expect(await stub.completeStep("call", 2, "not-its-lease", { ok: true, output: "duplicate" })).toEqual({
+      accepted: false,
+      reason: "stale",
+    });
     expect(stepOf(await waitForExecution(user.token, id), "call").output).toMatchObject({ body: "second" });
   });
 
@@ -122,6 +144,9 @@ describe("delivery guarantees", () => {
       await workflowWith(user.token, { steps: [{ id: "call", type: "http", request: { url: never.url } }] }),
     );
     const message = await messageFor(id, "call", user.token);
+    // Every delivery failed in the consumer, which released its claim each time; the queue gave up.
+    const lease = await leaseOf(id, "call");
+    expect(await stubOf(id).releaseClaim("call", message.attempt, lease)).toEqual({ accepted: true });
     const batch = createMessageBatch<StepMessage>("ipa-steps-dlq", [
       { id: "dlq-1", timestamp: new Date(), attempts: 6, body: message },
     ]);

@@ -40,7 +40,9 @@ describe("retries", () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(600);
     expect(gaps[1]).toBeGreaterThan(gaps[0]);
 
-    const retryLogs = (await logsOf(user.token, done.id)).filter((l) => l.data?.reason === "retry");
+    const retryLogs = (await logsOf(user.token, done.id)).filter(
+      (l) => l.event === "log" && l.data?.reason === "retry",
+    );
     expect(retryLogs.map((l) => l.data.delayMs)).toEqual([300, 600]);
   });
 

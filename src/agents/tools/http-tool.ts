@@ -13,7 +13,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export async function runHttpTool(
   config: HttpToolConfig,
   args: Record<string, unknown>,
-  allowlist: readonly string[],
+  options: { allowlist: readonly string[]; idempotencyKey: string },
 ): Promise<unknown> {
   const used = new Set<string>();
   const url = new URL(
@@ -32,11 +32,13 @@ export async function runHttpTool(
   }
   const headers = new Headers(config.headers);
   if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
+  // A call repeated after a crash carries the same key, so the target can tell it is a repeat.
+  headers.set("Idempotency-Key", options.idempotencyKey);
   try {
     const response = await guardedFetch(
       url.toString(),
       { method: config.method, headers, body, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS },
-      allowlist,
+      options.allowlist,
     );
     return { status: response.status, body: response.body };
   } catch (error) {

@@ -27,13 +27,19 @@ export interface PreparedCall {
   tool: ToolRow;
 }
 
+export interface ToolboxOptions {
+  allowlist: readonly string[];
+  /** The step's idempotency key: calls that reach outside send `<key>:<tool call id>`. */
+  idempotencyKey: string;
+}
+
 export class Toolbox {
   readonly specs: ToolSpec[];
   private readonly tools: Map<string, { row: ToolRow; validator: Validator }>;
-  private readonly allowlist: readonly string[];
+  private readonly options: ToolboxOptions;
 
-  constructor(rows: ToolRow[], allowlist: readonly string[]) {
-    this.allowlist = allowlist;
+  constructor(rows: ToolRow[], options: ToolboxOptions) {
+    this.options = options;
     this.tools = new Map(
       rows.map((row) => [
         row.toolName,
@@ -79,7 +85,12 @@ export class Toolbox {
       case "builtin":
         return { result: BUILTINS[(tool.configuration as BuiltinToolConfig).builtin].run(args) };
       case "http":
-        return { result: await runHttpTool(tool.configuration as HttpToolConfig, args, this.allowlist) };
+        return {
+          result: await runHttpTool(tool.configuration as HttpToolConfig, args, {
+            allowlist: this.options.allowlist,
+            idempotencyKey: `${this.options.idempotencyKey}:${prepared.call.id}`,
+          }),
+        };
       case "workflow": {
         const config = tool.configuration as WorkflowToolConfig;
         return { startWorkflow: { workflowId: config.workflowId, version: config.version, input: args } };

@@ -16,21 +16,16 @@ import {
   text,
   uuid,
 } from "drizzle-orm/pg-core";
+import { EXECUTION_STATUSES, LOG_LEVELS, STEP_STATUSES, TRIGGER_TYPES } from "../../engine/vocabulary";
+import { STEP_TYPE_NAMES } from "../../steps/registry";
 import { timestamps, tstz } from "./columns";
 import { users } from "./users";
 import { workflows, workflowVersions } from "./workflows";
 
-export const executionStatus = pgEnum("execution_status", [
-  "pending",
-  "running",
-  "paused",
-  "completed",
-  "failed",
-  "cancelled",
-]);
-export const stepStatus = pgEnum("step_status", ["pending", "running", "waiting", "completed", "failed", "skipped"]);
-export const triggerType = pgEnum("trigger_type", ["manual", "webhook", "schedule", "tool", "retry"]);
-export const logLevel = pgEnum("log_level", ["debug", "info", "warn", "error"]);
+export const executionStatus = pgEnum("execution_status", EXECUTION_STATUSES);
+export const stepStatus = pgEnum("step_status", STEP_STATUSES);
+export const triggerType = pgEnum("trigger_type", TRIGGER_TYPES);
+export const logLevel = pgEnum("log_level", LOG_LEVELS);
 
 export const executions = pgTable(
   "executions",
@@ -54,8 +49,17 @@ export const executions = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
+    /** 1, then +1 for each retry or rerun (SPEC §5). */
+    run: integer("run").notNull().default(1),
     /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The newest row Postgres refused for good (SPEC §5 sync rejection); the rows after it still arrive. */
+    syncError: jsonb("sync_error"),
+    /**
+     * When the watchdog should next look at this execution if its object has not written since:
+     * the object's own next timer plus a grace period, renewed by every flush and watchdog visit.
+     */
+    nextCheckAt: tstz("next_check_at").notNull().default(sql`now() + interval '30 seconds'`),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
     /** Kept by a trigger from started_at and completed_at. */
@@ -69,6 +73,11 @@ export const executions = pgTable(
     index("executions_active_idx")
       .on(t.status, t.updatedAt)
       .where(sql`${t.status} in ('pending', 'running', 'paused')`),
+    // Not in a terminal status (named by the statuses that existed before 'queued', so the
+    // migration that adds that value can build the index in the same transaction).
+    index("executions_next_check_idx")
+      .on(t.nextCheckAt)
+      .where(sql`${t.status} not in ('completed', 'failed', 'cancelled')`),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
     check(
@@ -98,6 +107,10 @@ export const executionSteps = pgTable(
     retries: integer("retries").notNull().default(0),
     /** Step messages that ended in the dead-letter queue (metrics). */
     deadLetters: integer("dead_letters").notNull().default(0),
+    /** The execution run that last started this step. */
+    run: integer("run").notNull().default(1),
+    /** Why a waiting step waits: `{ reason, … }` (SPEC §5), null otherwise. */
+    waiting: jsonb("waiting"),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
     durationMs: integer("duration_ms"),
@@ -106,9 +119,10 @@ export const executionSteps = pgTable(
   (t) => [
     primaryKey({ name: "execution_steps_pkey", columns: [t.executionId, t.stepId] }),
     check("execution_steps_attempt_non_negative", sql`${t.attempt} >= 0`),
+    // Follows the step registry: a new step type changes this CHECK in the next migration.
     check(
       "execution_steps_step_type",
-      sql`${t.stepType} in ('agent', 'http', 'approval', 'condition', 'transform', 'delay')`,
+      sql.raw(`step_type in (${STEP_TYPE_NAMES.map((type) => `'${type}'`).join(", ")})`),
     ),
   ],
 );
@@ -157,5 +171,27 @@ export const idempotencyKeys = pgTable(
     primaryKey({ name: "idempotency_keys_pkey", columns: [t.userId, t.key] }),
     index("idempotency_keys_expires_idx").on(t.expiresAt),
     check("idempotency_keys_key_length", sql`char_length(${t.key}) between 1 and 255`),
+  ],
+);
+
+/** Rows Postgres refused for good (SPEC §5): recorded, counted, and never in the way of later rows. */
+export const syncRejections = pgTable(
+  "sync_rejections",
+  {
+    executionId: uuid("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    /** The event whose rows were refused. */
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    /** Which copy: the log line, a step row, the execution row or an audit row. */
+    target: text("target").notNull(),
+    stepId: text("step_id"),
+    pgCode: text("pg_code"),
+    message: text("message").notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "sync_rejections_pkey", columns: [t.executionId, t.seq, t.target] }),
+    index("sync_rejections_created_idx").on(t.createdAt),
   ],
 );

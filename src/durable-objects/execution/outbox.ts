@@ -1,107 +1,128 @@
 /**
- * The outbox from an execution's Durable Object to Postgres. The event log is the outbox: each
- * flush takes the events after the last flushed one, the steps they changed and their audit rows,
- * and writes them in one transaction, in order. Every write is idempotent (upserts guarded by the
- * event sequence, logs keyed by it, audits by a dedupe key), so a flush retried after a crash or a
- * Postgres outage writes each row exactly once.
+ * The rows an execution's outbox writes to Postgres. The event log is the outbox: each batch is
+ * the events after the last flushed one, the steps they changed and their audit rows. Every
+ * write is idempotent (upserts guarded by the event sequence, logs keyed by it, audits by a
+ * dedupe key), so a batch retried after a crash or an outage writes each row exactly once.
  */
-import { sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { recordAudit } from "../../audit/record";
-import type { Database } from "../../db/client";
+import type { Queryable } from "../../db/client";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
-import type { ExecutionStore } from "./store";
-import type { StepState } from "./types";
+import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
-/** Events per transaction; a long backlog drains over several. */
-const BATCH = 500;
+/** One event's rows, or a whole batch's. */
+export interface OutboxBatch {
+  record: ExecutionRecord;
+  events: ExecutionEvent[];
+  steps: StepState[];
+  audits: Array<{ seq: number; audit: PendingAudit }>;
+  upTo: number;
+  /** When the watchdog should look at this execution next if it hears nothing. */
+  nextCheckAt: Date;
+  removedSteps: string[];
+}
 
-/** Writes one batch; returns how many events it delivered (0 when nothing was pending). */
-export async function flushOnce(store: ExecutionStore, db: Database): Promise<number> {
-  const from = store.flushedSeq();
-  const events = store.eventsAfter(from, BATCH);
-  const record = store.execution();
-  if (!record || events.length === 0) return 0;
-  const upTo = events[events.length - 1].seq;
-  const steps = store.stepsChangedAfter(from);
-  const audits = store.auditsUpTo(upTo);
+export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Promise<void> {
+  const { record, upTo } = batch;
+  const row = {
+    id: record.id,
+    workflowId: record.workflowId,
+    workflowVersionId: record.workflowVersionId,
+    status: record.status,
+    triggerType: record.triggerType,
+    triggeredBy: record.triggeredBy,
+    parentExecutionId: record.parent?.executionId ?? null,
+    parentStepId: record.parent?.stepId ?? null,
+    input: record.input ?? {},
+    output: record.output,
+    error: record.error,
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    run: record.run,
+    lastSeq: upTo,
+    nextCheckAt: batch.nextCheckAt,
+    startedAt: date(record.startedAt),
+    completedAt: date(record.completedAt),
+  };
+  const {
+    id: _id,
+    triggerType: _t,
+    triggeredBy: _b,
+    parentExecutionId: _p,
+    parentStepId: _s,
+    workflowId: _w,
+    ...changes
+  } = row;
+  await tx
+    .insert(executions)
+    .values(row)
+    .onConflictDoUpdate({ target: executions.id, set: changes, setWhere: sql`${executions.lastSeq} < ${upTo}` });
+}
 
-  await db.transaction(async (tx) => {
-    const row = {
-      id: record.id,
-      workflowId: record.workflowId,
-      workflowVersionId: record.workflowVersionId,
-      status: record.status,
-      triggerType: record.triggerType,
-      triggeredBy: record.triggeredBy,
-      parentExecutionId: record.parent?.executionId ?? null,
-      parentStepId: record.parent?.stepId ?? null,
-      input: record.input ?? {},
-      output: record.output,
-      error: record.error,
-      promptTokens: record.promptTokens,
-      completionTokens: record.completionTokens,
-      lastSeq: upTo,
-      startedAt: date(record.startedAt),
-      completedAt: date(record.completedAt),
-    };
-    await tx
-      .insert(executions)
-      .values(row)
-      .onConflictDoUpdate({
-        target: executions.id,
-        set: {
-          status: row.status,
-          output: row.output,
-          error: row.error,
-          promptTokens: row.promptTokens,
-          completionTokens: row.completionTokens,
-          lastSeq: row.lastSeq,
-          startedAt: row.startedAt,
-          completedAt: row.completedAt,
-        },
-        setWhere: sql`${executions.lastSeq} < ${upTo}`,
-      });
-    if (steps.length > 0) {
-      await tx
-        .insert(executionSteps)
-        .values(steps.map((step) => stepRow(record.id, step)))
-        .onConflictDoUpdate({
-          target: [executionSteps.executionId, executionSteps.stepId],
-          set: Object.fromEntries(
-            STEP_COLUMNS.map((column) => [column, sql.raw(`excluded.${executionSteps[column].name}`)]),
-          ),
-        });
-    }
-    await tx
-      .insert(executionLogs)
-      .values(
-        events.map((event) => ({
-          executionId: record.id,
-          seq: event.seq,
-          level: event.level,
-          event: event.event,
-          stepId: event.stepId,
-          message: event.message,
-          data: event.data,
-          createdAt: new Date(event.at),
-        })),
-      )
-      .onConflictDoNothing();
-    for (const { seq, audit } of audits) {
-      await recordAudit(tx, audit.context, { ...audit.entry, dedupeKey: `execution:${record.id}:${seq}` });
-    }
-  });
-  store.markFlushed(upTo);
-  return events.length;
+export async function writeStepRows(tx: Queryable, executionId: string, steps: StepState[]): Promise<void> {
+  if (steps.length === 0) return;
+  await tx
+    .insert(executionSteps)
+    .values(steps.map((step) => stepRow(executionId, step)))
+    .onConflictDoUpdate({
+      target: [executionSteps.executionId, executionSteps.stepId],
+      set: Object.fromEntries(
+        STEP_COLUMNS.map((column) => [column, sql.raw(`excluded.${executionSteps[column].name}`)]),
+      ),
+    });
+}
+
+export async function removeStepRows(tx: Queryable, executionId: string, stepIds: string[]): Promise<void> {
+  if (stepIds.length === 0) return;
+  await tx
+    .delete(executionSteps)
+    .where(and(eq(executionSteps.executionId, executionId), inArray(executionSteps.stepId, stepIds)));
+}
+
+export async function writeLogRows(tx: Queryable, executionId: string, events: ExecutionEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx
+    .insert(executionLogs)
+    .values(
+      events.map((event) => ({
+        executionId,
+        seq: event.seq,
+        level: event.level,
+        event: event.event,
+        stepId: event.stepId,
+        message: event.message,
+        data: event.data,
+        createdAt: new Date(event.at),
+      })),
+    )
+    .onConflictDoNothing();
+}
+
+export async function writeAuditRows(tx: Queryable, executionId: string, audits: OutboxBatch["audits"]): Promise<void> {
+  for (const { seq, audit } of audits) {
+    await recordAudit(tx, audit.context, { ...audit.entry, dedupeKey: `execution:${executionId}:${seq}` });
+  }
+}
+
+/** The whole batch in one transaction, in order. */
+export async function writeBatch(tx: Queryable, batch: OutboxBatch): Promise<void> {
+  await writeExecutionRow(tx, batch);
+  await removeStepRows(tx, batch.record.id, batch.removedSteps);
+  await writeStepRows(tx, batch.record.id, batch.steps);
+  await writeLogRows(tx, batch.record.id, batch.events);
+  await writeAuditRows(tx, batch.record.id, batch.audits);
 }
 
 const STEP_COLUMNS = [
   "status",
+  "stepType",
   "attempt",
+  "run",
   "idempotencyKey",
   "input",
   "output",
   "error",
+  "waiting",
   "promptTokens",
   "completionTokens",
   "retries",
@@ -117,10 +138,12 @@ function stepRow(executionId: string, step: StepState) {
     stepType: step.type,
     status: step.status,
     attempt: step.attempt,
+    run: step.run,
     idempotencyKey: step.idempotencyKey,
     input: step.input,
     output: step.output,
     error: step.error ?? (step.skipReason ? { reason: step.skipReason, message: `skipped: ${step.skipReason}` } : null),
+    waiting: step.waiting,
     promptTokens: step.promptTokens,
     completionTokens: step.completionTokens,
     retries: step.retries,

@@ -1,20 +1,24 @@
-/** Pure functions over an execution's step states: new steps, template scope, outputs. */
-import type { Step } from "../../engine/definition";
-import type { Scope } from "../../engine/paths";
-import type { ExecutionRecord, StepState } from "./types";
+/** Pure functions over an execution's step states: new steps, template scope, outputs, views. */
+import type { StepType } from "../../engine/definition";
+import { LazyValue, type Scope } from "../../engine/paths";
+import type { OffloadRef } from "./large-values";
+import type { ExecutionRecord, StepState, TokenUsage } from "./types";
 
-/** Larger outputs stay in the step row; events carry a marker instead. */
-const MAX_EVENT_OUTPUT_BYTES = 64 * 1024;
+const ZERO: TokenUsage = { promptTokens: 0, completionTokens: 0 };
 
-export function freshStep(step: { id: string; type: Step["type"] }): StepState {
+export function freshStep(step: { id: string; type: StepType }, run: number): StepState {
   return {
     stepId: step.id,
     type: step.type,
     status: "pending",
     attempt: 0,
+    runAttempts: 0,
+    run,
     idempotencyKey: null,
     input: null,
     output: null,
+    inputRef: null,
+    outputRef: null,
     error: null,
     startedAt: null,
     completedAt: null,
@@ -24,21 +28,34 @@ export function freshStep(step: { id: string; type: Step["type"] }): StepState {
     completionTokens: 0,
     waiting: null,
     skipReason: null,
-    dispatchPending: false,
-    leaseUntil: null,
-    dispatchedAt: null,
-    redrives: 0,
-    agent: null,
+    dispatch: null,
+    lease: null,
+    attemptUsage: ZERO,
+    children: null,
+  };
+}
+
+/** A step made ready to run again in `run`: its totals and attempt count stay, the rest starts over. */
+export function restartedStep(step: StepState, run: number): StepState {
+  const { attempt, retries, deadLetters, promptTokens, completionTokens } = step;
+  return {
+    ...freshStep({ id: step.stepId, type: step.type }, run),
+    attempt,
+    retries,
+    deadLetters,
+    promptTokens,
+    completionTokens,
   };
 }
 
 /** What templates and conditions may read: input, finished steps' outputs, the execution. */
-export function scopeOf(record: ExecutionRecord, states: StepState[]): Scope {
+export function scopeOf(record: ExecutionRecord, states: StepState[], load: (ref: OffloadRef) => unknown): Scope {
   const steps: Scope["steps"] = {};
   for (const step of states) {
     // A step that failed with continueOnError hands on `{ error }` as its output.
     if (step.status === "completed" || (step.status === "failed" && step.output !== null)) {
-      steps[step.stepId] = { output: step.output };
+      const ref = step.outputRef;
+      steps[step.stepId] = { output: ref ? new LazyValue(() => load(ref)) : step.output };
     }
   }
   return {
@@ -48,7 +65,7 @@ export function scopeOf(record: ExecutionRecord, states: StepState[]): Scope {
   };
 }
 
-/** The outputs of the steps nothing depends on: what the workflow produced. */
+/** The outputs of the steps nothing depends on, keyed by step id (references stay references). */
 export function sinkOutputs(record: ExecutionRecord, states: StepState[]): Record<string, unknown> {
   const needed = new Set(record.definition.steps.flatMap((step) => step.dependsOn));
   const output: Record<string, unknown> = {};
@@ -56,9 +73,4 @@ export function sinkOutputs(record: ExecutionRecord, states: StepState[]): Recor
     if (!needed.has(state.stepId) && state.status === "completed") output[state.stepId] = state.output;
   }
   return output;
-}
-
-export function eventOutput(output: unknown): Record<string, unknown> {
-  const bytes = new TextEncoder().encode(JSON.stringify(output ?? null)).length;
-  return bytes <= MAX_EVENT_OUTPUT_BYTES ? { output } : { outputTruncated: true, outputBytes: bytes };
 }

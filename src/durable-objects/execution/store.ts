@@ -1,28 +1,15 @@
 /**
  * The execution Durable Object's SQLite storage: the execution record, one row per step, the
- * append-only event log (which doubles as the outbox to Postgres), pending audit rows, and the
- * timers that share the object's single alarm. Every method is synchronous, so a transition made
- * of several calls without an `await` between them commits atomically.
+ * append-only event log (which doubles as the outbox to Postgres), pending audit rows, buffered
+ * events, agent checkpoints, and the typed timers that share the object's single alarm. Every
+ * method is synchronous; the object runs each transition inside `transactionSync`, so a
+ * transition either commits whole or leaves storage as it was.
  */
-import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
-
-export type TimerKind =
-  | "retry"
-  | "delay"
-  | "approval_timeout"
-  | "step_timeout"
-  | "execution_timeout"
-  | "dispatch"
-  | "flush"
-  | "notify_parent";
-
-export interface Timer {
-  key: string;
-  due: number;
-  kind: TimerKind;
-  stepId: string | null;
-  attempt: number | null;
-}
+import type { AgentSnapshot } from "../../agents/snapshot";
+import type { AgentState } from "../../agents/state";
+import type { ScheduledTimer, Timer, TimerKind } from "./timers";
+import { timerKey } from "./timers";
+import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -38,10 +25,25 @@ export class ExecutionStore {
         seq integer primary key, at text not null, event text not null, step_id text,
         level text not null, message text, data text);
       create table if not exists audits (seq integer primary key, data text not null);
-      create table if not exists timers (
-        key text primary key, due integer not null, kind text not null, step_id text, attempt integer);
-      create index if not exists timers_due on timers (due);
+      create table if not exists typed_timers (
+        key text primary key, due integer not null, step_id text, data text not null);
+      create index if not exists typed_timers_due on typed_timers (due);
+      create table if not exists inbox (
+        id text primary key, name text not null, payload text, received_at text not null, position integer not null);
+      create table if not exists delivered_events (idempotency_key text primary key, result text not null);
+      create table if not exists checkpoints (step_id text primary key, attempt integer not null, data text not null);
     `);
+  }
+
+  // -- the execution ----------------------------------------------------------------------------
+
+  /** Set once storage has been freed: the execution ended and Postgres holds it. */
+  retired(): string | null {
+    return this.meta<string>("retired");
+  }
+
+  markRetired(executionId: string): void {
+    this.putMeta("retired", executionId);
   }
 
   execution(): ExecutionRecord | null {
@@ -51,6 +53,25 @@ export class ExecutionStore {
   putExecution(record: ExecutionRecord): void {
     this.putMeta("execution", record);
   }
+
+  agents(): Record<string, AgentSnapshot> {
+    return this.meta<Record<string, AgentSnapshot>>("agents") ?? {};
+  }
+
+  putAgents(agents: Record<string, AgentSnapshot>): void {
+    this.putMeta("agents", agents);
+  }
+
+  /** Step ids whose Postgres rows must go (a rerun on a version without them). */
+  removedSteps(): string[] {
+    return this.meta<string[]>("removed_steps") ?? [];
+  }
+
+  putRemovedSteps(stepIds: string[]): void {
+    this.putMeta("removed_steps", stepIds);
+  }
+
+  // -- steps ------------------------------------------------------------------------------------
 
   step(stepId: string): StepState | null {
     const row = this.first("select data from steps where step_id = ?", stepId);
@@ -71,11 +92,21 @@ export class ExecutionStore {
     );
   }
 
-  stepsChangedAfter(seq: number): StepState[] {
-    return this.rows("select data from steps where updated_seq > ? order by rowid", seq).map(
-      (row) => JSON.parse(row.data as string) as StepState,
-    );
+  deleteStep(stepId: string): void {
+    this.sql.exec("delete from steps where step_id = ?", stepId);
+    this.sql.exec("delete from checkpoints where step_id = ?", stepId);
   }
+
+  /** Steps last changed by an event in (after, upTo]; `upTo` null for every later one. */
+  stepsChangedBetween(after: number, upTo: number | null): StepState[] {
+    return this.rows(
+      "select data from steps where updated_seq > ? and updated_seq <= ? order by rowid",
+      after,
+      upTo ?? Number.MAX_SAFE_INTEGER,
+    ).map((row) => JSON.parse(row.data as string) as StepState);
+  }
+
+  // -- the event log and the outbox -------------------------------------------------------------
 
   appendEvent(event: Omit<ExecutionEvent, "seq">): ExecutionEvent {
     const seq = this.lastSeq() + 1;
@@ -91,6 +122,12 @@ export class ExecutionStore {
     );
     this.putMeta("last_seq", seq);
     return { ...event, seq };
+  }
+
+  /** A restored execution continues the numbering Postgres has, all of it already flushed. */
+  restoreSequence(seq: number): void {
+    this.putMeta("last_seq", seq);
+    this.putMeta("flushed_seq", seq);
   }
 
   lastSeq(): number {
@@ -113,11 +150,10 @@ export class ExecutionStore {
     this.sql.exec("insert into audits (seq, data) values (?, ?)", seq, JSON.stringify(audit));
   }
 
-  auditsUpTo(seq: number): Array<{ seq: number; audit: PendingAudit }> {
-    return this.rows("select seq, data from audits where seq <= ? order by seq", seq).map((row) => ({
-      seq: row.seq as number,
-      audit: JSON.parse(row.data as string) as PendingAudit,
-    }));
+  auditsBetween(after: number, upTo: number): Array<{ seq: number; audit: PendingAudit }> {
+    return this.rows("select seq, data from audits where seq > ? and seq <= ? order by seq", after, upTo).map(
+      (row) => ({ seq: row.seq as number, audit: JSON.parse(row.data as string) as PendingAudit }),
+    );
   }
 
   /** Marks everything up to `seq` as delivered to Postgres. */
@@ -130,44 +166,116 @@ export class ExecutionStore {
     return this.meta<number>("flushed_seq") ?? 0;
   }
 
-  setTimer(timer: Omit<Timer, "key"> & { key?: string }): void {
-    const key = timer.key ?? (timer.stepId ? `${timer.kind}:${timer.stepId}` : timer.kind);
+  // -- buffered events (event steps) ------------------------------------------------------------
+
+  bufferEvent(event: BufferedEvent): void {
+    const position = (this.first("select coalesce(max(position), 0) + 1 as next from inbox")?.next as number) ?? 1;
     this.sql.exec(
-      "insert into timers (key, due, kind, step_id, attempt) values (?, ?, ?, ?, ?) on conflict (key) do update set due = excluded.due, kind = excluded.kind, step_id = excluded.step_id, attempt = excluded.attempt",
-      key,
-      Math.round(timer.due),
-      timer.kind,
-      timer.stepId,
-      timer.attempt,
+      "insert into inbox (id, name, payload, received_at, position) values (?, ?, ?, ?, ?)",
+      event.id,
+      event.name,
+      JSON.stringify(event.payload ?? null),
+      event.receivedAt,
+      position,
     );
   }
 
-  deleteTimer(kind: TimerKind, stepId?: string): void {
-    this.sql.exec("delete from timers where key = ?", stepId ? `${kind}:${stepId}` : kind);
+  /** Removes and returns the oldest buffered event named `name`. */
+  takeEvent(name: string): BufferedEvent | null {
+    const row = this.first("select * from inbox where name = ? order by position limit 1", name);
+    if (!row) return null;
+    this.sql.exec("delete from inbox where id = ?", row.id);
+    return {
+      id: row.id as string,
+      name: row.name as string,
+      payload: JSON.parse(row.payload as string),
+      receivedAt: row.received_at as string,
+    };
+  }
+
+  bufferedEvents(): BufferedEvent[] {
+    return this.rows("select * from inbox order by position").map((row) => ({
+      id: row.id as string,
+      name: row.name as string,
+      payload: JSON.parse(row.payload as string),
+      receivedAt: row.received_at as string,
+    }));
+  }
+
+  /** What a delivery with this idempotency key answered, if one came before. */
+  deliveredEvent<T>(idempotencyKey: string): T | null {
+    const row = this.first("select result from delivered_events where idempotency_key = ?", idempotencyKey);
+    return row ? (JSON.parse(row.result as string) as T) : null;
+  }
+
+  rememberDelivery(idempotencyKey: string, result: unknown): void {
+    this.sql.exec(
+      "insert into delivered_events (idempotency_key, result) values (?, ?)",
+      idempotencyKey,
+      JSON.stringify(result),
+    );
+  }
+
+  // -- agent checkpoints ------------------------------------------------------------------------
+
+  checkpoint(stepId: string, attempt: number): AgentState | null {
+    const row = this.first("select data from checkpoints where step_id = ? and attempt = ?", stepId, attempt);
+    return row ? (JSON.parse(row.data as string) as AgentState) : null;
+  }
+
+  putCheckpoint(stepId: string, attempt: number, state: AgentState): void {
+    this.sql.exec(
+      "insert into checkpoints (step_id, attempt, data) values (?, ?, ?) on conflict (step_id) do update set attempt = excluded.attempt, data = excluded.data",
+      stepId,
+      attempt,
+      JSON.stringify(state),
+    );
+  }
+
+  deleteCheckpoint(stepId: string): void {
+    this.sql.exec("delete from checkpoints where step_id = ?", stepId);
+  }
+
+  // -- timers -----------------------------------------------------------------------------------
+
+  setTimer(timer: Timer, due: number): void {
+    this.sql.exec(
+      "insert into typed_timers (key, due, step_id, data) values (?, ?, ?, ?) on conflict (key) do update set due = excluded.due, data = excluded.data",
+      timerKey(timer),
+      Math.round(due),
+      "stepId" in timer ? timer.stepId : null,
+      JSON.stringify(timer),
+    );
+  }
+
+  timer(key: string): ScheduledTimer | null {
+    const row = this.first("select * from typed_timers where key = ?", key);
+    return row ? toScheduled(row) : null;
+  }
+
+  deleteTimer(timer: Timer | { kind: TimerKind; stepId?: string }): void {
+    this.sql.exec("delete from typed_timers where key = ?", timerKey(timer as Timer));
   }
 
   deleteStepTimers(stepId: string): void {
-    this.sql.exec("delete from timers where step_id = ?", stepId);
+    this.sql.exec("delete from typed_timers where step_id = ?", stepId);
   }
 
   /** Drops every timer but the outbox's and the parent notification, when the execution ends. */
   clearWorkTimers(): void {
-    this.sql.exec("delete from timers where kind not in ('flush', 'notify_parent')");
+    this.sql.exec("delete from typed_timers where key not in ('flush', 'notify_parent', 'retire')");
   }
 
-  dueTimers(now: number): Timer[] {
-    return this.rows("select * from timers where due <= ? order by due", now).map(toTimer);
-  }
-
-  timer(key: string): Timer | null {
-    const row = this.first("select * from timers where key = ?", key);
-    return row ? toTimer(row) : null;
+  dueTimers(now: number): ScheduledTimer[] {
+    return this.rows("select * from typed_timers where due <= ? order by due", now).map(toScheduled);
   }
 
   nextDue(): number | null {
-    const row = this.first("select min(due) as due from timers");
+    const row = this.first("select min(due) as due from typed_timers");
     return (row?.due as number | null) ?? null;
   }
+
+  // -- helpers ----------------------------------------------------------------------------------
 
   private meta<T>(key: string): T | null {
     const row = this.first("select value from meta where key = ?", key);
@@ -191,12 +299,6 @@ export class ExecutionStore {
   }
 }
 
-function toTimer(row: Row): Timer {
-  return {
-    key: row.key as string,
-    due: row.due as number,
-    kind: row.kind as TimerKind,
-    stepId: row.step_id as string | null,
-    attempt: row.attempt as number | null,
-  };
+function toScheduled(row: Row): ScheduledTimer {
+  return { timer: JSON.parse(row.data as string) as Timer, due: row.due as number };
 }

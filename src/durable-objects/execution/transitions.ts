@@ -1,33 +1,45 @@
 /**
- * The transitions of an execution (SPEC §4, §5): scheduling ready steps, starting, finishing,
- * failing and skipping them, and ending the execution. All synchronous, writing the store and
- * appending events; the commands in runner.ts compose them.
+ * The core transitions of an execution (SPEC §4, §5): scheduling ready steps, starting them
+ * through their step type, finishing, failing and skipping them, and ending the execution. All
+ * synchronous over the store; the object runs each command inside one storage transaction and
+ * carries out the effects (stream, queue, Postgres) only once it has committed.
  */
 import type { AuditEntry } from "../../audit/record";
-import type { Step, StepOf } from "../../engine/definition";
-import { ExpressionError, evaluateCondition, parseExpression } from "../../engine/expression";
+import { isQueued, type Step, stepKind } from "../../engine/definition";
+import { ExpressionError } from "../../engine/expression";
 import { PathError, type Scope } from "../../engine/paths";
 import { retryDelayMs, retryPolicyOf } from "../../engine/retry";
-import { agentStepInput, httpStepInput } from "../../engine/step-input";
-import { renderTemplates, TemplateError } from "../../engine/template";
-import { eventOutput, freshStep, scopeOf, sinkOutputs } from "./step-data";
-import type { ExecutionStore } from "./store";
+import { storable } from "../../engine/storable-text";
+import { TemplateError } from "../../engine/template";
+import { isTerminalExecution, isTerminalStep, type SkipReason } from "../../engine/vocabulary";
+import type { QueuedKind, StepRuntime } from "../../steps/kind";
 import {
-  type EventName,
-  type ExecutionEvent,
-  type ExecutionRecord,
-  type ExecutionStatus,
-  type PendingAudit,
-  type StepError,
-  type StepState,
-  TERMINAL_STEP,
-  type TokenUsage,
+  executionOutputKey,
+  inputKey,
+  type LargeValues,
+  type OffloadRef,
+  outputKey,
+  ValueTooLargeError,
+} from "./large-values";
+import { scopeOf, sinkOutputs } from "./step-data";
+import type { ExecutionStore } from "./store";
+import type {
+  EventName,
+  ExecutionEvent,
+  ExecutionRecord,
+  ExecutionStatus,
+  PendingAudit,
+  StepError,
+  StepState,
+  TokenUsage,
+  Waiting,
 } from "./types";
 
-/** Re-send a step message if the send was not confirmed by then (the object was evicted mid-send). */
-export const DISPATCH_CHECK_MS = 10_000;
+/** How soon an unconfirmed send of a step message is tried again. */
+export const RESEND_UNSENT_MS = 5_000;
 
 export interface Effects {
+  /** Step messages to send once this transition has committed. */
   enqueue: Array<{ stepId: string; attempt: number; idempotencyKey: string }>;
   events: ExecutionEvent[];
   finished: boolean;
@@ -36,13 +48,21 @@ export interface Effects {
 export abstract class ExecutionTransitions {
   readonly effects: Effects = { enqueue: [], events: [], finished: false };
   protected readonly store: ExecutionStore;
+  protected readonly values: LargeValues;
   protected readonly now: number;
   protected record: ExecutionRecord | null;
+  /** An audit row for the step change a step type makes next (a decision, a delivered event). */
+  protected auditNext: PendingAudit | null = null;
 
-  constructor(store: ExecutionStore, now = Date.now()) {
+  constructor(store: ExecutionStore, values: LargeValues, now: number) {
     this.store = store;
+    this.values = values;
     this.now = now;
     this.record = store.execution();
+  }
+
+  get execution(): ExecutionRecord | null {
+    return this.record;
   }
 
   // -- scheduling ---------------------------------------------------------------------------------
@@ -63,7 +83,7 @@ export abstract class ExecutionTransitions {
         if (this.record.status !== "running") return;
       }
     }
-    if (this.record?.status === "running" && this.store.steps().every((step) => TERMINAL_STEP.has(step.status))) {
+    if (this.record?.status === "running" && this.store.steps().every((step) => isTerminalStep(step.status))) {
       this.finish("completed", null);
     }
   }
@@ -88,100 +108,77 @@ export abstract class ExecutionTransitions {
     return dependencies.every(({ state }) => state?.status === "skipped") ? "skip" : "ready";
   }
 
+  /** Starts a new attempt of `step` through its step type. */
   protected startStep(definition: Step, step: StepState): void {
     step.attempt += 1;
+    step.runAttempts += 1;
     step.status = "running";
     step.startedAt ??= this.iso();
     step.waiting = null;
-    step.leaseUntil = null;
-    step.agent = null;
-    this.emit("step.started", step.stepId, { type: definition.type, attempt: step.attempt });
+    step.lease = null;
+    step.dispatch = null;
+    step.children = null;
+    step.attemptUsage = { promptTokens: 0, completionTokens: 0 };
+    this.store.deleteCheckpoint(step.stepId);
+    this.emit("step.started", step.stepId, { type: definition.type, attempt: step.attempt, run: step.run });
     this.store.putStep(step);
     try {
-      this.begin(definition, step);
+      const kind = stepKind(definition.type);
+      if (kind.mode === "queued") this.dispatch(definition, step, kind as QueuedKind<Step>);
+      else kind.start(definition as never, this.runtimeFor(definition, step));
     } catch (error) {
-      if (!(error instanceof TemplateError || error instanceof ExpressionError || error instanceof PathError))
-        throw error;
-      const reason = error instanceof ExpressionError ? "expression_error" : "template_error";
-      this.fail(definition, step, { message: error.message, reason, retryable: false });
+      const reason = stepErrorReason(error);
+      if (!reason) throw error;
+      this.fail(definition, step, { message: (error as Error).message, reason, retryable: false });
     }
   }
 
-  /** What starting means for each type: finish at once, wait, or hand to the queue. */
-  protected begin(definition: Step, step: StepState): void {
-    switch (definition.type) {
-      case "transform":
-        this.succeed(definition, step, renderTemplates(definition.output, this.scope()));
-        break;
-      case "condition": {
-        const result = evaluateCondition(parseExpression(definition.if), this.scope());
-        this.succeed(definition, step, { result });
-        for (const id of result ? definition.else : definition.then) {
+  /** What a step type may do to its step (see StepRuntime). */
+  protected runtimeFor(definition: Step, step: StepState): StepRuntime {
+    return {
+      now: this.now,
+      iso: (offsetMs) => this.iso(offsetMs),
+      scope: () => this.scope(),
+      complete: (output) => this.succeed(definition, step, output),
+      fail: (error) => this.fail(definition, step, error),
+      wait: (waiting, expiresInMs) => this.wait(step, waiting, expiresInMs),
+      skipBranch: (stepIds) => {
+        for (const id of stepIds) {
           const branch = this.store.step(id);
           if (branch?.status === "pending") this.skip(branch, "branch_not_taken");
         }
-        break;
-      }
-      case "delay": {
-        const waitMs = definition.seconds * 1000;
-        this.wait(step, { kind: "delay", until: this.iso(waitMs) }, waitMs, "delay");
-        break;
-      }
-      case "approval": {
-        const timeoutMs = definition.timeoutSeconds ? definition.timeoutSeconds * 1000 : null;
-        const expiresAt = timeoutMs ? this.iso(timeoutMs) : null;
-        this.wait(
-          step,
-          { kind: "approval", approverRoles: definition.approverRoles ?? null, expiresAt },
-          timeoutMs,
-          "approval_timeout",
-        );
-        break;
-      }
-      case "http":
-      case "agent":
-        this.dispatch(definition, step);
-        break;
-    }
+      },
+      takeEvent: (name) => this.store.takeEvent(name),
+    };
   }
 
-  protected dispatch(definition: StepOf<"http"> | StepOf<"agent">, step: StepState): void {
-    const scope = this.scope();
-    step.input = definition.type === "http" ? httpStepInput(definition, scope) : agentStepInput(definition, scope);
+  /** Resolves a queued step's input and hands it to the queue (after this transition commits). */
+  protected dispatch(definition: Step, step: StepState, kind: QueuedKind<Step>): void {
+    const record = this.requireRecord();
+    const input = storable(kind.input(definition, this.scope()));
+    const stored = this.values.store(inputKey(record.id, step.stepId, step.attempt), input);
+    step.input = stored;
+    step.inputRef = stored === input ? null : (stored as OffloadRef);
     step.idempotencyKey ??= crypto.randomUUID();
-    step.dispatchPending = true;
-    step.redrives = 0;
+    step.dispatch = { sent: false, sends: 0, claims: 0 };
     this.store.putStep(step);
     this.enqueue(step);
-    this.store.setTimer({ kind: "dispatch", due: this.now + DISPATCH_CHECK_MS, stepId: null, attempt: null });
-    if (definition.timeoutSeconds) {
-      this.store.setTimer({
-        kind: "step_timeout",
-        due: this.now + definition.timeoutSeconds * 1000,
-        stepId: step.stepId,
-        attempt: step.attempt,
-      });
-    }
   }
 
-  /** Has the object send the step's current attempt to the queue once this transition is stored. */
+  /** Has the object send the step's current attempt once this transition commits. */
   protected enqueue(step: StepState): void {
     if (!step.idempotencyKey) return;
     this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+    this.store.setTimer({ kind: "dispatch", stepId: step.stepId, attempt: step.attempt }, this.now + RESEND_UNSENT_MS);
   }
 
-  protected wait(
-    step: StepState,
-    waiting: NonNullable<StepState["waiting"]>,
-    afterMs: number | null,
-    timer: "delay" | "approval_timeout",
-  ) {
+  protected wait(step: StepState, waiting: Waiting, expiresInMs: number | null): void {
     step.status = "waiting";
     step.waiting = waiting;
-    this.emit("step.waiting", step.stepId, waiting);
+    this.emit("step.waiting", step.stepId, { ...waiting, attempt: step.attempt });
     this.store.putStep(step);
-    if (afterMs !== null)
-      this.store.setTimer({ kind: timer, due: this.now + afterMs, stepId: step.stepId, attempt: step.attempt });
+    if (expiresInMs !== null)
+      this.store.setTimer({ kind: "wait", stepId: step.stepId, attempt: step.attempt }, this.now + expiresInMs);
   }
 
   protected succeed(
@@ -189,46 +186,73 @@ export abstract class ExecutionTransitions {
     step: StepState,
     output: unknown,
     usage?: TokenUsage,
-    audit?: PendingAudit,
+    audit = this.takeAudit(),
   ): void {
-    this.countTokens(step, usage);
+    const record = this.requireRecord();
+    const clean = storable(output);
+    let stored: unknown;
+    try {
+      stored = this.values.store(outputKey(record.id, step.stepId, step.attempt), clean);
+    } catch (error) {
+      if (!(error instanceof ValueTooLargeError)) throw error;
+      this.fail(
+        definition,
+        step,
+        { message: `the output is too large: ${error.message}`, reason: "output_too_large", retryable: false },
+        usage,
+        audit,
+      );
+      return;
+    }
+    this.countAttemptUsage(step, usage);
     step.status = "completed";
-    step.output = output;
+    step.output = stored;
+    step.outputRef = stored === clean ? null : (stored as OffloadRef);
     step.error = null;
     step.waiting = null;
-    step.leaseUntil = null;
-    step.dispatchPending = false;
+    step.lease = null;
+    step.dispatch = null;
     step.completedAt = this.iso();
     this.emit(
       "step.completed",
       step.stepId,
-      { type: definition.type, attempt: step.attempt, ...eventOutput(output) },
+      { type: definition.type, attempt: step.attempt, output: stored },
       "info",
       null,
       audit,
     );
     this.store.putStep(step);
     this.store.deleteStepTimers(step.stepId);
+    this.store.deleteCheckpoint(step.stepId);
   }
 
   /** A failed attempt: retried by the step's policy when it may be, else the step fails. */
-  protected fail(definition: Step, step: StepState, error: StepError, usage?: TokenUsage, audit?: PendingAudit): void {
-    this.countTokens(step, usage);
+  protected fail(
+    definition: Step,
+    step: StepState,
+    error: StepError,
+    usage?: TokenUsage,
+    audit = this.takeAudit(),
+  ): void {
+    this.countAttemptUsage(step, usage);
     this.store.deleteStepTimers(step.stepId);
-    step.leaseUntil = null;
-    step.dispatchPending = false;
+    this.store.deleteCheckpoint(step.stepId);
+    step.lease = null;
+    step.dispatch = null;
+    step.children = null;
     const policy = retryPolicyOf(definition.retry);
-    if (error.retryable !== false && step.attempt < policy.maxAttempts) {
-      const delayMs = retryDelayMs(policy, step.attempt + 1);
+    const attemptsThisRun = step.runAttempts;
+    if (error.retryable !== false && isQueued(definition.type) && attemptsThisRun < policy.maxAttempts) {
+      const delayMs = retryDelayMs(policy, attemptsThisRun + 1);
       step.status = "waiting";
       step.error = error;
       step.retries += 1;
-      step.waiting = { kind: "retry", nextAttemptAt: this.iso(delayMs) };
+      step.waiting = { reason: "retry", nextAttemptAt: this.iso(delayMs), attempt: step.attempt + 1, error };
       const message = `attempt ${step.attempt} failed (${error.message}); retrying in ${delayMs} ms`;
       this.emit("log", step.stepId, { reason: "retry", attempt: step.attempt, delayMs, error }, "warn", message);
-      this.emit("step.waiting", step.stepId, { ...step.waiting, attempt: step.attempt, error });
+      this.emit("step.waiting", step.stepId, { ...step.waiting, attempt: step.attempt });
       this.store.putStep(step);
-      this.store.setTimer({ kind: "retry", due: this.now + delayMs, stepId: step.stepId, attempt: step.attempt });
+      this.store.setTimer({ kind: "retry", stepId: step.stepId, attempt: step.attempt }, this.now + delayMs);
       return;
     }
     step.status = "failed";
@@ -248,12 +272,12 @@ export abstract class ExecutionTransitions {
     if (!definition.continueOnError) this.finish("failed", { ...error, stepId: step.stepId });
   }
 
-  protected skip(step: StepState, reason: string): void {
+  protected skip(step: StepState, reason: SkipReason): void {
     step.status = "skipped";
     step.skipReason = reason;
     step.waiting = null;
-    step.leaseUntil = null;
-    step.dispatchPending = false;
+    step.lease = null;
+    step.dispatch = null;
     step.completedAt = this.iso();
     this.emit("step.skipped", step.stepId, { reason });
     this.store.putStep(step);
@@ -269,12 +293,13 @@ export abstract class ExecutionTransitions {
   ): void {
     const record = this.requireRecord();
     for (const step of this.store.steps()) {
-      if (!TERMINAL_STEP.has(step.status)) this.skip(step, status === "cancelled" ? "cancelled" : "execution_failed");
+      if (!isTerminalStep(step.status)) this.skip(step, status === "cancelled" ? "cancelled" : "execution_failed");
     }
+    record.output =
+      status === "completed" ? this.values.store(executionOutputKey(record.id, record.run), this.sinkOutputs()) : null;
     record.status = status;
     record.completedAt = this.iso();
     record.error = error;
-    record.output = status === "completed" ? this.sinkOutputs() : null;
     this.saveRecord();
     const data = status === "completed" ? { output: record.output } : status === "failed" ? { error } : {};
     this.emit(`execution.${status}`, null, data, status === "failed" ? "error" : "info", error?.message ?? null, audit);
@@ -289,48 +314,20 @@ export abstract class ExecutionTransitions {
     this.emit(`execution.${status}`, null, {}, "info", null, audit);
   }
 
-  /** Reruns a failed execution from its failed steps, keeping every completed output. */
-  protected rerun(audit: PendingAudit): void {
-    const record = this.requireRecord();
-    record.run += 1;
-    record.status = "running";
-    record.completedAt = null;
-    record.error = null;
-    record.output = null;
-    this.saveRecord();
-    this.emit("execution.running", null, { retry: record.run }, "info", null, audit);
-    for (const step of this.store.steps()) {
-      const interrupted =
-        step.status === "skipped" && (step.skipReason === "execution_failed" || step.skipReason === "cancelled");
-      if (step.status !== "failed" && !interrupted) continue;
-      const { retries, deadLetters, promptTokens, completionTokens } = step;
-      Object.assign(step, freshStep({ id: step.stepId, type: step.type }), {
-        retries,
-        deadLetters,
-        promptTokens,
-        completionTokens,
-      });
-      this.emit(
-        "log",
-        step.stepId,
-        { reason: "rerun", run: record.run },
-        "info",
-        `step will run again (run ${record.run})`,
-      );
-      this.store.putStep(step);
-    }
-    this.armExecutionTimeout();
-    this.schedule();
-  }
-
   protected armExecutionTimeout(): void {
     const seconds = this.record?.definition.timeoutSeconds;
-    if (seconds)
-      this.store.setTimer({ kind: "execution_timeout", due: this.now + seconds * 1000, stepId: null, attempt: null });
+    if (seconds) this.store.setTimer({ kind: "execution_timeout" }, this.now + seconds * 1000);
   }
 
   // -- helpers ------------------------------------------------------------------------------------
 
+  private takeAudit(): PendingAudit | undefined {
+    const audit = this.auditNext ?? undefined;
+    this.auditNext = null;
+    return audit;
+  }
+
+  /** Appends an event; once the execution has ended, nothing but its end is appended. */
   protected emit(
     event: EventName,
     stepId: string | null,
@@ -338,28 +335,35 @@ export abstract class ExecutionTransitions {
     level: ExecutionEvent["level"] = "info",
     message: string | null = null,
     audit?: PendingAudit,
-  ) {
+  ): void {
+    if (this.record && isTerminalExecution(this.record.status) && event !== `execution.${this.record.status}`) return;
     const appended = this.store.appendEvent({ at: this.iso(), event, stepId, level, message, data });
     if (audit) {
       const after = audit.entry.after ?? { status: this.record?.status, event };
       this.store.putAudit(appended.seq, { ...audit, entry: { ...audit.entry, after } satisfies AuditEntry });
     }
     this.effects.events.push(appended);
-    return appended;
   }
 
-  protected countTokens(step: StepState, usage: TokenUsage | undefined): void {
+  /** Counts an attempt's tokens once: `usage` is the attempt's total so far. */
+  protected countAttemptUsage(step: StepState, usage: TokenUsage | undefined): void {
     if (!usage) return;
     const record = this.requireRecord();
-    step.promptTokens += usage.promptTokens;
-    step.completionTokens += usage.completionTokens;
-    record.promptTokens += usage.promptTokens;
-    record.completionTokens += usage.completionTokens;
+    const prompt = Math.max(0, usage.promptTokens - step.attemptUsage.promptTokens);
+    const completion = Math.max(0, usage.completionTokens - step.attemptUsage.completionTokens);
+    step.attemptUsage = {
+      promptTokens: step.attemptUsage.promptTokens + prompt,
+      completionTokens: step.attemptUsage.completionTokens + completion,
+    };
+    step.promptTokens += prompt;
+    step.completionTokens += completion;
+    record.promptTokens += prompt;
+    record.completionTokens += completion;
     this.saveRecord();
   }
 
   protected scope(): Scope {
-    return scopeOf(this.requireRecord(), this.store.steps());
+    return scopeOf(this.requireRecord(), this.store.steps(), (ref) => this.values.load(ref));
   }
 
   protected sinkOutputs(): Record<string, unknown> {
@@ -382,4 +386,11 @@ export abstract class ExecutionTransitions {
   protected iso(offsetMs = 0): string {
     return new Date(this.now + offsetMs).toISOString();
   }
+}
+
+/** The step error reason for errors of the definition language (a template that does not resolve). */
+function stepErrorReason(error: unknown): string | null {
+  if (error instanceof ExpressionError) return "expression_error";
+  if (error instanceof TemplateError || error instanceof PathError) return "template_error";
+  return null;
 }

@@ -1,14 +1,19 @@
-/** The execution Durable Object's state, events and RPC shapes. */
-import type { ChatMessage } from "../../agents/providers/types";
+/** The execution Durable Object's state, events and RPC shapes (typed across the RPC boundary). */
+import type { AgentSnapshot } from "../../agents/snapshot";
+import type { AgentState } from "../../agents/state";
 import type { AuditContext, AuditEntry } from "../../audit/record";
-import type { Definition, StepType } from "../../engine/definition";
+import type { Definition, QueuedStepType, StepType } from "../../engine/definition";
+import type {
+  ExecutionStatus,
+  LogLevel,
+  SkipReason,
+  StepStatus,
+  TriggerType,
+  WaitReason,
+} from "../../engine/vocabulary";
+import type { OffloadRef } from "./large-values";
 
-export type ExecutionStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled";
-export type StepStatus = "pending" | "running" | "waiting" | "completed" | "failed" | "skipped";
-export type TriggerType = "manual" | "webhook" | "schedule" | "tool" | "retry";
-
-export const TERMINAL_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
-export const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set(["completed", "failed", "skipped"]);
+export type { ExecutionStatus, StepStatus, TriggerType };
 
 export interface StepError {
   message: string;
@@ -28,30 +33,17 @@ export type StepOutcome =
   | { ok: true; output: unknown; usage?: TokenUsage }
   | { ok: false; error: StepError; usage?: TokenUsage };
 
-/** Why a step is waiting: an approval, a delay, or the pause before its next attempt. */
+/** Why a step waits, with what it waits for and until when (SPEC §5). */
 export type Waiting =
-  | { kind: "approval"; approverRoles: string[] | null; expiresAt: string | null }
-  | { kind: "delay"; until: string }
-  | { kind: "retry"; nextAttemptAt: string }
-  | { kind: "tools"; executionIds: string[] };
+  | { reason: "approval"; approverRoles: string[] | null; message: string | null; expiresAt: string | null }
+  | { reason: "event"; event: string; expiresAt: string | null }
+  | { reason: "delay"; until: string }
+  | { reason: "retry"; nextAttemptAt: string; attempt: number; error: StepError }
+  | { reason: "children"; executionIds: string[] };
 
-/** An agent conversation in progress, kept while its step waits for child workflows. */
-export interface AgentState {
-  messages: ChatMessage[];
-  iterations: number;
-  /** Tokens used by this attempt so far, and how many of them were already recorded. */
-  usage: TokenUsage;
-  reported: TokenUsage;
-  toolCalls: Array<{ id: string; name: string; arguments: unknown }>;
-  model: string | null;
-}
-
-/** An agent step pausing for child workflows started by its `workflow` tools. */
-export interface AgentSuspension {
-  state: AgentState;
-  waitingFor: Array<{ toolCallId: string; executionId: string }>;
-  usage: TokenUsage;
-}
+/** Every wait reason the union carries is one of the vocabulary's. */
+type _WaitingUsesTheVocabulary = Waiting["reason"] extends WaitReason ? true : never;
+export const WAITING_USES_THE_VOCABULARY: _WaitingUsesTheVocabulary = true;
 
 /** What a finished child execution reports to the step that started it. */
 export interface ChildResult {
@@ -61,14 +53,38 @@ export interface ChildResult {
   error: unknown;
 }
 
+/** A queued step's message in flight: sent to the queue or waiting to be, and claimed or not. */
+export interface Dispatch {
+  /** The send of this attempt's message is confirmed. */
+  sent: boolean;
+  /** Messages sent for this attempt (re-sends of unclaimed ones included). */
+  sends: number;
+  /** Claims granted for this attempt; above 1, an earlier consumer may have stashed a result. */
+  claims: number;
+}
+
+export interface Lease {
+  token: string;
+  until: number;
+}
+
 export interface StepState {
   stepId: string;
   type: StepType;
   status: StepStatus;
+  /** Numbered across runs of the execution, never reset. */
   attempt: number;
+  /** Attempts in the current run (what the retry policy counts). */
+  runAttempts: number;
+  /** The execution run that last started this step. */
+  run: number;
+  /** Stable across this run's attempts; new on a rerun. */
   idempotencyKey: string | null;
+  /** Inline, or an OffloadRef when large (inputRef/outputRef say which). */
   input: unknown;
   output: unknown;
+  inputRef: OffloadRef | null;
+  outputRef: OffloadRef | null;
   error: StepError | null;
   startedAt: string | null;
   completedAt: string | null;
@@ -77,21 +93,16 @@ export interface StepState {
   promptTokens: number;
   completionTokens: number;
   waiting: Waiting | null;
-  /** Why a skipped step was skipped: branch_not_taken, dependency_skipped, execution_failed, cancelled. */
-  skipReason: string | null;
-  /** Queued steps: the message for this attempt is not yet confirmed sent. */
-  dispatchPending: boolean;
-  /** Queued steps: a consumer holds this attempt until then (duplicate deliveries wait). */
-  leaseUntil: number | null;
-  /** Agent steps waiting for child workflows: the conversation and the children's results so far. */
-  agent: {
-    state: AgentState | null;
-    waitingFor: AgentSuspension["waitingFor"];
+  skipReason: SkipReason | null;
+  dispatch: Dispatch | null;
+  lease: Lease | null;
+  /** Tokens of the current attempt already counted into the totals (checkpoints report them). */
+  attemptUsage: TokenUsage;
+  /** Agent steps waiting for the child executions their workflow tools started. */
+  children: {
+    waitingFor: Array<{ toolCallId: string; executionId: string }>;
     results: Record<string, ChildResult>;
   } | null;
-  /** Queued steps: when this attempt's message was handed to the queue, and how often re-sent. */
-  dispatchedAt: number | null;
-  redrives: number;
 }
 
 export interface ExecutionRecord {
@@ -107,7 +118,7 @@ export interface ExecutionRecord {
   /** The workflow's owner, to whom webhook and scheduled runs belong. */
   workflowOwnerId: string;
   parent: { executionId: string; stepId: string; attempt: number } | null;
-  /** 1 for the first run, +1 for each retry of the execution. */
+  /** 1 for the first run, +1 for each retry or rerun. */
   run: number;
   createdAt: string;
   startedAt: string | null;
@@ -132,9 +143,17 @@ export interface ExecutionEvent {
   at: string;
   event: EventName;
   stepId: string | null;
-  level: "debug" | "info" | "warn" | "error";
+  level: LogLevel;
   message: string | null;
   data: unknown;
+}
+
+/** An event delivered before the step that waits for it (SPEC §4 `event` steps). */
+export interface BufferedEvent {
+  id: string;
+  name: string;
+  payload: unknown;
+  receivedAt: string;
 }
 
 /** What a start request hands the Durable Object (the row is already in Postgres). */
@@ -150,24 +169,44 @@ export interface StartRequest {
   workflowOwnerId: string;
   parent: ExecutionRecord["parent"];
   createdAt: string;
+  /** The agents the definition's agent steps use, resolved now so steps never need Postgres. */
+  agents: Record<string, AgentSnapshot>;
 }
 
-/** A queued step as its consumer runs it. */
+/** A retired execution as Postgres holds it, to bring its object back. */
+export interface RestoreRequest {
+  record: ExecutionRecord;
+  steps: StepState[];
+  lastSeq: number;
+  agents: Record<string, AgentSnapshot>;
+}
+
+/** A queued step attempt as its consumer runs it. */
 export interface StepTask {
   executionId: string;
   workflowId: string;
+  /** Who the execution runs for: its starter, else its workflow's owner (workflow tools check it). */
+  actingUserId: string;
   stepId: string;
-  type: "agent" | "http";
+  type: QueuedStepType;
   attempt: number;
   idempotencyKey: string;
+  /** Presented with every report; a consumer whose lease was taken over is refused. */
+  lease: string;
+  /** Claims of this attempt so far (1 for the first). */
+  claims: number;
+  /** The resolved input, or null when it is in R2 (inputRef). */
   input: unknown;
-  /** How long the consumer may spend on this attempt. */
-  timeoutMs: number;
+  inputRef: OffloadRef | null;
+  /** The attempt must end by then (ms since the epoch): its step timeout, armed at this claim. */
+  deadline: number;
   /** Tokens the execution has used so far, and its budget when the definition sets one. */
   executionTokens: number;
   executionTokenBudget: number | null;
-  /** An agent conversation to continue, with the results of the child workflows it waited for. */
-  resume: { state: AgentState; toolResults: Array<{ toolCallId: string; content: string }> } | null;
+  agent: AgentSnapshot | null;
+  /** Agent steps: the conversation as far as its last checkpoint, and its children's results. */
+  checkpoint: AgentState | null;
+  childResults: Array<{ toolCallId: string; content: string }>;
 }
 
 export type ClaimResult =
@@ -175,15 +214,27 @@ export type ClaimResult =
   | { kind: "stale" }
   | { kind: "busy"; retryAfterSeconds: number };
 
+/** What a consumer's report, heartbeat or checkpoint got back. */
+export type ReportResult = { accepted: true } | { accepted: false; reason: "stale" | "lease_lost" };
+
+/** An agent step pausing for child workflows started by its `workflow` tools. */
+export interface AgentSuspension {
+  state: AgentState;
+  waitingFor: Array<{ toolCallId: string; executionId: string }>;
+  usage: TokenUsage;
+}
+
 export interface Actor {
   id: string;
   email: string;
   roles: string[];
 }
 
+export type ControlAction = "cancel" | "pause" | "resume" | "retry";
+
 /** A control from the API; the audit row is written with the transition it causes. */
 export interface ControlRequest {
-  action: "cancel" | "pause" | "resume" | "retry";
+  action: ControlAction;
   audit: AuditContext;
 }
 
@@ -195,11 +246,49 @@ export interface DecisionRequest {
   audit: AuditContext;
 }
 
-export const EXECUTION_NOT_STARTED = "Execution not found";
+export interface EventDelivery {
+  name: string;
+  payload: unknown;
+  /** A sender's retry with the same key is delivered once. */
+  idempotencyKey: string | null;
+  audit: AuditContext;
+}
 
-export type ControlResult =
-  | { ok: true; status: ExecutionStatus }
-  | { ok: false; code: "NOT_FOUND" | "CONFLICT" | "FORBIDDEN"; message: string };
+export interface RerunRequest {
+  fromStep: string;
+  /** Another version's definition to run (SPEC §5), already loaded by the API. */
+  version: { workflowVersionId: string; versionNumber: number; definition: Definition } | null;
+  input: unknown | undefined;
+  dryRun: boolean;
+  agents: Record<string, AgentSnapshot>;
+  audit: AuditContext;
+}
+
+export interface RerunPlan {
+  run: number;
+  fromStep: string;
+  versionNumber: number;
+  /** Steps whose outputs are kept. */
+  keep: string[];
+  /** Steps that run again, in definition order, with whether they reach outside the platform. */
+  rerun: Array<{ stepId: string; type: StepType; sideEffects: boolean }>;
+  sideEffects: string[];
+}
+
+export type Refusal = { ok: false; code: "NOT_STARTED" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN"; message: string };
+export type ValidationRefusal = {
+  ok: false;
+  code: "VALIDATION";
+  message: string;
+  details: Array<{ path: string; message: string }>;
+};
+
+export type ControlResult = { ok: true; status: ExecutionStatus } | Refusal;
+export type DeliveryResult =
+  | { ok: true; delivered: boolean; buffered: boolean; replayed?: boolean }
+  | Refusal
+  | ValidationRefusal;
+export type RerunResult = { ok: true; plan: RerunPlan; status: ExecutionStatus } | Refusal;
 
 /** An audit row that travels through the outbox with the event that caused it. */
 export interface PendingAudit {
@@ -211,3 +300,8 @@ export interface Snapshot {
   execution: Omit<ExecutionRecord, "definition"> & { steps: StepState[] };
   seq: number;
 }
+
+/** What the watchdog learns when it pokes an object. */
+export type WatchdogReport =
+  | { started: false }
+  | { started: true; status: ExecutionStatus; nextDue: number | null; unflushed: number; redriven: number };

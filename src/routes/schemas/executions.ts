@@ -1,10 +1,11 @@
 /** Request and response schemas of executions, their steps, logs and controls. */
 import { z } from "@hono/zod-openapi";
 import { JsonValue } from "../../engine/definition";
+import { EXECUTION_STATUSES, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
 import { ListQuery, Timestamp } from "./common";
 
-export const ExecutionStatus = z.enum(["pending", "running", "paused", "completed", "failed", "cancelled"]);
-const StepStatus = z.enum(["pending", "running", "waiting", "completed", "failed", "skipped"]);
+export const ExecutionStatus = z.enum(EXECUTION_STATUSES);
+const StepStatus = z.enum(STEP_STATUSES);
 
 export const StartBody = z
   .strictObject({
@@ -31,7 +32,7 @@ const ExecutionFields = {
   workflowId: z.uuid(),
   workflowVersionId: z.uuid(),
   status: ExecutionStatus,
-  triggerType: z.enum(["manual", "webhook", "schedule", "tool", "retry"]),
+  triggerType: z.enum(TRIGGER_TYPES),
   triggeredBy: z.uuid().nullable(),
   parentExecutionId: z.uuid().nullable(),
   input: z.unknown(),
@@ -39,12 +40,39 @@ const ExecutionFields = {
   error: z.unknown(),
   promptTokens: z.number().int(),
   completionTokens: z.number().int(),
+  run: z.number().int().openapi({ description: "1, then +1 for each retry or rerun" }),
+  syncError: z
+    .object({
+      seq: z.number().int(),
+      target: z.string(),
+      pgCode: z.string().nullable(),
+      message: z.string(),
+      at: Timestamp,
+    })
+    .nullable()
+    .openapi({ description: "the newest row Postgres refused for good (the rows after it still arrived)" }),
   startedAt: Timestamp.nullable(),
   completedAt: Timestamp.nullable(),
   durationMs: z.number().int().nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 };
+
+/** Why a waiting step waits, with what it waits for and until when (SPEC §5). */
+export const WaitingSchema = z
+  .object({
+    reason: z.enum(WAIT_REASONS),
+    approverRoles: z.array(z.string()).nullable().optional(),
+    message: z.string().nullable().optional(),
+    event: z.string().optional(),
+    expiresAt: Timestamp.nullable().optional(),
+    until: Timestamp.optional(),
+    nextAttemptAt: Timestamp.optional(),
+    attempt: z.number().int().optional(),
+    error: z.unknown().optional(),
+    executionIds: z.array(z.uuid()).optional(),
+  })
+  .openapi("StepWaiting");
 
 export const ExecutionSummarySchema = z.object(ExecutionFields).openapi("ExecutionSummary");
 
@@ -59,6 +87,8 @@ export const StepSchema = z
     output: z.unknown(),
     error: z.unknown(),
     retries: z.number().int(),
+    run: z.number().int(),
+    waiting: WaitingSchema.nullable(),
     promptTokens: z.number().int(),
     completionTokens: z.number().int(),
     startedAt: Timestamp.nullable(),
@@ -107,3 +137,71 @@ export const StepParams = z.object({
     .regex(/^[a-z0-9_-]{1,64}$/)
     .openapi({ param: { name: "stepId", in: "path" } }),
 });
+
+export const RerunBody = z
+  .strictObject({
+    fromStep: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/)
+      .openapi({ description: "this step and everything downstream of it run again" }),
+    version: z.number().int().min(1).optional().openapi({ description: "run this version's definition" }),
+    input: z
+      .record(z.string(), JsonValue)
+      .optional()
+      .openapi({ description: "a new input (steps that read input run again)" }),
+    dryRun: z.boolean().optional().openapi({ description: "answer the plan and change nothing" }),
+  })
+  .openapi("Rerun");
+
+export const RerunPlanSchema = z
+  .object({
+    run: z.number().int(),
+    fromStep: z.string(),
+    versionNumber: z.number().int(),
+    keep: z.array(z.string()).openapi({ description: "steps that keep their outputs" }),
+    rerun: z.array(z.object({ stepId: z.string(), type: z.string(), sideEffects: z.boolean() })),
+    sideEffects: z
+      .array(z.string())
+      .openapi({ description: "steps that reach outside the platform and would fire again" }),
+  })
+  .openapi("RerunPlan");
+
+export const RerunResultSchema = z
+  .object({ id: z.uuid(), status: ExecutionStatus, dryRun: z.boolean(), plan: RerunPlanSchema })
+  .openapi("RerunResult");
+
+export const EventParams = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .openapi({ param: { name: "name", in: "path" } }),
+});
+
+export const EventBody = z.strictObject({ payload: JsonValue.optional() }).openapi("EventDelivery");
+
+export const EventHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "a retry with the same key is delivered once" }),
+});
+
+export const DeliveryResultSchema = z
+  .object({
+    delivered: z.boolean().openapi({ description: "a waiting step received it" }),
+    buffered: z.boolean().openapi({ description: "kept for a step that has not started waiting yet" }),
+  })
+  .openapi("EventDeliveryResult");
+
+export const StepOutputSchema = z
+  .object({
+    stepId: z.string(),
+    attempt: z.number().int(),
+    status: StepStatus,
+    offloaded: z.boolean().openapi({ description: "the output was over 128 KB and was read back from R2" }),
+    output: z.unknown(),
+  })
+  .openapi("StepOutput");

@@ -1,17 +1,19 @@
 /** Runs an `http` step attempt: the resolved request, its Idempotency-Key, and the status check. */
 import { z } from "zod";
-import type { Settings } from "../config";
-import type { StepOutcome, StepTask } from "../durable-objects/execution/types";
-import { AddressRefusedError } from "../net/address-guard";
-import { guardedFetch } from "../net/guarded-fetch";
+import { settings } from "../../config";
+import type { StepOutcome, StepTask } from "../../durable-objects/execution/types";
+import { AddressRefusedError } from "../../net/address-guard";
+import { guardedFetch } from "../../net/guarded-fetch";
+import type { RunContext } from "../kind";
 
-const InputSchema = z.object({
+export const HttpInputSchema = z.object({
   url: z.string(),
   method: z.string(),
   headers: z.record(z.string(), z.string()),
   body: z.unknown().optional(),
   expectStatus: z.array(z.number()).nullable(),
 });
+export type HttpInput = z.infer<typeof HttpInputSchema>;
 
 /** Response headers worth keeping in the step's output. */
 const KEPT_HEADERS = [
@@ -24,8 +26,8 @@ const KEPT_HEADERS = [
   "x-request-id",
 ];
 
-export async function runHttpStep(task: StepTask, config: Settings): Promise<StepOutcome> {
-  const input = InputSchema.parse(task.input);
+export async function runHttpStep(task: StepTask, raw: unknown, context: RunContext): Promise<StepOutcome> {
+  const input = HttpInputSchema.parse(raw);
   const headers = new Headers(input.headers);
   headers.set("Idempotency-Key", task.idempotencyKey);
   if (!headers.has("user-agent")) headers.set("User-Agent", "ipa-platform");
@@ -35,11 +37,12 @@ export async function runHttpStep(task: StepTask, config: Settings): Promise<Ste
     if (!headers.has("content-type"))
       headers.set("Content-Type", typeof input.body === "string" ? "text/plain" : "application/json");
   }
+  const timeoutMs = Math.max(1, task.deadline - Date.now());
   try {
     const response = await guardedFetch(
       input.url,
-      { method: input.method, headers, body, timeoutMs: task.timeoutMs },
-      config.HTTP_STEP_ALLOWLIST,
+      { method: input.method, headers, body, timeoutMs, signal: context.signal },
+      settings(context.env).HTTP_STEP_ALLOWLIST,
     );
     const kept: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
@@ -73,10 +76,7 @@ export async function runHttpStep(task: StepTask, config: Settings): Promise<Ste
       };
     }
     if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-      return {
-        ok: false,
-        error: { message: `no answer within ${task.timeoutMs} ms`, reason: "timeout", retryable: true },
-      };
+      return { ok: false, error: { message: `no answer within ${timeoutMs} ms`, reason: "timeout", retryable: true } };
     }
     return {
       ok: false,

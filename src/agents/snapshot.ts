@@ -1,0 +1,67 @@
+/**
+ * An agent as an execution runs it: its configuration, sealed key and enabled tools, read from
+ * Postgres when the execution starts (or reruns). The execution's object hands it to each agent
+ * step's consumer, so a running step never needs Postgres (SPEC §5: an outage delays rows, never
+ * fails the run). Secrets stay sealed; the consumer opens them with the keyring.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import { agents, agentTools } from "../db/schema";
+import type { Definition } from "../engine/definition";
+import type { StoredAgentConfiguration } from "./configuration";
+import type { ToolRow } from "./tools/toolbox";
+
+export interface AgentSnapshot {
+  id: string;
+  status: string;
+  configuration: StoredAgentConfiguration;
+  sealedKey: string | null;
+  systemPrompt: string | null;
+  modelName: string | null;
+  temperature: number;
+  maxTokens: number;
+  tools: ToolRow[];
+}
+
+/** The agents a definition's agent steps use. */
+export function agentIdsOf(definition: Definition): string[] {
+  return [...new Set(definition.steps.flatMap((step) => (step.type === "agent" ? [step.agentId] : [])))];
+}
+
+export async function loadAgentSnapshots(
+  db: Queryable,
+  definition: Definition,
+): Promise<Record<string, AgentSnapshot>> {
+  const ids = agentIdsOf(definition);
+  if (ids.length === 0) return {};
+  const [rows, tools] = await Promise.all([
+    db.select().from(agents).where(inArray(agents.id, ids)),
+    db
+      .select({
+        agentId: agentTools.agentId,
+        toolName: agentTools.toolName,
+        toolType: agentTools.toolType,
+        configuration: agentTools.configuration,
+      })
+      .from(agentTools)
+      .where(and(inArray(agentTools.agentId, ids), eq(agentTools.isEnabled, true))),
+  ]);
+  return Object.fromEntries(
+    rows.map((row) => [
+      row.id,
+      {
+        id: row.id,
+        status: row.status,
+        configuration: row.configuration as StoredAgentConfiguration,
+        sealedKey: row.apiKey,
+        systemPrompt: row.systemPrompt,
+        modelName: row.modelName,
+        temperature: Number(row.temperature),
+        maxTokens: row.maxTokens,
+        tools: tools
+          .filter((tool) => tool.agentId === row.id)
+          .map(({ toolName, toolType, configuration }) => ({ toolName, toolType, configuration })),
+      },
+    ]),
+  );
+}

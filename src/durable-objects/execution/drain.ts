@@ -1,0 +1,155 @@
+/**
+ * Draining an execution's outbox to Postgres (SPEC §5). Batches go in order, one transaction
+ * each. A transient failure (Postgres down, a dropped connection) stops the drain, to be retried
+ * with backoff. A batch Postgres refuses for good is replayed event by event, then row by row;
+ * each row still refused is recorded as a sync rejection (a metric, and `syncError` on the
+ * execution) and flushed past, so one poison row never blocks the rows after it.
+ */
+import { eq } from "drizzle-orm";
+import { settings } from "../../config";
+import { type Database, openPlatformDatabase } from "../../db/client";
+import { pgError } from "../../db/errors";
+import { executions, syncRejections } from "../../db/schema";
+import type { Bindings } from "../../env";
+import { describeError } from "../../observability/describe-error";
+import { logEvent } from "../../observability/log";
+import {
+  type OutboxBatch,
+  removeStepRows,
+  writeAuditRows,
+  writeBatch,
+  writeExecutionRow,
+  writeLogRows,
+  writeStepRows,
+} from "./outbox";
+import type { ExecutionStore } from "./store";
+
+/** Events per transaction; a long backlog drains over several. */
+const BATCH = 500;
+/** The watchdog looks this long after an object's next timer, or after this at most. */
+const CHECK_GRACE_MS = 30_000;
+const CHECK_AT_MOST_MS = 10 * 60_000;
+
+export type DrainOutcome = { ok: true } | { ok: false };
+
+/** `waitUntil` gets the session's close: a pool ending after a dropped connection can hang. */
+export async function drainOutbox(
+  store: ExecutionStore,
+  env: Bindings,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<DrainOutcome> {
+  if (store.lastSeq() === store.flushedSeq() && store.removedSteps().length === 0) return { ok: true };
+  const session = openPlatformDatabase(settings(env), { max: 1 });
+  try {
+    for (let batch = nextBatch(store, BATCH); batch; batch = nextBatch(store, BATCH)) {
+      try {
+        await session.db.transaction((tx) => writeBatch(tx, batch));
+      } catch (error) {
+        if (!isPermanent(error)) throw error;
+        await replayEventByEvent(store, session.db, batch);
+        continue;
+      }
+      delivered(store, batch);
+    }
+    return { ok: true };
+  } catch (error) {
+    logEvent("warn", "outbox_flush_failed", { executionId: store.execution()?.id, ...describeError(error) });
+    return { ok: false };
+  } finally {
+    waitUntil(session.close());
+  }
+}
+
+/** The events after the last flushed one (at most `limit`), with their steps and audits. */
+function nextBatch(store: ExecutionStore, limit: number, after = store.flushedSeq()): OutboxBatch | null {
+  const record = store.execution();
+  const events = store.eventsAfter(after, limit);
+  const removedSteps = store.removedSteps();
+  if (!record || (events.length === 0 && removedSteps.length === 0)) return null;
+  const upTo = events.length ? events[events.length - 1].seq : after;
+  const last = upTo === store.lastSeq();
+  const steps = store.stepsChangedBetween(after, last ? null : upTo);
+  const nextDue = store.nextDue();
+  const now = Date.now();
+  return {
+    record,
+    events,
+    steps,
+    audits: store.auditsBetween(after, upTo),
+    upTo,
+    nextCheckAt: new Date(Math.min(nextDue === null ? Infinity : nextDue + CHECK_GRACE_MS, now + CHECK_AT_MOST_MS)),
+    removedSteps,
+  };
+}
+
+function delivered(store: ExecutionStore, batch: OutboxBatch): void {
+  store.markFlushed(batch.upTo);
+  if (batch.removedSteps.length) store.putRemovedSteps([]);
+}
+
+/** Isolates the refused rows of a batch: one event at a time, then one row at a time. */
+async function replayEventByEvent(store: ExecutionStore, db: Database, batch: OutboxBatch): Promise<void> {
+  for (const event of batch.events) {
+    const single = nextBatch(store, 1, event.seq - 1);
+    if (!single) continue;
+    try {
+      await db.transaction((tx) => writeBatch(tx, single));
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      await replayRowByRow(db, single);
+    }
+    delivered(store, single);
+  }
+}
+
+async function replayRowByRow(db: Database, batch: OutboxBatch): Promise<void> {
+  const executionId = batch.record.id;
+  const seq = batch.upTo;
+  const parts: Array<{ target: string; stepId?: string; write: () => Promise<void> }> = [
+    { target: "execution", write: () => writeExecutionRow(db, batch) },
+    { target: "removed_steps", write: () => removeStepRows(db, executionId, batch.removedSteps) },
+    ...batch.steps.map((step) => ({
+      target: `step:${step.stepId}`,
+      stepId: step.stepId,
+      write: () => writeStepRows(db, executionId, [step]),
+    })),
+    { target: "log", write: () => writeLogRows(db, executionId, batch.events) },
+    { target: "audit", write: () => writeAuditRows(db, executionId, batch.audits) },
+  ];
+  for (const part of parts) {
+    try {
+      await part.write();
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      await recordRejection(db, executionId, seq, part.target, part.stepId ?? null, error);
+    }
+  }
+}
+
+async function recordRejection(
+  db: Database,
+  executionId: string,
+  seq: number,
+  target: string,
+  stepId: string | null,
+  error: unknown,
+): Promise<void> {
+  const pg = pgError(error);
+  const message = ((pg as { message?: string } | null)?.message ?? (error as Error).message ?? "refused").slice(0, 500);
+  logEvent("error", "sync_rejected", { executionId, seq, target, pgCode: pg?.code, pgMessage: message });
+  const rejection = { seq, target, stepId, pgCode: pg?.code ?? null, message, at: new Date().toISOString() };
+  await db
+    .insert(syncRejections)
+    .values({ executionId, seq, target, stepId, pgCode: pg?.code ?? null, message })
+    .onConflictDoNothing();
+  await db.update(executions).set({ syncError: rejection }).where(eq(executions.id, executionId));
+}
+
+/**
+ * Errors that retrying will not cure: data exceptions (22), integrity violations (23) and
+ * program limits (54). Everything else, connection failures included, is retried.
+ */
+export function isPermanent(error: unknown): boolean {
+  const code = pgError(error)?.code;
+  return !!code && (code.startsWith("22") || code.startsWith("23") || code.startsWith("54"));
+}

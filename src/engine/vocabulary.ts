@@ -1,0 +1,57 @@
+/**
+ * The platform's one vocabulary of states and kinds (SPEC §5, §6). Postgres enums, zod schemas and
+ * TypeScript unions are all built from these tuples, so adding a member is one edit here and the
+ * compiler (exhaustive switches) and a migration test name every other place it must reach.
+ * Step types are the exception: their registry is src/steps/registry.ts.
+ */
+
+export const EXECUTION_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "paused",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TERMINAL_EXECUTION_STATUSES = ["completed", "failed", "cancelled"] as const satisfies ExecutionStatus[];
+export const ACTIVE_EXECUTION_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "paused",
+] as const satisfies ExecutionStatus[];
+
+export const STEP_STATUSES = ["pending", "running", "waiting", "completed", "failed", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+export const TERMINAL_STEP_STATUSES = ["completed", "failed", "skipped"] as const satisfies StepStatus[];
+
+/** How an execution was started. `retry` names the executions of the first engine's retries. */
+export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "retry"] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+/** Why a step waits (SPEC §5 "why-waiting"). */
+export const WAIT_REASONS = ["approval", "event", "delay", "retry", "budget", "children", "queued"] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
+
+/** Why a step was skipped. */
+export const SKIP_REASONS = ["branch_not_taken", "dependency_skipped", "execution_failed", "cancelled"] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isTerminalExecution(status: ExecutionStatus): boolean {
+  return (TERMINAL_EXECUTION_STATUSES as readonly string[]).includes(status);
+}
+
+export function isTerminalStep(status: StepStatus): boolean {
+  return (TERMINAL_STEP_STATUSES as readonly string[]).includes(status);
+}
+
+/** Fails to compile when a switch over a union misses a member. */
+export function exhaustive(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

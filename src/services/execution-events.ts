@@ -1,0 +1,64 @@
+/**
+ * Delivering events to an execution's `event` steps (SPEC §4, §3, §6): from an authenticated
+ * caller with executions:signal, or from an outside system signing like a webhook. The object
+ * completes a waiting step, buffers the event for one still to come, or refuses it.
+ */
+import { type AuditContext, SYSTEM_ACTOR } from "../audit/record";
+import type { AuthenticatedUser } from "../auth/principal";
+import type { Settings } from "../config";
+import type { Database } from "../db/client";
+import type { DeliveryResult } from "../durable-objects/execution/types";
+import type { Bindings } from "../env";
+import { ConflictError, NotFoundError } from "../errors";
+import { actionableExecution, findExecution } from "./execution-access";
+import { unwrap, withStartedObject } from "./execution-controls";
+import { parseJsonObject, recordDelivery, verifySignedDelivery } from "./webhooks";
+
+export interface EventInput {
+  name: string;
+  payload: unknown;
+  idempotencyKey: string | null;
+}
+
+export async function deliverEvent(
+  db: Database,
+  env: Bindings,
+  user: AuthenticatedUser,
+  audit: AuditContext,
+  executionId: string,
+  event: EventInput,
+) {
+  const found = await actionableExecution(db, user, executionId, "executions:signal");
+  const result = await withStartedObject<DeliveryResult>(db, env, found, (stub) =>
+    stub.deliverEvent({ ...event, audit }),
+  );
+  const { delivered, buffered, replayed } = unwrap(result);
+  return { delivered, buffered, replayed: replayed ?? false };
+}
+
+/** The signed event hook: `POST /hooks/:workflowId/executions/:id/events/:name`; the JSON body is the payload. */
+export async function receiveEventHook(
+  db: Database,
+  env: Bindings,
+  config: Settings,
+  target: { workflowId: string; executionId: string; name: string },
+  header: string | undefined,
+  rawBody: string,
+  requestId: string,
+) {
+  const { signatureHash } = await verifySignedDelivery(db, config, target.workflowId, header, rawBody);
+  const found = await findExecution(db, target.executionId);
+  // An execution of another workflow is as unknown as one that does not exist.
+  if (found?.row.workflowId !== target.workflowId) throw new NotFoundError("Execution");
+  const payload = parseJsonObject(rawBody);
+  const first = await recordDelivery(db, target.workflowId, signatureHash, target.executionId);
+  const audit: AuditContext = { ...SYSTEM_ACTOR, actorEmail: "event-hook", requestId };
+  const idempotencyKey = `hook:${signatureHash}`;
+  const result = await withStartedObject<DeliveryResult>(db, env, found, (stub) =>
+    stub.deliverEvent({ name: target.name, payload, idempotencyKey, audit }),
+  );
+  const { delivered, buffered, replayed } = unwrap(result);
+  // A replay whose first try reached the object is refused like a replayed webhook (SPEC §6).
+  if (!first && replayed) throw new ConflictError("This delivery was already received", "WEBHOOK_REPLAYED");
+  return { delivered, buffered };
+}

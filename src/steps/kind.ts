@@ -1,0 +1,85 @@
+/**
+ * What a step type is (one folder per type under src/steps/, listed once in registry.ts): its
+ * definition schema, what validation checks, whether it reaches outside the platform, how the
+ * execution's object runs it, and, for queued types, how the steps consumer runs an attempt.
+ */
+import type { z } from "zod";
+import type { AgentState } from "../agents/state";
+import type {
+  AgentSuspension,
+  BufferedEvent,
+  StepError,
+  StepOutcome,
+  StepTask,
+  Waiting,
+} from "../durable-objects/execution/types";
+import type { Scope } from "../engine/paths";
+import type { Bindings } from "../env";
+import type { ErrorDetail } from "../errors";
+import type { StepBase } from "./common";
+
+/** What the execution's object offers a step type while it starts the step or ends its wait. */
+export interface StepRuntime {
+  readonly now: number;
+  /** ISO time `offsetMs` from now. */
+  iso(offsetMs?: number): string;
+  /** Input, finished steps' outputs (read back from R2 when large) and the execution. */
+  scope(): Scope;
+  complete(output: unknown): void;
+  fail(error: StepError): void;
+  /** Waits; with `expiresInMs`, the step type's `waitExpired` runs then. */
+  wait(waiting: Waiting, expiresInMs: number | null): void;
+  /** Marks the named pending steps skipped (a condition's branch not taken). */
+  skipBranch(stepIds: string[]): void;
+  /** The oldest buffered event of that name, consumed (event steps). */
+  takeEvent(name: string): BufferedEvent | null;
+}
+
+/** Hooks a queued step attempt uses while it runs in the consumer. */
+export interface RunContext {
+  env: Bindings;
+  /** Aborted at the attempt's deadline or when its lease is lost. */
+  signal: AbortSignal;
+  /** Model text as it streams (viewers see it as `token` messages). */
+  onToken(text: string): void;
+  /** Saves an agent attempt's progress in the object; false when the lease was lost. */
+  checkpoint(state: AgentState): Promise<boolean>;
+}
+
+export type RunResult = { outcome: StepOutcome } | { suspension: AgentSuspension };
+
+interface KindBase<S extends StepBase> {
+  type: S["type"];
+  /** The step's definition schema: common fields plus its own, unknown fields refused. */
+  schema: z.ZodType<S>;
+  /** Running it reaches outside the platform (rerun's side-effect preview). */
+  sideEffects: boolean;
+  /** Fields whose strings may hold `{{templates}}` (their paths are checked at validation). */
+  templatedFields(step: S): Array<[field: string, value: unknown]>;
+  /** Expressions whose syntax and paths are checked at validation. */
+  expressions?(step: S): Array<[field: string, source: string]>;
+  /** Rules beyond the schema, given every step of the definition; paths relative to the step. */
+  validate?(step: S, steps: StepBase[]): ErrorDetail[];
+  /** Agents the step needs (checked to exist and be active; resolved at start). */
+  agentIds?(step: S): string[];
+}
+
+/** Runs inside the object: finishes at once, or waits for a timer or a signal. */
+export interface InlineKind<S extends StepBase> extends KindBase<S> {
+  mode: "inline";
+  start(step: S, run: StepRuntime): void;
+  /** The wait `start` asked for ran out. */
+  waitExpired?(step: S, run: StepRuntime): void;
+}
+
+/** Runs in the steps queue's consumer, with retries, leases and a dead-letter queue. */
+export interface QueuedKind<S extends StepBase> extends KindBase<S> {
+  mode: "queued";
+  /** What the consumer receives: the configuration with its templates resolved now. */
+  input(step: S, scope: Scope): unknown;
+  /** Default attempt timeout when the step sets no `timeoutSeconds`. */
+  defaultTimeoutMs: number;
+  run(task: StepTask, input: unknown, context: RunContext): Promise<RunResult>;
+}
+
+export type StepKind<S extends StepBase> = InlineKind<S> | QueuedKind<S>;

@@ -1,0 +1,50 @@
+/**
+ * The registry of step types. A type is a folder under src/steps/ (its schema in definition.ts,
+ * its behaviour in index.ts) and a line in each of the two tables below, which the compiler ties
+ * together: a schema without a kind, or a kind whose schema differs, does not compile. The
+ * definition language, validation, the object and the consumer all dispatch through here, and a
+ * test fails when Postgres's CHECK on step types drifts from it.
+ */
+import type { z } from "zod";
+import { agentStep } from "./agent";
+import { AgentStepSchema } from "./agent/definition";
+import { approvalStep } from "./approval";
+import { ApprovalStepSchema } from "./approval/definition";
+import { conditionStep } from "./condition";
+import { ConditionStepSchema } from "./condition/definition";
+import { delayStep } from "./delay";
+import { DelayStepSchema } from "./delay/definition";
+import { eventStep } from "./event";
+import { EventStepSchema } from "./event/definition";
+import { httpStep } from "./http";
+import { HttpStepSchema } from "./http/definition";
+import type { StepKind } from "./kind";
+import { transformStep } from "./transform";
+import { TransformStepSchema } from "./transform/definition";
+
+/** Every step type's definition schema (the tuple z.discriminatedUnion needs). */
+export const STEP_SCHEMAS = [
+  AgentStepSchema,
+  HttpStepSchema,
+  ApprovalStepSchema,
+  ConditionStepSchema,
+  TransformStepSchema,
+  DelayStepSchema,
+  EventStepSchema,
+] as const;
+
+type AnyStep = z.infer<(typeof STEP_SCHEMAS)[number]>;
+type RegisteredType = AnyStep["type"];
+
+/** Every step type's behaviour, keyed by its type. */
+export const STEP_KINDS: { [T in RegisteredType]: StepKind<Extract<AnyStep, { type: T }>> } = {
+  agent: agentStep,
+  http: httpStep,
+  approval: approvalStep,
+  condition: conditionStep,
+  transform: transformStep,
+  delay: delayStep,
+  event: eventStep,
+};
+
+export const STEP_TYPE_NAMES = Object.keys(STEP_KINDS) as RegisteredType[];

@@ -1,0 +1,10 @@
+/** The `transform` step's definition (SPEC §4): a templated JSON value. */
+import { z } from "zod";
+import { commonStepFields, JsonValue } from "../common";
+
+export const TransformStepSchema = z.strictObject({
+  ...commonStepFields,
+  type: z.literal("transform"),
+  output: JsonValue,
+});
+export type TransformStep = z.infer<typeof TransformStepSchema>;
