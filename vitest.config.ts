@@ -18,7 +18,13 @@ const TEST_SETTINGS = {
 };
 
 /** A workerd project against the test database through the relay named by `relay`. */
-function workersProject(name: string, include: string[], exclude: string[], relay: "wsProxy" | "outageWsProxy") {
+function workersProject(
+  name: string,
+  include: string[],
+  exclude: string[],
+  relay: "wsProxy" | "outageWsProxy",
+  extra: Record<string, string> = {},
+) {
   return {
     plugins: [
       cloudflareTest(({ inject }) => ({
@@ -34,6 +40,7 @@ function workersProject(name: string, include: string[], exclude: string[], rela
             TEST_OUTSIDE_URL: inject("outsideUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
+            ...extra,
           },
         },
       })),
@@ -48,9 +55,13 @@ export default defineConfig({
     // Request logs are noise unless a test fails.
     silent: "passed-only",
     projects: [
-      workersProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/outage/**"], "wsProxy"),
+      workersProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/outage/**", "test/faults/**"], "wsProxy"),
       // These tests cut their relay to simulate a database outage; only they use it.
       workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy"),
+      // Consumers here cannot report a step's result on its first claim (see src/queues/faults.ts).
+      workersProject("faults", ["test/faults/**/*.test.ts"], [], "wsProxy", {
+        FAULT_INJECTION: JSON.stringify({ failReports: 7 }),
+      }),
       {
         test: {
           name: "node",

@@ -42,13 +42,28 @@ async function main(): Promise<void> {
     const pg = await startLocalPostgres(secrets.postgresPassword);
     await pg.createDatabase("ipa");
     databaseUrl = pg.url("ipa");
-    const relay: Relay = await startRelay({ port: await freePort(54330), target: `127.0.0.1:${pg.port}` });
+    // IPA_RELAY_CONTROL=1 lets the soak cut the database (POST /control/down|up on the relay's port).
+    const controllable = process.env.IPA_RELAY_CONTROL === "1";
+    const relay: Relay = await startRelay({
+      port: await freePort(54330),
+      target: `127.0.0.1:${pg.port}`,
+      controllable,
+    });
     cleanups.push(() => relay.close());
     wsProxy = relay.wsProxy;
     // Where the local tools (npm run drill) find this database; the password stays in .data/.
     await writeFile(
       `${DATA}/dev-state.json`,
-      JSON.stringify({ postgresUrl: pg.url("postgres"), databaseUrl, port }, null, 2),
+      JSON.stringify(
+        {
+          postgresUrl: pg.url("postgres"),
+          databaseUrl,
+          port,
+          ...(controllable ? { relayControlUrl: `http://127.0.0.1:${relay.port}/control` } : {}),
+        },
+        null,
+        2,
+      ),
       { mode: 0o600 },
     );
     cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));

@@ -40,11 +40,11 @@ export interface LoopInput {
   signal: AbortSignal;
   /** Kept current, so a failure can still report the tokens spent. */
   meter: { usage: TokenUsage };
-  /** Starts (or finds, on a re-run) the child execution of a workflow tool call. */
+  /** Starts (or finds, on a re-run) the child execution of a workflow tool call, or says why it may not. */
   startChild: (
     call: PreparedCall,
     workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
-  ) => Promise<string>;
+  ) => Promise<{ executionId: string } | { refused: string }>;
 }
 
 export interface AgentOutput {
@@ -125,7 +125,14 @@ async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]
     const prepared = input.toolbox.prepare(call);
     const outcome = await input.toolbox.run(prepared);
     if ("startWorkflow" in outcome) {
-      waitingFor.push({ toolCallId: call.id, executionId: await input.startChild(prepared, outcome.startWorkflow) });
+      const child = await input.startChild(prepared, outcome.startWorkflow);
+      if ("executionId" in child) {
+        waitingFor.push({ toolCallId: call.id, executionId: child.executionId });
+        continue;
+      }
+      // A refusal (no permission, input that breaks the schema) is the model's to handle.
+      state.messages.push({ role: "tool", toolCallId: call.id, content: toolContent({ error: child.refused }) });
+      await save(input, state);
       continue;
     }
     state.messages.push({ role: "tool", toolCallId: call.id, content: toolContent(outcome.result) });

@@ -81,7 +81,7 @@ async function startChild(
   agentId: string,
   toolCallId: string,
   workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
-): Promise<string> {
+): Promise<{ executionId: string } | { refused: string }> {
   const session = openPlatformDatabase(settings(context.env), { max: 1 });
   try {
     const child = await startExecution(session.db, context.env, {
@@ -94,10 +94,12 @@ async function startChild(
       audit: { ...SYSTEM_ACTOR, actorEmail: `agent:${agentId}` },
       parent: { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt },
     });
-    return child.id;
+    return { executionId: child.id };
   } catch (error) {
-    if (error instanceof AppError && error.status < 500)
-      throw new AgentError("child_workflow_unavailable", `tool call ${toolCallId}: ${error.message}`);
+    if (error instanceof AppError && error.status < 500) {
+      const details = (error.details ?? []).map((detail) => `${detail.path}: ${detail.message}`);
+      return { refused: [error.message, ...details].join("; ") };
+    }
     throw error;
   } finally {
     await session.close();

@@ -358,8 +358,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
         })),
       );
     } catch (error) {
-      // Each message's dispatch timer sends it again.
+      // Each message's dispatch timer sends it again, backing off.
       logEvent("warn", "step_dispatch_failed", { executionId, ...describeError(error) });
+      await this.transition((machine) => machine.sendFailed(messages));
       return;
     }
     await this.transition((machine) => {

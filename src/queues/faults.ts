@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 export const FaultsSchema = z.strictObject({
-  /** The first N report attempts of every message throw, as if the object were unreachable. */
+  /** The first N report tries of a step's first claim in its run throw, as if the object were unreachable. */
   failReports: z.number().int().min(0).default(0),
   /** Each report attempt throws with this probability. */
   reportFailureRate: z.number().min(0).max(1).default(0),

@@ -17,7 +17,7 @@ import { logEvent } from "../observability/log";
 import type { QueuedKind, RunResult } from "../steps/kind";
 import { type Faults, InjectedFault } from "./faults";
 import { StepMessageSchema } from "./messages";
-import { discardStash, readStash, stash } from "./result-stash";
+import { discardStash, mayHaveStash, readStash, stash } from "./result-stash";
 import { TokenRelay } from "./token-relay";
 
 /** Report tries after a step ran (about 16 s in all) before the result is stashed. */
@@ -53,8 +53,8 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
 
   const { task } = claim;
   const faults = settings(env).FAULT_INJECTION;
-  // A consumer before us ran this attempt but could not report: report its result instead.
-  const earlier = task.claims > 1 ? await readStash(env.STORAGE, task) : null;
+  // A consumer before us ran this step but could not report: report its result instead.
+  const earlier = mayHaveStash(task) ? await readStash(env.STORAGE, task) : null;
   let result: RunResult;
   if (earlier) {
     result = earlier;
@@ -145,8 +145,8 @@ async function reportDurably(env: Bindings, task: StepTask, result: RunResult, f
   for (const [index, delay] of REPORT_RETRY_MS.entries()) {
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
-      if (index < faults.failReports || Math.random() < faults.reportFailureRate)
-        throw new InjectedFault("report failed");
+      const injected = (!mayHaveStash(task) && index < faults.failReports) || Math.random() < faults.reportFailureRate;
+      if (injected) throw new InjectedFault("report failed");
       // A fresh stub each try: a broken stub stays broken.
       const stub = executionStub(env, task.executionId);
       const answer = (

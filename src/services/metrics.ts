@@ -55,7 +55,7 @@ export async function renderMetrics(db: Database) {
   ]);
 
   const [active] = await rows(
-    sql`select count(*)::int as n from executions where status in ('pending', 'running', 'paused')`,
+    sql`select count(*)::int as n from executions where status not in ('completed', 'failed', 'cancelled')`,
   );
   exposition.gauge("ipa_active_executions", "Executions not yet ended.", [{ value: Number(active.n) }]);
 
@@ -86,6 +86,11 @@ export async function renderMetrics(db: Database) {
   const [dead] = await rows(sql`select coalesce(sum(dead_letters), 0)::int as n from execution_steps`);
   exposition.counter("ipa_steps_dead_lettered_total", "Step messages that ended in the dead-letter queue.", [
     { value: Number(dead.n) },
+  ]);
+
+  const [rejected] = await rows(sql`select count(*)::int as n from sync_rejections`);
+  exposition.counter("ipa_sync_rejections_total", "Rows Postgres refused for good from execution outboxes.", [
+    { value: Number(rejected.n) },
   ]);
 
   await addBackupMetrics(exposition, db);

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
+import { type DevStack, startDevStack } from "../../scripts/lib/dev-stack.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
-import { type DevStack, startDevStack } from "./helpers/dev-stack.ts";
 
 const dataDir = await mkdtemp(`${tmpdir()}/ipa-dev-test-`);
 const admin = { email: "launcher@example.test", password: "launcher-password-123" };

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiOf, type DevStack, startDevStack } from "./helpers/dev-stack.ts";
+import { apiOf, type DevStack, startDevStack } from "../../scripts/lib/dev-stack.ts";
 
 const dataDir = await mkdtemp(`${tmpdir()}/ipa-restore-test-`);
 const admin = { email: "restore@example.test", password: "restore-password-123" };

@@ -13,7 +13,7 @@ import type { QueuedKind } from "../../steps/kind";
 import { planRerun, sideEffectsOf } from "./rerun-plan";
 import { freshStep, restartedStep } from "./step-data";
 import type { TimerOf } from "./timers";
-import { ExecutionTransitions } from "./transitions";
+import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
 import type {
   AgentSuspension,
   ChildResult,
@@ -421,12 +421,25 @@ export class ExecutionMachine extends ExecutionTransitions {
     return true;
   }
 
+  /** Sending these steps' messages failed: try again, backing off 5 s doubling to a minute. */
+  sendFailed(messages: Array<{ stepId: string; attempt: number }>): void {
+    for (const { stepId, attempt } of messages) {
+      const step = this.store.step(stepId);
+      if (step?.status !== "running" || step.attempt !== attempt || !step.dispatch || step.dispatch.sent) continue;
+      step.dispatch.sendFailures += 1;
+      const delay = Math.min(RESEND_UNSENT_MS * 2 ** (step.dispatch.sendFailures - 1), 60_000);
+      this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + delay);
+      this.store.putStep(step);
+    }
+  }
+
   /** The send of a step message is confirmed: check later that someone claimed it. */
   markSent(stepId: string, attempt: number): void {
     const step = this.store.step(stepId);
     if (step?.status !== "running" || step.attempt !== attempt || !step.dispatch || step.lease) return;
     step.dispatch.sent = true;
     step.dispatch.sends += 1;
+    step.dispatch.sendFailures = 0;
     const delay = CLAIM_CHECK_MS[Math.min(step.dispatch.sends, CLAIM_CHECK_MS.length) - 1];
     this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + delay);
     this.store.putStep(step);
@@ -551,7 +564,7 @@ export class ExecutionMachine extends ExecutionTransitions {
     if (!waitingFor.every(({ executionId }) => results[executionId])) return;
     step.status = "running";
     step.waiting = null;
-    step.dispatch = { sent: false, sends: 0, claims: 0 };
+    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
     this.store.deleteTimer({ kind: "children", stepId: step.stepId });
     this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
     this.store.putStep(step);

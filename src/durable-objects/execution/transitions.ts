@@ -160,7 +160,7 @@ export abstract class ExecutionTransitions {
     step.input = stored;
     step.inputRef = stored === input ? null : (stored as OffloadRef);
     step.idempotencyKey ??= crypto.randomUUID();
-    step.dispatch = { sent: false, sends: 0, claims: 0 };
+    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
     this.store.putStep(step);
     this.enqueue(step);
   }

@@ -61,6 +61,8 @@ export interface Dispatch {
   sends: number;
   /** Claims granted for this attempt; above 1, an earlier consumer may have stashed a result. */
   claims: number;
+  /** Sends of this attempt's message that failed in a row (the re-send backs off). */
+  sendFailures: number;
 }
 
 export interface Lease {

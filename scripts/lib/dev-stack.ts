@@ -1,7 +1,13 @@
-/** `npm run dev` in a child process with its own data directory, for the Node-side tests. */
+/**
+ * `npm run dev` in a child process with its own data directory and port, for the soak and the
+ * Node-side tests: started, stopped with Ctrl-C, or killed with SIGKILL like a power loss.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { freePort } from "../../../scripts/lib/ports.ts";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./ports.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface DevStack {
   url: string;
@@ -9,32 +15,43 @@ export interface DevStack {
   output(): string;
   /** Superuser connection string of the stack's embedded Postgres (from .data/dev-state.json). */
   postgresUrl(): Promise<string>;
+  /** The relay's control URL (`…/control`; POST /down, /up), when started with IPA_RELAY_CONTROL=1. */
+  relayControlUrl(): Promise<string | null>;
   stop(): Promise<number | null>;
+  /** SIGKILL to the launcher and everything it started (workerd, Postgres, the relay). */
+  kill(): Promise<void>;
 }
 
 export async function startDevStack(options: {
   dataDir: string;
   admin: { email: string; password: string };
   port?: number;
+  env?: Record<string, string>;
+  /** How long to wait for /health/ready. */
+  readySeconds?: number;
 }): Promise<DevStack> {
   const port = options.port ?? (await freePort(18800));
   let output = "";
   const child: ChildProcess = spawn(process.execPath, ["scripts/dev.ts"], {
+    cwd: ROOT,
     env: {
       ...process.env,
+      ...options.env,
       PORT: String(port),
       IPA_DATA_DIR: options.dataDir,
       ADMIN_EMAIL: options.admin.email,
       ADMIN_PASSWORD: options.admin.password,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so a kill reaches workerd and Postgres too.
+    detached: true,
   });
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`npm run dev exited: ${output}`);
-    if (i > 180) throw new Error(`npm run dev never became ready: ${output}`);
+    if (i > (options.readySeconds ?? 180)) throw new Error(`npm run dev never became ready: ${output}`);
     const ready = await fetch(`${url}/health/ready`).then(
       (r) => r.status === 200,
       () => false,
@@ -47,6 +64,14 @@ export async function startDevStack(options: {
     port,
     output: () => output,
     postgresUrl: async () => JSON.parse(await readFile(`${options.dataDir}/dev-state.json`, "utf8")).postgresUrl,
+    relayControlUrl: async () =>
+      JSON.parse(await readFile(`${options.dataDir}/dev-state.json`, "utf8")).relayControlUrl ?? null,
+    kill: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || !child.pid) return resolve();
+        child.once("exit", () => resolve());
+        process.kill(-child.pid, "SIGKILL");
+      }),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
@@ -69,12 +94,14 @@ export async function apiOf(stack: DevStack, admin: { email: string; password: s
     path: string,
     body?: unknown,
     method = body === undefined ? "GET" : "POST",
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${stack.url}/api/v1${path}`, {
       method,
       headers: {
         authorization: `Bearer ${accessToken}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

@@ -1,0 +1,375 @@
+/**
+ * `npm run soak`: the execution engine under faults. Starts its own `npm run dev` (own data
+ * directory and port, with FAULT_INJECTION and a relay it can cut), runs executions that mix http,
+ * agent (built-in provider), approval, event, delay and condition steps, and meanwhile injects:
+ * consumer failures after a step ran (reports that fail, consumers that die), the Postgres relay
+ * cut for 30 s, and one kill -9 of the whole local stack followed by a restart. Then it checks:
+ * executions finished / lost / stuck, side effects per idempotency key (exactly one for every
+ * completed http step), Postgres rows equal to each object's final state, time to drain, and how
+ * soon every in-flight execution resumed after the restart.
+ *
+ *   npm run soak [-- --executions 1000 --concurrency 16 --outage-seconds 30 --timeout-minutes 30]
+ */
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import WebSocket from "ws";
+import { apiOf, type DevStack, startDevStack } from "./lib/dev-stack.ts";
+import { freePort } from "./lib/ports.ts";
+import { stageClock } from "./lib/stages.ts";
+import { summary } from "./lib/stats.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    executions: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "16" },
+    "outage-seconds": { type: "string", default: "30" },
+    "timeout-minutes": { type: "string", default: "30" },
+  },
+});
+const TOTAL = Number(args.executions);
+const CONCURRENCY = Number(args.concurrency);
+const OUTAGE_MS = Number(args["outage-seconds"]) * 1000;
+const DEADLINE = Date.now() + Number(args["timeout-minutes"]) * 60_000;
+const DATA = fileURLToPath(new URL("../.data/soak", import.meta.url));
+const admin = { email: "soak@example.com", password: randomBytes(12).toString("base64url") };
+const FAULTS = { reportFailureRate: 0.05, crashAfterRunRate: 0.02 };
+const stage = stageClock();
+
+// -- the outside world: an API that does its side effect once per Idempotency-Key ---------------
+const requestsByKey = new Map<string, number>();
+const effectsByKey = new Map<string, number>();
+const target = createServer((req, res) => {
+  const key = String(req.headers["idempotency-key"] ?? "");
+  requestsByKey.set(key, (requestsByKey.get(key) ?? 0) + 1);
+  if (!effectsByKey.has(key)) effectsByKey.set(key, 1);
+  const delay = req.url?.includes("slow") ? 300 : 5;
+  setTimeout(
+    () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, key })),
+    delay,
+  );
+});
+await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+const targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
+
+await rm(DATA, { recursive: true, force: true });
+const port = await freePort(19500);
+const stackEnv = {
+  FAULT_INJECTION: JSON.stringify(FAULTS),
+  IPA_RELAY_CONTROL: "1",
+  HTTP_STEP_ALLOWLIST: "127.0.0.1,localhost",
+};
+stage.start("starting npm run dev (FAULT_INJECTION " + JSON.stringify(FAULTS) + ")");
+let stack: DevStack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv });
+process.on("exit", () => void stack.kill());
+let api = await apiOf(stack, admin);
+const db = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
+await db.connect();
+db.on("error", () => {});
+
+// -- the workflows ------------------------------------------------------------------------------
+stage.start("creating workflows and an agent");
+const agent = await api("/agents", {
+  name: `soak-${Date.now()}`,
+  type: "custom",
+  modelName: "builtin-echo",
+  configuration: { provider: "builtin" },
+});
+const KINDS = {
+  chain: [
+    { id: "call", type: "http", request: { url: `${targetUrl}/a`, method: "POST", body: { n: "{{input.n}}" } } },
+    {
+      id: "check",
+      type: "condition",
+      if: "steps.call.output.status == 200",
+      then: ["next"],
+      else: ["note"],
+      dependsOn: ["call"],
+    },
+    { id: "next", type: "http", request: { url: `${targetUrl}/b-slow` }, dependsOn: ["check"] },
+    { id: "note", type: "transform", output: "unexpected", dependsOn: ["check"] },
+  ],
+  agent: [
+    { id: "ask", type: "agent", agentId: agent.body.id, prompt: "Summarize item {{input.n}}" },
+    { id: "shape", type: "transform", output: { text: "{{steps.ask.output.text}}" }, dependsOn: ["ask"] },
+  ],
+  approval: [
+    { id: "review", type: "approval" },
+    { id: "ship", type: "http", request: { url: `${targetUrl}/c` }, dependsOn: ["review"] },
+  ],
+  event: [
+    { id: "go", type: "event", event: "go", timeoutSeconds: 3600 },
+    { id: "act", type: "http", request: { url: `${targetUrl}/d` }, dependsOn: ["go"] },
+  ],
+  delay: [
+    { id: "nap", type: "delay", seconds: 3 },
+    { id: "wake", type: "http", request: { url: `${targetUrl}/e-slow` }, dependsOn: ["nap"] },
+  ],
+} as const;
+type Kind = keyof typeof KINDS;
+const MIX: Array<[Kind, number]> = [
+  ["chain", 0.3],
+  ["agent", 0.15],
+  ["approval", 0.2],
+  ["event", 0.15],
+  ["delay", 0.2],
+];
+const workflowIds = {} as Record<Kind, string>;
+for (const kind of Object.keys(KINDS) as Kind[]) {
+  const wf = await api("/workflows", { name: `soak-${kind}-${Date.now()}` });
+  const version = await api(`/workflows/${wf.body.id}/versions`, { definition: { steps: KINDS[kind] } });
+  if (version.status !== 201) throw new Error(`version ${kind}: ${JSON.stringify(version.body)}`);
+  workflowIds[kind] = wf.body.id;
+}
+
+// -- the run ------------------------------------------------------------------------------------
+const executions: Array<{ id: string; kind: Kind }> = [];
+const plan: Kind[] = MIX.flatMap(([kind, share]) =>
+  Array.from({ length: Math.round(TOTAL * share) }, () => kind),
+).slice(0, TOTAL);
+const started = Date.now();
+stage.start(`starting ${plan.length} executions, ${CONCURRENCY} at a time`);
+let next = 0;
+let startErrors = 0;
+const starting = Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < plan.length) {
+      const index = next++;
+      const kind = plan[index];
+      for (let tries = 0; ; tries++) {
+        const res = await api(`/workflows/${workflowIds[kind]}/executions`, { input: { n: index } }, "POST", {
+          "idempotency-key": `soak-${index}`,
+        }).catch(() => null);
+        if (res?.status === 202) {
+          executions.push({ id: res.body.id, kind });
+          // Half the events are sent before their step waits (buffered), half after.
+          if (kind === "event" && index % 2 === 0)
+            void api(`/executions/${res.body.id}/events/go`, { payload: { early: true } }).catch(() => {});
+          break;
+        }
+        if (tries > 30) {
+          startErrors++;
+          break;
+        }
+        await sleep(1000);
+      }
+    }
+  }),
+);
+
+// People and outside systems act on the waiting ones, slowly, so many still wait at the kill.
+const decided = new Set<string>();
+const sentEvents = new Set<string>();
+let actorsOn = true;
+const actors = (async () => {
+  while (actorsOn) {
+    await sleep(3000);
+    if (Date.now() - started < 40_000) continue;
+    const waiting = await db
+      .query<{ execution_id: string; step_id: string; reason: string }>(
+        "select execution_id, step_id, waiting->>'reason' as reason from execution_steps where status = 'waiting' and waiting->>'reason' in ('approval', 'event') limit 60",
+      )
+      .catch(() => ({ rows: [] }));
+    for (const row of waiting.rows) {
+      const key = `${row.execution_id}:${row.step_id}`;
+      if (row.reason === "approval" && !decided.has(key)) {
+        decided.add(key);
+        void api(`/executions/${row.execution_id}/steps/${row.step_id}/approve`, {}).catch(() => decided.delete(key));
+      } else if (row.reason === "event" && !sentEvents.has(key)) {
+        sentEvents.add(key);
+        void api(`/executions/${row.execution_id}/events/go`, { payload: { late: true } }).catch(() =>
+          sentEvents.delete(key),
+        );
+      }
+    }
+  }
+})();
+
+// Fault 1: the database goes away for OUTAGE_MS.
+await sleep(15_000);
+const control = await stack.relayControlUrl();
+stage.start(`cutting the Postgres relay for ${OUTAGE_MS / 1000} s`);
+await fetch(`${control}/down`, { method: "POST" });
+await sleep(OUTAGE_MS);
+await fetch(`${control}/up`, { method: "POST" });
+stage.start("relay back up");
+await starting;
+
+// Fault 2: power loss. Everything in flight at that moment must resume within 60 s of the restart.
+await sleep(5_000);
+const atKill = await db.query<{ id: string; status: string; last_seq: string; human: boolean }>(
+  `select e.id, e.status, e.last_seq,
+     not exists (select 1 from execution_steps s where s.execution_id = e.id and s.status in ('pending', 'running')
+                 and not (s.status = 'pending' and exists (select 1 from execution_steps w where w.execution_id = e.id
+                   and w.status = 'waiting' and w.waiting->>'reason' in ('approval', 'event'))))
+     and exists (select 1 from execution_steps w where w.execution_id = e.id and w.status = 'waiting' and w.waiting->>'reason' in ('approval', 'event')) as human
+   from executions e where e.id = any($1) and e.status not in ('completed', 'failed', 'cancelled')`,
+  [executions.map((e) => e.id)],
+);
+const inFlight = atKill.rows.filter((row) => !row.human);
+stage.start(
+  `kill -9 of the whole stack: ${atKill.rows.length} executions not ended (${inFlight.length} with work in flight, ${atKill.rows.length - inFlight.length} waiting on people or events)`,
+);
+actorsOn = false;
+await actors;
+await db.end();
+await stack.kill();
+stage.start("restarting npm run dev on the same data");
+stack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, readySeconds: 300 });
+const readyAt = Date.now();
+api = await apiOf(stack, admin);
+const db2 = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
+await db2.connect();
+db2.on("error", () => {});
+
+const resumedAfter = new Map<string, number>();
+const seqAtKill = new Map(inFlight.map((row) => [row.id, Number(row.last_seq)]));
+actorsOn = true;
+const actorsAgain = (async () => {
+  while (actorsOn) {
+    await sleep(3000);
+    const waiting = await db2
+      .query<{ execution_id: string; step_id: string; reason: string }>(
+        "select execution_id, step_id, waiting->>'reason' as reason from execution_steps where status = 'waiting' and waiting->>'reason' in ('approval', 'event') limit 80",
+      )
+      .catch(() => ({ rows: [] }));
+    for (const row of waiting.rows) {
+      const path =
+        row.reason === "approval"
+          ? `/executions/${row.execution_id}/steps/${row.step_id}/approve`
+          : `/executions/${row.execution_id}/events/go`;
+      await api(path, row.reason === "approval" ? {} : { payload: { late: true } }).catch(() => {});
+    }
+  }
+})();
+
+stage.start("draining");
+for (;;) {
+  const rows = await db2.query<{ id: string; status: string; last_seq: string }>(
+    "select id, status, last_seq from executions where id = any($1)",
+    [executions.map((e) => e.id)],
+  );
+  for (const row of rows.rows) {
+    const before = seqAtKill.get(row.id);
+    if (before !== undefined && !resumedAfter.has(row.id) && Number(row.last_seq) > before)
+      resumedAfter.set(row.id, Date.now() - readyAt);
+  }
+  const open = rows.rows.filter((row) => !["completed", "failed", "cancelled"].includes(row.status)).length;
+  if (open === 0 || Date.now() > DEADLINE) break;
+  stage.progress(`${rows.rows.length - open}/${executions.length} ended`);
+  await sleep(2000);
+}
+const drainedMs = Date.now() - started;
+actorsOn = false;
+await actorsAgain;
+
+// -- the verdict --------------------------------------------------------------------------------
+stage.start("checking every execution against its object");
+const final = await db2.query<{ id: string; status: string; last_seq: string; output: unknown }>(
+  "select id, status, last_seq, output from executions where id = any($1)",
+  [executions.map((e) => e.id)],
+);
+const byStatus = new Map<string, number>();
+for (const row of final.rows) byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
+const lost = executions.length - final.rows.length + startErrors;
+const stuck = final.rows.filter((row) => !["completed", "failed", "cancelled"].includes(row.status));
+const failures = await db2.query<{ reason: string; n: string }>(
+  "select error->>'reason' as reason, count(*) as n from executions where id = any($1) and status = 'failed' group by 1",
+  [executions.map((e) => e.id)],
+);
+const httpSteps = await db2.query<{ idempotency_key: string }>(
+  "select idempotency_key from execution_steps where execution_id = any($1) and step_type = 'http' and status = 'completed'",
+  [executions.map((e) => e.id)],
+);
+const effects = httpSteps.rows.map((row) => effectsByKey.get(row.idempotency_key) ?? 0);
+const requests = httpSteps.rows.map((row) => requestsByKey.get(row.idempotency_key) ?? 0);
+const mismatches = await compareWithObjects(final.rows);
+
+const resumeTimes = [...resumedAfter.values()];
+const notResumed = inFlight.filter((row) => !resumedAfter.has(row.id) || (resumedAfter.get(row.id) ?? 0) > 60_000);
+console.log(`
+== soak: ${executions.length} executions (${MIX.map(([kind, share]) => `${kind} ${Math.round(share * 100)}%`).join(", ")})
+faults: reports failing ${FAULTS.reportFailureRate * 100}%, consumers dying after a step ${FAULTS.crashAfterRunRate * 100}%, relay cut ${OUTAGE_MS / 1000} s, one kill -9 + restart
+ended: ${[...byStatus].map(([status, n]) => `${status} ${n}`).join(", ")}; lost ${lost}; stuck ${stuck.length}
+failed by reason: ${failures.rows.map((row) => `${row.reason} ${row.n}`).join(", ") || "none"}
+completed http steps: ${httpSteps.rows.length}; side effects per key: ${histogram(effects)}; requests per key: ${histogram(requests)}
+Postgres equal to the object's final state: ${final.rows.length - mismatches.length}/${final.rows.length}${mismatches.length ? ` (first: ${JSON.stringify(mismatches[0])})` : ""}
+after the restart (ready ${((readyAt - started) / 1000).toFixed(0)} s into the run): ${inFlight.length} in flight, ${atKill.rows.length - inFlight.length} waiting on people; resumed p50 ${fmt(resumeTimes, 50)} s, max ${fmt(resumeTimes, 100)} s; not resumed within 60 s: ${notResumed.length}
+time to drain: ${(drainedMs / 1000).toFixed(0)} s
+`);
+await db2.end();
+await stack.stop();
+target.close();
+process.exit(
+  lost + stuck.length + mismatches.length + notResumed.length === 0 && effects.every((n) => n === 1) ? 0 : 1,
+);
+
+// -- helpers ------------------------------------------------------------------------------------
+
+/** Opens each execution's stream and compares its snapshot with the Postgres row. */
+async function compareWithObjects(rows: Array<{ id: string; status: string; last_seq: string; output: unknown }>) {
+  const mismatched: Array<Record<string, unknown>> = [];
+  let index = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (index < rows.length) {
+        const row = rows[index++];
+        const ticket = await api(`/executions/${row.id}/stream-ticket`, {});
+        const snapshot = await firstMessage(
+          `${stack.url.replace("http", "ws")}/api/v1/executions/${row.id}/stream?ticket=${ticket.body.ticket}`,
+        );
+        const same =
+          snapshot?.execution?.status === row.status &&
+          snapshot.seq === Number(row.last_seq) &&
+          JSON.stringify(snapshot.execution.output ?? null) === JSON.stringify(row.output ?? null);
+        if (!same)
+          mismatched.push({
+            id: row.id,
+            postgres: { status: row.status, seq: row.last_seq },
+            object: { status: snapshot?.execution?.status, seq: snapshot?.seq },
+          });
+      }
+    }),
+  );
+  return mismatched;
+}
+
+function firstMessage(url: string): Promise<any> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      resolve(null);
+    }, 10_000);
+    socket.on("message", (data) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(JSON.parse(String(data)));
+    });
+    socket.on("error", () => resolve(null));
+  });
+}
+
+function histogram(values: number[]): string {
+  const counts = new Map<number, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return (
+    [...counts]
+      .sort((a, b) => a[0] - b[0])
+      .map(([value, n]) => `${value}×${n}`)
+      .join(", ") || "none"
+  );
+}
+
+function fmt(values: number[], p: number): string {
+  if (values.length === 0) return "-";
+  const s = summary(values);
+  return ((p === 100 ? s.max : s.p50) / 1000).toFixed(1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

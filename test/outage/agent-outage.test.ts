@@ -1,0 +1,70 @@
+/** Agent steps need nothing from Postgres while they run: an outage delays rows, never fails the run. */
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client";
+import type { Snapshot } from "../../src/durable-objects/execution/types";
+import { start, workflowWith } from "../helpers/executions";
+import { createAgent } from "../helpers/fixtures";
+import { signIn } from "../helpers/users";
+
+const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
+
+async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
+  const session = openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.TEST_DIRECT_WS_PROXY });
+  try {
+    return (await session.pool.query(text, params)).rows as T[];
+  } finally {
+    await session.close();
+  }
+}
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value).slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("an agent step during a Postgres outage", () => {
+  afterEach(async () => {
+    await relay("up");
+  });
+
+  it("answers from the agent resolved at start, and its rows and tokens arrive once Postgres is back", async () => {
+    const admin = await signIn("admin");
+    const agent = await createAgent(admin.token, { systemPrompt: "You echo." });
+    const id = await start(
+      admin.token,
+      await workflowWith(admin.token, {
+        steps: [
+          { id: "wait", type: "delay", seconds: 1 },
+          { id: "ask", type: "agent", agentId: agent.id, prompt: "Say {{input.word}}", dependsOn: ["wait"] },
+        ],
+      }),
+      { word: "outage" },
+    );
+    await relay("down");
+    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+    const finished = await until(
+      () => stub.snapshot() as Promise<Snapshot>,
+      (s) => s.execution.status !== "running",
+    );
+    expect(finished.execution.status).toBe("completed");
+    const answer = finished.execution.steps.find((step) => step.stepId === "ask");
+    expect(answer).toMatchObject({ status: "completed", attempt: 1, output: { text: "Echo: Say outage" } });
+
+    await relay("up");
+    const [row] = await until(
+      () =>
+        rows<{ status: string; prompt_tokens: number }>("select status, prompt_tokens from executions where id = $1", [
+          id,
+        ]),
+      (r) => r[0]?.status === "completed",
+    );
+    expect(row.prompt_tokens).toBe(finished.execution.promptTokens);
+    expect(row.prompt_tokens).toBeGreaterThan(0);
+  });
+});
