@@ -62,7 +62,7 @@ const stackEnv = {
   IPA_RELAY_CONTROL: "1",
   HTTP_STEP_ALLOWLIST: "127.0.0.1,localhost",
 };
-stage.start("starting npm run dev (FAULT_INJECTION " + JSON.stringify(FAULTS) + ")");
+stage.start(`starting npm run dev (FAULT_INJECTION ${JSON.stringify(FAULTS)})`);
 let stack: DevStack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv });
 process.on("exit", () => void stack.kill());
 let api = await apiOf(stack, admin);
@@ -337,7 +337,12 @@ async function compareWithObjects(rows: Array<{ id: string; status: string; last
   return mismatched;
 }
 
-function firstMessage(url: string): Promise<any> {
+interface SnapshotMessage {
+  seq: number;
+  execution: { status: string; output: unknown };
+}
+
+function firstMessage(url: string): Promise<SnapshotMessage | null> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url);
     const timer = setTimeout(() => {

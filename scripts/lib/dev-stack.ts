@@ -90,6 +90,7 @@ export async function apiOf(stack: DevStack, admin: { email: string; password: s
   });
   if (login.status !== 200) throw new Error(`login: ${login.status}`);
   const { accessToken } = (await login.json()) as { accessToken: string };
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely by the tools and tests that drive it
   return async <T = any>(
     path: string,
     body?: unknown,
