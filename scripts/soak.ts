@@ -11,14 +11,14 @@
  *   npm run soak [-- --executions 1000 --concurrency 16 --outage-seconds 30 --timeout-minutes 30]
  */
 import { randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
 import { apiOf, type DevStack, startDevStack } from "./lib/dev-stack.ts";
-import { freePort } from "./lib/ports.ts";
+import { freePort, isPortFree } from "./lib/ports.ts";
 import { stageClock } from "./lib/stages.ts";
 import { summary } from "./lib/stats.ts";
 
@@ -216,7 +216,14 @@ stage.start(
 actorsOn = false;
 await actors;
 await db.end();
+const postgresPort = Number(new URL(await stack.postgresUrl()).port);
 await stack.kill();
+// A killed postmaster lingers (a zombie until it is reaped) and a new one refuses its data
+// directory meanwhile; wait for it and for its port.
+const oldPostmaster = Number(
+  (await readFile(`${DATA}/postgres/postmaster.pid`, "utf8").catch(() => "0")).split("\n")[0],
+);
+for (let i = 0; i < 120 && (isAlive(oldPostmaster) || !(await isPortFree(postgresPort))); i++) await sleep(500);
 stage.start("restarting npm run dev on the same data");
 stack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, readySeconds: 300 });
 const readyAt = Date.now();
@@ -324,7 +331,7 @@ async function compareWithObjects(rows: Array<{ id: string; status: string; last
         const same =
           snapshot?.execution?.status === row.status &&
           snapshot.seq === Number(row.last_seq) &&
-          JSON.stringify(snapshot.execution.output ?? null) === JSON.stringify(row.output ?? null);
+          canonical(snapshot.execution.output ?? null) === canonical(row.output ?? null);
         if (!same)
           mismatched.push({
             id: row.id,
@@ -358,6 +365,17 @@ function firstMessage(url: string): Promise<SnapshotMessage | null> {
   });
 }
 
+/** JSON with sorted keys: Postgres's jsonb does not keep key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(",")}}`;
+  return JSON.stringify(value);
+}
+
 function histogram(values: number[]): string {
   const counts = new Map<number, number>();
   for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
@@ -373,6 +391,16 @@ function fmt(values: number[], p: number): string {
   if (values.length === 0) return "-";
   const s = summary(values);
   return ((p === 100 ? s.max : s.p50) / 1000).toFixed(1);
+}
+
+function isAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
