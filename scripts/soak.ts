@@ -46,7 +46,8 @@ const target = createServer((req, res) => {
   const key = String(req.headers["idempotency-key"] ?? "");
   requestsByKey.set(key, (requestsByKey.get(key) ?? 0) + 1);
   if (!effectsByKey.has(key)) effectsByKey.set(key, 1);
-  const delay = req.url?.includes("slow") ? 300 : 5;
+  // Slow answers and long delays keep many executions in flight when the stack is killed.
+  const delay = req.url?.includes("slow") ? 1500 : 5;
   setTimeout(
     () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, key })),
     delay,
@@ -62,8 +63,10 @@ const stackEnv = {
   IPA_RELAY_CONTROL: "1",
   HTTP_STEP_ALLOWLIST: "127.0.0.1,localhost",
 };
-stage.start(`starting npm run dev (FAULT_INJECTION ${JSON.stringify(FAULTS)})`);
-let stack: DevStack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv });
+stage.start(`starting npm run dev (FAULT_INJECTION ${JSON.stringify(FAULTS)}; its output goes to .data/soak-dev.log)`);
+const logFile = `${DATA}-dev.log`;
+await rm(logFile, { force: true });
+let stack: DevStack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, logFile });
 process.on("exit", () => void stack.kill());
 let api = await apiOf(stack, admin);
 const db = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
@@ -105,7 +108,7 @@ const KINDS = {
     { id: "act", type: "http", request: { url: `${targetUrl}/d` }, dependsOn: ["go"] },
   ],
   delay: [
-    { id: "nap", type: "delay", seconds: 3 },
+    { id: "nap", type: "delay", seconds: 20 },
     { id: "wake", type: "http", request: { url: `${targetUrl}/e-slow` }, dependsOn: ["nap"] },
   ],
 } as const;
@@ -160,7 +163,8 @@ const starting = Promise.all(
   }),
 );
 
-// People and outside systems act on the waiting ones, slowly, so many still wait at the kill.
+// People and outside systems act on the waiting ones, slowly; a third of them only after the
+// restart, so many still wait on people when the stack is killed.
 const decided = new Set<string>();
 const sentEvents = new Set<string>();
 let actorsOn = true;
@@ -170,7 +174,8 @@ const actors = (async () => {
     if (Date.now() - started < 40_000) continue;
     const waiting = await db
       .query<{ execution_id: string; step_id: string; reason: string }>(
-        "select execution_id, step_id, waiting->>'reason' as reason from execution_steps where status = 'waiting' and waiting->>'reason' in ('approval', 'event') limit 60",
+        `select s.execution_id, s.step_id, s.waiting->>'reason' as reason from execution_steps s join executions e on e.id = s.execution_id
+         where s.status = 'waiting' and s.waiting->>'reason' in ('approval', 'event') and (e.input->>'n')::int % 3 <> 0 limit 60`,
       )
       .catch(() => ({ rows: [] }));
     for (const row of waiting.rows) {
@@ -196,9 +201,11 @@ await fetch(`${control}/down`, { method: "POST" });
 await sleep(OUTAGE_MS);
 await fetch(`${control}/up`, { method: "POST" });
 stage.start("relay back up");
-await starting;
 
-// Fault 2: power loss. Everything in flight at that moment must resume within 60 s of the restart.
+// Fault 2: power loss, with half the executions started and the rest still being started (their
+// starts are retried with the same Idempotency-Key). Everything in flight at that moment must
+// resume within 60 s of the restart.
+while (executions.length < plan.length / 2) await sleep(500);
 await sleep(5_000);
 const atKill = await db.query<{ id: string; status: string; last_seq: string; human: boolean }>(
   `select e.id, e.status, e.last_seq,
@@ -225,7 +232,7 @@ const oldPostmaster = Number(
 );
 for (let i = 0; i < 120 && (isAlive(oldPostmaster) || !(await isPortFree(postgresPort))); i++) await sleep(500);
 stage.start("restarting npm run dev on the same data");
-stack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, readySeconds: 300 });
+stack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, readySeconds: 300, logFile });
 const readyAt = Date.now();
 api = await apiOf(stack, admin);
 const db2 = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
@@ -234,6 +241,22 @@ db2.on("error", () => {});
 
 const resumedAfter = new Map<string, number>();
 const seqAtKill = new Map(inFlight.map((row) => [row.id, Number(row.last_seq)]));
+let watching = true;
+// Resumption is watched from the moment the stack is ready: an execution resumed when its log grew.
+const watcher = (async () => {
+  while (watching && resumedAfter.size < seqAtKill.size) {
+    const rows = await db2
+      .query<{ id: string; last_seq: string }>("select id, last_seq from executions where id = any($1)", [
+        [...seqAtKill.keys()],
+      ])
+      .catch(() => ({ rows: [] }));
+    for (const row of rows.rows) {
+      const before = seqAtKill.get(row.id) ?? 0;
+      if (!resumedAfter.has(row.id) && Number(row.last_seq) > before) resumedAfter.set(row.id, Date.now() - readyAt);
+    }
+    await sleep(500);
+  }
+})();
 actorsOn = true;
 const actorsAgain = (async () => {
   while (actorsOn) {
@@ -253,23 +276,21 @@ const actorsAgain = (async () => {
   }
 })();
 
-stage.start("draining");
+await starting;
+stage.start(`all ${executions.length} started; draining`);
 for (;;) {
   const rows = await db2.query<{ id: string; status: string; last_seq: string }>(
     "select id, status, last_seq from executions where id = any($1)",
     [executions.map((e) => e.id)],
   );
-  for (const row of rows.rows) {
-    const before = seqAtKill.get(row.id);
-    if (before !== undefined && !resumedAfter.has(row.id) && Number(row.last_seq) > before)
-      resumedAfter.set(row.id, Date.now() - readyAt);
-  }
   const open = rows.rows.filter((row) => !["completed", "failed", "cancelled"].includes(row.status)).length;
   if (open === 0 || Date.now() > DEADLINE) break;
   stage.progress(`${rows.rows.length - open}/${executions.length} ended`);
   await sleep(2000);
 }
 const drainedMs = Date.now() - started;
+watching = false;
+await watcher;
 actorsOn = false;
 await actorsAgain;
 
@@ -287,6 +308,10 @@ const failures = await db2.query<{ reason: string; n: string }>(
   "select error->>'reason' as reason, count(*) as n from executions where id = any($1) and status = 'failed' group by 1",
   [executions.map((e) => e.id)],
 );
+const failedSteps = await db2.query<{ step_id: string; attempt: number; error: unknown }>(
+  "select step_id, attempt, error from execution_steps where execution_id = any($1) and status = 'failed' limit 5",
+  [executions.map((e) => e.id)],
+);
 const httpSteps = await db2.query<{ idempotency_key: string }>(
   "select idempotency_key from execution_steps where execution_id = any($1) and step_type = 'http' and status = 'completed'",
   [executions.map((e) => e.id)],
@@ -301,7 +326,7 @@ console.log(`
 == soak: ${executions.length} executions (${MIX.map(([kind, share]) => `${kind} ${Math.round(share * 100)}%`).join(", ")})
 faults: reports failing ${FAULTS.reportFailureRate * 100}%, consumers dying after a step ${FAULTS.crashAfterRunRate * 100}%, relay cut ${OUTAGE_MS / 1000} s, one kill -9 + restart
 ended: ${[...byStatus].map(([status, n]) => `${status} ${n}`).join(", ")}; lost ${lost}; stuck ${stuck.length}
-failed by reason: ${failures.rows.map((row) => `${row.reason} ${row.n}`).join(", ") || "none"}
+failed by reason: ${failures.rows.map((row) => `${row.reason} ${row.n}`).join(", ") || "none"}${failedSteps.rows.length ? `; e.g. ${failedSteps.rows.map((row) => `${row.step_id} attempt ${row.attempt}: ${JSON.stringify(row.error)}`).join(" | ")}` : ""}
 completed http steps: ${httpSteps.rows.length}; side effects per key: ${histogram(effects)}; requests per key: ${histogram(requests)}
 Postgres equal to the object's final state: ${final.rows.length - mismatches.length}/${final.rows.length}${mismatches.length ? ` (first: ${JSON.stringify(mismatches[0])})` : ""}
 after the restart (ready ${((readyAt - started) / 1000).toFixed(0)} s into the run): ${inFlight.length} in flight, ${atKill.rows.length - inFlight.length} waiting on people; resumed p50 ${fmt(resumeTimes, 50)} s, max ${fmt(resumeTimes, 100)} s; not resumed within 60 s: ${notResumed.length}

@@ -3,6 +3,7 @@
  * Node-side tests: started, stopped with Ctrl-C, or killed with SIGKILL like a power loss.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.ts";
@@ -29,6 +30,8 @@ export async function startDevStack(options: {
   env?: Record<string, string>;
   /** How long to wait for /health/ready. */
   readySeconds?: number;
+  /** Also appends the stack's output to this file. */
+  logFile?: string;
 }): Promise<DevStack> {
   const port = options.port ?? (await freePort(18800));
   let output = "";
@@ -46,8 +49,12 @@ export async function startDevStack(options: {
     // Its own process group, so a kill reaches workerd and Postgres too.
     detached: true,
   });
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
+  const record = (chunk: Buffer) => {
+    output += chunk;
+    if (options.logFile) appendFileSync(options.logFile, chunk);
+  };
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`npm run dev exited: ${output}`);

@@ -36,7 +36,7 @@ import type {
   StepOutcome,
   WatchdogReport,
 } from "./execution/types";
-import { boundedSnapshot } from "./execution/views";
+import { acceptViewer, broadcast } from "./execution/viewers";
 import { executionStub } from "./execution-stub";
 
 /** A transition may need this many R2 reads and writes first (large values). */
@@ -60,40 +60,19 @@ export class ExecutionObject extends DurableObject<Bindings> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /**
-   * A viewer's WebSocket, already admitted by the Worker (ticket redeemed, visibility checked).
-   * Without `after` the viewer gets a snapshot, then live events; with `after=N`, the events
-   * after N, then live ones. Both are read and the socket accepted in one synchronous step, so
-   * no event falls between them.
-   */
+  /** A viewer's WebSocket, already admitted by the Worker (ticket redeemed, visibility checked). */
   async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket", { status: 426 });
     if (this.store.retired()) return new Response("retired", { status: RETIRED_STATUS });
     if (!this.store.execution()) return refuseSocket(CLOSE.notVisible, "execution not started");
-    const afterParam = new URL(request.url).searchParams.get("after");
-    const after = afterParam === null ? null : Number(afterParam);
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    if (after === null) {
-      const snapshot = boundedSnapshot(this.snapshot());
-      send(server, { type: "snapshot", seq: snapshot.seq, execution: snapshot.execution });
-    } else {
-      for (
-        let from = after, batch = this.store.eventsAfter(from);
-        batch.length > 0;
-        batch = this.store.eventsAfter(from)
-      ) {
-        for (const event of batch) send(server, eventMessage(event));
-        from = batch[batch.length - 1].seq;
-      }
-    }
-    return new Response(null, { status: 101, webSocket: client });
+    return acceptViewer(this.ctx, this.store, () => this.snapshot(), request);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     // Viewers only listen; "ping" is answered by the auto-response before reaching here.
-    if (message !== "ping") send(ws, { type: "error", message: "this stream is read-only" });
+    if (message !== "ping")
+      ws.send(JSON.stringify({ type: "error", message: "this stream is read-only" } satisfies StreamMessage));
   }
 
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -337,16 +316,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
     else void this.ctx.storage.setAlarm(next);
   }
 
-  /** Sends to every viewer; a dead or slow socket never holds up the others. */
   private broadcast(message: StreamMessage): void {
-    const text = JSON.stringify(message);
-    for (const socket of this.ctx.getWebSockets()) {
-      try {
-        socket.send(text);
-      } catch {
-        // Closed between listing and sending: the runtime reports its close separately.
-      }
-    }
+    broadcast(this.ctx, message);
   }
 
   private async sendStepMessages(messages: ExecutionMachine["effects"]["enqueue"], executionId: string): Promise<void> {
@@ -401,7 +372,3 @@ export class ExecutionObject extends DurableObject<Bindings> {
 const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
 /** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
 const FLUSH_SAFETY_MS = 5_000;
-
-function send(socket: WebSocket, message: StreamMessage): void {
-  socket.send(JSON.stringify(message));
-}

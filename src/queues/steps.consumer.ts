@@ -7,7 +7,7 @@
  */
 import { settings } from "../config";
 import { readOffloaded } from "../durable-objects/execution/large-values";
-import { LEASE_MS } from "../durable-objects/execution/machine";
+import { LEASE_MS } from "../durable-objects/execution/queued-steps";
 import type { ClaimResult, ReportResult, StepTask } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
 import { type QueuedStepType, stepKind } from "../engine/definition";
@@ -26,8 +26,18 @@ const REPORT_RETRY_MS = [0, 200, 500, 1_000, 2_000, 4_000, 8_000];
 type Stub = ReturnType<typeof executionStub>;
 
 export async function consumeSteps(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  // Messages of one batch run concurrently: a slow step must not hold up its neighbours.
-  await Promise.all(batch.messages.map((message) => handle(message, env)));
+  // Messages of one batch run concurrently, and each on its own: a slow step must not hold up its
+  // neighbours, and one that throws must not end the invocation under them (the runtime would
+  // cancel their work mid-step). A message that threw is neither acked nor retried explicitly, so
+  // the queue delivers it again.
+  const outcomes = await Promise.allSettled(batch.messages.map((message) => handle(message, env)));
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === "rejected")
+      logEvent("error", "step_consumer_died", {
+        messageId: batch.messages[index].id,
+        ...describeError(outcome.reason),
+      });
+  });
 }
 
 async function handle(message: Message<unknown>, env: Bindings): Promise<void> {

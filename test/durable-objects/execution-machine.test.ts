@@ -1,6 +1,6 @@
 /** The execution state machine, command by command, on a real object's storage (no queue, no Postgres). */
 import { describe, expect, it } from "vitest";
-import { LEASE_MS } from "../../src/durable-objects/execution/machine";
+import { LEASE_MS } from "../../src/durable-objects/execution/queued-steps";
 import type { ClaimResult } from "../../src/durable-objects/execution/types";
 import { machineFor, startRequest } from "../helpers/machine";
 

@@ -1,23 +1,13 @@
-/**
- * The execution's state machine: every command the object accepts (start, claims and reports
- * from consumers, controls, decisions, events, reruns, timers) as one synchronous transition over
- * the store. Results are typed; nothing is matched on message strings.
- */
-import type { AgentState } from "../../agents/state";
-import { type Definition, isQueued, stepKind } from "../../engine/definition";
+import { type Definition, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { exhaustive, isTerminalExecution } from "../../engine/vocabulary";
 import { applyDecision, mayDecide } from "../../steps/approval";
 import { payloadProblems, receive } from "../../steps/event";
-import type { QueuedKind } from "../../steps/kind";
+import { QueuedStepTransitions } from "./queued-steps";
 import { planRerun, sideEffectsOf } from "./rerun-plan";
 import { freshStep, restartedStep } from "./step-data";
 import type { TimerOf } from "./timers";
-import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
 import type {
-  AgentSuspension,
-  ChildResult,
-  ClaimResult,
   ControlRequest,
   ControlResult,
   DecisionRequest,
@@ -25,27 +15,14 @@ import type {
   EventDelivery,
   PendingAudit,
   Refusal,
-  ReportResult,
   RerunPlan,
   RerunRequest,
   RerunResult,
   RestoreRequest,
   StartRequest,
-  StepOutcome,
-  StepState,
-  StepTask,
 } from "./types";
 
-/** A claimed attempt's consumer renews its lease every third of this (heartbeats). */
-export const LEASE_MS = 30_000;
-/** Re-send an unclaimed message after 15 s, 30 s, then every 45 s (a restart loses the local queue). */
-const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
-/** Sends of one attempt before it is failed as lost (about half an hour). */
-const MAX_SENDS = 40;
-/** How often a step waiting for child executions asks them, in case a notification was lost. */
-export const CHILDREN_CHECK_MS = 60_000;
-
-export class ExecutionMachine extends ExecutionTransitions {
+export class ExecutionMachine extends QueuedStepTransitions {
   /** Starts the execution once; later calls (a retried start, the watchdog) change nothing. */
   start(request: StartRequest): void {
     if (this.record) return;
@@ -280,171 +257,6 @@ export class ExecutionMachine extends ExecutionTransitions {
     return { ok: true, plan: { ...rerunPlan, run: this.requireRecord().run }, status: this.requireRecord().status };
   }
 
-  // -- queued steps: claims and reports ---------------------------------------------------------
-
-  /** A consumer asks to run a step attempt; duplicates wait for the holder's lease to end. */
-  claim(stepId: string, attempt: number, idempotencyKey: string): ClaimResult {
-    const record = this.record;
-    const step = this.store.step(stepId);
-    const definition = this.definitionOf(stepId);
-    if (!record || !step || !definition || (record.status !== "running" && record.status !== "paused"))
-      return { kind: "stale" };
-    if (
-      step.status !== "running" ||
-      step.attempt !== attempt ||
-      step.idempotencyKey !== idempotencyKey ||
-      !step.dispatch
-    )
-      return { kind: "stale" };
-    if (!isQueued(definition.type)) return { kind: "stale" };
-    if (step.lease && step.lease.until > this.now) {
-      return { kind: "busy", retryAfterSeconds: Math.max(1, Math.ceil((step.lease.until - this.now) / 1000)) };
-    }
-    const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
-    step.dispatch.claims += 1;
-    step.lease = { token: crypto.randomUUID(), until: this.now + LEASE_MS };
-    this.store.deleteTimer({ kind: "dispatch", stepId });
-    this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
-    // The step timeout runs from the attempt's first claim, not from when it was queued.
-    const timeoutMs = definition.timeoutSeconds ? definition.timeoutSeconds * 1000 : kind.defaultTimeoutMs;
-    const timer = this.store.timer(`step_timeout:${stepId}`);
-    const deadline =
-      timer && (timer.timer as TimerOf<"step_timeout">).attempt === attempt ? timer.due : this.now + timeoutMs;
-    if (!timer || timer.due !== deadline) this.store.setTimer({ kind: "step_timeout", stepId, attempt }, deadline);
-    this.store.putStep(step);
-    return { kind: "run", task: this.taskOf(step, definition.type as StepTask["type"], deadline) };
-  }
-
-  heartbeat(stepId: string, attempt: number, lease: string): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    step.lease = { token: lease, until: this.now + LEASE_MS };
-    this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
-    this.store.putStep(step);
-    return { accepted: true };
-  }
-
-  /** An agent attempt's progress; its tokens count now, so a crash later does not lose them. */
-  checkpoint(stepId: string, attempt: number, lease: string, state: AgentState): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    const clean = storable(state);
-    this.store.putCheckpoint(stepId, attempt, clean);
-    this.countAttemptUsage(step, clean.usage);
-    step.lease = { token: lease, until: this.now + LEASE_MS };
-    this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
-    this.store.putStep(step);
-    return { accepted: true };
-  }
-
-  /** Accepts one result per attempt, from the consumer holding its lease. */
-  complete(stepId: string, attempt: number, lease: string, outcome: StepOutcome): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    const definition = this.definitionOf(stepId);
-    if (!definition) return { accepted: false, reason: "stale" };
-    const clean = storable(outcome);
-    if (clean.ok) this.succeed(definition, step, clean.output, clean.usage);
-    else this.fail(definition, step, clean.error, clean.usage);
-    this.schedule();
-    return { accepted: true };
-  }
-
-  /** A consumer failed on its own account: let the next delivery claim the attempt at once. */
-  release(stepId: string, attempt: number, lease: string): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    step.lease = null;
-    this.store.deleteTimer({ kind: "lease", stepId });
-    // If the queue gives up on the message, the dead-letter queue or this timer takes over.
-    this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + CLAIM_CHECK_MS[CLAIM_CHECK_MS.length - 1]);
-    this.store.putStep(step);
-    return { accepted: true };
-  }
-
-  /** An agent step hands back its conversation to wait for child workflows (no consumer held). */
-  suspend(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    const clean = storable(suspension);
-    this.countAttemptUsage(step, clean.usage);
-    this.store.putCheckpoint(stepId, attempt, clean.state);
-    step.children = { waitingFor: clean.waitingFor, results: step.children?.results ?? {} };
-    step.lease = null;
-    step.dispatch = null;
-    step.status = "waiting";
-    step.waiting = { reason: "children", executionIds: clean.waitingFor.map((w) => w.executionId) };
-    this.store.deleteTimer({ kind: "lease", stepId });
-    this.store.deleteTimer({ kind: "step_timeout", stepId });
-    this.store.setTimer({ kind: "children", stepId, attempt }, this.now + CHILDREN_CHECK_MS);
-    this.emit("step.waiting", stepId, { ...step.waiting, attempt });
-    this.store.putStep(step);
-    this.resumeIfAnswered(step);
-    return { accepted: true };
-  }
-
-  /**
-   * A child execution started by an agent step has ended. Results are kept even if they arrive
-   * before the step has finished suspending; the step resumes once every child has answered.
-   */
-  childFinished(stepId: string, result: ChildResult): boolean {
-    const step = this.store.step(stepId);
-    if (!this.record || isTerminalExecution(this.record.status) || !step) return true;
-    if (step.status !== "running" && step.status !== "waiting") return true;
-    step.children ??= { waitingFor: [], results: {} };
-    if (step.children.results[result.executionId]) return true;
-    step.children.results[result.executionId] = storable(result);
-    this.emit("log", stepId, { reason: "child_finished", executionId: result.executionId, status: result.status });
-    this.store.putStep(step);
-    this.resumeIfAnswered(step);
-    return true;
-  }
-
-  /** A step message ended in the dead-letter queue: fail the attempt it carried, if still current. */
-  deadLetter(stepId: string, attempt: number, idempotencyKey: string): boolean {
-    const step = this.store.step(stepId);
-    const definition = this.definitionOf(stepId);
-    if (!this.record || !step || !definition || isTerminalExecution(this.record.status)) return false;
-    if (step.status !== "running" || step.attempt !== attempt || step.idempotencyKey !== idempotencyKey) return false;
-    step.deadLetters += 1;
-    // Another copy of the message may be running right now; its consumer decides.
-    if (step.lease && step.lease.until > this.now) {
-      this.store.putStep(step);
-      return false;
-    }
-    this.fail(definition, step, {
-      message: "the step message could not be delivered and was dead-lettered",
-      reason: "dead_lettered",
-      retryable: false,
-    });
-    this.schedule();
-    return true;
-  }
-
-  /** Sending these steps' messages failed: try again, backing off 5 s doubling to a minute. */
-  sendFailed(messages: Array<{ stepId: string; attempt: number }>): void {
-    for (const { stepId, attempt } of messages) {
-      const step = this.store.step(stepId);
-      if (step?.status !== "running" || step.attempt !== attempt || !step.dispatch || step.dispatch.sent) continue;
-      step.dispatch.sendFailures += 1;
-      const delay = Math.min(RESEND_UNSENT_MS * 2 ** (step.dispatch.sendFailures - 1), 60_000);
-      this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + delay);
-      this.store.putStep(step);
-    }
-  }
-
-  /** The send of a step message is confirmed: check later that someone claimed it. */
-  markSent(stepId: string, attempt: number): void {
-    const step = this.store.step(stepId);
-    if (step?.status !== "running" || step.attempt !== attempt || !step.dispatch || step.lease) return;
-    step.dispatch.sent = true;
-    step.dispatch.sends += 1;
-    step.dispatch.sendFailures = 0;
-    const delay = CLAIM_CHECK_MS[Math.min(step.dispatch.sends, CLAIM_CHECK_MS.length) - 1];
-    this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + delay);
-    this.store.putStep(step);
-  }
-
   // -- timers -----------------------------------------------------------------------------------
 
   /** The handlers of the timers the machine owns (the object handles flush, notify_parent, retire). */
@@ -475,41 +287,10 @@ export class ExecutionMachine extends ExecutionTransitions {
         break;
       }
       case "dispatch":
-        this.resend(step, definition);
-        break;
       case "lease":
-        if (step.status === "running" && step.lease && step.lease.until <= this.now) {
-          step.lease = null;
-          this.emit(
-            "log",
-            step.stepId,
-            { reason: "lease_expired", attempt: step.attempt },
-            "warn",
-            "the consumer stopped renewing its lease; the attempt is sent again",
-          );
-          this.store.putStep(step);
-          this.enqueue(step);
-        }
-        break;
       case "step_timeout":
-        if (step.status === "running") {
-          const seconds = Math.round(
-            (definition.timeoutSeconds ?? 0) ||
-              (stepKind(definition.type) as QueuedKind<typeof definition>).defaultTimeoutMs / 1000,
-          );
-          this.fail(definition, step, {
-            message: `the step timed out after ${seconds} s`,
-            reason: "timeout",
-            retryable: true,
-          });
-        }
-        break;
       case "children":
-        if (step.status === "waiting" && step.waiting?.reason === "children")
-          this.store.setTimer(
-            { kind: "children", stepId: step.stepId, attempt: step.attempt },
-            this.now + CHILDREN_CHECK_MS,
-          );
+        this.onQueuedTimer(timer, step, definition);
         break;
       default:
         exhaustive(timer);
@@ -517,97 +298,7 @@ export class ExecutionMachine extends ExecutionTransitions {
     this.schedule();
   }
 
-  /** Unclaimed executions' step messages (the watchdog's poke after a restart): send them again now. */
-  redriveUnclaimed(): number {
-    if (this.record?.status !== "running" && this.record?.status !== "paused") return 0;
-    let redriven = 0;
-    for (const step of this.store.steps()) {
-      if (step.status === "running" && step.dispatch && !step.lease && step.idempotencyKey) {
-        const timer = this.store.timer(`dispatch:${step.stepId}`);
-        if (timer && timer.due <= this.now + 1_000) continue;
-        this.enqueue(step);
-        redriven++;
-      }
-    }
-    return redriven;
-  }
-
   // -- internals --------------------------------------------------------------------------------
-
-  private resend(step: StepState, definition: { id: string }): void {
-    if (step.status !== "running" || !step.dispatch || (step.lease && step.lease.until > this.now)) return;
-    if (step.dispatch.sends >= MAX_SENDS) {
-      const stepDefinition = this.definitionOf(definition.id);
-      if (stepDefinition)
-        this.fail(stepDefinition, step, {
-          message: "no consumer claimed the step message",
-          reason: "lost",
-          retryable: true,
-        });
-      return;
-    }
-    if (step.dispatch.sent) {
-      this.emit(
-        "log",
-        step.stepId,
-        { reason: "redrive", attempt: step.attempt, sends: step.dispatch.sends },
-        "warn",
-        "no consumer claimed the step message; sent again",
-      );
-    }
-    this.enqueue(step);
-  }
-
-  private resumeIfAnswered(step: StepState): void {
-    if (step.status !== "waiting" || step.waiting?.reason !== "children" || !step.children) return;
-    const { waitingFor, results } = step.children;
-    if (!waitingFor.every(({ executionId }) => results[executionId])) return;
-    step.status = "running";
-    step.waiting = null;
-    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
-    this.store.deleteTimer({ kind: "children", stepId: step.stepId });
-    this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
-    this.store.putStep(step);
-    this.enqueue(step);
-  }
-
-  /** The step, when `lease` is its current lease for `attempt`; else why the report is refused. */
-  private leased(stepId: string, attempt: number, lease: string): StepState | ReportResult {
-    const record = this.record;
-    const step = this.store.step(stepId);
-    if (!record || !step || isTerminalExecution(record.status) || step.status !== "running" || step.attempt !== attempt)
-      return { accepted: false, reason: "stale" };
-    if (step.lease?.token !== lease) return { accepted: false, reason: "lease_lost" };
-    return step;
-  }
-
-  private taskOf(step: StepState, type: StepTask["type"], deadline: number): StepTask {
-    const record = this.requireRecord();
-    const definition = this.definitionOf(step.stepId);
-    const agentId = definition?.type === "agent" ? definition.agentId : null;
-    return {
-      executionId: record.id,
-      workflowId: record.workflowId,
-      actingUserId: record.triggeredBy ?? record.workflowOwnerId,
-      stepId: step.stepId,
-      type,
-      attempt: step.attempt,
-      idempotencyKey: step.idempotencyKey ?? "",
-      lease: step.lease?.token ?? "",
-      claims: step.dispatch?.claims ?? 1,
-      input: step.inputRef ? null : step.input,
-      inputRef: step.inputRef,
-      deadline,
-      executionTokens: record.promptTokens + record.completionTokens,
-      executionTokenBudget: record.definition.tokenBudget ?? null,
-      agent: agentId ? (this.store.agents()[agentId] ?? null) : null,
-      checkpoint: this.store.checkpoint(step.stepId, step.attempt),
-      childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
-        toolCallId,
-        content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),
-      })),
-    };
-  }
 
   private planFor(roots: string[], definition: Definition, inputChanged: boolean) {
     const record = this.requireRecord();

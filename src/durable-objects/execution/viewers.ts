@@ -1,0 +1,51 @@
+/**
+ * The execution's viewers (SPEC §5 stream): admitting a WebSocket with a snapshot or the events
+ * after `after=N`, and fanning events out to every open socket.
+ */
+import type { ExecutionStore } from "./store";
+import { eventMessage, type StreamMessage } from "./stream-protocol";
+import type { Snapshot } from "./types";
+import { boundedSnapshot } from "./views";
+
+/**
+ * Without `after` the viewer gets a snapshot, then live events; with `after=N`, the events after
+ * N, then live ones. Both are read and the socket accepted in one synchronous step, so no event
+ * falls between them.
+ */
+export function acceptViewer(
+  ctx: DurableObjectState,
+  store: ExecutionStore,
+  snapshot: () => Snapshot,
+  request: Request,
+): Response {
+  const afterParam = new URL(request.url).searchParams.get("after");
+  const after = afterParam === null ? null : Number(afterParam);
+  const { 0: client, 1: server } = new WebSocketPair();
+  ctx.acceptWebSocket(server);
+  if (after === null) {
+    const bounded = boundedSnapshot(snapshot());
+    send(server, { type: "snapshot", seq: bounded.seq, execution: bounded.execution });
+  } else {
+    for (let from = after, batch = store.eventsAfter(from); batch.length > 0; batch = store.eventsAfter(from)) {
+      for (const event of batch) send(server, eventMessage(event));
+      from = batch[batch.length - 1].seq;
+    }
+  }
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+/** Sends to every viewer; a dead or slow socket never holds up the others. */
+export function broadcast(ctx: DurableObjectState, message: StreamMessage): void {
+  const text = JSON.stringify(message);
+  for (const socket of ctx.getWebSockets()) {
+    try {
+      socket.send(text);
+    } catch {
+      // Closed between listing and sending: the runtime reports its close separately.
+    }
+  }
+}
+
+function send(socket: WebSocket, message: StreamMessage): void {
+  socket.send(JSON.stringify(message));
+}
