@@ -7,13 +7,28 @@
  * straight from R2 with R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY and R2_BUCKET.
  * Encrypted backups need ENCRYPTION_KEYS.
  */
+
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { restore } from "./lib/restore/restore.ts";
+import { restore, scratchDirectories } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
 
 const { values } = parseArgs({
-  options: { backup: { type: "string" }, target: { type: "string" }, until: { type: "string" } },
+  options: {
+    backup: { type: "string" },
+    target: { type: "string" },
+    until: { type: "string" },
+    "allow-unsigned": { type: "boolean", default: false },
+  },
 });
+// Stopped midway, the restore still leaves no decrypted SQL behind.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    for (const dir of scratchDirectories) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 if (!values.target || (!values.backup && !values.until)) {
   console.error("usage: npm run restore -- --backup <id> --target <DATABASE_URL> [--until <ISO time>]");
   process.exit(2);
@@ -29,7 +44,8 @@ try {
     target: values.target,
     backupId: values.backup,
     until,
-    encryptionKeys: process.env.ENCRYPTION_KEYS,
+    encryptionKeys: process.env.ENCRYPTION_KEYS ?? localDevKeys(process.env.IPA_URL),
+    allowUnsigned: values["allow-unsigned"],
     log: (line) => console.log(line),
   });
   const seconds = (report.elapsedMs / 1000).toFixed(1);
@@ -42,4 +58,18 @@ try {
 } catch (error) {
   console.error(`restore failed: ${(error as Error).message}`);
   process.exit(1);
+}
+
+/**
+ * Against the local `npm run dev` stack, the keys it generated under .data/ (IPA_DATA_DIR moves
+ * it): a newcomer restores a local backup without copying keys around. Never for a remote URL.
+ */
+function localDevKeys(platformUrl: string | undefined): string | undefined {
+  if (process.env.R2_BUCKET) return undefined;
+  if (!platformUrl || !["localhost", "127.0.0.1", "[::1]"].includes(new URL(platformUrl).hostname)) return undefined;
+  const data = process.env.IPA_DATA_DIR ?? fileURLToPath(new URL("../.data", import.meta.url));
+  const file = `${data}/dev-secrets.json`;
+  if (!existsSync(file)) return undefined;
+  console.log(`using the local stack's ENCRYPTION_KEYS from ${file}`);
+  return JSON.stringify((JSON.parse(readFileSync(file, "utf8")) as { encryptionKeys: unknown }).encryptionKeys);
 }

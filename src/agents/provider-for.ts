@@ -7,7 +7,7 @@ import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Bindings } from "../env";
 import { AddressRefusedError, assertPublicUrl } from "../net/address-guard";
-import { agentKeyBinding } from "../services/agents";
+import { agentKeyBinding, currentSealedAgentKey } from "../services/agents";
 import type { StoredAgentConfiguration } from "./configuration";
 import { AgentError } from "./errors";
 import { BuiltinProvider } from "./providers/builtin";
@@ -56,6 +56,7 @@ export async function providerFor(agent: AgentCredentials, env: Bindings, config
         throw new AgentError("missing_api_key", `the agent has no API key for ${configuration.provider}`);
       }
       return new OpenAiCompatibleProvider({
+        allowlist: config.HTTP_STEP_ALLOWLIST,
         flavor: configuration.provider,
         baseUrl,
         apiKey,
@@ -68,7 +69,15 @@ export async function providerFor(agent: AgentCredentials, env: Bindings, config
 }
 
 async function apiKeyOf(agent: AgentCredentials, env: Bindings, config: Settings): Promise<string | null> {
-  if (agent.sealedKey) return keyringOf(config).decrypt(agent.sealedKey, agentKeyBinding(agent.agentId));
+  if (agent.sealedKey) {
+    const keyring = keyringOf(config);
+    // Sealed under a key since retired: the re-encryption job has re-sealed the agent's row.
+    const sealed = keyring.has(keyring.keyIdOf(agent.sealedKey))
+      ? agent.sealedKey
+      : await currentSealedAgentKey(config, agent.agentId);
+    if (!sealed) throw new AgentError("missing_api_key", "the agent's API key was removed");
+    return keyring.decrypt(sealed, agentKeyBinding(agent.agentId));
+  }
   const secretName = agent.configuration.apiKeySecret;
   if (!secretName) return null;
   const value = (env as unknown as Record<string, unknown>)[secretName];

@@ -7,10 +7,15 @@
 import { createHash } from "node:crypto";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
+import { keyringOf } from "../crypto/keyring-of";
 import { openPlatformDatabase } from "../db/client";
 import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
 import { AppError } from "../errors";
+import { SecretResolver } from "../secrets/resolver";
+import { SealedSecretSource } from "../secrets/sealed-source";
+import { currentToolHeaders } from "../services/agent-tools";
 import { startExecution } from "../services/execution-start";
+import { principalById } from "../services/users";
 import type { RunContext, RunResult } from "../steps/kind";
 import { AgentError } from "./errors";
 import { runLoop } from "./loop";
@@ -30,6 +35,7 @@ export interface AgentInput {
 export async function runAgent(task: StepTask, input: AgentInput, context: RunContext): Promise<RunResult> {
   const config = settings(context.env);
   const meter: { usage: TokenUsage } = { usage: { promptTokens: 0, completionTokens: 0 } };
+  const sealedSecrets = new SealedSecretSource(config, task.workflowId, task.secrets);
   try {
     const agent = task.agent;
     if (agent?.id !== input.agentId || agent.status !== "active")
@@ -53,7 +59,13 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
       agentBudget: configuration.tokenBudget ?? null,
       executionBudget: task.executionTokenBudget,
       executionTokensBefore: task.executionTokens,
-      toolbox: new Toolbox(agent.tools, { allowlist: config.HTTP_STEP_ALLOWLIST, idempotencyKey: task.idempotencyKey }),
+      toolbox: new Toolbox(agent.tools, {
+        allowlist: config.HTTP_STEP_ALLOWLIST,
+        idempotencyKey: task.idempotencyKey,
+        keyring: keyringOf(config),
+        secrets: new SecretResolver(sealedSecrets.lookup, keyringOf(config)),
+        currentHeaders: (toolId) => currentToolHeaders(config, toolId),
+      }),
       onToken: context.onToken,
       checkpoint: task.checkpoint,
       childResults: task.childResults,
@@ -68,6 +80,8 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
     const outcome = stepErrorOf(error, meter.usage);
     if (outcome) return { outcome };
     throw error;
+  } finally {
+    await sealedSecrets.close();
   }
 }
 
@@ -84,8 +98,12 @@ async function startChild(
 ): Promise<{ executionId: string } | { refused: string }> {
   const session = openPlatformDatabase(settings(context.env), { max: 1 });
   try {
+    // SPEC §4: the child is its workflow owner's run, and starts only if the parent's user may start it.
+    const actingUser = await principalById(session.db, task.actingUserId);
+    if (!actingUser) return { refused: "forbidden: the user this execution runs for may not start workflows" };
     const child = await startExecution(session.db, context.env, {
       executionId: derivedUuid(`${task.idempotencyKey}:${toolCallId}`),
+      authorizeAs: actingUser,
       workflowId: workflow.workflowId,
       version: workflow.version,
       input: workflow.input,
@@ -98,7 +116,8 @@ async function startChild(
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       const details = (error.details ?? []).map((detail) => `${detail.path}: ${detail.message}`);
-      return { refused: [error.message, ...details].join("; ") };
+      const forbidden = error.status === 403 || error.status === 404;
+      return { refused: [forbidden ? `forbidden: ${error.message}` : error.message, ...details].join("; ") };
     }
     throw error;
   } finally {

@@ -38,6 +38,7 @@ export async function loadAgentSnapshots(
     db.select().from(agents).where(inArray(agents.id, ids)),
     db
       .select({
+        id: agentTools.id,
         agentId: agentTools.agentId,
         toolName: agentTools.toolName,
         toolType: agentTools.toolType,
@@ -60,7 +61,7 @@ export async function loadAgentSnapshots(
         maxTokens: row.maxTokens,
         tools: tools
           .filter((tool) => tool.agentId === row.id)
-          .map(({ toolName, toolType, configuration }) => ({ toolName, toolType, configuration })),
+          .map(({ id, toolName, toolType, configuration }) => ({ id, toolName, toolType, configuration })),
       },
     ]),
   );

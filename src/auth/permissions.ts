@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   "agents:update",
   "agents:delete",
   "users:manage",
+  "secrets:manage",
   "settings:manage",
   "audit:read",
   "backups:manage",

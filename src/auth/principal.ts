@@ -10,6 +10,8 @@ export interface AuthenticatedUser {
   permissions: string[];
   /** Access token id, revoked on logout. */
   jti: string;
-  /** Refresh-token family (session) the access token belongs to. */
+  /** Refresh-token family (session) the access token belongs to; the token's id for an API token. */
   sessionId: string;
+  /** What the caller presented: a session's access JWT or a personal API token. */
+  credential: "session" | "api_token";
 }

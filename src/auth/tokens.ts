@@ -62,6 +62,8 @@ export async function verifyAccessToken(config: Settings, token: string): Promis
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       requiredClaims: ["exp", "iat", "jti", "sub"],
+      // Pinned: a JWT of another kind signed with the same key is not an access token.
+      typ: "JWT",
     });
     const claims = ClaimsSchema.parse(payload);
     return {
@@ -72,6 +74,7 @@ export async function verifyAccessToken(config: Settings, token: string): Promis
       permissions: claims.permissions,
       jti: claims.jti,
       sessionId: claims.sid,
+      credential: "session",
     };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError("The access token has expired");

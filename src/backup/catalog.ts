@@ -52,12 +52,19 @@ export async function markRunning(db: Database, id: string): Promise<void> {
   await db.update(backups).set({ status: "running", startedAt: sql`now()`, reason: null }).where(eq(backups.id, id));
 }
 
-export async function markCompleted(db: Database, id: string, manifest: Manifest, startedAt: Date): Promise<void> {
+export async function markCompleted(
+  db: Database,
+  id: string,
+  manifest: Manifest,
+  manifestSha256: string,
+  startedAt: Date,
+): Promise<void> {
   await db
     .update(backups)
     .set({
       status: "completed",
       manifest,
+      manifestSha256,
       snapshot: manifest.snapshot,
       snapshotAt: new Date(manifest.snapshotAt),
       baseId: manifest.base?.id ?? null,

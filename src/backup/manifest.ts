@@ -3,6 +3,9 @@ import { z } from "zod";
 
 export const MANIFEST_FORMAT = "ipa-backup/1";
 
+/** Object names a manifest may list: a file name, never a path (the restore CLI joins them to a directory). */
+export const OBJECT_NAME = /^[A-Za-z0-9._-]+$/;
+
 const Reference = z.object({ id: z.uuid(), snapshotAt: z.string(), snapshot: z.string() });
 
 export const ManifestSchema = z.object({
@@ -24,7 +27,10 @@ export const ManifestSchema = z.object({
   settings: z.array(z.string()),
   objects: z.array(
     z.object({
-      name: z.string(),
+      name: z
+        .string()
+        .regex(OBJECT_NAME)
+        .refine((name) => name !== "." && name !== "..", "not a file name"),
       role: z.enum(["pre-data", "data", "post-data", "changes"]),
       bytes: z.number(),
       sha256: z.string(),
@@ -34,6 +40,8 @@ export const ManifestSchema = z.object({
   ),
   tables: z.array(z.object({ name: z.string(), rows: z.number(), checksum: z.string(), chunkRows: z.number() })),
   changes: z.object({ upserts: z.number(), deletes: z.number(), truncated: z.array(z.string()) }).optional(),
+  /** HMAC over the rest (see manifest-signature.ts). */
+  signature: z.object({ keyId: z.string(), hmacSha256: z.string() }).optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

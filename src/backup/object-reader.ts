@@ -12,7 +12,7 @@ export async function measureObject(
   bucket: R2Bucket,
   key: string,
   name: string,
-): Promise<{ bytes: number; sha256: string }> {
+): Promise<{ bytes: number; sha256: string; etag: string }> {
   const object = await bucket.get(key);
   if (!object) throw new ObjectCheckError(`object ${name} is missing from R2`);
   const hash = createHash("sha256");
@@ -24,7 +24,7 @@ export async function measureObject(
     hash.update(value);
     bytes += value.length;
   }
-  return { bytes, sha256: hash.digest("hex") };
+  return { bytes, sha256: hash.digest("hex"), etag: object.etag };
 }
 
 /** Yields the object's statements in order. */
@@ -33,9 +33,12 @@ export async function* readStatements(
   key: string,
   name: string,
   encryption: FrameContext | null,
+  /** The version that was checked against the manifest; any other is refused. */
+  etag?: string,
 ): AsyncGenerator<string> {
-  const object = await bucket.get(key);
+  const object = await bucket.get(key, etag ? { onlyIf: { etagMatches: etag } } : undefined);
   if (!object) throw new ObjectCheckError(`object ${name} is missing from R2`);
+  if (!("body" in object)) throw new ObjectCheckError(`object ${name} changed after it was checked`);
   const gunzip = new DecompressionStream("gzip");
   const writer = gunzip.writable.getWriter();
   const feeding = (async () => {

@@ -7,6 +7,7 @@
 import type { PoolClient } from "@neondatabase/serverless";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
 import type { Settings } from "../config";
+import { sha256Hex } from "../crypto/encoding";
 import { keyringOf } from "../crypto/keyring-of";
 import { type Database, openPlatformDatabase } from "../db/client";
 import { describeError } from "../observability/describe-error";
@@ -21,11 +22,13 @@ import {
   markRunning,
 } from "./catalog";
 import { EXCLUDED_FROM_DATA, listTables, postDataStatements, preDataStatements, type TableInfo } from "./catalog-dump";
+import type { ManifestTrust } from "./chain";
 import { CHUNK_ROWS, checksumQuery, TEXT_SETTINGS } from "./checksum";
 import { directConnectionString } from "./direct-connection";
 import { FRAME_PLAINTEXT_BYTES, type FrameContext } from "./frames";
 import { writeChanges } from "./incremental-changes";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestObject } from "./manifest";
+import { signManifest } from "./manifest-signature";
 import { ObjectWriter } from "./object-writer";
 import { tableMarker } from "./sql-text";
 import { dumpTableRows } from "./table-dump";
@@ -60,11 +63,12 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
       await markRunning(context.db, backupId);
       const started = new Date();
       try {
-        const manifest = await writeBackup(client, row, context);
-        await context.bucket.put(`${row.prefix}${MANIFEST_NAME}`, JSON.stringify(manifest, null, 2), {
+        const manifest = await signManifest(await writeBackup(client, row, context), keyringOf(context.config));
+        const text = JSON.stringify(manifest, null, 2);
+        await context.bucket.put(`${row.prefix}${MANIFEST_NAME}`, text, {
           httpMetadata: { contentType: "application/json" },
         });
-        await markCompleted(context.db, backupId, manifest, started);
+        await markCompleted(context.db, backupId, manifest, await sha256Hex(text), started);
         // Changes the snapshot holds are in this backup; the next incremental starts after it.
         await client.query("delete from change_log where pg_visible_in_snapshot(txid, $1::pg_snapshot)", [
           manifest.snapshot,
@@ -123,7 +127,7 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
   const objects: ManifestObject[] = [];
   const open = (name: string) =>
     new ObjectWriter(context.bucket, `${row.prefix}${name}`, name, encryptionFor(context.config, row.id, name));
-  const suffix = context.config.BACKUP_ENCRYPTION_KEY_ID ? ".sql.gz.enc" : ".sql.gz";
+  const suffix = backupKeyId(context.config) ? ".sql.gz.enc" : ".sql.gz";
   let changes: Manifest["changes"];
   if (row.kind === "full") {
     objects.push(await writeObject(open(`000-schema${suffix}`), "pre-data", await preDataStatements(client, tables)));
@@ -169,8 +173,8 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
     base: base ? reference(base) : null,
     previous: previous ? reference(previous) : null,
     compression: "gzip",
-    encryption: context.config.BACKUP_ENCRYPTION_KEY_ID
-      ? { algorithm: "AES-256-GCM", keyId: context.config.BACKUP_ENCRYPTION_KEY_ID, chunkBytes: FRAME_PLAINTEXT_BYTES }
+    encryption: backupKeyId(context.config)
+      ? { algorithm: "AES-256-GCM", keyId: backupKeyId(context.config) as string, chunkBytes: FRAME_PLAINTEXT_BYTES }
       : null,
     settings: TEXT_SETTINGS,
     objects,
@@ -211,7 +215,22 @@ export function auditBackup(context: BackupContext, action: string, backupId: st
   );
 }
 
+/**
+ * The key id new backups are encrypted with: BACKUP_ENCRYPTION_KEY_ID, else ENCRYPTION_KEY_ID (the
+ * keyring's current key); null only with BACKUP_ENCRYPTION=off.
+ */
+export function backupKeyId(config: Settings): string | null {
+  if (config.BACKUP_ENCRYPTION === "off") return null;
+  return config.BACKUP_ENCRYPTION_KEY_ID ?? keyringOf(config).currentKeyId;
+}
+
+/** What a manifest must satisfy to be trusted here (see chain.ts loadManifest). */
+export function manifestTrust(config: Settings): ManifestTrust {
+  return { keyring: keyringOf(config), encrypted: config.BACKUP_ENCRYPTION === "on" };
+}
+
+/** How to seal one object of a new backup (null when backups are not encrypted). */
 export function encryptionFor(config: Settings, backupId: string, objectName: string): FrameContext | null {
-  const keyId = config.BACKUP_ENCRYPTION_KEY_ID;
+  const keyId = backupKeyId(config);
   return keyId ? { keyring: keyringOf(config), keyId, backupId, objectName } : null;
 }

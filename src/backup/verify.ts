@@ -7,6 +7,7 @@
  */
 import type { PoolClient } from "@neondatabase/serverless";
 import { eq, sql } from "drizzle-orm";
+import { keyringOf } from "../crypto/keyring-of";
 import { openPlatformDatabase } from "../db/client";
 import { backups } from "../db/schema";
 import { describeError } from "../observability/describe-error";
@@ -16,7 +17,7 @@ import { ChainError, type ChainLink, resolveChain } from "./chain";
 import { checksumQuery, TEXT_SETTINGS } from "./checksum";
 import { directConnectionString } from "./direct-connection";
 import { measureObject, ObjectCheckError, readStatements } from "./object-reader";
-import { auditBackup, type BackupContext, encryptionFor } from "./run-backup";
+import { auditBackup, type BackupContext, manifestTrust } from "./run-backup";
 import { ident } from "./sql-text";
 
 export interface Verification {
@@ -37,6 +38,8 @@ export interface VerifyOptions {
    * incremental gets when it is made; a daily restore covers the whole chain).
    */
   mode?: "restore" | "objects";
+  /** Runs between checking the objects and loading them (the tests swap an object here). */
+  beforeLoad?: () => Promise<void>;
   /** Runs between loading and comparing (the tests corrupt the scratch restore here). */
   afterLoad?: (client: PoolClient, schema: string) => Promise<void>;
 }
@@ -62,10 +65,13 @@ export async function verifyBackup(
     tables: [],
   };
   try {
-    const chain = await resolveChain(context.db, context.bucket, row);
+    const chain = await resolveChain(context.db, context.bucket, row, manifestTrust(context.config));
     verdict.chain = chain.map((link) => link.row.id);
-    for (const link of chain) verdict.objects += await checkObjects(context, link);
-    if (verdict.mode === "restore") verdict.tables = await restoreAndCompare(context, chain, options);
+    // Each object's version as checked: the restore reads exactly that one or nothing.
+    const checked = new Map<string, string>();
+    for (const link of chain) verdict.objects += await checkObjects(context, link, checked);
+    await options.beforeLoad?.();
+    if (verdict.mode === "restore") verdict.tables = await restoreAndCompare(context, chain, checked, options);
     const wrong = verdict.tables.find((table) => table.rows !== table.expectedRows || !table.checksumMatches);
     if (wrong) {
       throw new Mismatch(
@@ -88,9 +94,10 @@ export async function verifyBackup(
   return verdict;
 }
 
-async function checkObjects(context: BackupContext, link: ChainLink): Promise<number> {
+async function checkObjects(context: BackupContext, link: ChainLink, checked: Map<string, string>): Promise<number> {
   for (const object of link.manifest.objects) {
-    const found = await measureObject(context.bucket, `${link.row.prefix}${object.name}`, object.name);
+    const key = `${link.row.prefix}${object.name}`;
+    const found = await measureObject(context.bucket, key, object.name);
     if (found.bytes !== object.bytes) {
       throw new ObjectCheckError(
         `object ${object.name} of ${link.row.id}: ${found.bytes} bytes, the manifest says ${object.bytes}`,
@@ -98,6 +105,7 @@ async function checkObjects(context: BackupContext, link: ChainLink): Promise<nu
     }
     if (found.sha256 !== object.sha256)
       throw new ObjectCheckError(`object ${object.name} of ${link.row.id}: sha256 does not match the manifest`);
+    checked.set(key, found.etag);
   }
   return link.manifest.objects.length;
 }
@@ -105,6 +113,7 @@ async function checkObjects(context: BackupContext, link: ChainLink): Promise<nu
 async function restoreAndCompare(
   context: BackupContext,
   chain: ChainLink[],
+  checked: Map<string, string>,
   options: VerifyOptions,
 ): Promise<Verification["tables"]> {
   const target = context.config.VERIFY_DATABASE_URL ?? context.config.DATABASE_URL;
@@ -112,6 +121,8 @@ async function restoreAndCompare(
   const client = await session.pool.connect();
   const schema = `ipa_verify_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
   try {
+    // One transaction, rolled back at the end: whatever the statements do, nothing of them stays.
+    await client.query("begin");
     await client.query(`create schema ${ident(schema)}`);
     // Only the scratch schema: every unqualified name in the backup lands there.
     await client.query(`set search_path = ${ident(schema)}`);
@@ -119,18 +130,15 @@ async function restoreAndCompare(
     for (const link of chain) {
       for (const object of link.manifest.objects) {
         const encryption = link.manifest.encryption
-          ? encryptionFor(
-              { ...context.config, BACKUP_ENCRYPTION_KEY_ID: link.manifest.encryption.keyId },
-              link.row.id,
-              object.name,
-            )
+          ? {
+              keyring: keyringOf(context.config),
+              keyId: link.manifest.encryption.keyId,
+              backupId: link.row.id,
+              objectName: object.name,
+            }
           : null;
-        for await (const statement of readStatements(
-          context.bucket,
-          `${link.row.prefix}${object.name}`,
-          object.name,
-          encryption,
-        )) {
+        const key = `${link.row.prefix}${object.name}`;
+        for await (const statement of readStatements(context.bucket, key, object.name, encryption, checked.get(key))) {
           await client.query(statement);
         }
       }

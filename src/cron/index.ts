@@ -9,6 +9,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { scheduleBackups, scheduleChainRestore, scheduleMaintenance, scheduleVerification } from "./backups";
 import { runCleanup } from "./cleanup";
+import { reencryptAll } from "./reencrypt";
 import { runSchedules } from "./schedules";
 import { runWatchdog } from "./watchdog";
 
@@ -34,6 +35,7 @@ export const JOBS: Job[] = [
   { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
+  { name: "reencrypt", due: dailyAt(5, 0), run: ({ db, env }) => reencryptAll(db, settings(env)) },
   { name: "backups", due: everyQuarterHour(0), run: ({ db, env, slot }) => scheduleBackups(db, env, slot) },
   { name: "verification", due: everyQuarterHour(5), run: ({ db, env, slot }) => scheduleVerification(db, env, slot) },
   { name: "chain-restore", due: dailyAt(3, 0), run: ({ db, env, slot }) => scheduleChainRestore(db, env, slot) },

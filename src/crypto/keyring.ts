@@ -20,6 +20,8 @@ export class KeyringError extends Error {}
 
 export class Keyring {
   private readonly keys: Map<string, Promise<CryptoKey>>;
+  /** The same keys as HKDF input, for keys derived per purpose (backup manifest signatures). */
+  private readonly derivable: Map<string, Promise<CryptoKey>>;
   readonly currentKeyId: string;
 
   constructor(rawKeys: Record<string, Uint8Array<ArrayBuffer>>, currentKeyId: string) {
@@ -31,6 +33,30 @@ export class Keyring {
         if (id.includes(":")) throw new KeyringError(`encryption key id "${id}" must not contain ':'`);
         return [id, crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"])];
       }),
+    );
+    this.derivable = new Map(
+      Object.entries(rawKeys).map(([id, raw]) => [
+        id,
+        crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]),
+      ]),
+    );
+  }
+
+  /** Whether `keyId` is in the ring. */
+  has(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
+  /** An HMAC-SHA256 key derived from key `keyId` for one purpose (HKDF-SHA256, `info`), never the key itself. */
+  async hmacKey(keyId: string, info: string): Promise<CryptoKey> {
+    const base = this.derivable.get(keyId);
+    if (!base) throw new KeyringError(`unknown encryption key id "${keyId}"`);
+    return crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(info) },
+      await base,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign", "verify"],
     );
   }
 

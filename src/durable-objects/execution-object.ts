@@ -8,6 +8,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AgentState } from "../agents/state";
+import { settings } from "../config";
+import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -36,7 +38,8 @@ import type {
   StepOutcome,
   WatchdogReport,
 } from "./execution/types";
-import { acceptViewer, broadcast } from "./execution/viewers";
+import { revokedViewers, VIEWER_CHECK_MS, viewerKey } from "./execution/viewer-check";
+import { acceptViewer, broadcast, viewersOf } from "./execution/viewers";
 import { executionStub } from "./execution-stub";
 
 /** A transition may need this many R2 reads and writes first (large values). */
@@ -66,7 +69,12 @@ export class ExecutionObject extends DurableObject<Bindings> {
       return new Response("expected a WebSocket", { status: 426 });
     if (this.store.retired()) return new Response("retired", { status: RETIRED_STATUS });
     if (!this.store.execution()) return refuseSocket(CLOSE.notVisible, "execution not started");
-    return acceptViewer(this.ctx, this.store, () => this.snapshot(), request);
+    const response = acceptViewer(this.ctx, this.store, () => this.snapshot(), request);
+    if (!this.store.timer("viewers")) {
+      this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "viewers" }, Date.now() + VIEWER_CHECK_MS));
+      this.armAlarm();
+    }
+    return response;
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -221,7 +229,33 @@ export class ExecutionObject extends DurableObject<Bindings> {
     flush: () => this.flush(),
     notify_parent: (timer) => this.notifyParent(timer.tries),
     retire: () => this.retire(),
+    viewers: () => this.checkViewers(),
   };
+
+  /** Drops viewers who may no longer watch; checks again while any socket is open. */
+  private async checkViewers(): Promise<void> {
+    const open = viewersOf(this.ctx);
+    const record = this.store.execution();
+    if (open.length === 0 || !record) return;
+    const session = openPlatformDatabase(settings(this.env), { max: 1 });
+    try {
+      const verdicts = await revokedViewers(
+        session.db,
+        record,
+        open.map(({ viewer }) => viewer),
+      );
+      for (const { socket, viewer } of open) {
+        const code = verdicts.get(viewerKey(viewer));
+        if (code) socket.close(code, code === CLOSE.notVisible ? "not visible" : "credentials revoked");
+      }
+    } catch (error) {
+      logEvent("warn", "viewer_check_failed", { executionId: record.id, ...describeError(error) });
+    } finally {
+      this.ctx.waitUntil(session.close());
+    }
+    this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "viewers" }, Date.now() + VIEWER_CHECK_MS));
+    this.armAlarm();
+  }
 
   private fire(timer: Timer): Promise<unknown> {
     return (this.handlers[timer.kind] as (timer: Timer) => Promise<unknown>)(timer);

@@ -68,7 +68,14 @@ export function parsePath(text: string): DataPath {
   return { segments, text: source };
 }
 
-export type PathReference = { kind: "input" } | { kind: "execution" } | { kind: "step"; stepId: string };
+export type PathReference =
+  | { kind: "input" }
+  | { kind: "execution" }
+  | { kind: "step"; stepId: string }
+  | { kind: "secret"; name: string };
+
+/** `{{secrets.NAME}}`: resolved only when a request is sent, never into data (SPEC §4). */
+const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** What a path refers to; throws PathError for roots and shapes the definition language lacks. */
 export function referenceOf(path: DataPath): PathReference {
@@ -80,18 +87,28 @@ export function referenceOf(path: DataPath): PathReference {
     }
     return { kind: "execution" };
   }
+  if (root === "secrets") {
+    if (path.segments.length !== 2 || typeof second !== "string" || !SECRET_NAME.test(second)) {
+      throw new PathError(`"${path.text}": secrets are read as secrets.NAME (A-Z, 0-9, _)`);
+    }
+    return { kind: "secret", name: second };
+  }
   if (root === "steps") {
     if (typeof second !== "string" || third !== "output") {
       throw new PathError(`"${path.text}": step values are read as steps.<id>.output`);
     }
     return { kind: "step", stepId: second };
   }
-  throw new PathError(`"${path.text}": paths start with input, steps or execution`);
+  throw new PathError(`"${path.text}": paths start with input, steps, execution or secrets`);
+}
+
+export function isSecretPath(path: DataPath): boolean {
+  return path.segments[0] === "secrets";
 }
 
 /** The value at `path`; an absent key or index is an error, never an empty value. */
 export function resolvePath(path: DataPath, scope: Scope): unknown {
-  referenceOf(path);
+  if (referenceOf(path).kind === "secret") throw new PathError(`"${path.text}": secrets are never read as data`);
   let current: unknown = scope;
   for (const segment of path.segments) {
     if (current instanceof LazyValue) current = current.value();

@@ -3,7 +3,7 @@
  * (object, array, number); a template inside longer text is stringified into it. Unknown paths
  * are errors, never empty strings.
  */
-import { type DataPath, PathError, parsePath, resolvePath, type Scope } from "./paths";
+import { type DataPath, isSecretPath, PathError, parsePath, resolvePath, type Scope } from "./paths";
 
 export class TemplateError extends Error {}
 
@@ -65,12 +65,60 @@ function renderString(text: string, scope: Scope): unknown {
   if (!text.includes("{{")) return text;
   const parts = parseTemplate(text);
   try {
-    if (parts.length === 1 && typeof parts[0] !== "string") return resolvePath(parts[0], scope);
-    return parts.map((part) => (typeof part === "string" ? part : stringify(resolvePath(part, scope)))).join("");
+    if (parts.length === 1 && typeof parts[0] !== "string" && !isSecretPath(parts[0]))
+      return resolvePath(parts[0], scope);
+    return parts.map((part) => (typeof part === "string" ? part : valueText(part, scope))).join("");
   } catch (error) {
     if (error instanceof PathError) throw new TemplateError(error.message);
     throw error;
   }
+}
+
+/** A part's text: a secret stays its template (the consumer fills it in when it sends). */
+function valueText(path: DataPath, scope: Scope, encode: (text: string) => string = (text) => text): string {
+  return isSecretPath(path) ? secretTemplate(path) : encode(stringify(resolvePath(path, scope)));
+}
+
+export function secretTemplate(path: DataPath): string {
+  return `{{${path.text}}}`;
+}
+
+/**
+ * A URL template (SPEC §4): values are percent-encoded as a path segment or query value, and a
+ * template may form the scheme or host only when it is the whole URL.
+ */
+export function renderUrl(template: string, scope: Scope): string {
+  if (!template.includes("{{")) return template;
+  const parts = parseTemplate(template);
+  try {
+    if (parts.length === 1 && typeof parts[0] !== "string") {
+      const whole = isSecretPath(parts[0]) ? secretTemplate(parts[0]) : resolvePath(parts[0], scope);
+      if (typeof whole !== "string") throw new TemplateError("a template that is the whole URL must yield a string");
+      return whole;
+    }
+    const firstTemplate = parts.findIndex((part) => typeof part !== "string");
+    const prefix = parts.slice(0, firstTemplate).join("");
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#]+[/?#]/i.test(prefix)) {
+      throw new TemplateError("a template may form the scheme or host of a URL only when it is the whole URL");
+    }
+    return parts.map((part) => (typeof part === "string" ? part : valueText(part, scope, encodeURIComponent))).join("");
+  } catch (error) {
+    if (error instanceof PathError) throw new TemplateError(error.message);
+    throw error;
+  }
+}
+
+/** The secret names a JSON value's templates use. */
+export function secretNamesIn(value: unknown): string[] {
+  if (typeof value === "string") {
+    if (!value.includes("{{")) return [];
+    return parseTemplate(value).flatMap((part) =>
+      typeof part !== "string" && isSecretPath(part) ? [String(part.segments[1])] : [],
+    );
+  }
+  if (Array.isArray(value)) return value.flatMap(secretNamesIn);
+  if (value && typeof value === "object") return Object.values(value).flatMap(secretNamesIn);
+  return [];
 }
 
 function stringify(value: unknown): string {

@@ -113,9 +113,16 @@ function referenceProblems(steps: Step[]): ErrorDetail[] {
         problems.push({ path: stepPath(index, error.field), message: error.message });
       return;
     }
-    for (const { at, path } of found) {
+    for (const { field, at, path } of found) {
       try {
         const reference = referenceOf(path);
+        // Secrets are filled in only where the consumer sends them: an http step's request.
+        if (reference.kind === "secret" && !(step.type === "http" && field === "request")) {
+          problems.push({
+            path: stepPath(index, at),
+            message: "secrets may appear only in an http step's url, headers and body",
+          });
+        }
         if (reference.kind === "step" && !allowed.has(reference.stepId)) {
           problems.push({
             path: stepPath(index, at),

@@ -123,7 +123,10 @@ export const agentRoutes = createRouter()
   )
   .openapi(toolList, async (c) => c.json({ items: await listTools(c.var.db.db, c.req.valid("param").id) }, 200))
   .openapi(toolCreate, async (c) =>
-    c.json(await createTool(c.var.db.db, auditContextOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
+    c.json(
+      await createTool(c.var.db.db, settings(c.env), auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
+      201,
+    ),
   )
   .openapi(toolGet, async (c) => {
     const { id, toolId } = c.req.valid("param");
@@ -131,7 +134,10 @@ export const agentRoutes = createRouter()
   })
   .openapi(toolUpdate, async (c) => {
     const { id, toolId } = c.req.valid("param");
-    return c.json(await updateTool(c.var.db.db, auditContextOf(c), id, toolId, c.req.valid("json")), 200);
+    return c.json(
+      await updateTool(c.var.db.db, settings(c.env), auditContextOf(c), id, toolId, c.req.valid("json")),
+      200,
+    );
   })
   .openapi(toolDelete, async (c) => {
     const { id, toolId } = c.req.valid("param");

@@ -1,6 +1,7 @@
 /** Live execution streams: tickets, and the WebSocket handed to the execution's object (SPEC §5). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
+import { VIEWER_HEADER } from "../durable-objects/execution/viewers";
 import { RETIRED_STATUS } from "../durable-objects/execution-object";
 import { executionStub } from "../durable-objects/execution-stub";
 import { BadRequestError } from "../errors";
@@ -64,7 +65,9 @@ export const streamRoutes = createRouter()
     }
     const target = new URL("https://execution/stream");
     if (after !== undefined) target.searchParams.set("after", String(after));
-    const response = await executionStub(c.env, id).fetch(new Request(target, { headers: c.req.raw.headers }));
+    // Only what the object needs, built here: a client cannot pass its own viewer identity through.
+    const headers = new Headers({ upgrade: "websocket", [VIEWER_HEADER]: JSON.stringify(redemption.viewer) });
+    const response = await executionStub(c.env, id).fetch(new Request(target, { headers }));
     if (response.status !== RETIRED_STATUS) return response;
     const found = await findExecution(c.var.db.db, id);
     if (!found) return refuseSocket(CLOSE.notVisible, "not visible");

@@ -148,14 +148,21 @@ export const workflowRoutes = createRouter()
     return c.json(await listWorkflows(c.var.db.db, c.var.user, { ...query, tags: tag }), 200);
   })
   .openapi(create, async (c) =>
-    c.json(await createWorkflow(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("json")), 201),
+    c.json(await createWorkflow(c.var.db.db, settings(c.env), c.var.user, auditContextOf(c), c.req.valid("json")), 201),
   )
   .openapi(get, async (c) =>
     c.json(toWorkflowView(await getVisibleWorkflow(c.var.db.db, c.var.user, c.req.valid("param").id)), 200),
   )
   .openapi(update, async (c) =>
     c.json(
-      await updateWorkflow(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
+      await updateWorkflow(
+        c.var.db.db,
+        settings(c.env),
+        c.var.user,
+        auditContextOf(c),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      ),
       200,
     ),
   )

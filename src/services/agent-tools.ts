@@ -1,8 +1,11 @@
 /** Tools of an agent: typed configurations, unique names per agent (admins change them). */
 import { and, asc, eq } from "drizzle-orm";
 import { TOOL_CONFIGURATIONS, type ToolType } from "../agents/configuration";
+import { maskHeaders, type StoredHeaders, sealHeaders } from "../agents/tools/tool-headers";
 import { type AuditContext, recordAudit } from "../audit/record";
-import type { Database, Queryable } from "../db/client";
+import type { Settings } from "../config";
+import { keyringOf } from "../crypto/keyring-of";
+import { type Database, openPlatformDatabase, type Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agentTools } from "../db/schema";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
@@ -31,12 +34,13 @@ export interface ToolInput {
 export type ToolChanges = Partial<Omit<ToolInput, "toolType">>;
 
 export function toToolView(row: ToolRow): ToolView {
+  const { headers, ...rest } = row.configuration as { headers?: StoredHeaders };
   return {
     id: row.id,
     agentId: row.agentId,
     toolName: row.toolName,
     toolType: row.toolType,
-    configuration: row.configuration,
+    configuration: headers ? { ...rest, headers: maskHeaders(headers) } : rest,
     isEnabled: row.isEnabled,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -59,17 +63,20 @@ export async function getTool(db: Queryable, agentId: string, toolId: string): P
 
 export async function createTool(
   db: Database,
+  config: Settings,
   audit: AuditContext,
   agentId: string,
   input: ToolInput,
 ): Promise<ToolView> {
-  const configuration = checkConfiguration(input.toolType, input.configuration);
+  const id = crypto.randomUUID();
+  const configuration = await sealed(checkConfiguration(input.toolType, input.configuration), undefined, config, id);
   try {
     return await db.transaction(async (tx) => {
       await getAgent(tx, agentId);
       const [row] = await tx
         .insert(agentTools)
         .values({
+          id,
           agentId,
           toolName: input.toolName,
           toolType: input.toolType,
@@ -93,6 +100,7 @@ export async function createTool(
 
 export async function updateTool(
   db: Database,
+  config: Settings,
   audit: AuditContext,
   agentId: string,
   toolId: string,
@@ -102,7 +110,12 @@ export async function updateTool(
     return await db.transaction(async (tx) => {
       const before = await findTool(tx, agentId, toolId, true);
       const configuration = changes.configuration
-        ? checkConfiguration(before.toolType, changes.configuration)
+        ? await sealed(
+            checkConfiguration(before.toolType, changes.configuration),
+            (before.configuration as { headers?: StoredHeaders }).headers,
+            config,
+            toolId,
+          )
         : undefined;
       const [row] = await tx
         .update(agentTools)
@@ -147,6 +160,18 @@ async function findTool(db: Queryable, agentId: string, toolId: string, lock = f
   return row;
 }
 
+/** The configuration as stored: header values sealed (see tool-headers.ts). */
+async function sealed(
+  configuration: Record<string, unknown>,
+  previous: StoredHeaders | undefined,
+  config: Settings,
+  toolId: string,
+): Promise<Record<string, unknown>> {
+  const headers = configuration.headers as Record<string, string> | undefined;
+  if (!headers) return configuration;
+  return { ...configuration, headers: await sealHeaders(headers, previous, keyringOf(config), toolId) };
+}
+
 function checkConfiguration(toolType: ToolType, configuration: Record<string, unknown>): Record<string, unknown> {
   const parsed = TOOL_CONFIGURATIONS[toolType].safeParse(configuration);
   if (!parsed.success) throw new ValidationError(zodDetails(parsed.error, "configuration"));
@@ -156,3 +181,17 @@ function checkConfiguration(toolType: ToolType, configuration: Record<string, un
 const CONFLICTS: UniqueConflicts = {
   agent_tools_name_key: ["This agent already has a tool with this name", "TOOL_NAME_TAKEN"],
 };
+
+/** A tool's header values as sealed in Postgres now (an execution's snapshot may predate a re-seal). */
+export async function currentToolHeaders(config: Settings, toolId: string): Promise<StoredHeaders | undefined> {
+  const session = openPlatformDatabase(config, { max: 1 });
+  try {
+    const [row] = await session.db
+      .select({ configuration: agentTools.configuration })
+      .from(agentTools)
+      .where(eq(agentTools.id, toolId));
+    return row?.configuration.headers as StoredHeaders | undefined;
+  } finally {
+    await session.close();
+  }
+}

@@ -1,7 +1,7 @@
 /** Login, token refresh and logout (SPEC §3). */
 import { eq, or, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
-import { assertNotLocked, clearFailures, recordFailure } from "../auth/lockout";
+import { recordFailure, recordSuccess, reserveGuess } from "../auth/lockout";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../auth/password";
 import { permissionsFor } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
@@ -11,6 +11,7 @@ import type { Settings } from "../config";
 import type { Database } from "../db/client";
 import { users } from "../db/schema";
 import { UnauthorizedError } from "../errors";
+import { revokeApiToken } from "./api-tokens";
 import { toUserView, type UserRow, type UserView } from "./users";
 
 export interface TokenPair {
@@ -30,21 +31,23 @@ export async function login(
   credentials: { identifier: string; password: string },
 ): Promise<TokenPair> {
   const identifier = credentials.identifier.trim().toLowerCase();
-  await assertNotLocked(db, identifier);
   const [user] = await db
     .select()
     .from(users)
     .where(or(eq(sql`lower(${users.email})`, identifier), eq(sql`lower(${users.username})`, identifier)))
     .limit(1);
+  const guess = { accountId: user?.id ?? null, ip: audit.ip };
+  // Counted before the hash: guesses beyond the limit are refused without being checked.
+  await reserveGuess(db, config, guess);
   // An unknown user costs the same hash as a known one, so timing does not reveal accounts.
   const matches = await verifyPassword(credentials.password, user?.passwordHash ?? (await decoyHash()));
   if (!user || !matches || !user.isActive) {
-    await recordFailure(db, config, identifier);
+    await recordFailure(db, config, guess);
     throw new UnauthorizedError(BAD_CREDENTIALS);
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(credentials.password) : undefined;
   return db.transaction(async (tx) => {
-    await clearFailures(tx, identifier);
+    await recordSuccess(tx, config, guess);
     const [updated] = await tx
       .update(users)
       .set({ lastLoginAt: sql`now()`, passwordHash: rehash })
@@ -102,6 +105,8 @@ export async function refresh(
 }
 
 export async function logout(db: Database, audit: AuditContext, user: AuthenticatedUser): Promise<void> {
+  // Logging out with an API token revokes that token.
+  if (user.credential === "api_token") return revokeApiToken(db, user, audit, user.jti);
   await db.transaction(async (tx) => {
     await revokeAccessToken(tx, user.jti, new Date(Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000));
     await revokeFamily(tx, user.sessionId, "logout");

@@ -3,7 +3,6 @@
  * execution, on its version or another, with its input or a new one; `dryRun` answers the plan,
  * naming the steps with side effects that would fire again, and changes nothing.
  */
-import { loadAgentSnapshots } from "../agents/snapshot";
 import type { AuditContext } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
@@ -12,6 +11,7 @@ import type { Definition } from "../engine/definition";
 import type { Bindings } from "../env";
 import { actionableExecution } from "./execution-access";
 import { unwrap, withStartedObject } from "./execution-controls";
+import { executionNeeds } from "./execution-needs";
 import { assertInputFits } from "./execution-start";
 import { findVersion } from "./versions";
 
@@ -39,9 +39,9 @@ export async function rerunExecution(
   const definition = version?.definition ?? (found.definition as Definition);
   if (body.input !== undefined) assertInputFits(definition, body.input);
   const dryRun = body.dryRun ?? false;
-  const agents = dryRun ? {} : await loadAgentSnapshots(db, definition);
+  const needs = dryRun ? { agents: {}, secrets: {} } : await executionNeeds(db, found.row.workflowId, definition);
   const result = await withStartedObject<RerunResult>(db, env, found, (stub) =>
-    stub.rerun({ fromStep: body.fromStep, version, input: body.input, dryRun, agents, audit }),
+    stub.rerun({ fromStep: body.fromStep, version, input: body.input, dryRun, ...needs, audit }),
   );
   const { plan, status } = unwrap(result);
   return { id: executionId, status, dryRun, plan };

@@ -4,7 +4,6 @@
  * an output or input kept in R2 is recognised by the key the platform gives it, never by its shape.
  */
 import { eq } from "drizzle-orm";
-import { loadAgentSnapshots } from "../agents/snapshot";
 import type { Queryable } from "../db/client";
 import { executionSteps } from "../db/schema";
 import { inputKey, type OffloadRef, outputKey } from "../durable-objects/execution/large-values";
@@ -13,6 +12,7 @@ import type { ExecutionRecord, RestoreRequest, StepError, StepState } from "../d
 import type { Definition, StepType } from "../engine/definition";
 import { SKIP_REASONS, type SkipReason } from "../engine/vocabulary";
 import type { ExecutionWithOwner } from "./execution-access";
+import { executionNeeds } from "./execution-needs";
 
 export async function restoreRequestFromRows(db: Queryable, found: ExecutionWithOwner): Promise<RestoreRequest> {
   const { row } = found;
@@ -63,7 +63,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
       completionTokens: step.completionTokens,
     };
   });
-  return { record, steps, lastSeq: row.lastSeq, agents: await loadAgentSnapshots(db, definition) };
+  return { record, steps, lastSeq: row.lastSeq, ...(await executionNeeds(db, row.workflowId, definition)) };
 }
 
 /** The value as a reference when it is one the platform wrote under `key`. */

@@ -4,9 +4,9 @@
  * Durable Object; if that hand-off fails, the watchdog starts it from the row.
  */
 import { and, eq, gt, sql } from "drizzle-orm";
-import { loadAgentSnapshots } from "../agents/snapshot";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
+import { settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
@@ -21,8 +21,10 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { authorize } from "./access";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
+import { executionNeeds } from "./execution-needs";
+import { assertQuota } from "./quotas";
 import { findVersion } from "./versions";
-import { findWorkflow, ownershipOf, type WorkflowRow } from "./workflows";
+import { findWorkflow, ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
@@ -33,6 +35,8 @@ export interface StartOptions {
   triggerType: TriggerType;
   /** The caller for manual starts; null for webhooks, schedules and tools (the workflow owner's runs). */
   user: AuthenticatedUser | null;
+  /** For a workflow tool's child: who must be allowed to start it (the parent's user), though the run is the owner's. */
+  authorizeAs?: AuthenticatedUser;
   audit: AuditContext;
   idempotencyKey?: string;
   parent?: StartRequest["parent"];
@@ -52,7 +56,9 @@ export interface Started {
 
 export async function startExecution(db: Database, env: Bindings, options: StartOptions): Promise<Started> {
   const found = await findWorkflow(db, options.workflowId);
-  if (options.user) authorize(options.user, found ? ownershipOf(found.row) : null, "Workflow", "executions:create");
+  for (const principal of [options.user, options.authorizeAs]) {
+    if (principal) authorize(principal, found ? ownershipOf(found.row) : null, "Workflow", "executions:create");
+  }
   const workflow = found?.row;
   if (!workflow) throw new ConflictError("The workflow does not exist", "WORKFLOW_MISSING");
   assertStartable(workflow, options.triggerType);
@@ -72,9 +78,11 @@ export async function startExecution(db: Database, env: Bindings, options: Start
 
   const id = options.executionId ?? crypto.randomUUID();
   const createdAt = new Date();
-  const agents = await loadAgentSnapshots(db, definition);
+  const needs = await executionNeeds(db, workflow.id, definition);
   try {
     await db.transaction(async (tx) => {
+      // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
+      await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
       await tx.insert(executions).values({
         id,
         workflowId: workflow.id,
@@ -139,7 +147,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     workflowOwnerId: workflow.ownerId,
     parent: options.parent ?? null,
     createdAt: createdAt.toISOString(),
-    agents,
+    ...needs,
   };
   const status = await handOff(env, request);
   return { id, status, streamUrl: streamUrlOf(id), created: true };
@@ -173,7 +181,7 @@ export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwn
       ? { executionId: found.row.parentExecutionId, stepId: found.row.parentStepId ?? "", attempt: 0 }
       : null,
     createdAt: found.row.createdAt.toISOString(),
-    agents: await loadAgentSnapshots(db, definition),
+    ...(await executionNeeds(db, found.row.workflowId, definition)),
   };
 }
 

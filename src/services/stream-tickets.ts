@@ -19,13 +19,25 @@ export async function issueTicket(db: Database, user: AuthenticatedUser, executi
   await visibleExecution(db, user, executionId);
   const ticket = randomToken(32);
   const expiresAt = new Date(Date.now() + TICKET_TTL_SECONDS * 1000);
-  await db
-    .insert(streamTickets)
-    .values({ ticketHash: await sha256Hex(ticket), executionId, userId: user.id, expiresAt });
+  await db.insert(streamTickets).values({
+    ticketHash: await sha256Hex(ticket),
+    executionId,
+    userId: user.id,
+    sessionId: user.sessionId,
+    credential: user.credential,
+    expiresAt,
+  });
   return { ticket, expiresAt: expiresAt.toISOString() };
 }
 
-export type Redemption = { ok: true } | { ok: false; close: "bad_ticket" | "not_visible" };
+/** Who watches: checked again while the socket is open (SPEC: a revoked viewer is dropped within 60 s). */
+export interface Viewer {
+  userId: string;
+  sessionId: string | null;
+  credential: "session" | "api_token";
+}
+
+export type Redemption = { ok: true; viewer: Viewer } | { ok: false; close: "bad_ticket" | "not_visible" };
 
 /** Uses up the ticket and checks that its holder may still watch `executionId`. */
 export async function redeemTicket(db: Database, ticket: string, executionId: string): Promise<Redemption> {
@@ -39,7 +51,12 @@ export async function redeemTicket(db: Database, ticket: string, executionId: st
         gt(streamTickets.expiresAt, sql`now()`),
       ),
     )
-    .returning({ executionId: streamTickets.executionId, userId: streamTickets.userId });
+    .returning({
+      executionId: streamTickets.executionId,
+      userId: streamTickets.userId,
+      sessionId: streamTickets.sessionId,
+      credential: streamTickets.credential,
+    });
   if (!used) return { ok: false, close: "bad_ticket" };
   const [holder] = await db
     .select({ roles: users.roles, isActive: users.isActive })
@@ -50,5 +67,7 @@ export async function redeemTicket(db: Database, ticket: string, executionId: st
   const viewer = { id: used.userId, roles: holder.roles as Role[] };
   if (!found || !(readsAll(viewer) || isOwner(viewer, executionOwnership(found))))
     return { ok: false, close: "not_visible" };
-  return used.executionId === executionId ? { ok: true } : { ok: false, close: "bad_ticket" };
+  if (used.executionId !== executionId) return { ok: false, close: "bad_ticket" };
+  const credential = used.credential === "api_token" ? "api_token" : "session";
+  return { ok: true, viewer: { userId: used.userId, sessionId: used.sessionId, credential } };
 }

@@ -1,8 +1,10 @@
 /** User administration (users:manage): list, create, change, deactivate. */
 import { and, desc, eq, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
+import { revokeApiTokensOf } from "../auth/api-tokens";
 import { hashPassword } from "../auth/password";
-import type { Role } from "../auth/principal";
+import { permissionsFor } from "../auth/permissions";
+import type { AuthenticatedUser, Role } from "../auth/principal";
 import { revokeAllSessions } from "../auth/sessions";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
@@ -130,6 +132,7 @@ export async function updateUser(
       // Tokens carry roles; a change of roles, activity or password ends the user's sessions.
       if (changes.roles || changes.isActive === false || passwordHash) {
         await revokeAllSessions(tx, id, "account_changed");
+        await revokeApiTokensOf(tx, id);
       }
       const view = toUserView(row);
       await recordAudit(tx, audit, {
@@ -180,4 +183,20 @@ const CONFLICTS: UniqueConflicts = {
 
 function dedupe<T>(values: T[]): T[] {
   return [...new Set(values)];
+}
+
+/** A user as a principal (their current roles), for acting on their behalf; null when inactive or gone. */
+export async function principalById(db: Queryable, userId: string): Promise<AuthenticatedUser | null> {
+  const [row] = await db.select().from(users).where(eq(users.id, userId));
+  if (!row?.isActive) return null;
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.fullName ?? row.username,
+    roles: row.roles,
+    permissions: permissionsFor(row.roles),
+    jti: "",
+    sessionId: "",
+    credential: "session",
+  };
 }

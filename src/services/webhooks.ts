@@ -20,7 +20,11 @@ import { lockForChange } from "./workflows";
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-const secretBinding = (workflowId: string) => ({ table: "workflows", column: "webhook_secret", rowId: workflowId });
+export const webhookSecretBinding = (workflowId: string) => ({
+  table: "workflows",
+  column: "webhook_secret",
+  rowId: workflowId,
+});
 
 /** Creates or rotates the workflow's secret; the plaintext is returned this once. */
 export async function rotateWebhookSecret(
@@ -31,7 +35,7 @@ export async function rotateWebhookSecret(
   workflowId: string,
 ): Promise<{ secret: string }> {
   const secret = `whsec_${randomToken(32)}`;
-  const sealed = await keyringOf(config).encrypt(secret, secretBinding(workflowId));
+  const sealed = await keyringOf(config).encrypt(secret, webhookSecretBinding(workflowId));
   await db.transaction(async (tx) => {
     const before = await lockForChange(tx, user, workflowId, "workflows:update");
     await tx.update(workflows).set({ webhookSecret: sealed }).where(eq(workflows.id, workflowId));
@@ -64,7 +68,7 @@ export async function verifySignedDelivery(
   const signature = parseSignature(header);
   // An unknown workflow, a workflow without a secret and a bad signature look the same.
   if (!workflow?.secret || !signature) throw new UnauthorizedError("Invalid webhook signature");
-  const secret = await keyringOf(config).decrypt(workflow.secret, secretBinding(workflowId));
+  const secret = await keyringOf(config).decrypt(workflow.secret, webhookSecretBinding(workflowId));
   if (Math.abs(Date.now() / 1000 - signature.at) > SIGNATURE_TOLERANCE_SECONDS) {
     throw new UnauthorizedError("The webhook signature is outside the allowed clock skew");
   }

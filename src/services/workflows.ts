@@ -3,11 +3,13 @@ import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
+import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
-import { type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
+import { users, type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
 import { ConflictError } from "../errors";
 import { assertVisible, authorize } from "./access";
 import { decodeCursor, type Page, toPage } from "./pagination";
+import { assertQuota } from "./quotas";
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type WorkflowStatus = WorkflowRow["status"];
@@ -125,11 +127,14 @@ export async function findWorkflow(db: Queryable, id: string, lock = false): Pro
 
 export async function createWorkflow(
   db: Database,
+  config: Settings,
   user: AuthenticatedUser,
   audit: AuditContext,
   input: WorkflowInput,
 ): Promise<WorkflowView> {
   return db.transaction(async (tx) => {
+    await assertQuota(tx, config, "workflows", user);
+    if (input.schedule) await assertQuota(tx, config, "schedules", user);
     const [row] = await tx
       .insert(workflows)
       .values({
@@ -155,12 +160,18 @@ export async function createWorkflow(
 
 export function updateWorkflow(
   db: Database,
+  config: Settings,
   user: AuthenticatedUser,
   audit: AuditContext,
   id: string,
   changes: WorkflowChanges,
 ): Promise<WorkflowView> {
-  return changeWorkflow(db, user, audit, id, "workflows:update", "workflow.update", (before) => ({
+  // A schedule set on a workflow that had none counts against its owner's quota.
+  const check = async (tx: Queryable, before: WorkflowRow) => {
+    if (changes.schedule && !before.schedule)
+      await assertQuota(tx, config, "schedules", await ownerOf(tx, before.ownerId));
+  };
+  return changeWorkflow(db, user, audit, id, "workflows:update", "workflow.update", check, (before) => ({
     name: changes.name,
     description: changes.description,
     tags: changes.tags ? normalizeTags(changes.tags) : undefined,
@@ -181,7 +192,9 @@ export function archiveWorkflow(
   audit: AuditContext,
   id: string,
 ): Promise<WorkflowView> {
-  return changeWorkflow(db, user, audit, id, "workflows:delete", "workflow.archive", () => ({ status: "archived" }));
+  return changeWorkflow(db, user, audit, id, "workflows:delete", "workflow.archive", null, () => ({
+    status: "archived",
+  }));
 }
 
 /** Locks, changes and audits one workflow in one transaction. */
@@ -192,10 +205,12 @@ async function changeWorkflow(
   id: string,
   permission: "workflows:update" | "workflows:delete",
   action: string,
+  check: ((tx: Queryable, before: WorkflowRow) => Promise<void>) | null,
   changes: (before: WorkflowRow) => Partial<typeof workflows.$inferInsert>,
 ): Promise<WorkflowView> {
   return db.transaction(async (tx) => {
     const before = await lockForChange(tx, user, id, permission);
+    await check?.(tx, before.row);
     const [row] = await tx.update(workflows).set(changes(before.row)).where(eq(workflows.id, id)).returning();
     const view = toWorkflowView({ row, currentVersion: before.currentVersion });
     await recordAudit(tx, audit, {
@@ -228,4 +243,10 @@ function normalizeTags(tags: string[] | undefined): string[] {
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** A workflow owner's id and roles (quotas exempt admins). */
+export async function ownerOf(db: Queryable, ownerId: string): Promise<{ id: string; roles: string[] }> {
+  const [owner] = await db.select({ id: users.id, roles: users.roles }).from(users).where(eq(users.id, ownerId));
+  return owner ?? { id: ownerId, roles: [] };
 }

@@ -8,6 +8,8 @@ export const MAX_STEPS = 100;
 export const MAX_DEFINITION_BYTES = 256 * 1024;
 export const MAX_WAIT_SECONDS = 30 * 24 * 3600;
 export const MAX_RETRY_DELAY_MS = 12 * 3600 * 1000;
+/** The most tokens a model may be asked to write in one answer (agents and agent steps). */
+export const MAX_OUTPUT_TOKENS = 128_000;
 
 export const StepId = z.string().regex(/^[a-z0-9_-]{1,64}$/, "step ids are 1-64 of a-z, 0-9, _ and -");
 

@@ -39,6 +39,7 @@ async function taskFor(
     executionTokens: 0,
     executionTokenBudget: null,
     agent: agents[agentId],
+    secrets: {},
     checkpoint,
     childResults: [],
   };
@@ -134,7 +135,8 @@ describe("agent checkpoints", () => {
       admin.token,
       await workflowWith(admin.token, { steps: [{ id: "hold", type: "approval" }] }),
     );
-    const task = { ...(await taskFor(agent.id, asked())), executionId: parent };
+    // The child starts as the parent's user, who must be allowed to start it.
+    const task = { ...(await taskFor(agent.id, asked())), executionId: parent, actingUserId: admin.id };
     const input = { agentId: agent.id, prompt: "Find 42", maxTokens: null };
     const first = await runAgent(task, input, context());
     const second = await runAgent(task, input, context());

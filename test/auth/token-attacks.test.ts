@@ -19,12 +19,17 @@ function encodePart(value: unknown) {
 }
 
 /** A correctly signed token for a real session, with chosen claims and options. */
-async function forge(overrides: { iss?: string; aud?: string; exp?: number; key?: string; alg?: string } = {}) {
+async function forge(
+  overrides: { iss?: string; aud?: string; exp?: number; key?: string; alg?: string; typ?: string | null } = {},
+) {
   const user = await createUser("admin");
   const { token } = await mintTokens(user);
   const claims = decodePart(token.split(".")[1]);
   const jwt = new SignJWT({ ...claims, iss: overrides.iss ?? claims.iss, aud: overrides.aud ?? claims.aud })
-    .setProtectedHeader({ alg: overrides.alg ?? "HS256" })
+    .setProtectedHeader({
+      alg: overrides.alg ?? "HS256",
+      ...(overrides.typ === null ? {} : { typ: overrides.typ ?? "JWT" }),
+    })
     .setExpirationTime(overrides.exp ?? claims.exp);
   return jwt.sign(utf8(overrides.key ?? env.JWT_SECRET));
 }
@@ -69,6 +74,11 @@ describe("access token attacks", () => {
   it("refuses a wrong issuer or audience", async () => {
     expect((await me(await forge({ iss: "someone-else" }))).status).toBe(401);
     expect((await me(await forge({ aud: "another-api" }))).status).toBe(401);
+  });
+
+  it("refuses a token of another type signed with the same key (typ is pinned)", async () => {
+    expect((await me(await forge({ typ: null }))).status).toBe(401);
+    expect((await me(await forge({ typ: "refresh+jwt" }))).status).toBe(401);
   });
 
   it("accepts the same forged shape when everything is right (the attacks above are what fail)", async () => {

@@ -22,7 +22,9 @@ describe("full backups", () => {
       format: "ipa-backup/1",
       kind: "full",
       compression: "gzip",
-      encryption: null,
+      // Encrypted by default, with the keyring's current key; signed with a key derived from it.
+      encryption: { algorithm: "AES-256-GCM", keyId: env.ENCRYPTION_KEY_ID },
+      signature: { keyId: env.ENCRYPTION_KEY_ID, hmacSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
       base: null,
     });
     expect(manifest.migrations.length).toBeGreaterThanOrEqual(6);
@@ -37,7 +39,7 @@ describe("full backups", () => {
       "post-data",
     ]);
     for (const object of manifest.objects) {
-      expect(await measureObject(env.STORAGE, `${backup.prefix}${object.name}`, object.name)).toEqual({
+      expect(await measureObject(env.STORAGE, `${backup.prefix}${object.name}`, object.name)).toMatchObject({
         bytes: object.bytes,
         sha256: object.sha256,
       });

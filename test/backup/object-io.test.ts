@@ -25,6 +25,7 @@ describe("backup objects", () => {
     expect(await measureObject(env.STORAGE, stored.key, stored.name)).toEqual({
       bytes: stored.bytes,
       sha256: stored.sha256,
+      etag: expect.any(String),
     });
     const back: string[] = [];
     for await (const sql of readStatements(env.STORAGE, stored.key, stored.name, null)) back.push(sql);

@@ -80,7 +80,15 @@ describe("the execution state machine", () => {
     if (first.kind !== "run") throw new Error("not claimed");
     await harness.run(T0 + 1, (m) => m.complete("call", 1, first.task.lease, { ok: true, output: "one" }));
     const rerun = await harness.run(T0 + 2, (m) =>
-      m.rerun({ fromStep: "call", version: null, input: undefined, dryRun: false, agents: {}, audit: AUDIT }),
+      m.rerun({
+        fromStep: "call",
+        version: null,
+        input: undefined,
+        dryRun: false,
+        agents: {},
+        secrets: {},
+        audit: AUDIT,
+      }),
     );
     expect(rerun.result).toMatchObject({ ok: true, plan: { run: 2, rerun: [{ stepId: "call", sideEffects: true }] } });
     const step = await harness.read((store) => store.step("call"));

@@ -36,7 +36,7 @@ export async function waitForExecution(
     const res = await callJson(`/api/v1/executions/${id}`, { token });
     last = res.body;
     if (res.status === 200 && holds(until, last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 150));
   }
   throw new Error(`execution ${id} did not reach the expected state; last seen: ${JSON.stringify(last)}`);
 }

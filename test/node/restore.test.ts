@@ -3,11 +3,15 @@
  * jobs queue and R2, restored with stock psql into fresh databases, then compared.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiOf, type DevStack, startDevStack } from "../../scripts/lib/dev-stack.ts";
+import { type FakeBucket, serveBucket } from "./helpers/s3-bucket.ts";
 
 const dataDir = await mkdtemp(`${tmpdir()}/ipa-restore-test-`);
 const admin = { email: "restore@example.test", password: "restore-password-123" };
@@ -46,10 +50,20 @@ async function freshDatabase(name: string): Promise<string> {
   return url.toString();
 }
 
-function runRestore(args: string[]): Promise<{ code: number | null; output: string }> {
+function runRestore(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["scripts/restore.ts", ...args], {
-      env: { ...process.env, IPA_URL: stack.url, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password },
+      env: {
+        ...process.env,
+        IPA_URL: stack.url,
+        IPA_DATA_DIR: dataDir,
+        ADMIN_EMAIL: admin.email,
+        ADMIN_PASSWORD: admin.password,
+        ...extraEnv,
+      },
     });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
@@ -153,3 +167,137 @@ describe("npm run restore", () => {
     throw new Error("verification did not finish");
   }, 300_000);
 });
+
+/**
+ * An attacker with write access to the bucket alone: the backup's objects and manifest copied
+ * to a bucket they control, then changed as consistently as they can without the keyring.
+ */
+describe("npm run restore from a bucket an attacker wrote to", () => {
+  const marker = `${dataDir}/attacker-was-here`;
+  let original: { id: string; prefix: string; manifest: any; objects: Map<string, Uint8Array> };
+  let bucket: FakeBucket;
+  let keys: string;
+
+  beforeAll(async () => {
+    const full = await backup("full");
+    const token = (await login()).accessToken;
+    const objects = new Map<string, Uint8Array>();
+    for (const object of full.manifest.objects) {
+      const res = await fetch(`${stack.url}/api/v1/admin/backups/${full.id}/objects/${object.name}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      objects.set(`${full.prefix}${object.name}`, new Uint8Array(await res.arrayBuffer()));
+    }
+    original = { id: full.id, prefix: full.prefix, manifest: full.manifest, objects };
+    bucket = await serveBucket("ipa-platform-data", new Map());
+    keys = JSON.stringify(JSON.parse(await readFile(`${dataDir}/dev-secrets.json`, "utf8")).encryptionKeys);
+  }, 300_000);
+
+  afterAll(() => bucket?.close());
+
+  /** Puts the backup in the attacker's bucket with `change` applied to its manifest and objects. */
+  function plant(change: (manifest: any, objects: Map<string, Uint8Array>) => void) {
+    const manifest = structuredClone(original.manifest);
+    const objects = new Map(original.objects);
+    change(manifest, objects);
+    bucket.objects.clear();
+    for (const [key, bytes] of objects) bucket.objects.set(key, bytes);
+    bucket.objects.set(`${original.prefix}manifest.json`, new TextEncoder().encode(JSON.stringify(manifest)));
+  }
+
+  /** Replaces the schema object with the attacker's SQL, updating its size and hash in the manifest. */
+  function forgeSchemaObject(manifest: any, objects: Map<string, Uint8Array>, sql: string) {
+    const bytes = new Uint8Array(gzipSync(sql));
+    const schema = manifest.objects[0];
+    schema.bytes = bytes.length;
+    schema.sha256 = createHash("sha256").update(bytes).digest("hex");
+    manifest.encryption = null;
+    objects.set(`${original.prefix}${schema.name}`, bytes);
+  }
+
+  async function attackerLeftNothing(target: string) {
+    expect(await rowsOf(target, "select tablename from pg_tables where tablename = 'pwned'")).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+  }
+
+  it("refuses a forged manifest and object pair, changed consistently, and runs none of it", async () => {
+    plant((manifest, objects) => forgeSchemaObject(manifest, objects, "CREATE TABLE public.pwned (x int);\n"));
+    const target = await freshDatabase("attacked_forged");
+    const forged = await runRestore(["--backup", original.id, "--target", target], {
+      ...bucket.env,
+      ENCRYPTION_KEYS: keys,
+    });
+    expect(forged.code).toBe(1);
+    expect(forged.output).toContain(`backup ${original.id}: the manifest's signature does not match its contents`);
+    expect(await rowsOf(target, "select count(*)::int as n from pg_tables where schemaname = 'public'")).toEqual([
+      { n: 0 },
+    ]);
+    await attackerLeftNothing(target);
+
+    // Without the signature, or without the keys to check it, nothing is restored either.
+    plant((manifest, objects) => {
+      forgeSchemaObject(manifest, objects, "CREATE TABLE public.pwned (x int);\n");
+      delete manifest.signature;
+    });
+    const stripped = await runRestore(["--backup", original.id, "--target", target], {
+      ...bucket.env,
+      ENCRYPTION_KEYS: keys,
+    });
+    expect(stripped.output).toContain("the manifest is not signed");
+    const keyless = await runRestore(["--backup", original.id, "--target", target], bucket.env);
+    expect(keyless.output).toContain("set ENCRYPTION_KEYS to check the manifests' signatures");
+    await attackerLeftNothing(target);
+
+    // The untouched copy restores: the refusals above are the forgery's doing.
+    plant(() => {});
+    const honest = await runRestore(["--backup", original.id, "--target", target], {
+      ...bucket.env,
+      ENCRYPTION_KEYS: keys,
+    });
+    expect(honest.code, honest.output).toBe(0);
+  }, 120_000);
+
+  it("refuses a backslash command even with --allow-unsigned, and nothing of its object stays", async () => {
+    plant((manifest, objects) =>
+      forgeSchemaObject(manifest, objects, `CREATE TABLE public.pwned (x int);\n\\! touch ${marker}\n`),
+    );
+    const target = await freshDatabase("attacked_meta");
+    const { code, output } = await runRestore(["--backup", original.id, "--target", target, "--allow-unsigned"], {
+      ...bucket.env,
+    });
+    expect(output).toContain("WARNING: --allow-unsigned");
+    expect(code).toBe(1);
+    expect(output).toContain("line 2 holds a backslash outside a string: psql would run it as a meta-command");
+    await attackerLeftNothing(target);
+  }, 120_000);
+
+  it("refuses an object name that would leave its temporary directory", async () => {
+    const escape = `${dataDir}/escaped.sql.gz`;
+    plant((manifest, objects) => {
+      forgeSchemaObject(manifest, objects, "CREATE TABLE public.pwned (x int);\n");
+      const name = `../../../../../../..${escape}`;
+      objects.set(
+        `${original.prefix}${name}`,
+        objects.get(`${original.prefix}${manifest.objects[0].name}`) as Uint8Array,
+      );
+      manifest.objects[0].name = name;
+    });
+    const target = await freshDatabase("attacked_path");
+    const { code, output } = await runRestore(["--backup", original.id, "--target", target, "--allow-unsigned"], {
+      ...bucket.env,
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(`backup ${original.id}: manifest refused: objects.0.name`);
+    expect(existsSync(escape)).toBe(false);
+    await attackerLeftNothing(target);
+  }, 120_000);
+});
+
+async function login(): Promise<{ accessToken: string }> {
+  const res = await fetch(`${stack.url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(admin),
+  });
+  return (await res.json()) as { accessToken: string };
+}

@@ -90,7 +90,9 @@ describe("definition validation", () => {
       steps: [
         t("a"),
         { id: "c", type: "condition", if: "input.ok", then: ["a"], dependsOn: [] },
-        { id: "h", type: "http", request: { url: "https://x.test/{{secrets.key}}" } },
+        { id: "h", type: "http", request: { url: "https://x.test/{{config.key}}" } },
+        { id: "s", type: "http", request: { url: "https://x.test/", headers: { "x-key": "{{secrets.key}}" } } },
+        { id: "leak", type: "transform", output: "{{secrets.API_KEY}}" },
       ],
     });
     expect(details).toContainEqual({
@@ -101,6 +103,12 @@ describe("definition validation", () => {
       path: "definition.steps.2.request.url",
       message: expect.stringMatching(/paths start with input/),
     });
+    expect(details).toContainEqual({
+      path: "definition.steps.3.request.headers.x-key",
+      message: '"secrets.key": secrets are read as secrets.NAME (A-Z, 0-9, _)',
+    });
+    // A secret read anywhere but an http step's request would land in a step's output.
+    expect(details).toContainEqual({ path: "definition.steps.4.output", message: expect.stringMatching(/secrets/) });
   });
 
   it("reports unknown fields and out-of-range values with their paths", async () => {

@@ -4,19 +4,22 @@
  * against the manifest (size, sha256), decrypted if need be, decompressed and piped into psql;
  * then every table's row count and checksum are compared in SQL with the manifest.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { checksumQuery, TEXT_SETTINGS } from "../../../src/backup/checksum.ts";
 import { FrameOpener } from "../../../src/backup/frames.ts";
 import type { Manifest } from "../../../src/backup/manifest.ts";
+import { assertSigned } from "../../../src/backup/manifest-signature.ts";
+import { PsqlGuard } from "../../../src/backup/psql-guard.ts";
 import { Keyring } from "../../../src/crypto/keyring.ts";
-import { psqlLoad, psqlQuery } from "../psql.ts";
+import { psqlHasRestrict, psqlLoad, psqlQuery } from "../psql.ts";
 import type { BackupRef, BackupSource } from "./sources.ts";
 
 export interface RestoreOptions {
@@ -24,8 +27,10 @@ export interface RestoreOptions {
   target: string;
   backupId?: string;
   until?: Date;
-  /** ENCRYPTION_KEYS, for backups made with BACKUP_ENCRYPTION_KEY_ID. */
+  /** ENCRYPTION_KEYS: checks the manifests' signatures and opens encrypted backups. */
   encryptionKeys?: string;
+  /** Skips the signature check (with a loud warning): only for backups made before manifests were signed. */
+  allowUnsigned?: boolean;
   log: (line: string) => void;
 }
 
@@ -41,6 +46,7 @@ export interface RestoreReport {
 export async function restore(options: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
   const chain = await resolveChain(options);
+  await assertTrusted(chain, options);
   const final = chain[chain.length - 1].manifest;
   options.log(
     `restoring ${chain.map((link) => `${link.kind} ${link.id} (${link.snapshotAt})`).join(" → ")} from ${options.source.describe}`,
@@ -52,18 +58,21 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
   let rowsDone = 0;
   let bytes = 0;
   const scratch = await mkdtemp(join(tmpdir(), "ipa-restore-"));
+  scratchDirectories.add(scratch);
+  const restrictKey = (await psqlHasRestrict()) ? randomBytes(24).toString("hex") : undefined;
+  if (!restrictKey) options.log("warning: this psql has no \\restrict; relying on the meta-command scan alone");
   try {
     for (const link of chain) {
       for (const object of link.manifest.objects) {
         const file = join(scratch, object.name);
         await download(options.source, link, object, file);
         bytes += object.bytes;
-        const sql = createGunzip();
         const stored = createReadStream(file);
+        const sql = guarded(object.name);
         const feeding = link.manifest.encryption
-          ? pipeline(stored, decrypter(link, object.name, options.encryptionKeys), sql)
-          : pipeline(stored, sql);
-        await Promise.all([feeding, psqlLoad(options.target, sql)]);
+          ? pipeline(stored, decrypter(link, object.name, options.encryptionKeys), createGunzip(), sql)
+          : pipeline(stored, createGunzip(), sql);
+        await Promise.all([feeding, psqlLoad(options.target, sql, restrictKey)]);
         await rm(file);
         if (object.role === "data") tablesDone++;
         rowsDone += object.rows ?? 0;
@@ -80,6 +89,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    scratchDirectories.delete(scratch);
   }
   await markMigrated(options.target, final);
   const mismatches = await compare(options.target, final);
@@ -119,6 +129,63 @@ async function resolveChain(options: RestoreOptions): Promise<BackupRef[]> {
   if (upTo.length === 0) throw new Error(`the chain's full backup was taken after ${options.until.toISOString()}`);
   return upTo;
 }
+
+/**
+ * Every manifest must carry a signature made with a key of ENCRYPTION_KEYS over exactly its
+ * contents, so the object sizes and hashes it lists can be trusted; `--allow-unsigned` skips this.
+ */
+async function assertTrusted(chain: BackupRef[], options: RestoreOptions): Promise<void> {
+  if (options.allowUnsigned) {
+    options.log(
+      "WARNING: --allow-unsigned: the manifests' signatures are NOT checked; anyone who could write the bucket could have changed this backup",
+    );
+    return;
+  }
+  if (!options.encryptionKeys)
+    throw new Error(
+      "set ENCRYPTION_KEYS to check the manifests' signatures (or pass --allow-unsigned for an unsigned backup)",
+    );
+  for (const link of chain) {
+    const keyId = (link.raw as { signature?: { keyId?: string } }).signature?.keyId;
+    if (!keyId)
+      throw new Error(
+        `backup ${link.id}: the manifest is not signed (pass --allow-unsigned only for a backup made before signing)`,
+      );
+    try {
+      await assertSigned(link.raw as object, Keyring.fromSettings(options.encryptionKeys, keyId));
+    } catch (error) {
+      throw new Error(`backup ${link.id}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Passes SQL through to psql only while no line holds a meta-command. */
+function guarded(objectName: string): Transform {
+  const guard = new PsqlGuard();
+  const decoder = new StringDecoder("utf8");
+  const check = (text: string, callback: (error?: Error | null) => void, run: () => void) => {
+    try {
+      guard.push(text);
+      run();
+    } catch (error) {
+      callback(new Error(`object ${objectName}: ${(error as Error).message}; refused before psql saw it`));
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      check(decoder.write(chunk), callback, () => callback(null, chunk));
+    },
+    flush(callback) {
+      check(decoder.end(), callback, () => {
+        guard.finish();
+        callback();
+      });
+    },
+  });
+}
+
+/** Temporary directories still in use, removed if the process is stopped (see scripts/restore.ts). */
+export const scratchDirectories = new Set<string>();
 
 async function assertEmpty(target: string): Promise<void> {
   const [[tables]] = await psqlQuery(target, "select count(*) from pg_tables where schemaname = 'public'");

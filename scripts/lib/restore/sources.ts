@@ -13,6 +13,19 @@ export interface BackupRef {
   kind: "full" | "incremental";
   snapshotAt: string;
   manifest: Manifest;
+  /** The manifest as stored, which its signature covers. */
+  raw: unknown;
+}
+
+/** A manifest as the source gave it, parsed; one that breaks the rules (object names that are paths, say) is refused. */
+export function parseManifest(id: string, raw: unknown): Manifest {
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problem = parsed.error.issues[0];
+    throw new Error(`backup ${id}: manifest refused: ${problem.path.join(".")}: ${problem.message}`);
+  }
+  if (parsed.data.id !== id) throw new Error(`backup ${id}: the manifest is for backup ${parsed.data.id}`);
+  return parsed.data;
 }
 
 export interface BackupSource {
@@ -45,7 +58,8 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
       id,
       kind: res.body.kind,
       snapshotAt: res.body.snapshotAt,
-      manifest: ManifestSchema.parse(res.body.manifest),
+      manifest: parseManifest(id, res.body.manifest),
+      raw: res.body.manifest,
     };
   };
   return {
@@ -77,7 +91,9 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
 }
 
 function r2Source(env: NodeJS.ProcessEnv): BackupSource {
-  const endpoint = new URL(`https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com/${env.R2_BUCKET}/`);
+  // R2_ENDPOINT for a bucket under a jurisdiction (https://<account>.eu.r2.cloudflarestorage.com).
+  const host = env.R2_ENDPOINT ?? `https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`;
+  const endpoint = new URL(`${host.replace(/\/$/, "")}/${env.R2_BUCKET}/`);
   const credentials = {
     accessKeyId: env.R2_ACCESS_KEY_ID as string,
     secretAccessKey: env.R2_SECRET_ACCESS_KEY as string,
@@ -109,8 +125,9 @@ function r2Source(env: NodeJS.ProcessEnv): BackupSource {
         prefixes.set(key.split("/").at(-2) as string, key.replace(/manifest\.json$/, ""));
     const prefix = prefixes.get(id);
     if (!prefix) throw new Error(`backup ${id} has no manifest in bucket ${env.R2_BUCKET}`);
-    const manifest = ManifestSchema.parse(await (await get(new URL(`${prefix}manifest.json`, endpoint))).json());
-    return { id, kind: manifest.kind, snapshotAt: manifest.snapshotAt, manifest };
+    const raw: unknown = await (await get(new URL(`${prefix}manifest.json`, endpoint))).json();
+    const manifest = parseManifest(id, raw);
+    return { id, kind: manifest.kind, snapshotAt: manifest.snapshotAt, manifest, raw };
   };
   return {
     describe: `R2 bucket ${env.R2_BUCKET}`,

@@ -3,6 +3,8 @@
  * api-version URL, `api-key` header), and self-hosted servers such as Ollama and vLLM. Streams
  * with server-sent events when asked, collecting text and tool-call deltas as they arrive.
  */
+import { AddressRefusedError } from "../../net/address-guard";
+import { cappedStream, guardedRequest, readCapped } from "../../net/guarded-fetch";
 import { providerErrorFrom } from "./http-errors";
 import { sseData } from "./sse";
 import {
@@ -14,7 +16,14 @@ import {
   type ToolCall,
 } from "./types";
 
+/** A model answer is read up to this many bytes, streamed or not. */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** The call's own timeout comes from the agent (request.signal); this only bounds a guard-less hang. */
+const PROVIDER_CALL_CEILING_MS = 15 * 60_000;
+
 export interface OpenAiCompatibleOptions {
+  /** Hosts that may be private anyway (HTTP_STEP_ALLOWLIST). */
+  allowlist: readonly string[];
   /** `openai` (also Ollama, vLLM…) or `azure-openai`. */
   flavor: "openai" | "azure-openai";
   baseUrl: string;
@@ -49,21 +58,36 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const stream = this.options.stream;
     let response: Response;
     try {
-      response = await fetch(this.url(request.model), {
-        method: "POST",
-        headers: this.headers(),
-        body: JSON.stringify(this.body(request, stream)),
-        signal: request.signal,
-      });
+      // Through the address guard on every redirect, the key never following one to another origin.
+      response = await guardedRequest(
+        this.url(request.model),
+        {
+          method: "POST",
+          headers: this.headers(),
+          body: JSON.stringify(this.body(request, stream)),
+          signal: request.signal,
+          timeoutMs: PROVIDER_CALL_CEILING_MS,
+        },
+        this.options.allowlist,
+      );
     } catch (error) {
+      if (error instanceof AddressRefusedError)
+        throw new ProviderError(`refused: ${error.message}`, false, undefined, "address_refused");
       throw transportError(error, this.name);
     }
     if (!response.ok) throw await providerErrorFrom(response, this.name);
     try {
       const isStream = (response.headers.get("content-type") ?? "").includes("text/event-stream");
-      return isStream && response.body
-        ? await readStream(response.body, request)
-        : toResponse((await response.json()) as Completion, request);
+      if (isStream && response.body) return await readStream(cappedStream(response.body, MAX_ANSWER_BYTES), request);
+      const { text, truncated } = await readCapped(response, MAX_ANSWER_BYTES);
+      if (truncated)
+        throw new ProviderError(
+          `the answer is larger than ${MAX_ANSWER_BYTES} bytes`,
+          false,
+          undefined,
+          "answer_too_large",
+        );
+      return toResponse(JSON.parse(text) as Completion, request);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       throw transportError(error, this.name);

@@ -4,24 +4,52 @@
  * The same address guard as http steps applies.
  */
 
+import type { Keyring } from "../../crypto/keyring";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
+import { SecretInjectionError, SecretMissingError, type SecretResolver } from "../../secrets/resolver";
 import type { HttpToolConfig } from "../configuration";
+import { openHeader, type StoredHeaders } from "./tool-headers";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+export interface HttpToolOptions {
+  allowlist: readonly string[];
+  idempotencyKey: string;
+  keyring: Keyring;
+  secrets: SecretResolver;
+  /** The tool's headers as Postgres holds them now. */
+  currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
+}
+
 export async function runHttpTool(
+  toolId: string,
   config: HttpToolConfig,
   args: Record<string, unknown>,
-  options: { allowlist: readonly string[]; idempotencyKey: string },
+  options: HttpToolOptions,
 ): Promise<unknown> {
   const used = new Set<string>();
-  const url = new URL(
-    config.url.replace(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g, (_, name: string) => {
+  let url: URL;
+  const headers = new Headers();
+  const sensitiveHeaders: string[] = [];
+  try {
+    // Arguments fill `{{arg}}` (encoded); secrets fill `{{secrets.NAME}}` (encoded) only now.
+    const filled = config.url.replace(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g, (_, name: string) => {
       used.add(name);
       return encodeURIComponent(String(args[name] ?? ""));
-    }),
-  );
+    });
+    url = new URL(await options.secrets.fill(filled, "url"));
+    for (const [name, stored] of Object.entries((config.headers ?? {}) as StoredHeaders)) {
+      const opened = await openHeader(stored, options.keyring, toolId, name, () => options.currentHeaders(toolId));
+      if (opened !== stored) options.secrets.track(`header ${name}`, opened);
+      const value = await options.secrets.fill(opened, "header");
+      if (value !== stored) sensitiveHeaders.push(name);
+      headers.set(name, value);
+    }
+  } catch (error) {
+    if (error instanceof SecretMissingError || error instanceof SecretInjectionError) return { error: error.message };
+    throw error;
+  }
   const rest = Object.fromEntries(Object.entries(args).filter(([name]) => !used.has(name)));
   let body: string | undefined;
   if (config.method === "GET") {
@@ -30,14 +58,13 @@ export async function runHttpTool(
   } else if (Object.keys(rest).length > 0) {
     body = JSON.stringify(rest);
   }
-  const headers = new Headers(config.headers);
   if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
   // A call repeated after a crash carries the same key, so the target can tell it is a repeat.
   headers.set("Idempotency-Key", options.idempotencyKey);
   try {
     const response = await guardedFetch(
       url.toString(),
-      { method: config.method, headers, body, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+      { method: config.method, headers, body, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS, sensitiveHeaders },
       options.allowlist,
     );
     return { status: response.status, body: response.body };

@@ -4,13 +4,17 @@
  * schema before anything runs; a workflow tool asks the loop to start a child execution.
  */
 import { Validator } from "@cfworker/json-schema";
+import type { Keyring } from "../../crypto/keyring";
+import type { SecretResolver } from "../../secrets/resolver";
 import type { BuiltinToolConfig, HttpToolConfig, ToolType, WorkflowToolConfig } from "../configuration";
 import { AgentError } from "../errors";
 import type { ToolCall, ToolSpec } from "../providers/types";
 import { BUILTINS } from "./builtins";
 import { runHttpTool } from "./http-tool";
+import type { StoredHeaders } from "./tool-headers";
 
 export interface ToolRow {
+  id: string;
   toolName: string;
   toolType: ToolType;
   configuration: Record<string, unknown>;
@@ -31,6 +35,12 @@ export interface ToolboxOptions {
   allowlist: readonly string[];
   /** The step's idempotency key: calls that reach outside send `<key>:<tool call id>`. */
   idempotencyKey: string;
+  /** Opens sealed header values. */
+  keyring: Keyring;
+  /** Fills `{{secrets.NAME}}` and scrubs opened values from results. */
+  secrets: SecretResolver;
+  /** A tool's headers as Postgres holds them now (for values sealed under a retired key). */
+  currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
 }
 
 export class Toolbox {
@@ -86,10 +96,16 @@ export class Toolbox {
         return { result: BUILTINS[(tool.configuration as BuiltinToolConfig).builtin].run(args) };
       case "http":
         return {
-          result: await runHttpTool(tool.configuration as HttpToolConfig, args, {
-            allowlist: this.options.allowlist,
-            idempotencyKey: `${this.options.idempotencyKey}:${prepared.call.id}`,
-          }),
+          // Whatever the target echoes goes back to the model without a secret in it.
+          result: this.options.secrets.scrub(
+            await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, {
+              allowlist: this.options.allowlist,
+              idempotencyKey: `${this.options.idempotencyKey}:${prepared.call.id}`,
+              keyring: this.options.keyring,
+              secrets: this.options.secrets,
+              currentHeaders: this.options.currentHeaders,
+            }),
+          ),
         };
       case "workflow": {
         const config = tool.configuration as WorkflowToolConfig;

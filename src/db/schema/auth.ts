@@ -55,11 +55,16 @@ export const revokedAccessTokens = pgTable(
 export const loginFailures = pgTable(
   "login_failures",
   {
-    /** Lower-cased email or username that was tried. */
+    /** `account:<user id>` (its email and username are one account) or `ip:<address>`. */
     identifier: text("identifier").primaryKey(),
     failures: integer("failures").notNull().default(0),
+    /** Guesses being checked right now: counted before any hash is computed, so concurrent guesses cannot overrun the limit. */
+    inFlight: integer("in_flight").notNull().default(0),
     windowStartedAt: tstz("window_started_at").notNull().defaultNow(),
     lockedUntil: tstz("locked_until"),
   },
-  (t) => [check("login_failures_count", sql`${t.failures} >= 0`)],
+  (t) => [
+    check("login_failures_count", sql`${t.failures} >= 0`),
+    check("login_failures_in_flight", sql`${t.inFlight} >= 0`),
+  ],
 );

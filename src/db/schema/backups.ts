@@ -53,6 +53,8 @@ export const backups = pgTable(
     snapshot: text("snapshot"),
     snapshotAt: tstz("snapshot_at"),
     manifest: jsonb("manifest"),
+    /** sha256 of the manifest's bytes as stored in R2: verification refuses any other manifest. */
+    manifestSha256: text("manifest_sha256"),
     sizeBytes: bigint("size_bytes", { mode: "number" }),
     rows: bigint("rows", { mode: "number" }),
     startedAt: tstz("started_at"),

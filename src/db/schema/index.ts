@@ -4,6 +4,7 @@ export * from "./audit";
 export * from "./auth";
 export * from "./backups";
 export * from "./executions";
+export * from "./secrets";
 export * from "./triggers";
 export * from "./users";
 export * from "./workflows";

@@ -20,6 +20,9 @@ export const streamTickets = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
+    /** The credential the ticket was bought with: its viewer is dropped when that is revoked. */
+    sessionId: uuid("session_id"),
+    credential: text("credential"),
     createdAt: tstz("created_at").notNull().defaultNow(),
     expiresAt: tstz("expires_at").notNull(),
     usedAt: tstz("used_at"),

@@ -49,6 +49,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
     };
     this.saveRecord();
     this.store.putAgents(request.agents);
+    this.store.putSecrets(request.secrets);
     this.emit("execution.running", null, { triggerType: request.triggerType, version: request.versionNumber });
     for (const step of request.definition.steps) this.store.putStep(freshStep(step, 1));
     this.armExecutionTimeout();
@@ -64,6 +65,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
     this.record = request.record;
     this.saveRecord();
     this.store.putAgents(request.agents);
+    this.store.putSecrets(request.secrets);
     for (const step of request.steps) this.store.putStep(step);
     this.store.restoreSequence(request.lastSeq);
   }
@@ -242,7 +244,8 @@ export class ExecutionMachine extends QueuedStepTransitions {
       record.versionNumber = request.version.versionNumber;
     }
     if (inputChanged) record.input = storable(request.input);
-    if (Object.keys(request.agents).length > 0) this.store.putAgents(request.agents);
+    this.store.putAgents(request.agents);
+    this.store.putSecrets(request.secrets);
     const audit: PendingAudit = {
       context: request.audit,
       entry: {

@@ -326,6 +326,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       executionTokens: record.promptTokens + record.completionTokens,
       executionTokenBudget: record.definition.tokenBudget ?? null,
       agent: agentId ? (this.store.agents()[agentId] ?? null) : null,
+      secrets: this.store.secrets(),
       checkpoint: this.store.checkpoint(step.stepId, step.attempt),
       childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
         toolCallId,

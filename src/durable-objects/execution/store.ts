@@ -7,6 +7,7 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
+import type { SealedSecret } from "../../secrets/sealed";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
 import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
@@ -60,6 +61,14 @@ export class ExecutionStore {
 
   putAgents(agents: Record<string, AgentSnapshot>): void {
     this.putMeta("agents", agents);
+  }
+
+  secrets(): Record<string, SealedSecret> {
+    return this.meta<Record<string, SealedSecret>>("secrets") ?? {};
+  }
+
+  putSecrets(secrets: Record<string, SealedSecret>): void {
+    this.putMeta("secrets", secrets);
   }
 
   /** Step ids whose Postgres rows must go (a rerun on a version without them). */
@@ -263,7 +272,7 @@ export class ExecutionStore {
 
   /** Drops every timer but the outbox's and the parent notification, when the execution ends. */
   clearWorkTimers(): void {
-    this.sql.exec("delete from typed_timers where key not in ('flush', 'notify_parent', 'retire')");
+    this.sql.exec("delete from typed_timers where key not in ('flush', 'notify_parent', 'retire', 'viewers')");
   }
 
   dueTimers(now: number): ScheduledTimer[] {

@@ -22,7 +22,9 @@ export type Timer =
   /** Tell the parent execution that this child ended, until it has listened. */
   | { kind: "notify_parent"; tries: number }
   /** Free the object's storage: the execution ended and Postgres holds everything. */
-  | { kind: "retire" };
+  | { kind: "retire" }
+  /** Check that the open streams' viewers may still watch. */
+  | { kind: "viewers" };
 
 export type TimerKind = Timer["kind"];
 export type TimerOf<K extends TimerKind> = Extract<Timer, { kind: K }>;

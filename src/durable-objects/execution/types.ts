@@ -11,6 +11,7 @@ import type {
   TriggerType,
   WaitReason,
 } from "../../engine/vocabulary";
+import type { SealedSecret } from "../../secrets/sealed";
 import type { OffloadRef } from "./large-values";
 
 export type { ExecutionStatus, StepStatus, TriggerType };
@@ -173,6 +174,8 @@ export interface StartRequest {
   createdAt: string;
   /** The agents the definition's agent steps use, resolved now so steps never need Postgres. */
   agents: Record<string, AgentSnapshot>;
+  /** The secrets its steps and tools name, still sealed: only the consumer opens one, to send it. */
+  secrets: Record<string, SealedSecret>;
 }
 
 /** A retired execution as Postgres holds it, to bring its object back. */
@@ -181,6 +184,7 @@ export interface RestoreRequest {
   steps: StepState[];
   lastSeq: number;
   agents: Record<string, AgentSnapshot>;
+  secrets: Record<string, SealedSecret>;
 }
 
 /** A queued step attempt as its consumer runs it. */
@@ -206,6 +210,8 @@ export interface StepTask {
   executionTokens: number;
   executionTokenBudget: number | null;
   agent: AgentSnapshot | null;
+  /** Sealed secrets the step may send (`{{secrets.NAME}}`). */
+  secrets: Record<string, SealedSecret>;
   /** Agent steps: the conversation as far as its last checkpoint, and its children's results. */
   checkpoint: AgentState | null;
   childResults: Array<{ toolCallId: string; content: string }>;
@@ -263,6 +269,7 @@ export interface RerunRequest {
   input: unknown | undefined;
   dryRun: boolean;
   agents: Record<string, AgentSnapshot>;
+  secrets: Record<string, SealedSecret>;
   audit: AuditContext;
 }
 

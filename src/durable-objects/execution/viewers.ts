@@ -2,6 +2,7 @@
  * The execution's viewers (SPEC §5 stream): admitting a WebSocket with a snapshot or the events
  * after `after=N`, and fanning events out to every open socket.
  */
+import type { Viewer } from "../../services/stream-tickets";
 import type { ExecutionStore } from "./store";
 import { eventMessage, type StreamMessage } from "./stream-protocol";
 import type { Snapshot } from "./types";
@@ -12,6 +13,9 @@ import { boundedSnapshot } from "./views";
  * N, then live ones. Both are read and the socket accepted in one synchronous step, so no event
  * falls between them.
  */
+/** The Worker names the admitted viewer to the object in this header (it builds the request itself). */
+export const VIEWER_HEADER = "x-ipa-viewer";
+
 export function acceptViewer(
   ctx: DurableObjectState,
   store: ExecutionStore,
@@ -22,6 +26,8 @@ export function acceptViewer(
   const after = afterParam === null ? null : Number(afterParam);
   const { 0: client, 1: server } = new WebSocketPair();
   ctx.acceptWebSocket(server);
+  const viewer = request.headers.get(VIEWER_HEADER);
+  if (viewer) server.serializeAttachment(JSON.parse(viewer) as Viewer);
   if (after === null) {
     const bounded = boundedSnapshot(snapshot());
     send(server, { type: "snapshot", seq: bounded.seq, execution: bounded.execution });
@@ -44,6 +50,14 @@ export function broadcast(ctx: DurableObjectState, message: StreamMessage): void
       // Closed between listing and sending: the runtime reports its close separately.
     }
   }
+}
+
+/** Who each open socket belongs to (sockets admitted without a viewer are left alone). */
+export function viewersOf(ctx: DurableObjectState): Array<{ socket: WebSocket; viewer: Viewer }> {
+  return ctx.getWebSockets().flatMap((socket) => {
+    const viewer = socket.deserializeAttachment() as Viewer | null;
+    return viewer ? [{ socket, viewer }] : [];
+  });
 }
 
 function send(socket: WebSocket, message: StreamMessage): void {

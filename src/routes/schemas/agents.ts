@@ -1,5 +1,6 @@
 /** Request and response schemas of agents and their tools. */
 import { z } from "@hono/zod-openapi";
+import { MAX_OUTPUT_TOKENS } from "../../steps/common";
 import { AgentConfigurationSchema, PROVIDERS } from "../../agents/configuration";
 import { ListQuery, Timestamp } from "./common";
 
@@ -36,7 +37,7 @@ const agentFields = {
   systemPrompt: z.string().max(100_000).nullable().optional(),
   modelName: z.string().min(1).max(200).nullable().optional(),
   temperature: z.number().min(0).max(2).optional(),
-  maxTokens: z.number().int().positive().max(1_000_000).optional(),
+  maxTokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).optional(),
 };
 
 export const CreateAgentBody = z.strictObject(agentFields).openapi("CreateAgent");

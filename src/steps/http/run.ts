@@ -1,9 +1,12 @@
 /** Runs an `http` step attempt: the resolved request, its Idempotency-Key, and the status check. */
 import { z } from "zod";
-import { settings } from "../../config";
+import { type Settings, settings } from "../../config";
+import { keyringOf } from "../../crypto/keyring-of";
 import type { StepOutcome, StepTask } from "../../durable-objects/execution/types";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
+import { SecretInjectionError, SecretMissingError, SecretResolver } from "../../secrets/resolver";
+import { SealedSecretSource } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
 
 export const HttpInputSchema = z.object({
@@ -27,22 +30,56 @@ const KEPT_HEADERS = [
 ];
 
 export async function runHttpStep(task: StepTask, raw: unknown, context: RunContext): Promise<StepOutcome> {
-  const input = HttpInputSchema.parse(raw);
-  const headers = new Headers(input.headers);
+  const config = settings(context.env);
+  const source = new SealedSecretSource(config, task.workflowId, task.secrets);
+  const secrets = new SecretResolver(source.lookup, keyringOf(config));
+  try {
+    // What comes back never holds a secret value, whatever the target echoes.
+    return secrets.scrub(await send(task, HttpInputSchema.parse(raw), context, config, secrets));
+  } finally {
+    await source.close();
+  }
+}
+
+async function send(
+  task: StepTask,
+  input: HttpInput,
+  context: RunContext,
+  config: Settings,
+  secrets: SecretResolver,
+): Promise<StepOutcome> {
+  const headers = new Headers();
+  const sensitiveHeaders: string[] = [];
+  let url: string;
+  let body: string | undefined;
+  try {
+    url = await secrets.fill(input.url, "url");
+    for (const [name, value] of Object.entries(input.headers)) {
+      const filled = await secrets.fill(value, "header");
+      if (filled !== value) sensitiveHeaders.push(name);
+      headers.set(name, filled);
+    }
+    if (input.body !== undefined && input.method !== "GET" && input.method !== "HEAD") {
+      const filled = await secrets.fillJson(input.body);
+      body = typeof filled === "string" ? filled : JSON.stringify(filled);
+      if (!headers.has("content-type"))
+        headers.set("Content-Type", typeof input.body === "string" ? "text/plain" : "application/json");
+    }
+  } catch (error) {
+    if (error instanceof SecretMissingError)
+      return { ok: false, error: { message: error.message, reason: "secret_missing", retryable: false } };
+    if (error instanceof SecretInjectionError)
+      return { ok: false, error: { message: error.message, reason: "invalid_request", retryable: false } };
+    throw error;
+  }
   headers.set("Idempotency-Key", task.idempotencyKey);
   if (!headers.has("user-agent")) headers.set("User-Agent", "ipa-platform");
-  let body: string | undefined;
-  if (input.body !== undefined && input.method !== "GET" && input.method !== "HEAD") {
-    body = typeof input.body === "string" ? input.body : JSON.stringify(input.body);
-    if (!headers.has("content-type"))
-      headers.set("Content-Type", typeof input.body === "string" ? "text/plain" : "application/json");
-  }
   const timeoutMs = Math.max(1, task.deadline - Date.now());
   try {
     const response = await guardedFetch(
-      input.url,
-      { method: input.method, headers, body, timeoutMs, signal: context.signal },
-      settings(context.env).HTTP_STEP_ALLOWLIST,
+      url,
+      { method: input.method, headers, body, timeoutMs, signal: context.signal, sensitiveHeaders },
+      config.HTTP_STEP_ALLOWLIST,
     );
     const kept: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
@@ -61,7 +98,7 @@ export async function runHttpStep(task: StepTask, raw: unknown, context: RunCont
     return {
       ok: false,
       error: {
-        message: `${input.method} ${new URL(input.url).host} answered ${response.status}`,
+        message: `${input.method} ${new URL(url).host} answered ${response.status}`,
         reason: "unexpected_status",
         status: response.status,
         // Client errors other than timeouts and rate limits will not fix themselves.

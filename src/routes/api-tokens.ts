@@ -1,0 +1,67 @@
+/** /auth/api-tokens: personal API tokens for CLIs, CI and MCP clients (SPEC §3). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { auditContextOf } from "../audit/context";
+import { authenticate } from "../middleware/auth";
+import { createApiToken, listApiTokens, revokeApiToken } from "../services/api-tokens";
+import { createRouter } from "./router";
+import { bearer, errors, IdParam, json, jsonBody, mutationErrors, Timestamp } from "./schemas/common";
+
+const TokenSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: "the token's first characters, to tell tokens apart" }),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
+  })
+  .openapi("ApiToken");
+const CreatedTokenSchema = TokenSchema.extend({
+  token: z.string().openapi({ description: "shown this once; send it as `Authorization: Bearer`" }),
+}).openapi("ApiTokenCreated");
+const CreateTokenBody = z
+  .strictObject({
+    name: z.string().min(1).max(100),
+    expiresInDays: z.number().int().min(1).max(365).optional().openapi({ description: "1-365, default 90" }),
+  })
+  .openapi("CreateApiToken");
+
+const base = { tags: ["auth"], security: bearer, middleware: [authenticate] };
+
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/",
+  summary: "Create a personal API token (shown once)",
+  request: { body: jsonBody(CreateTokenBody) },
+  responses: { 201: json(CreatedTokenSchema, "Created"), ...mutationErrors },
+});
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  summary: "The caller's live API tokens (never the tokens themselves)",
+  responses: { 200: json(z.object({ items: z.array(TokenSchema), nextCursor: z.null() })), 401: errors[401] },
+});
+
+const revoke = createRoute({
+  ...base,
+  method: "delete",
+  path: "/{id}",
+  summary: "Revoke one of the caller's API tokens, at once",
+  request: { params: IdParam },
+  responses: { 204: { description: "Revoked" }, 401: errors[401], 404: errors[404] },
+});
+
+export const apiTokenRoutes = createRouter()
+  .openapi(create, async (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json(await createApiToken(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("json")), 201);
+  })
+  .openapi(list, async (c) => c.json(await listApiTokens(c.var.db.db, c.var.user), 200))
+  .openapi(revoke, async (c) => {
+    await revokeApiToken(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id);
+    return c.body(null, 204);
+  });
