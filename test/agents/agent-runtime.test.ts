@@ -324,6 +324,32 @@ describe("agent runtime", () => {
     expect(waits.map((w) => w.data.reason)).toEqual(["children"]);
   });
 
+  it("refuses a workflow tool call to a workflow its execution's user may not start, telling the model", async () => {
+    const admin = await signIn("admin");
+    const stranger = await signIn("user");
+    // Another user's workflow: invisible to the caller, so starting it is not theirs to do.
+    const privateWorkflowId = await workflowWith(stranger.token, {
+      steps: [{ id: "t", type: "transform", output: 1 }],
+    });
+    const { endpoint, agent } = await fakeModelAgent(admin.token, [
+      completion({ toolCalls: [{ name: "run_private", arguments: {} }] }),
+      completion({ content: "I could not run it." }),
+    ]);
+    await addTool(admin.token, agent.id, {
+      toolName: "run_private",
+      toolType: "workflow",
+      configuration: { workflowId: privateWorkflowId, parameters: { type: "object", properties: {} } },
+    });
+    const user = await signIn("user");
+    const { id, done } = await runAgentWorkflow(user.token, agent.id);
+    expect(done.status).toBe("completed");
+    expect(await query("select id from executions where parent_execution_id = $1", [id])).toEqual([]);
+    expect(await query("select id from executions where workflow_id = $1", [privateWorkflowId])).toEqual([]);
+    const second = JSON.parse((await endpoint.requests())[1].body);
+    const toolMessage = second.messages.find((m: any) => m.role === "tool");
+    expect(toolMessage.content).toMatch(/forbidden/);
+  });
+
   it("feeds ipa_agent_token_usage per agent", async () => {
     const admin = await signIn("admin");
     const { agent } = await fakeModelAgent(admin.token, [

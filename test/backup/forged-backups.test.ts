@@ -28,7 +28,6 @@ const sha256 = async (bytes: Uint8Array | string) =>
 const stored = async (key: string) =>
   new Uint8Array(await ((await env.STORAGE.get(key)) as R2ObjectBody).arrayBuffer());
 
-// biome-ignore lint/suspicious/noExplicitAny: manifests are edited loosely here, as an attacker would
 type Backup = { id: string; prefix: string; manifest: any };
 
 /**

@@ -21,6 +21,8 @@ export async function scriptEndpoint(responses: ScriptedResponse[], name = uniqu
   return {
     name,
     url: `${env.TEST_OUTSIDE_URL}/s/${name}`,
+    /** The same endpoint at another origin (another port). */
+    otherOriginUrl: `${env.TEST_OTHER_ORIGIN_URL}/s/${name}`,
     requests: async (): Promise<Recorded[]> => (await fetch(`${env.TEST_OUTSIDE_URL}/_requests/${name}`)).json(),
     release: () => fetch(`${env.TEST_OUTSIDE_URL}/_release/${name}`, { method: "POST" }),
   };

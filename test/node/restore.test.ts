@@ -272,10 +272,10 @@ describe("npm run restore from a bucket an attacker wrote to", () => {
   }, 120_000);
 
   it("refuses an object name that would leave its temporary directory", async () => {
-    const escape = `${dataDir}/escaped.sql.gz`;
+    const outside = `${dataDir}/escaped.sql.gz`;
     plant((manifest, objects) => {
       forgeSchemaObject(manifest, objects, "CREATE TABLE public.pwned (x int);\n");
-      const name = `../../../../../../..${escape}`;
+      const name = `../../../../../../..${outside}`;
       objects.set(
         `${original.prefix}${name}`,
         objects.get(`${original.prefix}${manifest.objects[0].name}`) as Uint8Array,
@@ -288,7 +288,7 @@ describe("npm run restore from a bucket an attacker wrote to", () => {
     });
     expect(code).toBe(1);
     expect(output).toContain(`backup ${original.id}: manifest refused: objects.0.name`);
-    expect(existsSync(escape)).toBe(false);
+    expect(existsSync(outside)).toBe(false);
     await attackerLeftNothing(target);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 /** Request and response schemas of agents and their tools. */
 import { z } from "@hono/zod-openapi";
-import { MAX_OUTPUT_TOKENS } from "../../steps/common";
 import { AgentConfigurationSchema, PROVIDERS } from "../../agents/configuration";
+import { MAX_OUTPUT_TOKENS } from "../../steps/common";
 import { ListQuery, Timestamp } from "./common";
 
 export const AgentType = z.enum(["semantic_kernel", "autogen", "custom"]);
