@@ -81,6 +81,12 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
   }
 }
 
+export class ResponseTooLargeError extends Error {
+  constructor(maxBytes: number) {
+    super(`the answer is larger than ${maxBytes} bytes`);
+  }
+}
+
 /** A body stream that errors once more than `maxBytes` have passed (streamed model answers). */
 export function cappedStream(body: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
   let bytes = 0;
@@ -88,7 +94,7 @@ export function cappedStream(body: ReadableStream<Uint8Array>, maxBytes: number)
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         bytes += chunk.byteLength;
-        if (bytes > maxBytes) controller.error(new Error(`the answer is larger than ${maxBytes} bytes`));
+        if (bytes > maxBytes) controller.error(new ResponseTooLargeError(maxBytes));
         else controller.enqueue(chunk);
       },
     }),

@@ -350,6 +350,48 @@ describe("agent runtime", () => {
     expect(toolMessage.content).toMatch(/forbidden/);
   });
 
+  it("fails on a model answer over 4 MB, streamed or not, without asking again", async () => {
+    const admin = await signIn("admin");
+    const huge = "x".repeat(4.5 * 1024 * 1024);
+    const whole = await fakeModelAgent(admin.token, [completion({ content: huge })]);
+    const chunked = await fakeModelAgent(
+      admin.token,
+      [streamed(Array.from({ length: 5 }, () => "y".repeat(1024 * 1024)))],
+      {
+        stream: true,
+      },
+    );
+    for (const { endpoint, agent } of [whole, chunked]) {
+      const { done } = await runAgentWorkflow(admin.token, agent.id);
+      expect(stepOf(done, "ask")).toMatchObject({
+        status: "failed",
+        attempt: 1,
+        error: { reason: "answer_too_large", message: "the answer is larger than 4194304 bytes" },
+      });
+      expect(await endpoint.requests()).toHaveLength(1);
+    }
+  });
+
+  it("caps maxTokens at 128,000 for agents and agent steps (422 above)", async () => {
+    const admin = await signIn("admin");
+    const agent = await callJson("/api/v1/agents", {
+      token: admin.token,
+      body: { name: "greedy", type: "custom", configuration: { provider: "builtin" }, maxTokens: 128_001 },
+    });
+    expect(agent.status).toBe(422);
+    expect(agent.body.error.details[0].path).toBe("maxTokens");
+    const { agent: fine } = await fakeModelAgent(admin.token, [completion({ content: "ok" })]);
+    const workflow = await callJson("/api/v1/workflows", { token: admin.token, body: { name: "greedy flow" } });
+    const version = await callJson(`/api/v1/workflows/${workflow.body.id}/versions`, {
+      token: admin.token,
+      body: {
+        definition: { steps: [{ id: "ask", type: "agent", agentId: fine.id, prompt: "p", maxTokens: 10_000_000 }] },
+      },
+    });
+    expect(version.status).toBe(422);
+    expect(version.body.error.details[0].path).toBe("definition.steps.0.maxTokens");
+  });
+
   it("feeds ipa_agent_token_usage per agent", async () => {
     const admin = await signIn("admin");
     const { agent } = await fakeModelAgent(admin.token, [

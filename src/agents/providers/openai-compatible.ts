@@ -4,7 +4,7 @@
  * with server-sent events when asked, collecting text and tool-call deltas as they arrive.
  */
 import { AddressRefusedError } from "../../net/address-guard";
-import { cappedStream, guardedRequest, readCapped } from "../../net/guarded-fetch";
+import { cappedStream, guardedRequest, ResponseTooLargeError, readCapped } from "../../net/guarded-fetch";
 import { providerErrorFrom } from "./http-errors";
 import { sseData } from "./sse";
 import {
@@ -80,16 +80,13 @@ export class OpenAiCompatibleProvider implements ModelProvider {
       const isStream = (response.headers.get("content-type") ?? "").includes("text/event-stream");
       if (isStream && response.body) return await readStream(cappedStream(response.body, MAX_ANSWER_BYTES), request);
       const { text, truncated } = await readCapped(response, MAX_ANSWER_BYTES);
-      if (truncated)
-        throw new ProviderError(
-          `the answer is larger than ${MAX_ANSWER_BYTES} bytes`,
-          false,
-          undefined,
-          "answer_too_large",
-        );
+      if (truncated) throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
       return toResponse(JSON.parse(text) as Completion, request);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
+      // A model that answers without end is not asked again: the same prompt would do the same.
+      if (error instanceof ResponseTooLargeError)
+        throw new ProviderError(error.message, false, undefined, "answer_too_large");
       throw transportError(error, this.name);
     }
   }
