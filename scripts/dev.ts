@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { settingsProblems } from "../src/config.ts";
 import { ensureFirstAdmin } from "./lib/admin.ts";
 import { startCronTicker } from "./lib/cron-ticker.ts";
+import { buildDashboard, watchDashboard } from "./lib/dashboard-build.ts";
 import { loadOrCreateDevSecrets } from "./lib/dev-secrets.ts";
 import { runMigrations } from "./lib/migrate.ts";
 import { freePort, isPortFree } from "./lib/ports.ts";
@@ -90,11 +91,15 @@ async function main(): Promise<void> {
   const vars = Object.entries(settings).filter(([name]) => !required.has(name));
   await writeFile(envFile, formatDotenv(inFile), { mode: 0o600 });
   log(describeProviders(settings));
+  await buildDashboard();
+  const watcher = watchDashboard();
+  cleanups.unshift(() => stopChild(watcher));
+  log("dashboard built (dist/assets); rebuilt on every change under dashboard/");
   const wrangler = startWrangler(port, await freePort(9230), envFile, vars);
   await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
   cleanups.unshift(() => ticker.stop());
-  log(`ready on http://localhost:${port}  (API /api/v1, docs /api/v1/docs, Ctrl-C stops everything)`);
+  log(`ready on http://localhost:${port}  (dashboard /, API /api/v1, docs /docs/, Ctrl-C stops everything)`);
 }
 
 async function startLocalPostgres(password: string): Promise<LocalPostgres> {

@@ -2,9 +2,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { settings } from "../config";
+import { UnauthorizedError } from "../errors";
 import { authenticate } from "../middleware/auth";
 import { login, logout, refresh } from "../services/auth";
 import { getUser, toUserView } from "../services/users";
+import { clearRefreshCookie, inCookie, refreshCookieOf } from "./refresh-cookie";
 import { createRouter } from "./router";
 import { bearer, errors, json, jsonBody } from "./schemas/common";
 import { LoginBody, MeSchema, RefreshBody, TokenPairSchema } from "./schemas/users";
@@ -23,7 +25,7 @@ const refreshRoute = createRoute({
   path: "/refresh",
   tags: ["auth"],
   summary: "Rotate a refresh token; reusing a rotated one revokes its session",
-  request: { body: jsonBody(RefreshBody) },
+  request: { body: jsonBody(RefreshBody, false) },
   responses: { 200: json(TokenPairSchema), 401: errors[401], 422: errors[422] },
 });
 
@@ -55,15 +57,20 @@ export const authRoutes = createRouter()
       password: body.password,
     });
     c.header("Cache-Control", "no-store");
-    return c.json(pair, 200);
+    return c.json(body.refreshIn === "cookie" ? inCookie(c, pair) : pair, 200);
   })
   .openapi(refreshRoute, async (c) => {
-    const pair = await refresh(c.var.db.db, settings(c.env), auditContextOf(c), c.req.valid("json").refreshToken);
+    const presented = c.req.valid("json")?.refreshToken;
+    const fromCookie = presented === undefined;
+    const token = presented ?? refreshCookieOf(c);
+    if (!token) throw new UnauthorizedError("No refresh token: send one, or sign in again");
+    const pair = await refresh(c.var.db.db, settings(c.env), auditContextOf(c), token);
     c.header("Cache-Control", "no-store");
-    return c.json(pair, 200);
+    return c.json(fromCookie ? inCookie(c, pair) : pair, 200);
   })
   .openapi(logoutRoute, async (c) => {
     await logout(c.var.db.db, auditContextOf(c), c.var.user);
+    clearRefreshCookie(c);
     return c.body(null, 204);
   })
   .openapi(meRoute, async (c) => {

@@ -74,4 +74,37 @@ describe("auth routes", () => {
     expect(res.status).toBe(422);
     expect(res.body.error.details[0].path).toBe("email");
   });
+
+  it("keeps a browser's refresh token in an httpOnly, Secure, SameSite=Strict cookie scoped to the auth routes", async () => {
+    const user = await createUser("user");
+    const res = await callJson("/api/v1/auth/login", {
+      body: { email: user.email, password: TEST_PASSWORD, refreshIn: "cookie" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.refreshToken).toBeUndefined();
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(
+      /^ipa_refresh=[^;]+; Max-Age=2592000; Path=\/api\/v1\/auth; HttpOnly; Secure; SameSite=Strict$/,
+    );
+    const jar = cookie.split(";")[0];
+    const rotated = await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: jar } });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).toBeUndefined();
+    const next = (rotated.headers.get("set-cookie") ?? "").split(";")[0];
+    expect(next).not.toBe(jar);
+    // The rotated cookie replayed revokes the session, as a rotated body token does.
+    expect((await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: jar } })).status).toBe(401);
+    expect((await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: next } })).status).toBe(401);
+    expect((await callJson("/api/v1/auth/refresh", { method: "POST" })).status).toBe(401);
+  });
+
+  it("clears the refresh cookie on logout", async () => {
+    const user = await createUser("user");
+    const res = await callJson("/api/v1/auth/login", {
+      body: { email: user.email, password: TEST_PASSWORD, refreshIn: "cookie" },
+    });
+    const out = await callJson("/api/v1/auth/logout", { method: "POST", token: res.body.accessToken });
+    expect(out.status).toBe(204);
+    expect(out.headers.get("set-cookie")).toMatch(/^ipa_refresh=; Max-Age=0; Path=\/api\/v1\/auth/);
+  });
 });

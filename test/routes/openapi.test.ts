@@ -1,3 +1,4 @@
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson } from "../helpers/http";
 
@@ -22,10 +23,20 @@ describe("OpenAPI", () => {
     expect(body.components.schemas.CreateVersion).toBeDefined();
   });
 
-  it("serves browsable docs", async () => {
-    const res = await call("/api/v1/docs");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/text\/html/);
-    expect(await res.text()).toContain("/api/v1/openapi.json");
+  it("serves browsable docs from this origin only", async () => {
+    const res = await exports.default.fetch(new Request("https://ipa.test/api/v1/docs", { redirect: "manual" }));
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/docs/");
+    // The page and its scripts are static assets; nothing is loaded from another origin.
+    const page = await env.ASSETS.fetch("https://ipa.test/docs/");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('src="/docs/swagger-ui-bundle.js"');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script>(?!<)/);
+    expect((await env.ASSETS.fetch("https://ipa.test/docs/docs.js")).status).toBe(200);
+    expect(await (await env.ASSETS.fetch("https://ipa.test/docs/swagger-ui-bundle.js")).text()).toContain(
+      "SwaggerUIBundle",
+    );
   });
 });

@@ -49,6 +49,10 @@ export const LoginBody = z
     email: z.string().min(1).max(254).optional(),
     username: z.string().min(1).max(254).optional(),
     password: z.string().min(1).max(1024),
+    refreshIn: z.enum(["body", "cookie"]).optional().openapi({
+      description:
+        "Extension for browsers: `cookie` sets the refresh token as an httpOnly, Secure, SameSite=Strict cookie scoped to /api/v1/auth instead of returning it",
+    }),
   })
   .refine((body) => Boolean(body.email) !== Boolean(body.username), {
     message: "give exactly one of email or username",
@@ -56,12 +60,21 @@ export const LoginBody = z
   })
   .openapi("Login");
 
-export const RefreshBody = z.strictObject({ refreshToken: z.string().min(16).max(512) }).openapi("Refresh");
+export const RefreshBody = z
+  .strictObject({
+    refreshToken: z
+      .string()
+      .min(16)
+      .max(512)
+      .optional()
+      .openapi({ description: "Omit it (or send no body) to use the refresh cookie that a cookie login set" }),
+  })
+  .openapi("Refresh");
 
 export const TokenPairSchema = z
   .object({
     accessToken: z.string(),
-    refreshToken: z.string(),
+    refreshToken: z.string().optional().openapi({ description: "Absent when it travels in the refresh cookie" }),
     tokenType: z.literal("Bearer"),
     expiresIn: z.number().int().openapi({ example: 900 }),
     user: UserSchema,

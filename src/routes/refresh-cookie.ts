@@ -1,0 +1,26 @@
+/**
+ * The refresh cookie (SPEC §11, an API extension for browsers): the dashboard's refresh token
+ * lives in an httpOnly, Secure, SameSite=Strict cookie that only the auth routes receive, so no
+ * page script can read a long-lived token; the access token stays in the page's memory.
+ */
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { REFRESH_TOKEN_TTL_SECONDS } from "../auth/sessions";
+
+const NAME = "ipa_refresh";
+const OPTIONS = { path: "/api/v1/auth", httpOnly: true, secure: true, sameSite: "Strict" } as const;
+
+/** Moves the pair's refresh token into the cookie; the answer no longer carries it. */
+export function inCookie<T extends { refreshToken?: string }>(c: Context, pair: T): Omit<T, "refreshToken"> {
+  const { refreshToken, ...rest } = pair;
+  if (refreshToken) setCookie(c, NAME, refreshToken, { ...OPTIONS, maxAge: REFRESH_TOKEN_TTL_SECONDS });
+  return rest;
+}
+
+export function refreshCookieOf(c: Context): string | undefined {
+  return getCookie(c, NAME);
+}
+
+export function clearRefreshCookie(c: Context): void {
+  deleteCookie(c, NAME, OPTIONS);
+}
