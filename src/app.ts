@@ -12,6 +12,7 @@ import { requestContext } from "./middleware/request-context";
 import { adminBackupRoutes } from "./routes/admin-backups";
 import { agentRoutes } from "./routes/agents";
 import { apiTokenRoutes } from "./routes/api-tokens";
+import { approvalRoutes } from "./routes/approvals";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { mountDocs } from "./routes/docs";
@@ -58,6 +59,7 @@ export function buildApp() {
   api.route("/", platformSecretRoutes);
   api.route("/agents", agentRoutes);
   api.route("/audit", auditRoutes);
+  api.route("/approvals", approvalRoutes);
   api.route("/", executionRoutes);
   api.route("/", streamRoutes);
   api.route("/hooks", hookRoutes);

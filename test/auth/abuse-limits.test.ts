@@ -16,8 +16,9 @@ async function freshMinute(needMs: number) {
   if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 100));
 }
 
-/** A client address of its own per test (TEST-NET-3), so the per-IP budgets do not mix. */
-const freshIp = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+/** A client address of its own per call (TEST-NET-2, which no other test uses), so per-IP budgets never mix. */
+let lastHost = Math.floor(Math.random() * 200);
+const freshIp = () => `198.51.100.${(lastHost++ % 254) + 1}`;
 
 const loginFrom = (ip: string | null, identifier: { email?: string; username?: string }, password = WRONG) =>
   callJson("/api/v1/auth/login", {

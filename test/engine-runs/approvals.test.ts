@@ -99,4 +99,31 @@ describe("approvals", () => {
       (await callJson(`/api/v1/executions/${id}/steps/ok/approve`, { method: "POST", token: stranger.token })).status,
     ).toBe(404);
   });
+
+  it("lists in the inbox exactly the waiting approvals the caller may decide", async () => {
+    const owner = await signIn("user");
+    const stranger = await signIn("user");
+    const admin = await signIn("admin");
+    const anyone = await start(
+      owner.token,
+      await workflowWith(owner.token, { steps: [{ id: "review", type: "approval" }] }),
+    );
+    const adminsOnly = await start(owner.token, await workflowWith(owner.token, approvalFlow()));
+    for (const id of [anyone, adminsOnly]) await waitForExecution(owner.token, id, waiting);
+    const inbox = async (token: string) =>
+      ((await callJson("/api/v1/approvals", { token })).body.items as any[])
+        .map((item) => item.executionId)
+        .filter((id) => id === anyone || id === adminsOnly);
+    expect(await inbox(owner.token)).toEqual([anyone]);
+    expect(await inbox(stranger.token)).toEqual([]);
+    expect((await inbox(admin.token)).sort()).toEqual([anyone, adminsOnly].sort());
+    expect((await callJson("/api/v1/approvals", { token: (await signIn("viewer")).token })).status).toBe(403);
+    const item = ((await callJson("/api/v1/approvals", { token: admin.token })).body.items as any[]).find(
+      (candidate) => candidate.executionId === adminsOnly,
+    );
+    expect(item).toMatchObject({ stepId: "review", approverRoles: ["admin"], workflowName: expect.any(String) });
+    await callJson(`/api/v1/executions/${anyone}/steps/review/approve`, { token: owner.token, body: {} });
+    await waitForExecution(owner.token, anyone);
+    expect(await inbox(owner.token)).toEqual([]);
+  });
 });

@@ -90,6 +90,7 @@ const RULES: Record<string, Rule> = {
   "GET /agents/{id}/tools/{toolId}": plain("agents:read"),
   "PATCH /agents/{id}/tools/{toolId}": plain("agents:update"),
   "DELETE /agents/{id}/tools/{toolId}": plain("agents:update"),
+  "GET /approvals": plain("executions:approve"),
   "GET /audit": plain("audit:read"),
   "GET /audit/verify": plain("audit:read"),
   "GET /executions": plain("executions:read"),

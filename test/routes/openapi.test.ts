@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, callJson } from "../helpers/http";
+import { callJson } from "../helpers/http";
 
 describe("OpenAPI", () => {
   it("serves an OpenAPI 3.1 document generated from the route schemas", async () => {

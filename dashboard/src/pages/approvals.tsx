@@ -1,0 +1,67 @@
+/** Every approval waiting now that the signed-in user may decide, decided inline. */
+import { useState } from "preact/hooks";
+import { get, post } from "../api/client";
+import type { Approval, Page } from "../api/types";
+import { shortId, when } from "../components/format";
+import { Empty, ErrorNotice, Loading } from "../components/notices";
+import { useResource } from "../components/use-resource";
+
+export function Approvals() {
+  const inbox = useResource(() => get<Page<Approval>>("/approvals"), []);
+  return (
+    <section>
+      <h1>Approvals</h1>
+      <ErrorNotice error={inbox.error} />
+      {inbox.loading && !inbox.value ? (
+        <Loading />
+      ) : !inbox.value?.items.length ? (
+        <Empty>Nothing waits for you.</Empty>
+      ) : (
+        <ul class="cards">
+          {inbox.value.items.map((item) => (
+            <ApprovalCard key={`${item.executionId}/${item.stepId}`} item={item} onDone={() => void inbox.reload()} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState<Error>();
+  const id = `comment-${item.executionId}-${item.stepId}`;
+  const decide = async (decision: "approve" | "reject") => {
+    try {
+      await post(`/executions/${item.executionId}/steps/${item.stepId}/${decision}`, comment ? { comment } : {});
+      onDone();
+    } catch (caught) {
+      setError(caught as Error);
+    }
+  };
+  return (
+    <li class="card" data-approval={`${item.executionId}/${item.stepId}`}>
+      <h2>
+        {item.workflowName} · <code>{item.stepId}</code>
+      </h2>
+      <p class="meta">
+        <a href={`/executions/${item.executionId}`}>execution {shortId(item.executionId)}</a> · waiting since{" "}
+        {when(item.waitingSince)}
+        {item.expiresAt ? ` · expires ${when(item.expiresAt)}` : ""}
+        {item.approverRoles.length ? ` · for ${item.approverRoles.join(", ")}` : ""}
+      </p>
+      {item.message && <p>{item.message}</p>}
+      <label for={id}>Comment</label>
+      <textarea id={id} rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+      <div class="controls">
+        <button type="button" class="primary" onClick={() => void decide("approve")}>
+          Approve
+        </button>
+        <button type="button" class="danger" onClick={() => void decide("reject")}>
+          Reject
+        </button>
+      </div>
+      <ErrorNotice error={error} />
+    </li>
+  );
+}

@@ -1,0 +1,105 @@
+/** Backups and drills: status, sizes, verify now, and the RPO/RTO the newest drill measured. */
+import { useState } from "preact/hooks";
+import { ApiError, get, post } from "../api/client";
+import type { Backup, Page } from "../api/types";
+import { bytes, duration, shortId, when } from "../components/format";
+import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { useResource } from "../components/use-resource";
+
+interface Drill {
+  id: string;
+  status: string;
+  rtoSeconds?: number | null;
+  rpoSeconds?: number | null;
+  createdAt: string;
+}
+
+export function Backups() {
+  const list = useResource(() => get<Page<Backup>>("/admin/backups?limit=50"), []);
+  const drills = useResource(async () => {
+    try {
+      return await get<Page<Drill>>("/admin/drills?limit=5");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return { items: [], nextCursor: null };
+      throw error;
+    }
+  }, []);
+  const [error, setError] = useState<Error>();
+  const act = async (path: string, body?: unknown) => {
+    try {
+      await post(path, body);
+      setError(undefined);
+      void list.reload();
+    } catch (caught) {
+      setError(caught as Error);
+    }
+  };
+  const newest = drills.value?.items[0];
+  return (
+    <section>
+      <h1>Backups</h1>
+      <div class="controls">
+        <button type="button" onClick={() => void act("/admin/backups", { kind: "full" })}>
+          Full backup now
+        </button>
+        <button type="button" onClick={() => void act("/admin/backups", { kind: "incremental" })}>
+          Incremental now
+        </button>
+      </div>
+      <p class="meta">
+        Newest drill:{" "}
+        {newest
+          ? `${newest.status}, RTO ${newest.rtoSeconds ?? "—"} s, RPO ${newest.rpoSeconds ?? "—"} s (${when(newest.createdAt)})`
+          : "none yet"}
+      </p>
+      <ErrorNotice error={error ?? list.error} />
+      {list.loading && !list.value ? (
+        <Loading />
+      ) : !list.value?.items.length ? (
+        <Empty>No backups yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Backups</caption>
+            <thead>
+              <tr>
+                <th scope="col">Backup</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Snapshot</th>
+                <th scope="col">Size</th>
+                <th scope="col">Took</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.value.items.map((backup) => (
+                <tr key={backup.id}>
+                  <td>
+                    <code>{shortId(backup.id)}</code>
+                  </td>
+                  <td>{backup.kind}</td>
+                  <td>
+                    <StatusBadge status={backup.status} /> {backup.reason ? <small>{backup.reason}</small> : null}
+                  </td>
+                  <td>{when(backup.snapshotAt)}</td>
+                  <td>{bytes(backup.sizeBytes)}</td>
+                  <td>{duration(backup.durationMs)}</td>
+                  <td>
+                    {["completed", "verified", "verification_failed"].includes(backup.status) && (
+                      <button type="button" onClick={() => void act(`/admin/backups/${backup.id}/verify`)}>
+                        Verify now
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

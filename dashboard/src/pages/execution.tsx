@@ -1,0 +1,209 @@
+/**
+ * One execution, live: its DAG with each step's state, a timeline, streaming agent text, the
+ * stream's events and the logs, and the controls, approvals, event delivery and rerun that the
+ * signed-in user may use.
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { get } from "../api/client";
+import { can } from "../api/session";
+import type { Definition, Execution, StepStatus, Version, Workflow } from "../api/types";
+import { Dag } from "../components/dag";
+import { duration, shortId, when } from "../components/format";
+import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { Timeline } from "../components/timeline";
+import { Controls } from "../execution/controls";
+import { EventForm } from "../execution/event-form";
+import { Logs } from "../execution/logs";
+import { RerunForm } from "../execution/rerun-form";
+import { StepPanel } from "../execution/step-panel";
+import { applyEvent } from "../live/apply-event";
+import { ExecutionStream, type StreamEvent, type StreamState } from "../live/execution-stream";
+
+export function ExecutionPage({ id }: { id: string }) {
+  const [execution, setExecution] = useState<Execution>();
+  const [definition, setDefinition] = useState<Definition>();
+  const [workflow, setWorkflow] = useState<Workflow>();
+  const [error, setError] = useState<Error>();
+  const [events, setEvents] = useState<StreamEvent[]>([]);
+  const [tokens, setTokens] = useState<Record<string, string>>({});
+  const [streamState, setStreamState] = useState<{ state: StreamState; detail?: string }>({ state: "connecting" });
+  const [selected, setSelected] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const refetch = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  const load = async () => {
+    try {
+      const fresh = await get<Execution>(`/executions/${id}`);
+      setExecution(fresh);
+      setError(undefined);
+      return fresh;
+    } catch (caught) {
+      setError(caught as Error);
+      return undefined;
+    }
+  };
+
+  useEffect(() => {
+    let alive = true;
+    setEvents([]);
+    setTokens({});
+    void (async () => {
+      const first = await load();
+      if (!first || !alive) return;
+      const [wf, version] = await Promise.all([
+        get<Workflow>(`/workflows/${first.workflowId}`).catch(() => undefined),
+        get<Version>(`/workflows/${first.workflowId}/versions/${first.versionNumber}`).catch(() => undefined),
+      ]);
+      if (!alive) return;
+      setWorkflow(wf);
+      setDefinition(version?.definition);
+    })();
+    const stream = new ExecutionStream(id, {
+      snapshot: (snapshot) => setExecution((current) => ({ ...(current ?? snapshot), ...snapshot })),
+      event: (event) => {
+        setEvents((seen) => [...seen, event]);
+        setExecution((current) => (current ? applyEvent(current, event) : current));
+        clearTimeout(refetch.current);
+        refetch.current = setTimeout(() => void load(), 300);
+      },
+      token: (message) =>
+        setTokens((seen) => ({
+          ...seen,
+          [message.stepId]: message.replay ? message.text : (seen[message.stepId] ?? "") + message.text,
+        })),
+      state: (state, detail) => setStreamState({ state, detail }),
+    });
+    stream.start();
+    const ticker = setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      alive = false;
+      stream.stop();
+      clearInterval(ticker);
+      clearTimeout(refetch.current);
+    };
+  }, [id]);
+
+  const statuses = useMemo(() => {
+    const out: Record<string, StepStatus> = {};
+    for (const step of execution?.steps ?? []) out[step.stepId] = step.status;
+    return out;
+  }, [execution]);
+
+  if (error && !execution) return <ErrorNotice error={error} />;
+  if (!execution) return <Loading />;
+  const step = execution.steps.find((candidate) => candidate.stepId === selected) ?? null;
+  const steps = definition?.steps ?? execution.steps.map((s) => ({ id: s.stepId, type: s.type }));
+  const waiting = execution.steps.filter((s) => s.status === "waiting");
+
+  return (
+    <section class="execution">
+      <header class="page-head">
+        <div>
+          <h1>
+            Execution <code>{shortId(execution.id)}</code> <StatusBadge status={execution.status} />
+          </h1>
+          <p class="meta">
+            {workflow ? <a href={`/workflows/${workflow.id}`}>{workflow.name}</a> : shortId(execution.workflowId)} ·
+            version {execution.versionNumber} · run {execution.run} · {execution.triggerType} · started{" "}
+            {when(execution.startedAt)} ·{" "}
+            {duration(execution.durationMs ?? (execution.startedAt ? now - Date.parse(execution.startedAt) : null))}
+          </p>
+          <p class="meta">
+            tokens {execution.promptTokens} in / {execution.completionTokens} out
+            {typeof execution.costUsd === "number" ? ` · $${execution.costUsd.toFixed(4)}` : ""}
+          </p>
+        </div>
+        <p class={`stream-state stream-${streamState.state}`} role="status" data-stream-state={streamState.state}>
+          {streamState.state === "live" ? "● live" : streamState.state}
+          {streamState.detail ? `: ${streamState.detail}` : ""}
+        </p>
+      </header>
+      <ErrorNotice error={error} />
+      {execution.syncError && <div class="notice notice-error">Sync error: {execution.syncError}</div>}
+      {execution.error && <div class="notice notice-error">Failed: {execution.error.message}</div>}
+      <Controls execution={execution} onDone={() => void load()} />
+
+      {waiting.length > 0 && (
+        <div class="notice notice-info" role="status">
+          Waiting:{" "}
+          {waiting.map((w) => (
+            <span key={w.stepId}>
+              <button type="button" class="link" onClick={() => setSelected(w.stepId)}>
+                {w.stepId}
+              </button>{" "}
+              ({w.waiting?.reason ?? "waiting"}
+              {w.waiting?.until ? ` until ${when(w.waiting.until)}` : ""}){" "}
+            </span>
+          ))}
+        </div>
+      )}
+
+      <div class="grid-2">
+        <div class="card">
+          <h2>Steps</h2>
+          <Dag steps={steps} statuses={statuses} selected={selected} onSelect={setSelected} />
+          <p class="help">Select a step to see its input, output and controls.</p>
+        </div>
+        <div class="card">
+          <h2>{step ? `Step ${step.stepId}` : "Step"}</h2>
+          {step ? (
+            <StepPanel execution={execution} step={step} text={tokens[step.stepId]} onDone={() => void load()} />
+          ) : (
+            <p class="empty">No step selected.</p>
+          )}
+        </div>
+      </div>
+
+      {Object.keys(tokens).length > 0 && (
+        <div class="card">
+          <h2>Agent text</h2>
+          {Object.entries(tokens).map(([stepId, text]) => (
+            <div key={stepId}>
+              <h3>{stepId}</h3>
+              <pre class="agent-text" aria-live="polite" data-agent-text={stepId}>
+                {text}
+              </pre>
+            </div>
+          ))}
+        </div>
+      )}
+
+      <div class="card">
+        <h2>Timeline</h2>
+        <Timeline steps={execution.steps} now={now} />
+      </div>
+
+      <div class="grid-2">
+        <div class="card">
+          <h2>Live events</h2>
+          <ol class="events" aria-label="Stream events" data-events>
+            {events.map((event) => (
+              <li key={event.seq} data-seq={event.seq}>
+                <span class="seq">#{event.seq}</span> <code>{event.event}</code>
+                {event.stepId ? ` ${event.stepId}` : ""} <time>{when(event.at)}</time>
+              </li>
+            ))}
+          </ol>
+          {events.length === 0 && <p class="empty">Events appear here as they happen.</p>}
+        </div>
+        <div class="card">
+          <h2>Logs</h2>
+          <Logs executionId={execution.id} version={events.length} />
+        </div>
+      </div>
+
+      {can("executions:signal") && execution.steps.some((s) => s.type === "event") && (
+        <div class="card">
+          <h2>Deliver an event</h2>
+          <EventForm execution={execution} />
+        </div>
+      )}
+      {can("executions:retry") && !["pending", "queued", "running", "paused"].includes(execution.status) && (
+        <div class="card">
+          <h2>Rerun from a step</h2>
+          <RerunForm execution={execution} steps={steps.map((s) => s.id)} />
+        </div>
+      )}
+    </section>
+  );
+}

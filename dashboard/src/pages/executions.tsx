@@ -1,0 +1,148 @@
+/** Executions the caller may see, newest first, with filters; kept current while any of them runs. */
+import { useEffect, useState } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { get, query } from "../api/client";
+import type { ExecutionSummary, Page, Workflow } from "../api/types";
+import { duration, shortId, when } from "../components/format";
+import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { useResource } from "../components/use-resource";
+
+const STATUSES = ["", "pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
+const ACTIVE = new Set(["pending", "queued", "running", "paused"]);
+const REFRESH_MS = 3_000;
+
+export function Executions() {
+  const { query: params, route } = useLocation();
+  const filters = {
+    status: params.status ?? "",
+    workflowId: params.workflowId ?? "",
+    from: params.from ?? "",
+    to: params.to ?? "",
+  };
+  const workflows = useResource(() => get<Page<Workflow>>("/workflows?limit=200"), []);
+  const [pages, setPages] = useState<ExecutionSummary[][]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const list = useResource(async () => {
+    const page = await get<Page<ExecutionSummary>>(`/executions${query({ ...isoFilters(filters), limit: 50 })}`);
+    setPages([]);
+    setCursor(page.nextCursor);
+    return page.items;
+  }, [filters.status, filters.workflowId, filters.from, filters.to]);
+
+  // While something on the page is still going, look again every few seconds (only when visible).
+  const active = list.value?.some((execution) => ACTIVE.has(execution.status)) ?? false;
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") void list.reload();
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [active, list.reload]);
+
+  const setFilter = (name: string, value: string) => {
+    const next = { ...filters, [name]: value };
+    route(`/executions${query(next)}`, true);
+  };
+  const more = async () => {
+    if (!cursor) return;
+    const page = await get<Page<ExecutionSummary>>(
+      `/executions${query({ ...isoFilters(filters), limit: 50, cursor })}`,
+    );
+    setPages([...pages, page.items]);
+    setCursor(page.nextCursor);
+  };
+  const names = new Map((workflows.value?.items ?? []).map((workflow) => [workflow.id, workflow.name]));
+  const rows = [...(list.value ?? []), ...pages.flat()];
+
+  return (
+    <section>
+      <h1>Executions</h1>
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <label>
+          Status
+          <select value={filters.status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
+            {STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {status || "any"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Workflow
+          <select value={filters.workflowId} onChange={(e) => setFilter("workflowId", e.currentTarget.value)}>
+            <option value="">any</option>
+            {(workflows.value?.items ?? []).map((workflow) => (
+              <option key={workflow.id} value={workflow.id}>
+                {workflow.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          From
+          <input
+            type="datetime-local"
+            value={filters.from}
+            onChange={(e) => setFilter("from", e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          To
+          <input type="datetime-local" value={filters.to} onChange={(e) => setFilter("to", e.currentTarget.value)} />
+        </label>
+      </form>
+      <ErrorNotice error={list.error} />
+      {list.loading && !list.value ? (
+        <Loading />
+      ) : rows.length === 0 ? (
+        <Empty>No executions match.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Executions</caption>
+            <thead>
+              <tr>
+                <th scope="col">Execution</th>
+                <th scope="col">Workflow</th>
+                <th scope="col">Status</th>
+                <th scope="col">Trigger</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Tokens</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((execution) => (
+                <tr key={execution.id} data-execution={execution.id}>
+                  <td>
+                    <a href={`/executions/${execution.id}`}>{shortId(execution.id)}</a>
+                  </td>
+                  <td>{names.get(execution.workflowId) ?? shortId(execution.workflowId)}</td>
+                  <td>
+                    <StatusBadge status={execution.status} />
+                  </td>
+                  <td>{execution.triggerType}</td>
+                  <td>{when(execution.startedAt ?? execution.createdAt)}</td>
+                  <td>{duration(execution.durationMs)}</td>
+                  <td>{execution.promptTokens + execution.completionTokens}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {cursor && (
+        <button type="button" onClick={() => void more()}>
+          Load more
+        </button>
+      )}
+    </section>
+  );
+}
+
+/** datetime-local values are local times; the API wants ISO-8601 UTC. */
+function isoFilters(filters: Record<string, string>) {
+  const iso = (value: string) => (value ? new Date(value).toISOString() : undefined);
+  return { status: filters.status, workflowId: filters.workflowId, from: iso(filters.from), to: iso(filters.to) };
+}

@@ -1,0 +1,77 @@
+/** The signed-in user's personal API tokens (CLIs, CI, MCP clients): created here, shown once, revoked at once. */
+import { useState } from "preact/hooks";
+import { api, get, post } from "../api/client";
+import type { ApiToken, Page } from "../api/types";
+import { when } from "../components/format";
+import { Empty, ErrorNotice } from "../components/notices";
+import { useResource } from "../components/use-resource";
+
+export function Tokens() {
+  const list = useResource(() => get<Page<ApiToken>>("/auth/api-tokens"), []);
+  const [name, setName] = useState("");
+  const [days, setDays] = useState("90");
+  const [created, setCreated] = useState<string>();
+  const [error, setError] = useState<Error>();
+  const create = async (event: Event) => {
+    event.preventDefault();
+    try {
+      const answer = await post<{ token: string }>("/auth/api-tokens", { name, expiresInDays: Number(days) });
+      setCreated(answer.token);
+      setName("");
+      setError(undefined);
+      void list.reload();
+    } catch (caught) {
+      setError(caught as Error);
+    }
+  };
+  const revoke = async (id: string) => {
+    try {
+      await api("DELETE", `/auth/api-tokens/${id}`);
+      void list.reload();
+    } catch (caught) {
+      setError(caught as Error);
+    }
+  };
+  return (
+    <section>
+      <h1>API tokens</h1>
+      <form class="form inline" onSubmit={create}>
+        <label for="token-name">Name</label>
+        <input id="token-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+        <label for="token-days">Days</label>
+        <input
+          id="token-days"
+          type="number"
+          min={1}
+          max={365}
+          value={days}
+          onInput={(e) => setDays(e.currentTarget.value)}
+        />
+        <button type="submit" class="primary">
+          Create token
+        </button>
+      </form>
+      {created && (
+        <p class="notice notice-info" role="status">
+          New token (shown once): <code>{created}</code>
+        </p>
+      )}
+      <ErrorNotice error={error ?? list.error} />
+      {!list.value?.items.length ? (
+        <Empty>No live tokens.</Empty>
+      ) : (
+        <ul>
+          {list.value.items.map((token) => (
+            <li key={token.id}>
+              <strong>{token.name}</strong> <code>{token.prefix}…</code> · expires {when(token.expiresAt)} · last used{" "}
+              {when(token.lastUsedAt)}{" "}
+              <button type="button" class="danger" onClick={() => void revoke(token.id)}>
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

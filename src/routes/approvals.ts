@@ -1,0 +1,36 @@
+/** /approvals: the approvals inbox (an API extension for the dashboard; see services/approvals.ts). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { authenticate, requirePermission } from "../middleware/auth";
+import { listApprovals } from "../services/approvals";
+import { createRouter } from "./router";
+import { bearer, json, readErrors, Timestamp } from "./schemas/common";
+
+const ApprovalSchema = z
+  .object({
+    executionId: z.uuid(),
+    workflowId: z.uuid(),
+    workflowName: z.string(),
+    stepId: z.string(),
+    approverRoles: z.array(z.string()),
+    message: z.string().nullable(),
+    waitingSince: Timestamp.nullable(),
+    expiresAt: Timestamp.nullable(),
+  })
+  .openapi("Approval");
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["executions"],
+  summary: "Approval steps waiting now that the caller may decide (oldest first, at most 200)",
+  security: bearer,
+  middleware: [authenticate, requirePermission("executions:approve")],
+  responses: {
+    200: json(z.object({ items: z.array(ApprovalSchema), nextCursor: z.null() }).openapi("ApprovalList")),
+    ...readErrors,
+  },
+});
+
+export const approvalRoutes = createRouter().openapi(list, async (c) =>
+  c.json(await listApprovals(c.var.db.db, c.var.user), 200),
+);

@@ -1,0 +1,64 @@
+/**
+ * The approvals inbox (an API extension, GET /approvals): every approval step waiting now that the
+ * caller may decide — on executions they may act on (admins: all; users: their own, SPEC §1) and
+ * whose `approverRoles`, when set, include one of the caller's roles. Oldest first.
+ */
+import { sql } from "drizzle-orm";
+import { changesAll } from "../auth/permissions";
+import type { AuthenticatedUser } from "../auth/principal";
+import type { Queryable } from "../db/client";
+
+export interface Approval {
+  executionId: string;
+  workflowId: string;
+  workflowName: string;
+  stepId: string;
+  approverRoles: string[];
+  message: string | null;
+  waitingSince: string | null;
+  expiresAt: string | null;
+}
+
+const LIMIT = 200;
+
+export async function listApprovals(
+  db: Queryable,
+  user: AuthenticatedUser,
+): Promise<{ items: Approval[]; nextCursor: null }> {
+  const own = changesAll(user) ? sql`true` : sql`(e.triggered_by = ${user.id} or w.owner_id = ${user.id})`;
+  const { rows } = await db.execute<{
+    execution_id: string;
+    workflow_id: string;
+    workflow_name: string;
+    step_id: string;
+    waiting: { approverRoles?: string[]; message?: string; expiresAt?: string } | null;
+    since: string | null;
+  }>(sql`
+    select s.execution_id, e.workflow_id, w.name as workflow_name, s.step_id, s.waiting,
+           to_char(s.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as since
+    from execution_steps s
+    join executions e on e.id = s.execution_id
+    join workflows w on w.id = e.workflow_id
+    where s.status = 'waiting' and s.waiting->>'reason' = 'approval'
+      and e.status in ('running', 'paused')
+      and ${own}
+      and (jsonb_typeof(s.waiting->'approverRoles') is distinct from 'array'
+           or jsonb_array_length(s.waiting->'approverRoles') = 0
+           or exists (select 1 from jsonb_array_elements_text(s.waiting->'approverRoles') role
+                      where role = any(${sql.param(user.roles)}::text[])))
+    order by s.updated_at, s.execution_id, s.step_id
+    limit ${LIMIT}`);
+  return {
+    items: rows.map((row) => ({
+      executionId: row.execution_id,
+      workflowId: row.workflow_id,
+      workflowName: row.workflow_name,
+      stepId: row.step_id,
+      approverRoles: row.waiting?.approverRoles ?? [],
+      message: row.waiting?.message ?? null,
+      waitingSince: row.since,
+      expiresAt: row.waiting?.expiresAt ?? null,
+    })),
+    nextCursor: null,
+  };
+}
