@@ -58,7 +58,12 @@ export default defineConfig({
     // Request logs are noise unless a test fails.
     silent: "passed-only",
     projects: [
-      workersProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/outage/**", "test/faults/**"], "wsProxy"),
+      workersProject(
+        "workers",
+        ["test/**/*.test.ts"],
+        ["test/node/**", "test/outage/**", "test/faults/**", "test/browser/**"],
+        "wsProxy",
+      ),
       // These tests cut their relay to simulate a database outage; only they use it.
       workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy"),
       // Consumers here cannot report a step's result on its first claim (see src/queues/faults.ts).

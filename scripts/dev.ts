@@ -91,10 +91,16 @@ async function main(): Promise<void> {
   const vars = Object.entries(settings).filter(([name]) => !required.has(name));
   await writeFile(envFile, formatDotenv(inFile), { mode: 0o600 });
   log(describeProviders(settings));
-  await buildDashboard();
-  const watcher = watchDashboard();
-  cleanups.unshift(() => stopChild(watcher));
-  log("dashboard built (dist/assets); rebuilt on every change under dashboard/");
+  if (process.env.IPA_DASHBOARD_WATCH === "0") {
+    // Stacks started by tests and the soak share one checkout: they serve the build `npm test` made.
+    if (!existsSync(`${ROOT}dist/assets/index.html`)) await buildDashboard();
+    log("dashboard served from dist/assets as built (IPA_DASHBOARD_WATCH=0)");
+  } else {
+    await buildDashboard();
+    const watcher = watchDashboard();
+    cleanups.unshift(() => stopChild(watcher));
+    log("dashboard built (dist/assets); rebuilt on every change under dashboard/");
+  }
   const wrangler = startWrangler(port, await freePort(9230), envFile, vars);
   await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);

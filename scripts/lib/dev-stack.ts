@@ -39,6 +39,7 @@ export async function startDevStack(options: {
     cwd: ROOT,
     env: {
       ...process.env,
+      IPA_DASHBOARD_WATCH: "0",
       ...options.env,
       PORT: String(port),
       IPA_DATA_DIR: options.dataDir,

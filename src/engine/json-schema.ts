@@ -29,7 +29,18 @@ export function schemaViolations(schema: Record<string, unknown>, value: unknown
   // The leaves say what is wrong; the "#" entries only repeat that a subschema failed.
   const leaves = verdict.errors.filter((error) => !/^(properties|items|allOf|\$ref)$/.test(error.keyword));
   return (leaves.length ? leaves : verdict.errors).slice(0, MAX_DETAILS).map((error) => ({
-    path: [root, ...error.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean)].join("."),
+    path: [
+      root,
+      ...error.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean),
+      ...missingProperty(error),
+    ].join("."),
     message: error.error,
   }));
+}
+
+/** A missing required property is named in the path too, so a form can show the error on its field. */
+function missingProperty(error: { keyword: string; error: string }): string[] {
+  if (error.keyword !== "required") return [];
+  const name = /required property "([^"]+)"/.exec(error.error)?.[1];
+  return name ? [name] : [];
 }

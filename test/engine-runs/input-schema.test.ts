@@ -26,6 +26,15 @@ describe("inputSchema", () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.error.details.map((d: any) => d.path).sort()).toEqual(["input.amount", "input.customerId"]);
+    // A missing property is named in the path, for the form field that should show it.
+    const missing = await callJson(`/api/v1/workflows/${workflowId}/executions`, {
+      token: user.token,
+      body: { input: { amount: 1 } },
+    });
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.details).toEqual([
+      { path: "input.customerId", message: expect.stringContaining("customerId") },
+    ]);
     const good = await callJson(`/api/v1/workflows/${workflowId}/executions`, {
       token: user.token,
       body: { input: { customerId: "c-1" } },
@@ -54,7 +63,7 @@ describe("inputSchema", () => {
       headers: { "x-ipa-signature": await signWebhook(body.secret, payload) },
     });
     expect(res.status).toBe(422);
-    expect(res.body.error.details).toEqual([expect.objectContaining({ path: "input" })]);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: "input.customerId" })]);
   });
 
   it("hands a workflow tool's refusal back to the model instead of failing the step", async () => {

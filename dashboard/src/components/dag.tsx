@@ -59,7 +59,8 @@ export function Dag(props: {
 }) {
   const laid = useMemo(() => layout(props.steps), [props.steps]);
   return (
-    <figure class="dag">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a diagram wider than the screen scrolls, so it must take focus
+    <figure class="dag" tabIndex={0} aria-label="Workflow diagram">
       {/* biome-ignore lint/a11y/useSemanticElements: an SVG with focusable steps inside is a group; role="img" would hide them */}
       <svg
         viewBox={`0 0 ${laid.width} ${laid.height}`}
@@ -92,9 +93,9 @@ export function Dag(props: {
               key={node.id}
               class={`dag-node status-${status}${props.selected === node.id ? " selected" : ""}`}
               transform={`translate(${node.x - NODE_WIDTH / 2},${node.y - NODE_HEIGHT / 2})`}
-              tabIndex={0}
+              // Lower case: on SVG, Preact sets attributes by name, and only `tabindex` makes a group focusable.
+              tabindex={0}
               role="button"
-              aria-label={`${node.id}, ${node.type}, ${status}`}
               aria-pressed={props.selected === node.id}
               data-step={node.id}
               data-status={status}

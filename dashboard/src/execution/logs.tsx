@@ -3,6 +3,7 @@ import { get } from "../api/client";
 import type { LogLine, Page } from "../api/types";
 import { when } from "../components/format";
 import { ErrorNotice } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 export function Logs({ executionId, version }: { executionId: string; version: number }) {
@@ -13,13 +14,15 @@ export function Logs({ executionId, version }: { executionId: string; version: n
   return (
     <>
       <ErrorNotice error={logs.error} />
-      <ol class="logs">
-        {(logs.value?.items ?? []).map((line) => (
-          <li key={line.seq} class={`log-${line.level}`}>
-            <time>{when(line.at)}</time> <code>{line.event}</code> {line.stepId ?? ""} {line.message ?? ""}
-          </li>
-        ))}
-      </ol>
+      <ScrollRegion label="Logs" className="logs">
+        <ol>
+          {(logs.value?.items ?? []).map((line) => (
+            <li key={line.seq} class={`log-${line.level}`}>
+              <time>{when(line.at)}</time> <code>{line.event}</code> {line.stepId ?? ""} {line.message ?? ""}
+            </li>
+          ))}
+        </ol>
+      </ScrollRegion>
     </>
   );
 }

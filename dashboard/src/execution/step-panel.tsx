@@ -3,8 +3,9 @@ import { useState } from "preact/hooks";
 import { get, post } from "../api/client";
 import { can, me } from "../api/session";
 import type { Execution, ExecutionStep } from "../api/types";
-import { json, when } from "../components/format";
+import { when } from "../components/format";
 import { ErrorNotice, StatusBadge } from "../components/notices";
+import { JsonBlock, ScrollRegion } from "../components/scroll-region";
 
 export function StepPanel(props: { execution: Execution; step: ExecutionStep; text?: string; onDone(): void }) {
   const { step } = props;
@@ -47,12 +48,14 @@ export function StepPanel(props: { execution: Execution; step: ExecutionStep; te
       {props.text && (
         <>
           <h3>Agent text</h3>
-          <pre class="agent-text">{props.text}</pre>
+          <ScrollRegion label={`${step.stepId} agent text`} className="agent-text">
+            <pre>{props.text}</pre>
+          </ScrollRegion>
         </>
       )}
       <details>
         <summary>Input</summary>
-        <pre class="json">{json(step.input)}</pre>
+        <JsonBlock label={`${step.stepId} input`} value={step.input} />
       </details>
       <Output executionId={props.execution.id} step={step} />
     </div>
@@ -65,7 +68,7 @@ function Output({ executionId, step }: { executionId: string; step: ExecutionSte
   return (
     <details open={step.status === "completed"}>
       <summary>Output</summary>
-      <pre class="json">{json(full ?? step.output)}</pre>
+      <JsonBlock label={`${step.stepId} output`} value={full ?? step.output} />
       {offloaded && full === undefined && (
         <button
           type="button"

@@ -5,6 +5,7 @@ import { can } from "../api/session";
 import type { Agent, AgentTool, Page } from "../api/types";
 import { json, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { JsonBlock, ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 export function Agents() {
@@ -20,7 +21,7 @@ export function Agents() {
       ) : !list.value?.items.length ? (
         <Empty>No agents yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Agents table" className="table-wrap">
           <table>
             <caption class="sr-only">Agents</caption>
             <thead>
@@ -55,7 +56,7 @@ export function Agents() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {selected && <AgentDetail id={selected} onChange={() => void list.reload()} />}
     </section>
@@ -133,7 +134,10 @@ function AgentDetail({ id, onChange }: { id: string; onChange(): void }) {
           </button>
         </form>
       ) : (
-        <pre class="json">{json({ status, modelName, temperature, maxTokens, systemPrompt, configuration })}</pre>
+        <JsonBlock
+          label="Agent settings"
+          value={{ status, modelName, temperature, maxTokens, systemPrompt, configuration }}
+        />
       )}
       <h3>Tools</h3>
       {!tools.value?.items.length ? (
@@ -143,7 +147,8 @@ function AgentDetail({ id, onChange }: { id: string; onChange(): void }) {
           {tools.value.items.map((tool) => (
             <li key={tool.id}>
               <strong>{tool.toolName}</strong> ({tool.toolType}
-              {tool.isEnabled ? "" : ", disabled"}) <pre class="json">{json(tool.configuration)}</pre>
+              {tool.isEnabled ? "" : ", disabled"}){" "}
+              <JsonBlock label={`${tool.toolName} configuration`} value={tool.configuration} />
             </li>
           ))}
         </ul>

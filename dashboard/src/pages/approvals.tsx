@@ -8,24 +8,36 @@ import { useResource } from "../components/use-resource";
 
 export function Approvals() {
   const inbox = useResource(() => get<Page<Approval>>("/approvals"), []);
+  // Decided here: gone at once, though the inbox (synced from the executions) may list them a moment longer.
+  const [decided, setDecided] = useState<Set<string>>(() => new Set());
+  const open = (inbox.value?.items ?? []).filter((item) => !decided.has(keyOf(item)));
   return (
     <section>
       <h1>Approvals</h1>
       <ErrorNotice error={inbox.error} />
       {inbox.loading && !inbox.value ? (
         <Loading />
-      ) : !inbox.value?.items.length ? (
+      ) : !open.length ? (
         <Empty>Nothing waits for you.</Empty>
       ) : (
         <ul class="cards">
-          {inbox.value.items.map((item) => (
-            <ApprovalCard key={`${item.executionId}/${item.stepId}`} item={item} onDone={() => void inbox.reload()} />
+          {open.map((item) => (
+            <ApprovalCard
+              key={keyOf(item)}
+              item={item}
+              onDone={() => {
+                setDecided((seen) => new Set(seen).add(keyOf(item)));
+                void inbox.reload();
+              }}
+            />
           ))}
         </ul>
       )}
     </section>
   );
 }
+
+const keyOf = (item: Approval) => `${item.executionId}/${item.stepId}`;
 
 function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
   const [comment, setComment] = useState("");
@@ -40,7 +52,7 @@ function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
     }
   };
   return (
-    <li class="card" data-approval={`${item.executionId}/${item.stepId}`}>
+    <li class="card" data-approval={keyOf(item)}>
       <h2>
         {item.workflowName} · <code>{item.stepId}</code>
       </h2>

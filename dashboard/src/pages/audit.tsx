@@ -4,6 +4,7 @@ import { get } from "../api/client";
 import type { AuditEntry, Page } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 export function Audit() {
@@ -42,7 +43,7 @@ export function Audit() {
       ) : !list.value?.items.length ? (
         <Empty>No entries.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Audit entries table" className="table-wrap">
           <table>
             <caption class="sr-only">Audit entries</caption>
             <thead>
@@ -70,7 +71,7 @@ export function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -4,6 +4,7 @@ import { ApiError, get, post } from "../api/client";
 import type { Backup, Page } from "../api/types";
 import { bytes, duration, shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 interface Drill {
@@ -58,7 +59,7 @@ export function Backups() {
       ) : !list.value?.items.length ? (
         <Empty>No backups yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Backups table" className="table-wrap">
           <table>
             <caption class="sr-only">Backups</caption>
             <thead>
@@ -98,7 +99,7 @@ export function Backups() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

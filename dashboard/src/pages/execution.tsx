@@ -10,12 +10,14 @@ import type { Definition, Execution, StepStatus, Version, Workflow } from "../ap
 import { Dag } from "../components/dag";
 import { duration, shortId, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { Timeline } from "../components/timeline";
 import { Controls } from "../execution/controls";
 import { EventForm } from "../execution/event-form";
 import { Logs } from "../execution/logs";
 import { RerunForm } from "../execution/rerun-form";
 import { StepPanel } from "../execution/step-panel";
+import { type AgentText, withToken } from "../live/agent-text";
 import { applyEvent } from "../live/apply-event";
 import { ExecutionStream, type StreamEvent, type StreamState } from "../live/execution-stream";
 
@@ -25,9 +27,10 @@ export function ExecutionPage({ id }: { id: string }) {
   const [workflow, setWorkflow] = useState<Workflow>();
   const [error, setError] = useState<Error>();
   const [events, setEvents] = useState<StreamEvent[]>([]);
-  const [tokens, setTokens] = useState<Record<string, string>>({});
+  const [tokens, setTokens] = useState<Record<string, AgentText>>({});
   const [streamState, setStreamState] = useState<{ state: StreamState; detail?: string }>({ state: "connecting" });
   const [selected, setSelected] = useState<string | null>(null);
+  const [lastSeq, setLastSeq] = useState(0);
   const [now, setNow] = useState(Date.now());
   const refetch = useRef<ReturnType<typeof setTimeout>>(undefined);
 
@@ -59,18 +62,19 @@ export function ExecutionPage({ id }: { id: string }) {
       setDefinition(version?.definition);
     })();
     const stream = new ExecutionStream(id, {
-      snapshot: (snapshot) => setExecution((current) => ({ ...(current ?? snapshot), ...snapshot })),
+      snapshot: (snapshot, seq) => {
+        setLastSeq(seq);
+        setExecution((current) => ({ ...(current ?? snapshot), ...snapshot }));
+      },
       event: (event) => {
+        setLastSeq(event.seq);
         setEvents((seen) => [...seen, event]);
         setExecution((current) => (current ? applyEvent(current, event) : current));
         clearTimeout(refetch.current);
         refetch.current = setTimeout(() => void load(), 300);
       },
       token: (message) =>
-        setTokens((seen) => ({
-          ...seen,
-          [message.stepId]: message.replay ? message.text : (seen[message.stepId] ?? "") + message.text,
-        })),
+        setTokens((seen) => ({ ...seen, [message.stepId]: withToken(seen[message.stepId], message) })),
       state: (state, detail) => setStreamState({ state, detail }),
     });
     stream.start();
@@ -94,6 +98,15 @@ export function ExecutionPage({ id }: { id: string }) {
   const step = execution.steps.find((candidate) => candidate.stepId === selected) ?? null;
   const steps = definition?.steps ?? execution.steps.map((s) => ({ id: s.stepId, type: s.type }));
   const waiting = execution.steps.filter((s) => s.status === "waiting");
+  // What each agent step said: as it streams, then (for a viewer who came later) its stored answer.
+  const agentTexts = execution.steps
+    .filter((s) => s.type === "agent")
+    .map((s) => ({
+      stepId: s.stepId,
+      // Once the step is done its stored answer is the whole truth (tokens sent before the page came are not).
+      text: (s.status === "completed" && answerText(s.output)) || tokens[s.stepId]?.text || answerText(s.output),
+    }))
+    .filter((entry) => entry.text);
 
   return (
     <section class="execution">
@@ -113,7 +126,12 @@ export function ExecutionPage({ id }: { id: string }) {
             {typeof execution.costUsd === "number" ? ` · $${execution.costUsd.toFixed(4)}` : ""}
           </p>
         </div>
-        <p class={`stream-state stream-${streamState.state}`} role="status" data-stream-state={streamState.state}>
+        <p
+          class={`stream-state stream-${streamState.state}`}
+          role="status"
+          data-stream-state={streamState.state}
+          data-last-seq={lastSeq}
+        >
           {streamState.state === "live" ? "● live" : streamState.state}
           {streamState.detail ? `: ${streamState.detail}` : ""}
         </p>
@@ -147,22 +165,24 @@ export function ExecutionPage({ id }: { id: string }) {
         <div class="card">
           <h2>{step ? `Step ${step.stepId}` : "Step"}</h2>
           {step ? (
-            <StepPanel execution={execution} step={step} text={tokens[step.stepId]} onDone={() => void load()} />
+            <StepPanel execution={execution} step={step} text={tokens[step.stepId]?.text} onDone={() => void load()} />
           ) : (
             <p class="empty">No step selected.</p>
           )}
         </div>
       </div>
 
-      {Object.keys(tokens).length > 0 && (
+      {agentTexts.length > 0 && (
         <div class="card">
           <h2>Agent text</h2>
-          {Object.entries(tokens).map(([stepId, text]) => (
+          {agentTexts.map(({ stepId, text }) => (
             <div key={stepId}>
               <h3>{stepId}</h3>
-              <pre class="agent-text" aria-live="polite" data-agent-text={stepId}>
-                {text}
-              </pre>
+              <ScrollRegion label={`${stepId} agent text`} className="agent-text">
+                <pre aria-live="polite" data-agent-text={stepId}>
+                  {text}
+                </pre>
+              </ScrollRegion>
             </div>
           ))}
         </div>
@@ -176,14 +196,16 @@ export function ExecutionPage({ id }: { id: string }) {
       <div class="grid-2">
         <div class="card">
           <h2>Live events</h2>
-          <ol class="events" aria-label="Stream events" data-events>
-            {events.map((event) => (
-              <li key={event.seq} data-seq={event.seq}>
-                <span class="seq">#{event.seq}</span> <code>{event.event}</code>
-                {event.stepId ? ` ${event.stepId}` : ""} <time>{when(event.at)}</time>
-              </li>
-            ))}
-          </ol>
+          <ScrollRegion label="Stream events" className="events">
+            <ol data-events>
+              {events.map((event) => (
+                <li key={event.seq} data-seq={event.seq}>
+                  <span class="seq">#{event.seq}</span> <code>{event.event}</code>
+                  {event.stepId ? ` ${event.stepId}` : ""} <time>{when(event.at)}</time>
+                </li>
+              ))}
+            </ol>
+          </ScrollRegion>
           {events.length === 0 && <p class="empty">Events appear here as they happen.</p>}
         </div>
         <div class="card">
@@ -206,4 +228,9 @@ export function ExecutionPage({ id }: { id: string }) {
       )}
     </section>
   );
+}
+
+function answerText(output: unknown): string {
+  const text = output && typeof output === "object" ? (output as { text?: unknown }).text : undefined;
+  return typeof text === "string" ? text : "";
 }

@@ -5,6 +5,7 @@ import { get, query } from "../api/client";
 import type { ExecutionSummary, Page, Workflow } from "../api/types";
 import { duration, shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 const STATUSES = ["", "pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
@@ -98,7 +99,7 @@ export function Executions() {
       ) : rows.length === 0 ? (
         <Empty>No executions match.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Executions table" className="table-wrap">
           <table>
             <caption class="sr-only">Executions</caption>
             <thead>
@@ -130,7 +131,7 @@ export function Executions() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {cursor && (
         <button type="button" onClick={() => void more()}>

@@ -4,6 +4,7 @@ import { api, get } from "../api/client";
 import type { Page, Secret } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 export function Secrets() {
@@ -68,7 +69,7 @@ export function Secrets() {
       ) : !list.value?.items.length ? (
         <Empty>No platform secrets.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Secrets table" className="table-wrap">
           <table>
             <caption class="sr-only">Secrets</caption>
             <thead>
@@ -98,7 +99,7 @@ export function Secrets() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

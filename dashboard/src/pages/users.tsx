@@ -5,6 +5,7 @@ import { me } from "../api/session";
 import type { Page, Role, User } from "../api/types";
 import { when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 const ROLES: Role[] = ["admin", "user", "viewer"];
@@ -29,7 +30,7 @@ export function Users() {
       {!list.value ? (
         <Loading />
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Users table" className="table-wrap">
           <table>
             <caption class="sr-only">Users</caption>
             <thead>
@@ -79,7 +80,7 @@ export function Users() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -13,6 +13,7 @@ import { DiffView } from "../components/diff-view";
 import { json, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { SchemaForm } from "../components/schema-form";
+import { JsonBlock, ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 const SAMPLE = { steps: [{ id: "hello", type: "transform", output: { greeting: "Hello, {{input.name}}" } }] };
@@ -52,7 +53,7 @@ export function WorkflowPage({ id }: { id: string }) {
               <Dag steps={version.value.definition.steps} />
               <details>
                 <summary>JSON</summary>
-                <pre class="json">{json(version.value.definition)}</pre>
+                <JsonBlock label="Definition JSON" value={version.value.definition} />
               </details>
             </>
           ) : (
@@ -145,7 +146,7 @@ function Versions({
     <div class="card">
       <h2>Versions</h2>
       <ErrorNotice error={error} />
-      <div class="table-wrap">
+      <ScrollRegion label="Versions table" className="table-wrap">
         <table>
           <caption class="sr-only">Versions</caption>
           <thead>
@@ -177,7 +178,7 @@ function Versions({
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {versions.length >= 2 && (
         <>
           <h3>Compare</h3>

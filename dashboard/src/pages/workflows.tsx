@@ -6,6 +6,7 @@ import { can } from "../api/session";
 import type { Page, Workflow } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
+import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 export function Workflows() {
@@ -20,7 +21,7 @@ export function Workflows() {
       ) : !list.value?.items.length ? (
         <Empty>No workflows yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Workflows table" className="table-wrap">
           <table>
             <caption class="sr-only">Workflows</caption>
             <thead>
@@ -48,7 +49,7 @@ export function Workflows() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );
