@@ -113,6 +113,19 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("keeps one session across tabs that open at the same moment (each refresh rotates the shared cookie)", async () => {
+    const { context, problems } = await signedIn(admin);
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => context.newPage()));
+    await Promise.all(tabs.map((tab) => tab.goto(`${stack.url}/executions`)));
+    for (const tab of tabs) await tab.getByRole("button", { name: "Sign out" }).waitFor();
+    // The session survived: a fresh load still signs in from the cookie.
+    const later = await context.newPage();
+    await later.goto(`${stack.url}/approvals`);
+    await later.getByRole("button", { name: "Sign out" }).waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("creates a workflow, shows its definition as a diagram, and starts it from a form that shows 422 details on their fields", async () => {
     // A model that streams its answer slowly, held after its first piece until the test lets it go on.
     const answer = ["Dear ", "Ada, ", "your ", "draft ", "is ", "ready."];
@@ -283,7 +296,8 @@ describe("dashboard", () => {
     const before = await rows();
     const started = await api(`/workflows/${workflowId}/executions`, { input: { name: "Grace" } });
     expect(started.status).toBe(202);
-    await expect.poll(rows, { timeout: 15_000 }).toBe(before + 1);
+    // Nothing listed is running, so the list looks again at its idle pace (10 s).
+    await expect.poll(rows, { timeout: 20_000 }).toBe(before + 1);
     await context.close();
     expect(problems).toEqual([]);
   });

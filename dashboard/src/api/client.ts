@@ -56,20 +56,28 @@ export async function signInWith(identifier: string, password: string): Promise<
   );
 }
 
-/** A new access token from the refresh cookie; false when there is no live session. */
+/**
+ * A new access token from the refresh cookie; false when there is no live session. Tabs share the
+ * cookie and each refresh rotates it, so they take turns (Web Locks): two refreshes sent at once
+ * with one cookie would look like token reuse, which revokes the session.
+ */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= (async () => {
+  refreshing ??= oneTabAtATime(async () => {
     try {
       keep(await request<TokenAnswer>("POST", "/auth/refresh", undefined, false));
       return true;
     } catch {
       forgetSession();
       return false;
-    } finally {
-      refreshing = null;
     }
-  })();
+  }).finally(() => {
+    refreshing = null;
+  });
   return refreshing;
+}
+
+function oneTabAtATime<T>(run: () => Promise<T>): Promise<T> {
+  return navigator.locks ? navigator.locks.request("ipa-refresh", run) : run();
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -64,8 +64,9 @@ export function Dag(props: {
       {/* biome-ignore lint/a11y/useSemanticElements: an SVG with focusable steps inside is a group; role="img" would hide them */}
       <svg
         viewBox={`0 0 ${laid.width} ${laid.height}`}
-        width={laid.width}
-        height={laid.height}
+        // Shrinks to fit its column, never grows past its natural size (set through the CSSOM, which the CSP allows).
+        // Below 34rem it would be too small to read: it scrolls instead.
+        style={{ maxWidth: `${laid.width}px`, minWidth: `min(34rem, ${laid.width}px)` }}
         role="group"
         aria-label={`Workflow diagram, ${laid.nodes.length} steps`}
       >

@@ -10,7 +10,8 @@ import { useResource } from "../components/use-resource";
 
 const STATUSES = ["", "pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
 const ACTIVE = new Set(["pending", "queued", "running", "paused"]);
-const REFRESH_MS = 3_000;
+const ACTIVE_REFRESH_MS = 3_000;
+const IDLE_REFRESH_MS = 10_000;
 
 export function Executions() {
   const { query: params, route } = useLocation();
@@ -30,13 +31,16 @@ export function Executions() {
     return page.items;
   }, [filters.status, filters.workflowId, filters.from, filters.to]);
 
-  // While something on the page is still going, look again every few seconds (only when visible).
+  // Look again every few seconds while the tab is visible: quickly while something listed is still
+  // going, less often otherwise (new executions still appear).
   const active = list.value?.some((execution) => ACTIVE.has(execution.status)) ?? false;
   useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") void list.reload();
-    }, REFRESH_MS);
+    const timer = setInterval(
+      () => {
+        if (document.visibilityState === "visible") void list.reload();
+      },
+      active ? ACTIVE_REFRESH_MS : IDLE_REFRESH_MS,
+    );
     return () => clearInterval(timer);
   }, [active, list.reload]);
 

@@ -70,7 +70,14 @@ export function WorkflowPage({ id }: { id: string }) {
         </div>
       </div>
       <Versions workflow={wf} versions={versions.value?.items ?? []} onChange={reload} />
-      {mayUpdate && <NewVersion workflowId={wf.id} base={version.value?.definition ?? SAMPLE} onCreated={reload} />}
+      {mayUpdate && (
+        <NewVersion
+          key={current ?? 0}
+          workflowId={wf.id}
+          base={version.value?.definition ?? SAMPLE}
+          onCreated={reload}
+        />
+      )}
       {mayUpdate && <Settings workflow={wf} onChange={reload} />}
     </section>
   );

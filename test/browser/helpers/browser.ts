@@ -1,13 +1,9 @@
 /** A headless Chromium for the dashboard tests, and the checks they share (axe-core, CSP reports). */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--no-sandbox"] });
-}
+export { launchBrowser } from "../../../scripts/lib/chromium.ts";
 
 /** Everything the page reports as broken: script errors, CSP refusals, failed loads other than expected 4xx. */
 export function watchProblems(page: Page): string[] {
