@@ -1,6 +1,8 @@
 /** Answers of a fake OpenAI-compatible server, scripted through the outside world. */
 import type { ScriptedResponse } from "../fixtures/outside-world";
+
 export { completion, streamed } from "../fixtures/model-answers";
+
 import { createAgent } from "./fixtures";
 import { callJson } from "./http";
 import { scriptEndpoint } from "./outside";
