@@ -1,8 +1,8 @@
 /**
  * `npm run bench:dashboard`: cold loads of the dashboard in the system's Chromium against the
  * running platform (`npm run dev`, or IPA_URL), each in a fresh browser context (empty cache):
- * the sign-in page until its form shows, and a signed-in /executions until its list shows, beside
- * the API docs page (Swagger UI, same origin and server) as the peer. Prints medians, p99, the
+ * the sign-in page until its form shows, a signed-in /executions until its list shows and an
+ * execution until its diagram shows its waiting step, beside the API docs page (Swagger UI, same origin and server) as the peer. Prints medians, p99, the
  * ratio to the peer, and the gzipped JavaScript and CSS each load fetched.
  *
  *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench:dashboard [-- --runs 15]
@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
+import { connectApi } from "./lib/api-client.ts";
 import { launchBrowser } from "./lib/chromium.ts";
 import { summary } from "./lib/stats.ts";
 
@@ -65,6 +66,23 @@ async function coldLoad(
   return { ms, gzipBytes };
 }
 
+/** One execution of a three-step workflow, for the detail page's load (its diagram and stream). */
+async function sampleExecution(): Promise<string> {
+  const api = await connectApi();
+  const workflow = await api.json<{ id: string }>("/api/v1/workflows", {
+    body: { name: `bench dashboard ${Date.now()}` },
+  });
+  const steps = [
+    { id: "first", type: "transform", output: 1 },
+    { id: "second", type: "transform", output: 2, dependsOn: ["first"] },
+    { id: "review", type: "approval", dependsOn: ["second"] },
+  ];
+  await api.json(`/api/v1/workflows/${workflow.body.id}/versions`, { body: { definition: { steps } } });
+  const started = await api.json<{ id: string }>(`/api/v1/workflows/${workflow.body.id}/executions`, { body: {} });
+  return started.body.id;
+}
+const executionId = await sampleExecution();
+
 const PAGES = {
   "sign-in page": {
     path: "/",
@@ -75,6 +93,11 @@ const PAGES = {
     path: "/executions",
     signedIn: true,
     ready: (p: Page) => p.locator("main table, main .empty").first().waitFor(),
+  },
+  "an execution, signed in": {
+    path: `/executions/${executionId}`,
+    signedIn: true,
+    ready: (p: Page) => p.locator('.dag [data-step="review"][data-status="waiting"]').waitFor(),
   },
   "API docs (peer)": {
     path: "/docs/",
