@@ -36,6 +36,9 @@ export function Backups() {
     }
   };
   const newest = drills.value?.items[0];
+  // The data a restore would lose right now: everything since the newest snapshot that finished.
+  const lastSnapshot = list.value?.items.find((b) => ["completed", "verified"].includes(b.status) && b.snapshotAt);
+  const rpoNow = lastSnapshot?.snapshotAt ? Date.now() - Date.parse(lastSnapshot.snapshotAt) : null;
   return (
     <section>
       <h1>Backups</h1>
@@ -47,6 +50,10 @@ export function Backups() {
           Incremental now
         </button>
       </div>
+      <p class="meta">
+        Recovery point now:{" "}
+        {rpoNow === null ? "no finished backup yet" : `${duration(rpoNow)} ago (${lastSnapshot?.kind})`}
+      </p>
       <p class="meta">
         Newest drill:{" "}
         {newest
