@@ -55,6 +55,8 @@ const list = createRoute({
   ...base,
   method: "get",
   path: "/",
+  operationId: "listBackups",
+  summary: "Backups, newest first",
   request: { query: ListQuery.extend({ kind: Kind.optional(), status: Status.optional() }) },
   responses: { 200: json(pageOf(BackupSchema, "BackupPage")), ...readErrors },
 });
@@ -62,6 +64,7 @@ const create = createRoute({
   ...base,
   method: "post",
   path: "/",
+  operationId: "startBackup",
   summary: "Start a backup now (it runs in the jobs queue; poll GET /admin/backups/:id)",
   request: { body: jsonBody(z.strictObject({ kind: Kind }).openapi("StartBackup")) },
   responses: { 202: json(BackupSchema, "Accepted"), ...mutationErrors },
@@ -70,6 +73,7 @@ const get = createRoute({
   ...base,
   method: "get",
   path: "/{id}",
+  operationId: "getBackup",
   summary: "A backup with its manifest",
   request: { params: IdParam },
   responses: { 200: json(BackupSchema), ...readErrors, 404: errors[404] },
@@ -78,6 +82,7 @@ const verify = createRoute({
   ...base,
   method: "post",
   path: "/{id}/verify",
+  operationId: "verifyBackup",
   summary: "Verify by restore: objects against the manifest, then a scratch restore compared table by table",
   request: { params: IdParam },
   responses: { 202: json(BackupSchema, "Accepted"), ...readErrors, 404: errors[404], 409: errors[409] },
@@ -86,6 +91,7 @@ const object = createRoute({
   ...base,
   method: "get",
   path: "/{id}/objects/{name}",
+  operationId: "getBackupObject",
   summary: "Streams one stored object (or manifest.json), byte for byte as stored",
   request: {
     params: z.object({

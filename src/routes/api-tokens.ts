@@ -33,6 +33,7 @@ const create = createRoute({
   ...base,
   method: "post",
   path: "/",
+  operationId: "createApiToken",
   summary: "Create a personal API token (shown once)",
   request: { body: jsonBody(CreateTokenBody) },
   responses: { 201: json(CreatedTokenSchema, "Created"), ...mutationErrors },
@@ -42,6 +43,7 @@ const list = createRoute({
   ...base,
   method: "get",
   path: "/",
+  operationId: "listApiTokens",
   summary: "The caller's live API tokens (never the tokens themselves)",
   responses: { 200: json(z.object({ items: z.array(TokenSchema), nextCursor: z.null() })), 401: errors[401] },
 });
@@ -50,6 +52,7 @@ const revoke = createRoute({
   ...base,
   method: "delete",
   path: "/{id}",
+  operationId: "revokeApiToken",
   summary: "Revoke one of the caller's API tokens, at once",
   request: { params: IdParam },
   responses: { 204: { description: "Revoked" }, 401: errors[401], 404: errors[404] },

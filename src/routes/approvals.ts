@@ -21,6 +21,7 @@ const ApprovalSchema = z
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listApprovals",
   tags: ["executions"],
   summary: "Approval steps waiting now that the caller may decide (oldest first, at most 200)",
   security: bearer,

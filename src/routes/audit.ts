@@ -45,6 +45,8 @@ const list = createRoute({
   ...base,
   method: "get",
   path: "/",
+  operationId: "listAuditEntries",
+  summary: "Audit entries, newest first, with filters",
   request: {
     query: ListQuery.extend({
       actorId: z.uuid().optional(),
@@ -62,6 +64,7 @@ const verify = createRoute({
   ...base,
   method: "get",
   path: "/verify",
+  operationId: "verifyAuditChain",
   summary: "Walk the hash chain and name the first broken link",
   responses: { 200: json(VerdictSchema), ...readErrors },
 });

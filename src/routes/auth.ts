@@ -8,12 +8,14 @@ import { login, logout, refresh } from "../services/auth";
 import { getUser, toUserView } from "../services/users";
 import { clearRefreshCookie, inCookie, refreshCookieOf } from "./refresh-cookie";
 import { createRouter } from "./router";
-import { bearer, errors, json, jsonBody } from "./schemas/common";
+import { bearer, errors, json, jsonBody, noAuth, refreshAuth } from "./schemas/common";
 import { LoginBody, MeSchema, RefreshBody, TokenPairSchema } from "./schemas/users";
 
 const loginRoute = createRoute({
   method: "post",
   path: "/login",
+  operationId: "login",
+  security: noAuth,
   tags: ["auth"],
   summary: "Exchange email (or username) and password for tokens",
   request: { body: jsonBody(LoginBody) },
@@ -23,6 +25,8 @@ const loginRoute = createRoute({
 const refreshRoute = createRoute({
   method: "post",
   path: "/refresh",
+  operationId: "refreshSession",
+  security: refreshAuth,
   tags: ["auth"],
   summary: "Rotate a refresh token; reusing a rotated one revokes its session",
   request: { body: jsonBody(RefreshBody, false) },
@@ -32,6 +36,7 @@ const refreshRoute = createRoute({
 const logoutRoute = createRoute({
   method: "post",
   path: "/logout",
+  operationId: "logout",
   tags: ["auth"],
   summary: "Revoke this access token and its session",
   security: bearer,
@@ -42,6 +47,7 @@ const logoutRoute = createRoute({
 const meRoute = createRoute({
   method: "get",
   path: "/me",
+  operationId: "getMe",
   tags: ["auth"],
   summary: "The caller",
   security: bearer,

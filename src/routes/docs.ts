@@ -8,6 +8,7 @@ const DOCUMENT = {
   info: {
     title: "IPA Platform API",
     version: "1.0.0",
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     description:
       "Workflows, agents and durable executions on Cloudflare Workers. Errors always have the shape " +
       "{ error: { code, message, requestId, timestamp, details? } }.",
@@ -16,11 +17,34 @@ const DOCUMENT = {
 };
 
 export function mountDocs(api: OpenAPIHono<AppEnv>): void {
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-  });
+  const schemes = {
+    bearerAuth: {
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+      description: "An access JWT or a personal API token",
+    },
+    refreshCookie: {
+      type: "apiKey",
+      in: "cookie",
+      name: "ipa_refresh",
+      description: "Set by login with refreshIn: cookie",
+    },
+    webhookSignature: {
+      type: "apiKey",
+      in: "header",
+      name: "X-IPA-Signature",
+      description: 't=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, "<t>.<raw body>")>',
+    },
+    streamTicket: {
+      type: "apiKey",
+      in: "query",
+      name: "ticket",
+      description: "From POST /executions/{id}/stream-ticket",
+    },
+  } as const;
+  for (const [name, scheme] of Object.entries(schemes))
+    api.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   // The document is static per deployment: build it once per isolate; failures reach onError.
   let document: ReturnType<typeof api.getOpenAPI31Document> | undefined;
   api.get("/openapi.json", (c) => {

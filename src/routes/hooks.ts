@@ -5,7 +5,7 @@ import { settings } from "../config";
 import { receiveEventHook } from "../services/execution-events";
 import { receiveWebhook } from "../services/webhooks";
 import { createRouter } from "./router";
-import { errors, json } from "./schemas/common";
+import { errors, json, webhookSignature } from "./schemas/common";
 import { DeliveryResultSchema, StartedSchema } from "./schemas/executions";
 
 const SignatureHeader = z.object({
@@ -18,6 +18,8 @@ const SignatureHeader = z.object({
 const hook = createRoute({
   method: "post",
   path: "/{workflowId}",
+  operationId: "startFromWebhook",
+  security: webhookSignature,
   tags: ["triggers"],
   summary: "Start an active workflow from a signed webhook; the JSON body becomes the input",
   description:
@@ -39,6 +41,8 @@ const hook = createRoute({
 const eventHook = createRoute({
   method: "post",
   path: "/{workflowId}/executions/{id}/events/{name}",
+  operationId: "deliverSignedEvent",
+  security: webhookSignature,
   tags: ["triggers"],
   summary: "Deliver an event to an execution from an outside system, signed like a webhook",
   description:

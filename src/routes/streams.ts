@@ -10,13 +10,14 @@ import { endedStreamMessages, replaySocket } from "../services/ended-stream";
 import { findExecution } from "../services/execution-access";
 import { issueTicket, redeemTicket } from "../services/stream-tickets";
 import { createRouter } from "./router";
-import { bearer, errors, IdParam, json, readErrors, Timestamp } from "./schemas/common";
+import { bearer, errors, IdParam, json, readErrors, streamTicket, Timestamp } from "./schemas/common";
 
 const TicketSchema = z.object({ ticket: z.string(), expiresAt: Timestamp }).openapi("StreamTicket");
 
 const ticket = createRoute({
   method: "post",
   path: "/executions/{id}/stream-ticket",
+  operationId: "createStreamTicket",
   tags: ["executions"],
   summary: "A single-use ticket (60 s) to open the execution's stream",
   security: bearer,
@@ -28,6 +29,8 @@ const ticket = createRoute({
 const stream = createRoute({
   method: "get",
   path: "/executions/{id}/stream",
+  operationId: "openExecutionStream",
+  security: streamTicket,
   tags: ["executions"],
   summary: "WebSocket: a snapshot (or the events after `after`), then live events and tokens",
   description:

@@ -23,6 +23,8 @@ const guard = [authenticate, requirePermission("users:manage")];
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listUsers",
+  summary: "List users",
   tags,
   security: bearer,
   middleware: guard,
@@ -35,6 +37,8 @@ const list = createRoute({
 const create = createRoute({
   method: "post",
   path: "/",
+  operationId: "createUser",
+  summary: "Create a user",
   tags,
   security: bearer,
   middleware: guard,
@@ -45,6 +49,8 @@ const create = createRoute({
 const get = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getUser",
+  summary: "A user",
   tags,
   security: bearer,
   middleware: guard,
@@ -55,6 +61,7 @@ const get = createRoute({
 const update = createRoute({
   method: "patch",
   path: "/{id}",
+  operationId: "updateUser",
   tags,
   summary: "Change a user; a change of roles, activity or password ends their sessions",
   security: bearer,
@@ -66,6 +73,7 @@ const update = createRoute({
 const remove = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deactivateUser",
   tags,
   summary: "Deactivate a user (their tokens stop working at once)",
   security: bearer,

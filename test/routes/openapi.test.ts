@@ -23,6 +23,30 @@ describe("OpenAPI", () => {
     expect(body.components.schemas.CreateVersion).toBeDefined();
   });
 
+  it("gives every operation a unique operationId, a summary, tags, security and its error responses", async () => {
+    const { body } = await callJson("/api/v1/openapi.json");
+    const seen = new Set<string>();
+    const schemes = Object.keys(body.components.securitySchemes);
+    for (const [path, operations] of Object.entries<Record<string, any>>(body.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(operation.operationId, where).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(seen.has(operation.operationId), `${where}: ${operation.operationId} twice`).toBe(false);
+        seen.add(operation.operationId);
+        expect(operation.summary, where).toBeTruthy();
+        expect(operation.tags?.length, where).toBeGreaterThan(0);
+        expect(Array.isArray(operation.security), where).toBe(true);
+        for (const requirement of operation.security)
+          for (const name of Object.keys(requirement)) expect(schemes).toContain(name);
+        expect(
+          Object.keys(operation.responses).some((code) => code.startsWith("4")),
+          where,
+        ).toBe(true);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(60);
+  });
+
   it("serves browsable docs from this origin only", async () => {
     const res = await exports.default.fetch(new Request("https://ipa.test/api/v1/docs", { redirect: "manual" }));
     expect(res.status).toBe(302);

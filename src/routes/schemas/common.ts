@@ -44,6 +44,14 @@ export const mutationErrors = {
 export const readErrors = { 400: errors[400], 401: errors[401], 403: errors[403] };
 
 export const bearer = [{ bearerAuth: [] }];
+/** Login needs no credential beyond its body. */
+export const noAuth: Array<Record<string, string[]>> = [];
+/** A refresh token in the body, or the browser's refresh cookie (the dashboard's extension). */
+export const refreshAuth: Array<Record<string, string[]>> = [{}, { refreshCookie: [] }];
+/** The signature of the workflow's webhook secret (SPEC §6). */
+export const webhookSignature = [{ webhookSignature: [] }];
+/** The single-use ticket from POST /executions/:id/stream-ticket. */
+export const streamTicket = [{ streamTicket: [] }];
 
 export const IdParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
