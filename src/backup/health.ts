@@ -82,6 +82,14 @@ export async function addBackupMetrics(exposition: Exposition, db: Queryable): P
   exposition.counter("backup_verification_failures_total", "Backup verifications that failed.", [
     { value: Number(failures.n) },
   ]);
+  const [newest] = await rows(sql`
+    select extract(epoch from now() - max(snapshot_at))::float8 as age from backups
+    where status in ('completed', 'verified') and snapshot_at is not null`);
+  exposition.gauge(
+    "backup_rpo_seconds",
+    "What a restore now would lose: seconds since the newest snapshot of a finished backup.",
+    newest?.age === null || newest?.age === undefined ? [] : [{ value: Math.round(Number(newest.age)) }],
+  );
   exposition.gauge(
     "backup_stale",
     "1 when the newest backup of a type is older than twice its interval (or there is none).",

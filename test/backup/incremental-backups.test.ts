@@ -30,6 +30,7 @@ describe("incremental backups", () => {
     expect(row.status).toBe("failed");
     const { metrics, ready } = await metricsAndReady();
     expect(metrics).toContain('backup_stale{backup_type="full"} 1');
+    expect(metrics).not.toMatch(/^backup_rpo_seconds /m);
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toContainEqual({
       name: "backups",
@@ -42,6 +43,8 @@ describe("incremental backups", () => {
   it("captures inserts, updates and deletes since the previous backup, and restores the chain", async () => {
     await seed(300);
     const full = await takeBackup("full");
+    const rpo = /^backup_rpo_seconds (\d+)$/m.exec((await metricsAndReady()).metrics);
+    expect(Number(rpo?.[1])).toBeLessThan(60);
     const [victim] = await sql<{ id: string }>("select id from users order by created_at limit 1 offset 4");
     await sql("delete from execution_logs where seq > 50");
     await sql(
