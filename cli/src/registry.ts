@@ -1,0 +1,34 @@
+/** Every `ipa` command by the words that name it; `ipa --help` lists them in this order. */
+import type { Command } from "./command.ts";
+import * as admin from "./commands/admin.ts";
+import * as executions from "./commands/executions.ts";
+import * as session from "./commands/session.ts";
+import * as workflows from "./commands/workflows.ts";
+
+export const COMMANDS: Record<string, Command> = {
+  login: session.login,
+  logout: session.logout,
+  whoami: session.whoami,
+  "workflows list": workflows.list,
+  "workflows apply": workflows.apply,
+  "workflows versions": workflows.versions,
+  run: executions.run,
+  "executions list": executions.list,
+  "executions show": executions.show,
+  "executions logs": executions.logs,
+  "executions watch": executions.watchCommand,
+  "executions cancel": executions.control("cancel"),
+  "executions pause": executions.control("pause"),
+  "executions resume": executions.control("resume"),
+  "executions retry": executions.control("retry"),
+  "executions rerun": executions.rerun,
+  approve: executions.decision("approve"),
+  reject: executions.decision("reject"),
+  "events send": executions.sendEvent,
+  "backups list": admin.backupsList,
+  "backups start": admin.backupsStart,
+  "backups verify": admin.backupsVerify,
+  "secrets list": admin.secretsList,
+  "secrets set": admin.secretsSet,
+  "secrets delete": admin.secretsDelete,
+};

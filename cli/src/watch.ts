@@ -1,0 +1,135 @@
+/**
+ * A live terminal view of one execution over its stream (SPEC §5): a single-use ticket, the
+ * snapshot, then numbered events, each printed once (a reconnect resumes with `after=N`), agent
+ * text as it streams. Resolves with the execution's final status.
+ */
+import type { Client } from "./client.ts";
+import { CliError } from "./errors.ts";
+
+interface Step {
+  stepId: string;
+  type: string;
+  status: string;
+  waiting?: Record<string, unknown> | null;
+}
+
+interface Snapshot {
+  type: "snapshot";
+  seq: number;
+  execution: { id: string; status: string; steps: Step[] };
+}
+
+interface StreamEvent {
+  type: "event";
+  seq: number;
+  event: string;
+  stepId: string | null;
+  data: Record<string, unknown> | null;
+}
+
+interface Token {
+  type: "token";
+  stepId: string;
+  text: string;
+}
+
+const ENDED = new Set(["completed", "failed", "cancelled"]);
+const MAX_RECONNECTS = 20;
+
+export async function watchExecution(
+  api: Client,
+  executionId: string,
+  print: (text: string) => void,
+  write: (text: string) => void,
+): Promise<string> {
+  const started = Date.now();
+  const elapsed = () => `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(8);
+  let lastSeq = 0;
+  let status = "pending";
+  let total = 0;
+  const done = new Set<string>();
+  let streaming: string | null = null;
+  const endText = () => {
+    if (streaming) write("\n");
+    streaming = null;
+  };
+  const progress = () => `[${done.size}/${total}]`;
+
+  const handle = (message: Snapshot | StreamEvent | Token): boolean => {
+    if (message.type === "snapshot") {
+      lastSeq = message.seq;
+      status = message.execution.status;
+      total = message.execution.steps.length;
+      for (const step of message.execution.steps)
+        if (ENDED.has(step.status) || step.status === "skipped") done.add(step.stepId);
+      print(`${elapsed()} ${progress()} execution ${message.execution.id} ${status}`);
+      for (const step of message.execution.steps.filter((s) => s.status !== "pending")) {
+        const why =
+          step.status === "waiting" ? waitingHint(message.execution.id, step.stepId, step.waiting ?? null) : "";
+        print(`${elapsed()} ${progress()} ${step.stepId} (${step.type}) ${step.status}${why}`);
+      }
+      return ENDED.has(status);
+    }
+    if (message.type === "token") {
+      if (streaming !== message.stepId) {
+        endText();
+        write(`${elapsed()}   ${message.stepId} │ `);
+        streaming = message.stepId;
+      }
+      write(message.text.replaceAll("\n", `\n${" ".repeat(11)}${message.stepId} │ `));
+      return false;
+    }
+    if (message.seq <= lastSeq) return false;
+    lastSeq = message.seq;
+    if (message.event === "log") return false;
+    endText();
+    if (message.event.startsWith("execution.")) {
+      status = message.event.slice("execution.".length);
+      print(`${elapsed()} ${progress()} execution ${status}`);
+      return ENDED.has(status);
+    }
+    const stepStatus = message.event.slice("step.".length);
+    if (message.stepId && ["completed", "failed", "skipped"].includes(stepStatus)) done.add(message.stepId);
+    const why = stepStatus === "waiting" ? waitingHint(executionId, message.stepId, message.data) : "";
+    const error = stepStatus === "failed" && message.data?.error ? `: ${JSON.stringify(message.data.error)}` : "";
+    print(`${elapsed()} ${progress()} ${message.stepId} ${stepStatus}${error}${why}`);
+    return false;
+  };
+
+  for (let attempt = 0; attempt <= MAX_RECONNECTS; attempt++) {
+    const { ticket } = await api.post<{ ticket: string }>(`/executions/${executionId}/stream-ticket`);
+    const url = new URL(`${api.url}/api/v1/executions/${executionId}/stream`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("ticket", ticket);
+    if (lastSeq) url.searchParams.set("after", String(lastSeq));
+    const ended = await new Promise<boolean>((resolve, reject) => {
+      const socket = new WebSocket(url);
+      socket.addEventListener("message", (event) => {
+        if (event.data === "pong") return;
+        if (handle(JSON.parse(String(event.data)))) {
+          socket.close(1000);
+          resolve(true);
+        }
+      });
+      socket.addEventListener("close", (event) => {
+        if (event.code === 4404) reject(new CliError(`execution ${executionId} is not visible to you`));
+        else resolve(false);
+      });
+      socket.addEventListener("error", () => undefined);
+    });
+    if (ended) {
+      endText();
+      return status;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+  }
+  throw new CliError(`lost the stream of ${executionId} ${MAX_RECONNECTS} times`);
+}
+
+function waitingHint(executionId: string, stepId: string | null, data: Record<string, unknown> | null): string {
+  const reason = typeof data?.reason === "string" ? data.reason : "";
+  if (reason === "approval") return ` (approval: ipa approve ${executionId} ${stepId})`;
+  if (reason === "event")
+    return ` (event ${data?.event ?? ""}: ipa events send ${executionId} ${data?.event ?? "NAME"})`;
+  return reason ? ` (${reason}${data?.until ? ` until ${data.until}` : ""})` : "";
+}
