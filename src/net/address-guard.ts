@@ -13,6 +13,8 @@
  * cannot reach the operator's private network; locally (`npm run dev`) it can (see the README).
  */
 
+import ipaddr from "ipaddr.js";
+
 export class AddressRefusedError extends Error {}
 
 /** Special-use names (RFC 6761, RFC 8375 and cloud metadata names) and everything under them. */
@@ -36,7 +38,7 @@ export function assertPublicUrl(url: string, allowlist: readonly string[]): URL 
   if (isAllowlisted(host, port, allowlist)) return parsed;
   if (LOCAL_NAMES.has(host) || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`)))
     throw new AddressRefusedError(`${host} is a local name`);
-  const reason = isIPv4(host) ? blockedIPv4(host) : host.includes(":") ? blockedIPv6(host) : null;
+  const reason = isIPv4(host) || host.includes(":") ? blockedAddress(host) : null;
   if (reason) throw new AddressRefusedError(`${host} is not a public address (${reason})`);
   if (!host.includes(".") && !host.includes(":")) throw new AddressRefusedError(`${host} is a local name`);
   return parsed;
@@ -78,96 +80,54 @@ function isIPv4(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
-/** The IANA IPv4 Special-Purpose Address Registry, plus multicast and the reserved class E. */
-const IPV4_BLOCKS: Array<[string, number, string]> = [
-  ["0.0.0.0", 8, "this-network"],
-  ["10.0.0.0", 8, "private"],
-  ["100.64.0.0", 10, "carrier-grade NAT"],
-  ["127.0.0.0", 8, "loopback"],
-  ["169.254.0.0", 16, "link-local (cloud metadata)"],
-  ["172.16.0.0", 12, "private"],
-  ["192.0.0.0", 24, "IETF protocol assignment"],
-  ["192.0.2.0", 24, "documentation"],
-  ["192.31.196.0", 24, "AS112"],
-  ["192.52.193.0", 24, "AMT"],
-  ["192.88.99.0", 24, "6to4 relay"],
-  ["192.168.0.0", 16, "private"],
-  ["192.175.48.0", 24, "AS112"],
-  ["198.18.0.0", 15, "benchmarking"],
-  ["198.51.100.0", 24, "documentation"],
-  ["203.0.113.0", 24, "documentation"],
-  ["224.0.0.0", 4, "multicast"],
-  ["240.0.0.0", 4, "reserved"],
-];
+/**
+ * Why an address is not the public internet, or null. ipaddr.js names the IANA special-purpose
+ * ranges (private, loopback, linkLocal, carrierGradeNat, reserved — documentation, benchmarking,
+ * class E —, as112, amt, multicast, rfc6052 NAT64, 6to4, teredo, uniqueLocal, deprecatedSiteLocal,
+ * discard, segmentRouting, orchid2, …); anything but "unicast" is refused.
+ */
+/** ipaddr.js's range names, as the refusal says them. */
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: "unspecified (this-network)",
+  broadcast: "reserved (broadcast)",
+  linkLocal: "link-local (cloud metadata)",
+  carrierGradeNat: "carrier-grade NAT",
+  reserved: "reserved: IETF protocol assignment, documentation, benchmarking or future use",
+  as112: "AS112",
+  amt: "AMT",
+  rfc6052: "NAT64",
+  rfc6145: "IPv4-translated",
+  teredo: "Teredo",
+  deprecatedSiteLocal: "site-local",
+  uniqueLocal: "unique-local (private)",
+  discard: "discard-only",
+  segmentRouting: "SRv6",
+  benchmarking: "benchmarking",
+  orchid2: "ORCHIDv2",
+  ipv4Compatible: "IPv4-compatible",
+};
 
-function ipv4ToInt(ip: string): number {
-  return ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
+function blockedAddress(host: string): string | null {
+  const range = rangeOf(host);
+  return range === null ? null : (RANGE_NAMES[range] ?? range);
 }
 
-function blockedIPv4(ip: string): string | null {
-  if (ip.split(".").some((part) => Number(part) > 255)) return "malformed";
-  const value = ipv4ToInt(ip);
-  for (const [base, bits, reason] of IPV4_BLOCKS) {
-    const size = 2 ** (32 - bits);
-    const start = ipv4ToInt(base);
-    if (value >= start && value < start + size) return reason;
+function rangeOf(host: string): string | null {
+  if (!ipaddr.isValid(host)) return "malformed";
+  const address = ipaddr.parse(host);
+  if (address.kind() === "ipv6") {
+    const v6 = address as ipaddr.IPv6;
+    // An IPv4-mapped address (::ffff:a.b.c.d) is as public as the IPv4 address it carries.
+    if (v6.isIPv4MappedAddress() && v6.parts[5] === 0xffff) return rangeOf(v6.toIPv4Address().toString());
+    const range = v6.range();
+    // ::a.b.c.d (deprecated IPv4-compatible) carries an IPv4 address too; ipaddr.js calls it unicast.
+    const compatible = v6.parts.slice(0, 6).every((part) => part === 0) && !["unspecified", "loopback"].includes(range);
+    if (range === "ipv4Mapped" || compatible) return "ipv4Compatible";
+    if (range !== "unicast") return range;
+    // Only 2000::/3 is global unicast; ipaddr.js calls the unassigned rest "unicast" too.
+    if ((v6.parts[0] & 0xe000) !== 0x2000) return "reserved";
+    return null;
   }
-  return null;
-}
-
-/** The IANA IPv6 Special-Purpose Address Registry and the non-global-unicast space. */
-const IPV6_BLOCKS: Array<[number[], number, string]> = [
-  [[0x64, 0xff9b, 0, 0, 0, 0], 96, "NAT64"],
-  [[0x64, 0xff9b, 1], 48, "NAT64 (local use)"],
-  [[0x100, 0, 0, 0], 64, "discard-only"],
-  [[0x2001, 0], 23, "IETF protocol assignment (Teredo, ORCHID, benchmarking)"],
-  [[0x2001, 0xdb8], 32, "documentation"],
-  [[0x2002], 16, "6to4"],
-  [[0x3fff, 0], 20, "documentation"],
-  [[0x5f00], 16, "SRv6"],
-  [[0xfc00], 7, "unique-local (private)"],
-  [[0xfe80], 10, "link-local"],
-  [[0xfec0], 10, "site-local"],
-  [[0xff00], 8, "multicast"],
-];
-
-function blockedIPv6(host: string): string | null {
-  const groups = expandIPv6(host);
-  if (!groups) return "malformed";
-  if (groups.every((g) => g === 0)) return "unspecified";
-  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return "loopback";
-  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses carry an IPv4 address.
-  if (groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || groups[5] === 0)) {
-    const ipv4 = `${groups[6] >> 8}.${groups[6] & 255}.${groups[7] >> 8}.${groups[7] & 255}`;
-    return groups[5] === 0xffff ? blockedIPv4(ipv4) : "IPv4-compatible";
-  }
-  for (const [prefix, bits, reason] of IPV6_BLOCKS) if (inPrefix(groups, prefix, bits)) return reason;
-  // Only 2000::/3 is global unicast; everything else is unassigned or reserved.
-  if ((groups[0] & 0xe000) !== 0x2000) return "reserved";
-  return null;
-}
-
-function inPrefix(groups: number[], prefix: number[], bits: number): boolean {
-  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
-    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
-    if ((groups[i] & mask) !== ((prefix[i] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
-function expandIPv6(host: string): number[] | null {
-  let text = host.split("%")[0];
-  const dotted = /(\d{1,3}(\.\d{1,3}){3})$/.exec(text);
-  if (dotted) {
-    const v = ipv4ToInt(dotted[1]);
-    text = `${text.slice(0, -dotted[1].length)}${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`;
-  }
-  const [head, tail] = text.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const missing = 8 - left.length - right.length;
-  if (text.includes("::") ? missing < 0 : left.length !== 8) return null;
-  const parts = [...left, ...Array(text.includes("::") ? missing : 0).fill("0"), ...right];
-  const groups = parts.map((part) => Number.parseInt(part, 16));
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+  const range = address.range();
+  return range === "unicast" ? null : range;
 }
