@@ -1,4 +1,5 @@
 /** Byte encodings shared by the keyring, tokens and backups. */
+import { timingSafeEqual as nodeTimingSafeEqual } from "node:crypto";
 
 /** UTF-8 bytes of `text` (TextEncoder always returns a fresh, non-shared buffer). */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
@@ -42,12 +43,13 @@ export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise
   return toHex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
-/** Constant-time comparison of two equal-length strings (signatures, digests). */
+/**
+ * Constant-time comparison of two strings (signatures, digests): node:crypto's, which workerd
+ * provides under nodejs_compat and the Node-side tools that share this module have too.
+ */
 export function timingSafeEqual(a: string, b: string): boolean {
   const left = utf8(a);
   const right = utf8(b);
-  if (left.length !== right.length) return false;
-  let diff = 0;
-  for (let i = 0; i < left.length; i++) diff |= left[i] ^ right[i];
-  return diff === 0;
+  // It throws on unequal lengths; a length is not the secret here (digests have a fixed one).
+  return left.length === right.length && nodeTimingSafeEqual(left, right);
 }

@@ -3,19 +3,20 @@
  * a sane token, else a fresh UUID) and every request ends in exactly one JSON log line.
  */
 import { createMiddleware } from "hono/factory";
+import { requestId } from "hono/request-id";
 import type { AppEnv } from "../env";
 import { logEvent } from "../observability/log";
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/** The caller's X-Request-Id when it is a short word-character token, else a fresh UUID (hono/request-id). */
+const assignRequestId = requestId({ limitLength: 64 });
 
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
-  const incoming = c.req.header("x-request-id");
-  const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-  c.set("requestId", requestId);
   const started = Date.now();
   try {
-    await next();
+    await assignRequestId(c, next);
   } finally {
+    const requestId = c.var.requestId;
+    // Set again on the final answer: onError and notFound build new responses.
     c.header("X-Request-Id", requestId);
     const status = c.res.status;
     logEvent(status >= 500 ? "error" : "info", "request", {
