@@ -6,7 +6,7 @@
 import { Readable } from "node:stream";
 import { type Manifest, ManifestSchema } from "../../../src/backup/manifest.ts";
 import { connectApi } from "../api-client.ts";
-import { signGet } from "./sigv4.ts";
+import { r2Client } from "./r2-client.ts";
 
 export interface BackupRef {
   id: string;
@@ -99,8 +99,9 @@ function r2Source(env: NodeJS.ProcessEnv): BackupSource {
     secretAccessKey: env.R2_SECRET_ACCESS_KEY as string,
     region: "auto",
   };
+  const r2 = r2Client(credentials);
   const get = async (url: URL) => {
-    const res = await fetch(url, { headers: signGet(url, credentials) });
+    const res = await r2.get(url);
     if (!res.ok) throw new Error(`R2 answered ${res.status} for ${url.pathname}`);
     return res;
   };
