@@ -5,6 +5,9 @@
  * fresh database with stock psql, checks it, and prints rows, bytes, backup times, the restore
  * time (RTO) and the data-loss window (RPO) with and without the incremental.
  *
+ * Every line says the time since the drill began; `--timeout-minutes` (30) ends a drill that hangs,
+ * naming the stage it hung in, and each backup is waited for at most 10 minutes.
+ *
  * Needs ADMIN_EMAIL / ADMIN_PASSWORD (or IPA_TOKEN) and the local database that `npm run dev`
  * describes in .data/dev-state.json (or DRILL_DATABASE_URL and DRILL_POSTGRES_URL).
  */
@@ -12,15 +15,30 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { connectApi } from "./lib/api-client.ts";
+import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
+import { stageClock } from "./lib/stages.ts";
 
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "100000" }, keep: { type: "boolean", default: false } },
+  options: {
+    rows: { type: "string", default: "100000" },
+    keep: { type: "boolean", default: false },
+    "timeout-minutes": { type: "string", default: "30" },
+  },
 });
 const ROWS = Number(values.rows);
 const LOGS_PER_EXECUTION = 100;
-const log = (line: string) => console.log(`[drill] ${line}`);
+const BACKUP_WAIT_MS = 10 * 60_000;
+// Every line carries the time since the drill began; a stage that hangs ends the drill, naming it.
+const clock = stageClock((line) => console.log(`[drill] ${line}`));
+const log = (line: string) => clock.start(line);
+let stage = "connecting";
+const timeoutMinutes = Number(values["timeout-minutes"]);
+setTimeout(() => {
+  console.error(`[drill] timed out after ${timeoutMinutes} min while ${stage}`);
+  process.exit(2);
+}, timeoutMinutes * 60_000).unref();
 
 const state = await localDatabase();
 const api = await connectApi();
@@ -33,6 +51,7 @@ const workflow = await api.json<{ id: string }>("/api/v1/workflows", {
 const version = await api.json<{ id: string }>(`/api/v1/workflows/${workflow.body.id}/versions`, {
   body: { definition: { steps: [{ id: "t", type: "transform", output: 1 }] } },
 });
+stage = "seeding";
 log(`seeding ${ROWS} rows (executions with ${LOGS_PER_EXECUTION} log lines each)…`);
 const seedStarted = Date.now();
 await seed(ROWS);
@@ -44,6 +63,7 @@ await seed(1_000);
 const incremental = await backup("incremental");
 await seed(500);
 const disasterAt = new Date();
+stage = "restoring";
 log(`disaster at ${disasterAt.toISOString()}: restoring the newest backups into a fresh database…`);
 
 const targetName = `drill_restore_${Date.now()}`;
@@ -56,7 +76,7 @@ const report = await restore({
   source: await openSource(process.env),
   target: target.toString(),
   backupId: incremental.id,
-  encryptionKeys: process.env.ENCRYPTION_KEYS,
+  encryptionKeys: process.env.ENCRYPTION_KEYS ?? localDevKeys(process.env.IPA_URL),
   log: (line) => log(line),
 });
 if (!values.keep) await admin.query(`drop database ${targetName}`);
@@ -97,8 +117,12 @@ async function seed(rows: number): Promise<void> {
 }
 
 async function backup(kind: "full" | "incremental") {
+  stage = `taking the ${kind} backup`;
+  log(`${stage}…`);
   const started = await api.json<{ id: string }>("/api/v1/admin/backups", { body: { kind } });
+  const deadline = Date.now() + BACKUP_WAIT_MS;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`the ${kind} backup did not finish in ${BACKUP_WAIT_MS / 60_000} min`);
     const row = await api.json<{
       status: string;
       reason: string;

@@ -8,9 +8,9 @@
  * Encrypted backups need ENCRYPTION_KEYS.
  */
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore, scratchDirectories } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
 
@@ -58,18 +58,4 @@ try {
 } catch (error) {
   console.error(`restore failed: ${(error as Error).message}`);
   process.exit(1);
-}
-
-/**
- * Against the local `npm run dev` stack, the keys it generated under .data/ (IPA_DATA_DIR moves
- * it): a newcomer restores a local backup without copying keys around. Never for a remote URL.
- */
-function localDevKeys(platformUrl: string | undefined): string | undefined {
-  if (process.env.R2_BUCKET) return undefined;
-  if (!platformUrl || !["localhost", "127.0.0.1", "[::1]"].includes(new URL(platformUrl).hostname)) return undefined;
-  const data = process.env.IPA_DATA_DIR ?? fileURLToPath(new URL("../.data", import.meta.url));
-  const file = `${data}/dev-secrets.json`;
-  if (!existsSync(file)) return undefined;
-  console.log(`using the local stack's ENCRYPTION_KEYS from ${file}`);
-  return JSON.stringify((JSON.parse(readFileSync(file, "utf8")) as { encryptionKeys: unknown }).encryptionKeys);
 }
