@@ -48,6 +48,20 @@ export async function latestRestorable(db: Queryable): Promise<BackupRow | null>
   return row ?? null;
 }
 
+/** How far a running backup has got (SPEC §9 extension: the dashboard and `ipa backups start --wait` show it). */
+export interface BackupProgress {
+  stage: "checksums" | "schema" | "tables" | "changes" | "manifest" | "done";
+  tablesDone: number;
+  tablesTotal: number;
+  rows: number;
+  /** The table being written, while stage is "tables". */
+  table?: string;
+}
+
+export async function recordProgress(db: Database, id: string, progress: BackupProgress): Promise<void> {
+  await db.update(backups).set({ progress }).where(eq(backups.id, id));
+}
+
 export async function markRunning(db: Database, id: string): Promise<void> {
   await db.update(backups).set({ status: "running", startedAt: sql`now()`, reason: null }).where(eq(backups.id, id));
 }
@@ -71,6 +85,15 @@ export async function markCompleted(
       previousId: manifest.previous?.id ?? null,
       sizeBytes: manifest.objects.reduce((sum, object) => sum + object.bytes, 0),
       rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
+      progress: {
+        stage: "done",
+        tablesDone: manifest.tables.length,
+        tablesTotal: manifest.tables.length,
+        rows:
+          manifest.kind === "full"
+            ? manifest.tables.reduce((sum, table) => sum + table.rows, 0)
+            : (manifest.objects[0]?.rows ?? 0),
+      } satisfies BackupProgress,
       completedAt: sql`now()`,
       durationMs: Date.now() - startedAt.getTime(),
     })

@@ -13,6 +13,7 @@ import { type Database, openPlatformDatabase } from "../db/client";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import {
+  type BackupProgress,
   type BackupRow,
   failInterrupted,
   findBackup,
@@ -20,6 +21,7 @@ import {
   markCompleted,
   markFailed,
   markRunning,
+  recordProgress,
 } from "./catalog";
 import { EXCLUDED_FROM_DATA, listTables, postDataStatements, preDataStatements, type TableInfo } from "./catalog-dump";
 import type { ManifestTrust } from "./chain";
@@ -113,6 +115,15 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
     : [];
   const tables = await listTables(client);
   const dataTables = tables.filter((table) => !EXCLUDED_FROM_DATA.has(table.name) && table.primaryKey.length > 0);
+  const progress = (stage: BackupProgress["stage"], tablesDone: number, rows: number, table?: string) =>
+    recordProgress(context.db, row.id, {
+      stage,
+      tablesDone,
+      tablesTotal: dataTables.length,
+      rows,
+      ...(table ? { table } : {}),
+    });
+  await progress("checksums", 0, 0);
   const tableSums = [];
   for (const table of dataTables) {
     const sum = (await client.query(checksumQuery(table.name, table.primaryKey))).rows[0];
@@ -130,14 +141,20 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
   const suffix = backupKeyId(context.config) ? ".sql.gz.enc" : ".sql.gz";
   let changes: Manifest["changes"];
   if (row.kind === "full") {
+    await progress("schema", 0, 0);
     objects.push(await writeObject(open(`000-schema${suffix}`), "pre-data", await preDataStatements(client, tables)));
+    let rows = 0;
     for (const [index, table] of dataTables.entries()) {
+      await progress("tables", index, rows, table.name);
       objects.push(
         await writeTable(client, open(`${100 + index}-${table.name}${suffix}`), table, tableSums[index].rows),
       );
+      rows += tableSums[index].rows;
     }
+    await progress("manifest", dataTables.length, rows);
     objects.push(await writeObject(open(`900-post-data${suffix}`), "post-data", await postDataStatements(client)));
   } else {
+    await progress("changes", 0, 0);
     const writer = open(`500-changes${suffix}`);
     changes = await writeChanges(client, dataTables, previous?.snapshot as string, (text) => writer.write(text));
     const stored = await writer.close();

@@ -45,6 +45,16 @@ const BackupSchema = z
     durationMs: z.number().nullable(),
     verifiedAt: Timestamp.nullable(),
     verification: z.unknown(),
+    progress: z
+      .object({
+        stage: z.enum(["checksums", "schema", "tables", "changes", "manifest", "done"]),
+        tablesDone: z.number().int(),
+        tablesTotal: z.number().int(),
+        rows: z.number().int(),
+        table: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: "how far a running backup has got (an extension: tables written of all, rows so far)" }),
     reason: z.string().nullable(),
     createdAt: Timestamp,
     manifest: z.unknown().optional(),

@@ -1,7 +1,7 @@
 /** Backups for admins (backups:manage): list, start, inspect, verify, and fetch stored objects. */
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
-import { type BackupKind, type BackupRow, createPending, findBackup } from "../backup/catalog";
+import { type BackupKind, type BackupProgress, type BackupRow, createPending, findBackup } from "../backup/catalog";
 import { MANIFEST_NAME, type Manifest } from "../backup/manifest";
 import { enqueue } from "../cron/backups";
 import type { Database } from "../db/client";
@@ -27,6 +27,7 @@ export function toBackupView(row: BackupRow, withManifest = false) {
     durationMs: row.durationMs,
     verifiedAt: row.verifiedAt?.toISOString() ?? null,
     verification: row.verification ?? null,
+    progress: (row.progress as BackupProgress | null) ?? null,
     reason: row.reason,
     createdAt: row.createdAt.toISOString(),
     ...(withManifest ? { manifest: (row.manifest as Manifest | null) ?? null } : {}),

@@ -57,6 +57,41 @@ describe("full backups", () => {
     expect(await sqlIn("select 1 from pg_namespace where nspname like 'ipa_verify_%'")).toHaveLength(0);
   });
 
+  it("records its progress while it runs: stage, tables written of all, rows so far", async () => {
+    await seed(2_000);
+    const seen: Array<{ stage: string; tablesDone: number; tablesTotal: number; rows: number; table?: string }> = [];
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        const [row] = await sqlIn<{ progress: any }>(
+          "select progress from backups where status = 'running' and progress is not null order by created_at desc limit 1",
+        );
+        if (row && JSON.stringify(row.progress) !== JSON.stringify(seen.at(-1))) seen.push(row.progress);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const backup = await takeBackup("full");
+    running = false;
+    await watch;
+    const tables = seen.filter((p) => p.stage === "tables");
+    expect(tables.length).toBeGreaterThan(2);
+    // Monotonic: tables and rows only grow, and each names the table being written.
+    for (let i = 1; i < tables.length; i++) {
+      expect(tables[i].tablesDone).toBeGreaterThanOrEqual(tables[i - 1].tablesDone);
+      expect(tables[i].rows).toBeGreaterThanOrEqual(tables[i - 1].rows);
+      expect(tables[i].table).toEqual(expect.any(String));
+    }
+    const [done] = await sqlIn<{ progress: any; rows: string }>("select progress, rows from backups where id = $1", [
+      backup.id,
+    ]);
+    expect(done.progress).toEqual({
+      stage: "done",
+      tablesDone: tables[0].tablesTotal,
+      tablesTotal: tables[0].tablesTotal,
+      rows: Number(done.rows),
+    });
+  });
+
   it("fails verification when one byte of an object flips", async () => {
     const backup = await takeBackup("full");
     const object = backup.manifest.objects.find((o: any) => o.table === "execution_logs");

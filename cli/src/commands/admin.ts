@@ -13,6 +13,7 @@ interface Backup {
   durationMs: number | null;
   snapshotAt: string | null;
   verifiedAt: string | null;
+  progress: { stage: string; tablesDone: number; tablesTotal: number; rows: number; table?: string } | null;
 }
 
 export const backupsList: Command = {
@@ -47,8 +48,18 @@ export const backupsStart: Command = {
       return 0;
     }
     const deadline = Date.now() + 10 * 60_000;
+    let shown = "";
     for (;;) {
       const backup = await api.get<Backup & { reason: string | null }>(`/admin/backups/${started.id}`);
+      const p = backup.progress;
+      const line =
+        p && backup.status === "running"
+          ? `  ${p.stage}: ${p.tablesDone}/${p.tablesTotal} tables, ${p.rows} rows${p.table ? ` (${p.table})` : ""}`
+          : "";
+      if (line && line !== shown) {
+        out.line(line);
+        shown = line;
+      }
       if (!["pending", "running"].includes(backup.status)) {
         out.done(`Backup ${backup.id} (${kind}) ${backup.status}${backup.reason ? `: ${backup.reason}` : ""}`, backup);
         return backup.status === "failed" ? 1 : 0;

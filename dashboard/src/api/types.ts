@@ -183,6 +183,7 @@ export interface Backup {
   rows: number | null;
   durationMs: number | null;
   verifiedAt: string | null;
+  progress: { stage: string; tablesDone: number; tablesTotal: number; rows: number; table?: string } | null;
   reason: string | null;
   createdAt: string;
 }

@@ -1,5 +1,5 @@
 /** Backups and drills: status, sizes, verify now, and the RPO/RTO the newest drill measured. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../api/client";
 import type { Backup, Page } from "../api/types";
 import { bytes, duration, shortId, when } from "../components/format";
@@ -17,6 +17,13 @@ interface Drill {
 
 export function Backups() {
   const list = useResource(() => get<Page<Backup>>("/admin/backups?limit=50"), []);
+  // A backup in progress shows how far it has got: look again every second until none runs.
+  const busy = list.value?.items.some((b) => b.status === "pending" || b.status === "running") ?? false;
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => void list.reload(), 1000);
+    return () => clearInterval(timer);
+  }, [busy, list.reload]);
   const drills = useResource(async () => {
     try {
       return await get<Page<Drill>>("/admin/drills?limit=5");
@@ -91,6 +98,13 @@ export function Backups() {
                   <td>{backup.kind}</td>
                   <td>
                     <StatusBadge status={backup.status} /> {backup.reason ? <small>{backup.reason}</small> : null}
+                    {backup.status === "running" && backup.progress ? (
+                      <small>
+                        {" "}
+                        {backup.progress.stage} {backup.progress.tablesDone}/{backup.progress.tablesTotal} tables,{" "}
+                        {backup.progress.rows} rows{backup.progress.table ? ` (${backup.progress.table})` : ""}
+                      </small>
+                    ) : null}
                   </td>
                   <td>{when(backup.snapshotAt)}</td>
                   <td>{bytes(backup.sizeBytes)}</td>

@@ -63,6 +63,8 @@ export const backups = pgTable(
     verifiedAt: tstz("verified_at"),
     verification: jsonb("verification"),
     verificationFailures: integer("verification_failures").notNull().default(0),
+    /** How far a running backup has got (stage, tables done of total, rows written), for the dashboard and CLI. */
+    progress: jsonb("progress"),
     reason: text("reason"),
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
