@@ -1,9 +1,9 @@
 /** Cancel, pause, resume and retry: offered only when the execution's state and the user's permissions allow. */
-import { useState } from "preact/hooks";
 import { post } from "../api/client";
 import { can } from "../api/session";
 import type { Execution } from "../api/types";
 import { ErrorNotice } from "../components/notices";
+import { useAction } from "../components/use-action";
 
 const ACTIONS: Array<{ action: string; label: string; permission: string; when: string[] }> = [
   { action: "pause", label: "Pause", permission: "executions:cancel", when: ["running", "queued", "pending"] },
@@ -18,22 +18,15 @@ const ACTIONS: Array<{ action: string; label: string; permission: string; when: 
 ];
 
 export function Controls({ execution, onDone }: { execution: Execution; onDone(): void }) {
-  const [error, setError] = useState<Error>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
   const offered = ACTIONS.filter((a) => can(a.permission) && a.when.includes(execution.status));
   if (offered.length === 0) return null;
-  const run = async (action: string) => {
+  const control = async (action: string) => {
     if (action === "cancel" && !confirm("Cancel this execution?")) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       await post(`/executions/${execution.id}/${action}`);
-      setError(undefined);
       onDone();
-    } catch (caught) {
-      setError(caught as Error);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <fieldset class="controls">
@@ -44,7 +37,7 @@ export function Controls({ execution, onDone }: { execution: Execution; onDone()
           key={a.action}
           disabled={busy}
           class={a.action === "cancel" ? "danger" : ""}
-          onClick={() => void run(a.action)}
+          onClick={() => void control(a.action)}
         >
           {a.label}
         </button>

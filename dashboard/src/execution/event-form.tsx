@@ -3,13 +3,14 @@ import { useState } from "preact/hooks";
 import { ApiError, post } from "../api/client";
 import type { Execution } from "../api/types";
 import { ErrorNotice } from "../components/notices";
+import { useAction } from "../components/use-action";
 
 export function EventForm({ execution }: { execution: Execution }) {
   const waitingFor = execution.steps.find((s) => s.waiting?.reason === "event")?.waiting?.event ?? "";
   const [name, setName] = useState(waitingFor);
   const [payload, setPayload] = useState("{}");
   const [result, setResult] = useState<string>();
-  const [error, setError] = useState<Error>();
+  const { error, run, setError } = useAction();
   const send = async (event: Event) => {
     event.preventDefault();
     let parsed: unknown;
@@ -19,7 +20,7 @@ export function EventForm({ execution }: { execution: Execution }) {
       setError(new ApiError(400, "INVALID_JSON", "The payload is not valid JSON"));
       return;
     }
-    try {
+    await run(async () => {
       const answer = await post<{ delivered: boolean; buffered: boolean }>(
         `/executions/${execution.id}/events/${encodeURIComponent(name)}`,
         parsed === undefined ? {} : { payload: parsed },
@@ -31,10 +32,7 @@ export function EventForm({ execution }: { execution: Execution }) {
             ? "Buffered until a step waits for it."
             : "Not delivered.",
       );
-      setError(undefined);
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <form class="form" onSubmit={send}>

@@ -6,6 +6,7 @@ import type { Execution, ExecutionStep } from "../api/types";
 import { when } from "../components/format";
 import { ErrorNotice, StatusBadge } from "../components/notices";
 import { JsonBlock, ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 
 export function StepPanel(props: { execution: Execution; step: ExecutionStep; text?: string; onDone(): void }) {
   const { step } = props;
@@ -85,22 +86,16 @@ function Output({ executionId, step }: { executionId: string; step: ExecutionSte
 
 function Decision({ execution, step, onDone }: { execution: Execution; step: ExecutionStep; onDone(): void }) {
   const [comment, setComment] = useState("");
-  const [error, setError] = useState<Error>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
   const roles = step.waiting?.approverRoles ?? [];
   const allowed =
     can("executions:approve") && (roles.length === 0 || roles.some((role) => me.value?.roles.includes(role as never)));
   if (!allowed) return <p class="help">Waiting for {roles.length ? roles.join(" or ") : "an approver"}.</p>;
   const decide = async (decision: "approve" | "reject") => {
-    setBusy(true);
-    try {
+    await run(async () => {
       await post(`/executions/${execution.id}/steps/${step.stepId}/${decision}`, comment ? { comment } : {});
       onDone();
-    } catch (caught) {
-      setError(caught as Error);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="form decision" onSubmit={(e) => e.preventDefault()} aria-label={`Decide ${step.stepId}`}>

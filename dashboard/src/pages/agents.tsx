@@ -6,6 +6,7 @@ import type { Agent, AgentTool, Page } from "../api/types";
 import { json, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { JsonBlock, ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Agents() {
@@ -65,17 +66,14 @@ export function Agents() {
 
 function CreateAgent({ onCreated }: { onCreated(): void }) {
   const [name, setName] = useState("");
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    try {
+    await run(async () => {
       await post("/agents", { name, type: "custom", configuration: { provider: "builtin" } });
       setName("");
-      setError(undefined);
       onCreated();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <form class="form inline" onSubmit={submit}>
@@ -93,19 +91,16 @@ function AgentDetail({ id, onChange }: { id: string; onChange(): void }) {
   const agent = useResource(() => get<Agent>(`/agents/${id}`), [id]);
   const tools = useResource(() => get<Page<AgentTool>>(`/agents/${id}/tools`), [id]);
   const [text, setText] = useState<string>();
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   if (!agent.value) return <Loading />;
   const editable = can("agents:update");
   const save = async () => {
-    try {
+    await run(async () => {
       const { configuration, systemPrompt, modelName, temperature, maxTokens, status } = JSON.parse(text ?? "{}");
       await api("PATCH", `/agents/${id}`, { configuration, systemPrompt, modelName, temperature, maxTokens, status });
-      setError(undefined);
       onChange();
       void agent.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   const { configuration, systemPrompt, modelName, temperature, maxTokens, status } = agent.value;
   return (

@@ -4,6 +4,7 @@ import { get, post } from "../api/client";
 import type { Approval, Page } from "../api/types";
 import { shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Approvals() {
@@ -41,15 +42,13 @@ const keyOf = (item: Approval) => `${item.executionId}/${item.stepId}`;
 
 function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
   const [comment, setComment] = useState("");
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const id = `comment-${item.executionId}-${item.stepId}`;
   const decide = async (decision: "approve" | "reject") => {
-    try {
+    await run(async () => {
       await post(`/executions/${item.executionId}/steps/${item.stepId}/${decision}`, comment ? { comment } : {});
       onDone();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <li class="card" data-approval={keyOf(item)}>

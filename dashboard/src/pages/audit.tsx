@@ -5,6 +5,7 @@ import type { AuditEntry, Page } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Audit() {
@@ -14,13 +15,11 @@ export function Audit() {
     checked: number;
     brokenAt?: { seq: number; reason: string };
   }>();
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const verify = async () => {
-    try {
+    await run(async () => {
       setVerdict(await get("/audit/verify"));
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <section>

@@ -1,10 +1,11 @@
 /** Backups and drills: status, sizes, verify now, and the RPO/RTO the newest drill measured. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import { ApiError, get, post } from "../api/client";
 import type { Backup, Page } from "../api/types";
 import { bytes, duration, shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 interface Drill {
@@ -32,16 +33,12 @@ export function Backups() {
       throw error;
     }
   }, []);
-  const [error, setError] = useState<Error>();
-  const act = async (path: string, body?: unknown) => {
-    try {
+  const { error, run } = useAction();
+  const act = (path: string, body?: unknown) =>
+    run(async () => {
       await post(path, body);
-      setError(undefined);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
-  };
+    });
   const newest = drills.value?.items[0];
   // The data a restore would lose right now: everything since the newest snapshot that finished.
   const lastSnapshot = list.value?.items.find((b) => ["completed", "verified"].includes(b.status) && b.snapshotAt);

@@ -5,33 +5,29 @@ import type { Page, Secret } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Secrets() {
   const list = useResource(() => get<Page<Secret>>("/secrets"), []);
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const save = async (event: Event) => {
     event.preventDefault();
-    try {
+    await run(async () => {
       await api("PUT", `/secrets/${encodeURIComponent(name)}`, { value });
       setName("");
       setValue("");
-      setError(undefined);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   const remove = async (secret: string) => {
     if (!confirm(`Delete the secret ${secret}?`)) return;
-    try {
+    await run(async () => {
       await api("DELETE", `/secrets/${encodeURIComponent(secret)}`);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <section>

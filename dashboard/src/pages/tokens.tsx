@@ -4,6 +4,7 @@ import { api, get, post } from "../api/client";
 import type { ApiToken, Page } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice } from "../components/notices";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Tokens() {
@@ -11,26 +12,21 @@ export function Tokens() {
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
   const [created, setCreated] = useState<string>();
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const create = async (event: Event) => {
     event.preventDefault();
-    try {
+    await run(async () => {
       const answer = await post<{ token: string }>("/auth/api-tokens", { name, expiresInDays: Number(days) });
       setCreated(answer.token);
       setName("");
-      setError(undefined);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   const revoke = async (id: string) => {
-    try {
+    await run(async () => {
       await api("DELETE", `/auth/api-tokens/${id}`);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <section>

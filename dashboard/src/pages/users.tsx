@@ -6,21 +6,19 @@ import type { Page, Role, User } from "../api/types";
 import { when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 const ROLES: Role[] = ["admin", "user", "viewer"];
 
 export function Users() {
   const list = useResource(() => get<Page<User>>("/users?limit=200"), []);
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const change = async (user: User, body: Record<string, unknown>, method = "PATCH") => {
-    try {
+    await run(async () => {
       await api(method, `/users/${user.id}`, method === "PATCH" ? body : undefined);
-      setError(undefined);
       void list.reload();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <section>
@@ -88,18 +86,15 @@ export function Users() {
 
 function CreateUser({ onCreated }: { onCreated(): void }) {
   const [form, setForm] = useState({ email: "", username: "", password: "", role: "user" });
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const set = (name: string, value: string) => setForm({ ...form, [name]: value });
   const submit = async (event: Event) => {
     event.preventDefault();
-    try {
+    await run(async () => {
       await post("/users", { email: form.email, username: form.username, password: form.password, roles: [form.role] });
       setForm({ email: "", username: "", password: "", role: "user" });
-      setError(undefined);
       onCreated();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <details class="card">

@@ -7,6 +7,7 @@ import type { Page, Workflow } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Workflows() {
@@ -58,15 +59,13 @@ export function Workflows() {
 function CreateWorkflow() {
   const { route } = useLocation();
   const [name, setName] = useState("");
-  const [error, setError] = useState<Error>();
+  const { error, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    try {
+    await run(async () => {
       const created = await post<Workflow>("/workflows", { name });
       route(`/workflows/${created.id}`);
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <form class="form inline" onSubmit={submit}>
