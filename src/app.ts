@@ -43,34 +43,37 @@ export function buildApp() {
   );
   app.use("*", limitBodySize, jsonBodiesOnly);
 
-  app.route("/health", healthRoutes);
-  app.route("/metrics", metricsRoutes);
+  const base = new OpenAPIHono<AppEnv>();
+  base.use("/auth/login", limitIp);
+  base.use("/auth/refresh", limitIp);
+  base.use("/hooks/*", limitIp);
+  base.use("*", database);
+  // Chained, so the type of the result names every route (AppType, for hono/client's hc).
+  const api = base
+    .route("/auth/api-tokens", apiTokenRoutes)
+    .route("/auth", authRoutes)
+    .route("/users", userRoutes)
+    .route("/workflows", workflowRoutes)
+    .route("/workflows", workflowSecretRoutes)
+    .route("/", platformSecretRoutes)
+    .route("/agents", agentRoutes)
+    .route("/audit", auditRoutes)
+    .route("/approvals", approvalRoutes)
+    .route("/", executionRoutes)
+    .route("/", streamRoutes)
+    .route("/hooks", hookRoutes)
+    .route("/admin/backups", adminBackupRoutes);
+  // The same object as `api`, typed as OpenAPIHono still: its registry holds every route's schema.
+  mountDocs(base);
+  const routed = app.route("/health", healthRoutes).route("/metrics", metricsRoutes).route("/api/v1", api);
 
-  const api = new OpenAPIHono<AppEnv>();
-  api.use("/auth/login", limitIp);
-  api.use("/auth/refresh", limitIp);
-  api.use("/hooks/*", limitIp);
-  api.use("*", database);
-  api.route("/auth/api-tokens", apiTokenRoutes);
-  api.route("/auth", authRoutes);
-  api.route("/users", userRoutes);
-  api.route("/workflows", workflowRoutes);
-  api.route("/workflows", workflowSecretRoutes);
-  api.route("/", platformSecretRoutes);
-  api.route("/agents", agentRoutes);
-  api.route("/audit", auditRoutes);
-  api.route("/approvals", approvalRoutes);
-  api.route("/", executionRoutes);
-  api.route("/", streamRoutes);
-  api.route("/hooks", hookRoutes);
-  api.route("/admin/backups", adminBackupRoutes);
-  mountDocs(api);
-  app.route("/api/v1", api);
-
-  app.notFound((c) => c.json(errorBody(c, "NOT_FOUND", "No route matches this path"), 404));
-  app.onError(handleError);
-  return app;
+  routed.notFound((c) => c.json(errorBody(c, "NOT_FOUND", "No route matches this path"), 404));
+  routed.onError(handleError);
+  return routed;
 }
+
+/** Every route of the platform with its inputs and answers, for `hc<AppType>` (src/client.ts). */
+export type AppType = ReturnType<typeof buildApp>;
 
 function allowedOrigins(env: AppEnv["Bindings"]): string[] {
   try {

@@ -82,11 +82,12 @@ const logs = createRoute({
   responses: { 200: json(pageOf(LogSchema, "ExecutionLogPage")), ...readErrors, 404: errors[404] },
 });
 
-const control = (action: ControlRequest["action"], summary: string) =>
+// Generic in the action, so each route's path stays a literal type (hono/client's hc names it).
+const control = <Action extends ControlRequest["action"]>(action: Action, summary: string) =>
   createRoute({
     ...base,
     method: "post",
-    path: `/executions/{id}/${action}`,
+    path: `/executions/{id}/${action}` as const,
     operationId: `${action}Execution`,
     summary,
     middleware: [authenticate],
@@ -94,11 +95,11 @@ const control = (action: ControlRequest["action"], summary: string) =>
     responses: { 200: json(ControlResultSchema), ...readErrors, 404: errors[404], 409: errors[409] },
   });
 
-const decision = (verb: "approve" | "reject") =>
+const decision = <Verb extends "approve" | "reject">(verb: Verb) =>
   createRoute({
     ...base,
     method: "post",
-    path: `/executions/{id}/steps/{stepId}/${verb}`,
+    path: `/executions/{id}/steps/{stepId}/${verb}` as const,
     operationId: `${verb}Step`,
     summary: `${verb === "approve" ? "Approve" : "Reject"} a waiting approval step (the approver must hold one of its approverRoles)`,
     middleware: [authenticate],
@@ -149,19 +150,23 @@ const output = createRoute({
   responses: { 200: json(StepOutputSchema), ...readErrors, 404: errors[404] },
 });
 
-const controlHandler = (action: ControlRequest["action"]) => async (c: Context<AppEnv>) => {
-  const id = c.req.param("id") as string;
-  return c.json(await controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, action), 200);
-};
+const controlled = (c: Context<AppEnv>, action: ControlRequest["action"]) =>
+  controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), c.req.param("id") as string, action);
 
-const decisionHandler = (approved: boolean) => async (c: Context<AppEnv>) => {
-  const { id, stepId } = { id: c.req.param("id") as string, stepId: c.req.param("stepId") as string };
+const decided = async (c: Context<AppEnv>, approved: boolean) => {
   const body = (await c.req.json().catch(() => ({}))) as { comment?: string };
-  const decided = await decideStep(c.var.db.db, c.env, c.var.user, auditContextOf(c), id, stepId, {
-    approved,
-    comment: body.comment ?? null,
-  });
-  return c.json(decided, 200);
+  return decideStep(
+    c.var.db.db,
+    c.env,
+    c.var.user,
+    auditContextOf(c),
+    c.req.param("id") as string,
+    c.req.param("stepId") as string,
+    {
+      approved,
+      comment: body.comment ?? null,
+    },
+  );
 };
 
 export const executionRoutes = createRouter()
@@ -184,12 +189,16 @@ export const executionRoutes = createRouter()
   .openapi(logs, async (c) =>
     c.json(await listLogs(c.var.db.db, c.env.STORAGE, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
   )
-  .openapi(control("cancel", "Cancel: no later step runs"), controlHandler("cancel"))
-  .openapi(control("pause", "Pause: steps in flight finish; ready steps wait"), controlHandler("pause"))
-  .openapi(control("resume", "Resume a paused execution"), controlHandler("resume"))
-  .openapi(control("retry", "Rerun a failed execution from its failed steps"), controlHandler("retry"))
-  .openapi(decision("approve"), decisionHandler(true))
-  .openapi(decision("reject"), decisionHandler(false))
+  .openapi(control("cancel", "Cancel: no later step runs"), async (c) => c.json(await controlled(c, "cancel"), 200))
+  .openapi(control("pause", "Pause: steps in flight finish; ready steps wait"), async (c) =>
+    c.json(await controlled(c, "pause"), 200),
+  )
+  .openapi(control("resume", "Resume a paused execution"), async (c) => c.json(await controlled(c, "resume"), 200))
+  .openapi(control("retry", "Rerun a failed execution from its failed steps"), async (c) =>
+    c.json(await controlled(c, "retry"), 200),
+  )
+  .openapi(decision("approve"), async (c) => c.json(await decided(c, true), 200))
+  .openapi(decision("reject"), async (c) => c.json(await decided(c, false), 200))
   .openapi(rerun, async (c) => {
     const result = await rerunExecution(
       c.var.db.db,
