@@ -2,6 +2,8 @@
 
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
+import { healthDocs } from "./health";
+import { metricsDoc } from "./metrics";
 
 const DOCUMENT = {
   openapi: "3.1.0",
@@ -42,9 +44,18 @@ export function mountDocs(api: OpenAPIHono<AppEnv>): void {
       name: "ticket",
       description: "From POST /executions/{id}/stream-ticket",
     },
+    metricsToken: { type: "http", scheme: "bearer", description: "The METRICS_TOKEN secret, for scrapers" },
   } as const;
   for (const [name, scheme] of Object.entries(schemes))
     api.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  // The probes and the metrics live outside /api/v1: listed with a server of their own (the origin).
+  const outside = { ...healthDocs, "/metrics": metricsDoc };
+  for (const [path, route] of Object.entries(outside))
+    api.openAPIRegistry.registerPath({
+      ...route,
+      path,
+      servers: [{ url: "/", description: "the origin, outside /api/v1" }],
+    });
   // The document is static per deployment: build it once per isolate; failures reach onError.
   let document: ReturnType<typeof api.getOpenAPI31Document> | undefined;
   api.get("/openapi.json", (c) => {

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readinessChecks } from "../services/health";
 import { createRouter } from "./router";
+import { noAuth } from "./schemas/common";
 
 const CheckSchema = z.object({
   name: z.string(),
@@ -15,6 +16,8 @@ const ReadySchema = z.object({ status: z.enum(["ready", "unavailable"]), checks:
 const live = createRoute({
   method: "get",
   path: "/live",
+  operationId: "getLiveness",
+  security: noAuth,
   tags: ["health"],
   summary: "The Worker answers",
   responses: {
@@ -25,6 +28,8 @@ const live = createRoute({
 const ready = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
+  security: noAuth,
   tags: ["health"],
   summary: "The Worker can reach its database",
   responses: {
@@ -32,6 +37,9 @@ const ready = createRoute({
     503: { description: "a dependency is down", content: { "application/json": { schema: ReadySchema } } },
   },
 });
+
+/** For the OpenAPI document, which lists them beside /api/v1 (routes/docs.ts). */
+export const healthDocs = { "/health/live": live, "/health/ready": ready };
 
 export const healthRoutes = createRouter()
   .openapi(live, (c) => c.json({ status: "ok" as const }, 200))

@@ -1,4 +1,5 @@
 /** GET /metrics (no prefix): Prometheus text, for metrics:read or the METRICS_TOKEN bearer. */
+import { createRoute, z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { settings } from "../config";
@@ -7,6 +8,7 @@ import type { AppEnv } from "../env";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { database } from "../middleware/database";
 import { renderMetrics } from "../services/metrics";
+import { errors } from "./schemas/common";
 
 /** Scrapers present the static token; people present an access token with metrics:read. */
 const metricsAccess = createMiddleware<AppEnv>(async function metricsAccess(c, next) {
@@ -22,4 +24,19 @@ export const metricsRoutes = new Hono<AppEnv>().use("*", database).get("/", metr
   c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   c.header("Cache-Control", "no-store");
   return c.body(await renderMetrics(c.var.db.db));
+});
+
+/** For the OpenAPI document only (the route above is plain Hono: its answer is Prometheus text). */
+export const metricsDoc = createRoute({
+  method: "get",
+  path: "/metrics",
+  operationId: "getMetrics",
+  tags: ["metrics"],
+  summary: "Prometheus text computed from Postgres (SPEC §8)",
+  security: [{ metricsToken: [] }, { bearerAuth: [] }],
+  responses: {
+    200: { description: "The metrics", content: { "text/plain": { schema: z.string() } } },
+    401: errors[401],
+    403: errors[403],
+  },
 });

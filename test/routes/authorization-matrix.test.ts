@@ -50,6 +50,10 @@ const PUBLIC = new Set([
   "GET /executions/{id}/stream",
   "POST /hooks/{workflowId}",
   "POST /hooks/{workflowId}/executions/{id}/events/{name}",
+  // Outside /api/v1: the probes answer anyone; /metrics has its own test below.
+  "GET /health/live",
+  "GET /health/ready",
+  "GET /metrics",
 ]);
 
 const RULES: Record<string, Rule> = {
