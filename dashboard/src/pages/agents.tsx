@@ -3,9 +3,10 @@ import { useState } from "preact/hooks";
 import { api, get, post } from "../api/client";
 import { can } from "../api/session";
 import type { Agent, AgentTool, Page } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { json, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
-import { JsonBlock, ScrollRegion } from "../components/scroll-region";
+import { JsonBlock } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -22,42 +23,28 @@ export function Agents() {
       ) : !list.value?.items.length ? (
         <Empty>No agents yet.</Empty>
       ) : (
-        <ScrollRegion label="Agents table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Agents</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Model</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((agent) => (
-                <tr key={agent.id}>
-                  <td>
-                    <button
-                      type="button"
-                      class="link"
-                      aria-expanded={selected === agent.id}
-                      onClick={() => setSelected(selected === agent.id ? null : agent.id)}
-                    >
-                      {agent.name}
-                    </button>
-                  </td>
-                  <td>
-                    <StatusBadge status={agent.status} />
-                  </td>
-                  <td>{String(agent.configuration.provider ?? "—")}</td>
-                  <td>{agent.modelName ?? "—"}</td>
-                  <td>{when(agent.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Agents" columns={["Name", "Status", "Provider", "Model", "Updated"]}>
+          {list.value.items.map((agent) => (
+            <tr key={agent.id}>
+              <td>
+                <button
+                  type="button"
+                  class="link"
+                  aria-expanded={selected === agent.id}
+                  onClick={() => setSelected(selected === agent.id ? null : agent.id)}
+                >
+                  {agent.name}
+                </button>
+              </td>
+              <td>
+                <StatusBadge status={agent.status} />
+              </td>
+              <td>{String(agent.configuration.provider ?? "—")}</td>
+              <td>{agent.modelName ?? "—"}</td>
+              <td>{when(agent.updatedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {selected && <AgentDetail id={selected} onChange={() => void list.reload()} />}
     </section>

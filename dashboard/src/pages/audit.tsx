@@ -2,9 +2,9 @@
 import { useState } from "preact/hooks";
 import { get } from "../api/client";
 import type { AuditEntry, Page } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -42,35 +42,21 @@ export function Audit() {
       ) : !list.value?.items.length ? (
         <Empty>No entries.</Empty>
       ) : (
-        <ScrollRegion label="Audit entries table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Audit entries</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Resource</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((entry) => (
-                <tr key={entry.id}>
-                  <td>{entry.seq}</td>
-                  <td>{when(entry.createdAt)}</td>
-                  <td>{entry.actorEmail ?? "system"}</td>
-                  <td>
-                    <code>{entry.action}</code>
-                  </td>
-                  <td>
-                    {entry.resourceType} {entry.resourceId ? <code>{entry.resourceId.slice(0, 8)}</code> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Audit entries" columns={["#", "When", "Who", "Action", "Resource"]}>
+          {list.value.items.map((entry) => (
+            <tr key={entry.id}>
+              <td>{entry.seq}</td>
+              <td>{when(entry.createdAt)}</td>
+              <td>{entry.actorEmail ?? "system"}</td>
+              <td>
+                <code>{entry.action}</code>
+              </td>
+              <td>
+                {entry.resourceType} {entry.resourceId ? <code>{entry.resourceId.slice(0, 8)}</code> : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

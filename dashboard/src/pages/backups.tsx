@@ -2,9 +2,9 @@
 import { useEffect } from "preact/hooks";
 import { ApiError, get, post } from "../api/client";
 import type { Backup, Page } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { bytes, duration, shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -70,54 +70,36 @@ export function Backups() {
       ) : !list.value?.items.length ? (
         <Empty>No backups yet.</Empty>
       ) : (
-        <ScrollRegion label="Backups table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Backups</caption>
-            <thead>
-              <tr>
-                <th scope="col">Backup</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-                <th scope="col">Snapshot</th>
-                <th scope="col">Size</th>
-                <th scope="col">Took</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((backup) => (
-                <tr key={backup.id}>
-                  <td>
-                    <code>{shortId(backup.id)}</code>
-                  </td>
-                  <td>{backup.kind}</td>
-                  <td>
-                    <StatusBadge status={backup.status} /> {backup.reason ? <small>{backup.reason}</small> : null}
-                    {backup.status === "running" && backup.progress ? (
-                      <small>
-                        {" "}
-                        {backup.progress.stage} {backup.progress.tablesDone}/{backup.progress.tablesTotal} tables,{" "}
-                        {backup.progress.rows} rows{backup.progress.table ? ` (${backup.progress.table})` : ""}
-                      </small>
-                    ) : null}
-                  </td>
-                  <td>{when(backup.snapshotAt)}</td>
-                  <td>{bytes(backup.sizeBytes)}</td>
-                  <td>{duration(backup.durationMs)}</td>
-                  <td>
-                    {["completed", "verified", "verification_failed"].includes(backup.status) && (
-                      <button type="button" onClick={() => void act(`/admin/backups/${backup.id}/verify`)}>
-                        Verify now
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Backups" columns={["Backup", "Kind", "Status", "Snapshot", "Size", "Took", ""]}>
+          {list.value.items.map((backup) => (
+            <tr key={backup.id}>
+              <td>
+                <code>{shortId(backup.id)}</code>
+              </td>
+              <td>{backup.kind}</td>
+              <td>
+                <StatusBadge status={backup.status} /> {backup.reason ? <small>{backup.reason}</small> : null}
+                {backup.status === "running" && backup.progress ? (
+                  <small>
+                    {" "}
+                    {backup.progress.stage} {backup.progress.tablesDone}/{backup.progress.tablesTotal} tables,{" "}
+                    {backup.progress.rows} rows{backup.progress.table ? ` (${backup.progress.table})` : ""}
+                  </small>
+                ) : null}
+              </td>
+              <td>{when(backup.snapshotAt)}</td>
+              <td>{bytes(backup.sizeBytes)}</td>
+              <td>{duration(backup.durationMs)}</td>
+              <td>
+                {["completed", "verified", "verification_failed"].includes(backup.status) && (
+                  <button type="button" onClick={() => void act(`/admin/backups/${backup.id}/verify`)}>
+                    Verify now
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

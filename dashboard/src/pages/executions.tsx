@@ -3,9 +3,9 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { get, query } from "../api/client";
 import type { ExecutionSummary, Page, Workflow } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { duration, shortId, when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 const STATUSES = ["", "pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
@@ -103,39 +103,26 @@ export function Executions() {
       ) : rows.length === 0 ? (
         <Empty>No executions match.</Empty>
       ) : (
-        <ScrollRegion label="Executions table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Executions</caption>
-            <thead>
-              <tr>
-                <th scope="col">Execution</th>
-                <th scope="col">Workflow</th>
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Tokens</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((execution) => (
-                <tr key={execution.id} data-execution={execution.id}>
-                  <td>
-                    <a href={`/executions/${execution.id}`}>{shortId(execution.id)}</a>
-                  </td>
-                  <td>{names.get(execution.workflowId) ?? shortId(execution.workflowId)}</td>
-                  <td>
-                    <StatusBadge status={execution.status} />
-                  </td>
-                  <td>{execution.triggerType}</td>
-                  <td>{when(execution.startedAt ?? execution.createdAt)}</td>
-                  <td>{duration(execution.durationMs)}</td>
-                  <td>{execution.promptTokens + execution.completionTokens}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable
+          caption="Executions"
+          columns={["Execution", "Workflow", "Status", "Trigger", "Started", "Duration", "Tokens"]}
+        >
+          {rows.map((execution) => (
+            <tr key={execution.id} data-execution={execution.id}>
+              <td>
+                <a href={`/executions/${execution.id}`}>{shortId(execution.id)}</a>
+              </td>
+              <td>{names.get(execution.workflowId) ?? shortId(execution.workflowId)}</td>
+              <td>
+                <StatusBadge status={execution.status} />
+              </td>
+              <td>{execution.triggerType}</td>
+              <td>{when(execution.startedAt ?? execution.createdAt)}</td>
+              <td>{duration(execution.durationMs)}</td>
+              <td>{execution.promptTokens + execution.completionTokens}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {cursor && (
         <button type="button" onClick={() => void more()}>

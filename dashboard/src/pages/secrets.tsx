@@ -2,9 +2,9 @@
 import { useState } from "preact/hooks";
 import { api, get } from "../api/client";
 import type { Page, Secret } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -65,37 +65,22 @@ export function Secrets() {
       ) : !list.value?.items.length ? (
         <Empty>No platform secrets.</Empty>
       ) : (
-        <ScrollRegion label="Secrets table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Secrets</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Created</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((secret) => (
-                <tr key={secret.name}>
-                  <td>
-                    <code>{secret.name}</code>
-                  </td>
-                  <td>{when(secret.createdAt)}</td>
-                  <td>{when(secret.updatedAt)}</td>
-                  <td>
-                    <button type="button" class="danger" onClick={() => void remove(secret.name)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Secrets" columns={["Name", "Created", "Updated", ""]}>
+          {list.value.items.map((secret) => (
+            <tr key={secret.name}>
+              <td>
+                <code>{secret.name}</code>
+              </td>
+              <td>{when(secret.createdAt)}</td>
+              <td>{when(secret.updatedAt)}</td>
+              <td>
+                <button type="button" class="danger" onClick={() => void remove(secret.name)}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

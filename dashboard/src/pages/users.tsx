@@ -3,9 +3,9 @@ import { useState } from "preact/hooks";
 import { api, get, post } from "../api/client";
 import { me } from "../api/session";
 import type { Page, Role, User } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -28,57 +28,41 @@ export function Users() {
       {!list.value ? (
         <Loading />
       ) : (
-        <ScrollRegion label="Users table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Users</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((user) => (
-                <tr key={user.id}>
-                  <td>
-                    {user.username} <small>{user.email}</small>
-                  </td>
-                  <td>
-                    <label class="sr-only" for={`role-${user.id}`}>
-                      Role of {user.username}
-                    </label>
-                    <select
-                      id={`role-${user.id}`}
-                      value={user.roles[0]}
-                      disabled={user.id === me.value?.id}
-                      onChange={(e) => void change(user, { roles: [e.currentTarget.value] })}
-                    >
-                      {ROLES.map((role) => (
-                        <option key={role}>{role}</option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <StatusBadge status={user.isActive ? "active" : "inactive"} />
-                  </td>
-                  <td>{when(user.lastLoginAt)}</td>
-                  <td>
-                    {user.isActive && user.id !== me.value?.id && (
-                      <button type="button" class="danger" onClick={() => void change(user, {}, "DELETE")}>
-                        Deactivate
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Users" columns={["User", "Role", "State", "Last sign-in", ""]}>
+          {list.value.items.map((user) => (
+            <tr key={user.id}>
+              <td>
+                {user.username} <small>{user.email}</small>
+              </td>
+              <td>
+                <label class="sr-only" for={`role-${user.id}`}>
+                  Role of {user.username}
+                </label>
+                <select
+                  id={`role-${user.id}`}
+                  value={user.roles[0]}
+                  disabled={user.id === me.value?.id}
+                  onChange={(e) => void change(user, { roles: [e.currentTarget.value] })}
+                >
+                  {ROLES.map((role) => (
+                    <option key={role}>{role}</option>
+                  ))}
+                </select>
+              </td>
+              <td>
+                <StatusBadge status={user.isActive ? "active" : "inactive"} />
+              </td>
+              <td>{when(user.lastLoginAt)}</td>
+              <td>
+                {user.isActive && user.id !== me.value?.id && (
+                  <button type="button" class="danger" onClick={() => void change(user, {}, "DELETE")}>
+                    Deactivate
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -9,11 +9,12 @@ import { ApiError, api, type ErrorDetail, get, post } from "../api/client";
 import { can } from "../api/session";
 import type { Page, Version, VersionSummary, Workflow } from "../api/types";
 import { Dag } from "../components/dag";
+import { DataTable } from "../components/data-table";
 import { DiffView } from "../components/diff-view";
 import { json, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { SchemaForm } from "../components/schema-form";
-import { JsonBlock, ScrollRegion } from "../components/scroll-region";
+import { JsonBlock } from "../components/scroll-region";
 import { useResource } from "../components/use-resource";
 
 const SAMPLE = { steps: [{ id: "hello", type: "transform", output: { greeting: "Hello, {{input.name}}" } }] };
@@ -153,39 +154,24 @@ function Versions({
     <div class="card">
       <h2>Versions</h2>
       <ErrorNotice error={error} />
-      <ScrollRegion label="Versions table" className="table-wrap">
-        <table>
-          <caption class="sr-only">Versions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Change</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.map((version) => (
-              <tr key={version.id}>
-                <td>
-                  {version.versionNumber} {version.isCurrent && <StatusBadge status="current" />}
-                </td>
-                <td>{version.changeSummary ?? "—"}</td>
-                <td>{when(version.createdAt)}</td>
-                <td>
-                  {!version.isCurrent && can("workflows:update") && (
-                    <button type="button" onClick={() => void makeCurrent(version.versionNumber)}>
-                      Make current
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollRegion>
+      <DataTable caption="Versions" columns={["Version", "Change", "Created", ""]}>
+        {versions.map((version) => (
+          <tr key={version.id}>
+            <td>
+              {version.versionNumber} {version.isCurrent && <StatusBadge status="current" />}
+            </td>
+            <td>{version.changeSummary ?? "—"}</td>
+            <td>{when(version.createdAt)}</td>
+            <td>
+              {!version.isCurrent && can("workflows:update") && (
+                <button type="button" onClick={() => void makeCurrent(version.versionNumber)}>
+                  Make current
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {versions.length >= 2 && (
         <>
           <h3>Compare</h3>

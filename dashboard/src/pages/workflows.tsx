@@ -4,9 +4,9 @@ import { useLocation } from "preact-iso";
 import { get, post } from "../api/client";
 import { can } from "../api/session";
 import type { Page, Workflow } from "../api/types";
+import { DataTable } from "../components/data-table";
 import { when } from "../components/format";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
-import { ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
@@ -22,35 +22,21 @@ export function Workflows() {
       ) : !list.value?.items.length ? (
         <Empty>No workflows yet.</Empty>
       ) : (
-        <ScrollRegion label="Workflows table" className="table-wrap">
-          <table>
-            <caption class="sr-only">Workflows</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Version</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.value.items.map((workflow) => (
-                <tr key={workflow.id}>
-                  <td>
-                    <a href={`/workflows/${workflow.id}`}>{workflow.name}</a>
-                  </td>
-                  <td>
-                    <StatusBadge status={workflow.status} />
-                  </td>
-                  <td>{workflow.currentVersion ?? "—"}</td>
-                  <td>{workflow.schedule?.cron ?? "—"}</td>
-                  <td>{when(workflow.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable caption="Workflows" columns={["Name", "Status", "Version", "Schedule", "Updated"]}>
+          {list.value.items.map((workflow) => (
+            <tr key={workflow.id}>
+              <td>
+                <a href={`/workflows/${workflow.id}`}>{workflow.name}</a>
+              </td>
+              <td>
+                <StatusBadge status={workflow.status} />
+              </td>
+              <td>{workflow.currentVersion ?? "—"}</td>
+              <td>{workflow.schedule?.cron ?? "—"}</td>
+              <td>{when(workflow.updatedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
