@@ -8,8 +8,6 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AgentState } from "../agents/state";
-import { settings } from "../config";
-import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -29,6 +27,7 @@ import type {
   DecisionRequest,
   DeliveryResult,
   EventDelivery,
+  ExecutionRecord,
   ReportResult,
   RerunRequest,
   RerunResult,
@@ -38,7 +37,7 @@ import type {
   StepOutcome,
   WatchdogReport,
 } from "./execution/types";
-import { revokedViewers, VIEWER_CHECK_MS, viewerKey } from "./execution/viewer-check";
+import { closeRevokedViewers, VIEWER_CHECK_MS } from "./execution/viewer-check";
 import { acceptViewer, broadcast, viewersOf } from "./execution/viewers";
 import { executionStub } from "./execution-stub";
 
@@ -148,7 +147,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
   async childStatus(): Promise<ChildResult | null> {
     const record = this.store.execution();
     if (!record || !["completed", "failed", "cancelled"].includes(record.status)) return null;
-    return { executionId: record.id, status: record.status, output: record.output, error: record.error };
+    return childResultOf(record);
   }
 
   async deadLetter(stepId: string, attempt: number, idempotencyKey: string): Promise<boolean> {
@@ -234,25 +233,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   /** Drops viewers who may no longer watch; checks again while any socket is open. */
   private async checkViewers(): Promise<void> {
-    const open = viewersOf(this.ctx);
     const record = this.store.execution();
-    if (open.length === 0 || !record) return;
-    const session = openPlatformDatabase(settings(this.env), { max: 1 });
-    try {
-      const verdicts = await revokedViewers(
-        session.db,
-        record,
-        open.map(({ viewer }) => viewer),
-      );
-      for (const { socket, viewer } of open) {
-        const code = verdicts.get(viewerKey(viewer));
-        if (code) socket.close(code, code === CLOSE.notVisible ? "not visible" : "credentials revoked");
-      }
-    } catch (error) {
-      logEvent("warn", "viewer_check_failed", { executionId: record.id, ...describeError(error) });
-    } finally {
-      this.ctx.waitUntil(session.close());
-    }
+    if (!record || viewersOf(this.ctx).length === 0) return;
+    await closeRevokedViewers(this.ctx, this.env, record);
     this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "viewers" }, Date.now() + VIEWER_CHECK_MS));
     this.armAlarm();
   }
@@ -278,14 +261,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
   private async notifyParent(tries: number): Promise<void> {
     const record = this.store.execution();
     if (!record?.parent) return;
-    const result: ChildResult = {
-      executionId: record.id,
-      status: record.status,
-      output: record.output,
-      error: record.error,
-    };
     try {
-      if (await executionStub(this.env, record.parent.executionId).childFinished(record.parent.stepId, result)) return;
+      const parent = executionStub(this.env, record.parent.executionId);
+      if (await parent.childFinished(record.parent.stepId, childResultOf(record))) return;
     } catch (error) {
       logEvent("warn", "parent_notification_failed", { executionId: record.id, tries, ...describeError(error) });
     }
@@ -406,3 +384,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
 const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
 /** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
 const FLUSH_SAFETY_MS = 5_000;
+
+/** What a parent's agent step learns of this execution as its child. */
+function childResultOf(record: ExecutionRecord): ChildResult {
+  return { executionId: record.id, status: record.status, output: record.output, error: record.error };
+}

@@ -4,10 +4,15 @@
  * disconnected, so a revocation reaches live sockets within a minute, not only new ones.
  */
 import { sql } from "drizzle-orm";
-import type { Database } from "../../db/client";
+import { settings } from "../../config";
+import { type Database, openPlatformDatabase } from "../../db/client";
+import type { Bindings } from "../../env";
+import { describeError } from "../../observability/describe-error";
+import { logEvent } from "../../observability/log";
 import type { Viewer } from "../../services/stream-tickets";
 import { CLOSE } from "./stream-protocol";
 import type { ExecutionRecord } from "./types";
+import { viewersOf } from "./viewers";
 
 export const VIEWER_CHECK_MS = 30_000;
 
@@ -59,4 +64,30 @@ function mayWatch(roles: string[], userId: string, record: Pick<ExecutionRecord,
     userId === record.triggeredBy ||
     userId === record.workflowOwnerId
   );
+}
+
+/** Closes the object's open streams whose viewers no longer may watch; a failed check closes none. */
+export async function closeRevokedViewers(
+  ctx: DurableObjectState,
+  env: Bindings,
+  record: Pick<ExecutionRecord, "id" | "triggeredBy" | "workflowOwnerId">,
+): Promise<void> {
+  const open = viewersOf(ctx);
+  if (open.length === 0) return;
+  const session = openPlatformDatabase(settings(env), { max: 1 });
+  try {
+    const verdicts = await revokedViewers(
+      session.db,
+      record,
+      open.map(({ viewer }) => viewer),
+    );
+    for (const { socket, viewer } of open) {
+      const code = verdicts.get(viewerKey(viewer));
+      if (code) socket.close(code, code === CLOSE.notVisible ? "not visible" : "credentials revoked");
+    }
+  } catch (error) {
+    logEvent("warn", "viewer_check_failed", { executionId: record.id, ...describeError(error) });
+  } finally {
+    ctx.waitUntil(session.close());
+  }
 }
