@@ -1,22 +1,15 @@
 import { useState } from "preact/hooks";
 import { signIn } from "../api/session";
 import { ErrorNotice } from "../components/notices";
+import { useAction } from "../components/use-action";
 
 export function SignIn() {
   const [identifier, setIdentifier] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<Error>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      await signIn(identifier.trim(), password);
-    } catch (caught) {
-      setError(caught as Error);
-    } finally {
-      setBusy(false);
-    }
+    await run(() => signIn(identifier.trim(), password));
   };
   return (
     <main id="main" class="signin">

@@ -15,6 +15,7 @@ import { json, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { SchemaForm } from "../components/schema-form";
 import { JsonBlock } from "../components/scroll-region";
+import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 const SAMPLE = { steps: [{ id: "hello", type: "transform", output: { greeting: "Hello, {{input.name}}" } }] };
@@ -87,20 +88,18 @@ export function WorkflowPage({ id }: { id: string }) {
 function StartForm({ workflowId, version }: { workflowId: string; version: Version }) {
   const { route } = useLocation();
   const [details, setDetails] = useState<ErrorDetail[]>([]);
-  const [error, setError] = useState<Error>();
-  const [busy, setBusy] = useState(false);
-  const start = async (input: Record<string, unknown>) => {
-    setBusy(true);
-    try {
-      const started = await post<{ id: string }>(`/workflows/${workflowId}/executions`, { input });
-      route(`/executions/${started.id}`);
-    } catch (caught) {
-      setError(caught as Error);
-      setDetails(caught instanceof ApiError ? caught.details : []);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { error, busy, run } = useAction();
+  const start = (input: Record<string, unknown>) =>
+    run(async () => {
+      try {
+        const started = await post<{ id: string }>(`/workflows/${workflowId}/executions`, { input });
+        route(`/executions/${started.id}`);
+      } catch (caught) {
+        // A 422's details belong on the form's fields.
+        setDetails(caught instanceof ApiError ? caught.details : []);
+        throw caught;
+      }
+    });
   return (
     <>
       <SchemaForm
@@ -128,7 +127,7 @@ function Versions({
   const [left, setLeft] = useState<number>();
   const [right, setRight] = useState<number>();
   const [pair, setPair] = useState<[Version, Version]>();
-  const [error, setError] = useState<Error>();
+  const { error, run, setError } = useAction();
   useEffect(() => {
     if (versions.length >= 2 && left === undefined) {
       setLeft(versions[1].versionNumber);
@@ -142,14 +141,11 @@ function Versions({
       get<Version>(`/workflows/${workflow.id}/versions/${right}`),
     ]).then(setPair, setError);
   }, [workflow.id, left, right]);
-  const makeCurrent = async (versionNumber: number) => {
-    try {
+  const makeCurrent = (versionNumber: number) =>
+    run(async () => {
       await api("PUT", `/workflows/${workflow.id}/current-version`, { versionNumber });
       onChange();
-    } catch (caught) {
-      setError(caught as Error);
-    }
-  };
+    });
   return (
     <div class="card">
       <h2>Versions</h2>
@@ -207,7 +203,7 @@ function Versions({
 function NewVersion({ workflowId, base, onCreated }: { workflowId: string; base: unknown; onCreated(): void }) {
   const [text, setText] = useState(() => json(base));
   const [summary, setSummary] = useState("");
-  const [error, setError] = useState<Error>();
+  const { error, run, setError } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
     let definition: unknown;
@@ -217,14 +213,11 @@ function NewVersion({ workflowId, base, onCreated }: { workflowId: string; base:
       setError(new ApiError(400, "INVALID_JSON", "The definition is not valid JSON"));
       return;
     }
-    try {
+    await run(async () => {
       await post(`/workflows/${workflowId}/versions`, { definition, ...(summary ? { changeSummary: summary } : {}) });
-      setError(undefined);
       setSummary("");
       onCreated();
-    } catch (caught) {
-      setError(caught as Error);
-    }
+    });
   };
   return (
     <details class="card">
@@ -255,24 +248,17 @@ function NewVersion({ workflowId, base, onCreated }: { workflowId: string; base:
 function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void }) {
   const [cron, setCron] = useState(workflow.schedule?.cron ?? "");
   const [secret, setSecret] = useState<string>();
-  const [error, setError] = useState<Error>();
-  const patch = async (body: Record<string, unknown>) => {
-    try {
+  const { error, run } = useAction();
+  const patch = (body: Record<string, unknown>) =>
+    run(async () => {
       await api("PATCH", `/workflows/${workflow.id}`, body);
-      setError(undefined);
       onChange();
-    } catch (caught) {
-      setError(caught as Error);
-    }
-  };
-  const rotate = async () => {
-    try {
+    });
+  const rotate = () =>
+    run(async () => {
       setSecret((await post<{ secret: string }>(`/workflows/${workflow.id}/webhook-secret`)).secret);
       onChange();
-    } catch (caught) {
-      setError(caught as Error);
-    }
-  };
+    });
   return (
     <div class="card">
       <h2>Settings</h2>
