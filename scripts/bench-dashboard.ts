@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
-import { connectApi } from "./lib/api-client.ts";
+import { connectApi, createWorkflow, startExecution } from "./lib/api-client.ts";
 import { launchBrowser } from "./lib/chromium.ts";
 import { summary } from "./lib/stats.ts";
 
@@ -68,18 +68,14 @@ async function coldLoad(
 
 /** One execution of a three-step workflow, for the detail page's load (its diagram and stream). */
 async function sampleExecution(): Promise<string> {
-  const api = await connectApi();
-  const workflow = await api.json<{ id: string }>("/api/v1/workflows", {
-    body: { name: `bench dashboard ${Date.now()}` },
-  });
+  const { client } = await connectApi();
   const steps = [
     { id: "first", type: "transform", output: 1 },
     { id: "second", type: "transform", output: 2, dependsOn: ["first"] },
     { id: "review", type: "approval", dependsOn: ["second"] },
   ];
-  await api.json(`/api/v1/workflows/${workflow.body.id}/versions`, { body: { definition: { steps } } });
-  const started = await api.json<{ id: string }>(`/api/v1/workflows/${workflow.body.id}/executions`, { body: {} });
-  return started.body.id;
+  const workflow = await createWorkflow(client, `bench dashboard ${Date.now()}`, steps);
+  return startExecution(client, workflow.id);
 }
 const executionId = await sampleExecution();
 

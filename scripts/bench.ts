@@ -12,7 +12,14 @@
 import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { connectApi } from "./lib/api-client.ts";
+import {
+  answer,
+  approveStep,
+  connectApi,
+  createWorkflow,
+  startExecution as startWith,
+  streamTicket,
+} from "./lib/api-client.ts";
 import { summary } from "./lib/stats.ts";
 
 const { values: args } = parseArgs({
@@ -103,7 +110,7 @@ await Promise.all(
   }),
 );
 const finished = await Promise.all(ids.map((id) => waitDone(id)));
-const lastDone = Math.max(...finished.map((e) => Date.parse(e.completedAt)));
+const lastDone = Math.max(...finished.map((e) => Date.parse(e.completedAt ?? "")));
 const seconds = (lastDone - began) / 1000;
 report.push([
   `throughput (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} concurrent starts)`,
@@ -123,53 +130,45 @@ process.exit(0);
 
 // -- helpers ----------------------------------------------------------------------------------------
 
-interface ExecutionBody {
-  status: string;
-  createdAt: string;
-  completedAt: string;
-  error?: unknown;
-  steps?: Array<{ status: string }>;
-}
-
-interface LogEntry {
-  event: string;
-  stepId: string | null;
-  at: string;
-}
+type Execution = Awaited<ReturnType<typeof executionOf>>;
+type LogEntry = Awaited<ReturnType<typeof logsOf>>[number];
 
 async function workflow(name: string, steps: unknown[]): Promise<string> {
-  const wf = await api.json<{ id: string }>("/api/v1/workflows", { body: { name: `${name}-${Date.now()}` } });
-  const version = await api.json(`/api/v1/workflows/${wf.body.id}/versions`, { body: { definition: { steps } } });
-  if (version.status !== 201) throw new Error(`version: ${JSON.stringify(version.body)}`);
-  return wf.body.id;
+  return (await createWorkflow(api.client, `${name}-${Date.now()}`, steps)).id;
 }
 
-async function startExecution(workflowId: string, input: unknown): Promise<string> {
-  const res = await api.json<{ id: string }>(`/api/v1/workflows/${workflowId}/executions`, { body: { input } });
-  if (res.status !== 202) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id;
+function startExecution(workflowId: string, input: Record<string, unknown>): Promise<string> {
+  return startWith(api.client, workflowId, input);
 }
 
-async function waitDone(id: string): Promise<ExecutionBody> {
+function executionOf(id: string) {
+  return answer("read execution", api.client.api.v1.executions[":id"].$get({ param: { id } }));
+}
+
+async function waitDone(id: string): Promise<Execution> {
   for (;;) {
-    const res = await api.json<ExecutionBody>(`/api/v1/executions/${id}`);
-    if (["completed", "failed", "cancelled"].includes(res.body?.status)) {
-      if (res.body.status !== "completed")
-        throw new Error(`execution ${id} ${res.body.status}: ${JSON.stringify(res.body.error)}`);
-      return res.body;
+    const execution = await executionOf(id);
+    if (["completed", "failed", "cancelled"].includes(execution.status)) {
+      if (execution.status !== "completed")
+        throw new Error(`execution ${id} ${execution.status}: ${JSON.stringify(execution.error)}`);
+      return execution;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-async function startAndWait(workflowId: string, input: unknown): Promise<string> {
+async function startAndWait(workflowId: string, input: Record<string, unknown>): Promise<string> {
   const id = await startExecution(workflowId, input);
   await waitDone(id);
   return id;
 }
 
-async function logsOf(id: string): Promise<LogEntry[]> {
-  return (await api.json<{ items: LogEntry[] }>(`/api/v1/executions/${id}/logs?limit=200`)).body.items;
+async function logsOf(id: string) {
+  const page = await answer(
+    "read logs",
+    api.client.api.v1.executions[":id"].logs.$get({ param: { id }, query: { limit: "200" } }),
+  );
+  return page.items;
 }
 
 /** Time from each step's completion to the next step's start, from the execution's own events. */
@@ -180,8 +179,8 @@ function stepGaps(logs: LogEntry[], order: string[]): number[] {
 }
 
 async function createToDone(id: string): Promise<number> {
-  const execution = (await api.json<ExecutionBody>(`/api/v1/executions/${id}`)).body;
-  return Date.parse(execution.completedAt) - Date.parse(execution.createdAt);
+  const execution = await executionOf(id);
+  return Date.parse(execution.completedAt ?? "") - Date.parse(execution.createdAt);
 }
 
 /** Opens `count` viewers on a waiting execution, approves it, and times the event's arrival. */
@@ -189,15 +188,11 @@ async function fanOut(count: number): Promise<number[]> {
   const gateWf = await workflow("bench-fanout", [{ id: "gate", type: "approval" }]);
   const id = await startExecution(gateWf, {});
   for (;;) {
-    const steps = (await api.json<ExecutionBody>(`/api/v1/executions/${id}`)).body.steps ?? [];
+    const { steps } = await executionOf(id);
     if (steps[0]?.status === "waiting") break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const tickets = await inBatches(
-    count,
-    50,
-    async () => (await api.json(`/api/v1/executions/${id}/stream-ticket`, { method: "POST" })).body.ticket,
-  );
+  const tickets = await inBatches(count, 50, () => streamTicket(api.client, id));
   const wsBase = api.baseUrl.replace(/^http/, "ws");
   let sentAt = 0;
   const sockets: WebSocket[] = [];
@@ -225,7 +220,7 @@ async function fanOut(count: number): Promise<number[]> {
     await Promise.all(joined);
   }
   sentAt = performance.timeOrigin + performance.now();
-  await api.json(`/api/v1/executions/${id}/steps/gate/approve`, { method: "POST" });
+  await approveStep(api.client, id, "gate");
   const latencies = await Promise.all(received);
   for (const socket of sockets) socket.close();
   return latencies;

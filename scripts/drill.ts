@@ -14,7 +14,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { connectApi } from "./lib/api-client.ts";
+import { answer, connectApi, createWorkflow } from "./lib/api-client.ts";
 import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
@@ -45,12 +45,9 @@ const api = await connectApi();
 const db = new pg.Client({ connectionString: state.databaseUrl });
 await db.connect();
 
-const workflow = await api.json<{ id: string }>("/api/v1/workflows", {
-  body: { name: `drill ${new Date().toISOString()}` },
-});
-const version = await api.json<{ id: string }>(`/api/v1/workflows/${workflow.body.id}/versions`, {
-  body: { definition: { steps: [{ id: "t", type: "transform", output: 1 }] } },
-});
+const workflow = await createWorkflow(api.client, `drill ${new Date().toISOString()}`, [
+  { id: "t", type: "transform", output: 1 },
+]);
 stage = "seeding";
 log(`seeding ${ROWS} rows (executions with ${LOGS_PER_EXECUTION} log lines each)…`);
 const seedStarted = Date.now();
@@ -95,7 +92,7 @@ drill results (${ROWS} seeded rows)
   RPO with the full backup only       ${secs(rpoFull)} s of writes lost (schedule worst case 24 h)
   RPO with incrementals               ${secs(rpoIncremental)} s of writes lost (schedule worst case 15 min)`);
 
-if (!values.keep) await db.query("delete from executions where workflow_id = $1", [workflow.body.id]);
+if (!values.keep) await db.query("delete from executions where workflow_id = $1", [workflow.id]);
 await db.end();
 process.exit(report.mismatches.length ? 1 : 0);
 
@@ -111,7 +108,7 @@ async function seed(rows: number): Promise<void> {
        insert into execution_logs (execution_id, seq, level, event, message, data, created_at)
        select e.id, s, 'info', 'log', 'drill line ' || s, jsonb_build_object('s', s, 'pad', repeat('x', 60)), now()
        from e, generate_series(1, $4) s`,
-      [workflow.body.id, version.body.id, batch, LOGS_PER_EXECUTION - 1],
+      [workflow.id, workflow.versionId, batch, LOGS_PER_EXECUTION - 1],
     );
   }
 }
@@ -119,23 +116,20 @@ async function seed(rows: number): Promise<void> {
 async function backup(kind: "full" | "incremental") {
   stage = `taking the ${kind} backup`;
   log(`${stage}…`);
-  const started = await api.json<{ id: string }>("/api/v1/admin/backups", { body: { kind } });
+  const { backups } = api.client.api.v1.admin;
+  const started = await answer(`start a ${kind} backup`, backups.$post({ json: { kind } }));
   const deadline = Date.now() + BACKUP_WAIT_MS;
   for (;;) {
     if (Date.now() > deadline) throw new Error(`the ${kind} backup did not finish in ${BACKUP_WAIT_MS / 60_000} min`);
-    const row = await api.json<{
-      status: string;
-      reason: string;
-      durationMs: number;
-      sizeBytes: number;
-      snapshotAt: string;
-      id: string;
-    }>(`/api/v1/admin/backups/${started.body.id}`);
-    if (row.body.status === "completed" || row.body.status === "verified") {
-      log(`${kind} backup ${row.body.id}: ${secs(row.body.durationMs)} s, ${mib(row.body.sizeBytes)}`);
-      return row.body;
+    const row = await answer("read the backup", backups[":id"].$get({ param: { id: started.id } }));
+    if (row.status === "completed" || row.status === "verified") {
+      const { snapshotAt, durationMs, sizeBytes } = row;
+      if (snapshotAt === null || durationMs === null || sizeBytes === null)
+        throw new Error(`backup ${row.id} is ${row.status} but lacks its snapshot time, duration or size`);
+      log(`${kind} backup ${row.id}: ${secs(durationMs)} s, ${mib(sizeBytes)}`);
+      return { id: row.id, snapshotAt, durationMs, sizeBytes };
     }
-    if (row.body.status === "failed") throw new Error(`${kind} backup failed: ${row.body.reason}`);
+    if (row.status === "failed") throw new Error(`${kind} backup failed: ${row.reason}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

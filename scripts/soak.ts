@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
-import { apiOf, type DevStack, startDevStack } from "./lib/dev-stack.ts";
+import { answer, approveStep, createWorkflow, sendEvent, startExecution, streamTicket } from "./lib/api-client.ts";
+import { connectStack, type DevStack, startDevStack } from "./lib/dev-stack.ts";
 import { freePort, isPortFree } from "./lib/ports.ts";
 import { stageClock } from "./lib/stages.ts";
 import { summary } from "./lib/stats.ts";
@@ -68,19 +69,24 @@ const logFile = `${DATA}-dev.log`;
 await rm(logFile, { force: true });
 let stack: DevStack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, logFile });
 process.on("exit", () => void stack.kill());
-let api = await apiOf(stack, admin);
+let { client } = await connectStack(stack, admin);
 const db = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
 await db.connect();
 db.on("error", () => {});
 
 // -- the workflows ------------------------------------------------------------------------------
 stage.start("creating workflows and an agent");
-const agent = await api("/agents", {
-  name: `soak-${Date.now()}`,
-  type: "custom",
-  modelName: "builtin-echo",
-  configuration: { provider: "builtin" },
-});
+const agent = await answer(
+  "create agent",
+  client.api.v1.agents.$post({
+    json: {
+      name: `soak-${Date.now()}`,
+      type: "custom",
+      modelName: "builtin-echo",
+      configuration: { provider: "builtin" },
+    },
+  }),
+);
 const KINDS = {
   chain: [
     { id: "call", type: "http", request: { url: `${targetUrl}/a`, method: "POST", body: { n: "{{input.n}}" } } },
@@ -96,7 +102,7 @@ const KINDS = {
     { id: "note", type: "transform", output: "unexpected", dependsOn: ["check"] },
   ],
   agent: [
-    { id: "ask", type: "agent", agentId: agent.body.id, prompt: "Summarize item {{input.n}}" },
+    { id: "ask", type: "agent", agentId: agent.id, prompt: "Summarize item {{input.n}}" },
     { id: "shape", type: "transform", output: { text: "{{steps.ask.output.text}}" }, dependsOn: ["ask"] },
   ],
   approval: [
@@ -122,10 +128,7 @@ const MIX: Array<[Kind, number]> = [
 ];
 const workflowIds = {} as Record<Kind, string>;
 for (const kind of Object.keys(KINDS) as Kind[]) {
-  const wf = await api("/workflows", { name: `soak-${kind}-${Date.now()}` });
-  const version = await api(`/workflows/${wf.body.id}/versions`, { definition: { steps: KINDS[kind] } });
-  if (version.status !== 201) throw new Error(`version ${kind}: ${JSON.stringify(version.body)}`);
-  workflowIds[kind] = wf.body.id;
+  workflowIds[kind] = (await createWorkflow(client, `soak-${kind}-${Date.now()}`, KINDS[kind])).id;
 }
 
 // -- the run ------------------------------------------------------------------------------------
@@ -143,14 +146,11 @@ const starting = Promise.all(
       const index = next++;
       const kind = plan[index];
       for (let tries = 0; ; tries++) {
-        const res = await api(`/workflows/${workflowIds[kind]}/executions`, { input: { n: index } }, "POST", {
-          "idempotency-key": `soak-${index}`,
-        }).catch(() => null);
-        if (res?.status === 202) {
-          executions.push({ id: res.body.id, kind });
+        const id = await startExecution(client, workflowIds[kind], { n: index }, `soak-${index}`).catch(() => null);
+        if (id) {
+          executions.push({ id, kind });
           // Half the events are sent before their step waits (buffered), half after.
-          if (kind === "event" && index % 2 === 0)
-            void api(`/executions/${res.body.id}/events/go`, { payload: { early: true } }).catch(() => {});
+          if (kind === "event" && index % 2 === 0) void sendEvent(client, id, "go", { early: true }).catch(() => {});
           break;
         }
         if (tries > 30) {
@@ -182,12 +182,10 @@ const actors = (async () => {
       const key = `${row.execution_id}:${row.step_id}`;
       if (row.reason === "approval" && !decided.has(key)) {
         decided.add(key);
-        void api(`/executions/${row.execution_id}/steps/${row.step_id}/approve`, {}).catch(() => decided.delete(key));
+        void approveStep(client, row.execution_id, row.step_id).catch(() => decided.delete(key));
       } else if (row.reason === "event" && !sentEvents.has(key)) {
         sentEvents.add(key);
-        void api(`/executions/${row.execution_id}/events/go`, { payload: { late: true } }).catch(() =>
-          sentEvents.delete(key),
-        );
+        void sendEvent(client, row.execution_id, "go", { late: true }).catch(() => sentEvents.delete(key));
       }
     }
   }
@@ -234,7 +232,7 @@ for (let i = 0; i < 120 && (isAlive(oldPostmaster) || !(await isPortFree(postgre
 stage.start("restarting npm run dev on the same data");
 stack = await startDevStack({ dataDir: DATA, admin, port, env: stackEnv, readySeconds: 300, logFile });
 const readyAt = Date.now();
-api = await apiOf(stack, admin);
+({ client } = await connectStack(stack, admin));
 const db2 = new pg.Client({ connectionString: (await stack.postgresUrl()).replace(/\/postgres$/, "/ipa") });
 await db2.connect();
 db2.on("error", () => {});
@@ -267,11 +265,10 @@ const actorsAgain = (async () => {
       )
       .catch(() => ({ rows: [] }));
     for (const row of waiting.rows) {
-      const path =
-        row.reason === "approval"
-          ? `/executions/${row.execution_id}/steps/${row.step_id}/approve`
-          : `/executions/${row.execution_id}/events/go`;
-      await api(path, row.reason === "approval" ? {} : { payload: { late: true } }).catch(() => {});
+      await (row.reason === "approval"
+        ? approveStep(client, row.execution_id, row.step_id)
+        : sendEvent(client, row.execution_id, "go", { late: true })
+      ).catch(() => {});
     }
   }
 })();
@@ -349,9 +346,9 @@ async function compareWithObjects(rows: Array<{ id: string; status: string; last
     Array.from({ length: 8 }, async () => {
       while (index < rows.length) {
         const row = rows[index++];
-        const ticket = await api(`/executions/${row.id}/stream-ticket`, {});
+        const ticket = await streamTicket(client, row.id);
         const snapshot = await firstMessage(
-          `${stack.url.replace("http", "ws")}/api/v1/executions/${row.id}/stream?ticket=${ticket.body.ticket}`,
+          `${stack.url.replace("http", "ws")}/api/v1/executions/${row.id}/stream?ticket=${ticket}`,
         );
         const same =
           snapshot?.execution?.status === row.status &&

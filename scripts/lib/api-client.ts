@@ -1,48 +1,85 @@
-/** A small client for the platform's API, for the Node-side tools (bench, restore, drill). */
+/**
+ * The platform's typed client (src/client.ts, `hc<AppType>`) signed in for the Node-side tools
+ * (bench, drill, restore, soak): every path, body and answer they use is checked by the compiler
+ * against the Worker's routes. `answer` reads a 2xx answer or throws an error naming the status
+ * and the platform's error body.
+ */
 
-export interface ApiClient {
+import { type ClientResponse, DetailedError, parseResponse } from "hono/client";
+import { createClient } from "#client";
+
+export type IpaClient = ReturnType<typeof createClient>;
+
+export interface ApiConnection {
   baseUrl: string;
   token: string;
-  json<T = Record<string, unknown>>(
-    path: string,
-    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: T }>;
-  raw(path: string, init?: RequestInit): Promise<Response>;
+  client: IpaClient;
 }
 
-/** Logs in with IPA_TOKEN, or ADMIN_EMAIL / ADMIN_PASSWORD, against IPA_URL (default localhost:8787). */
-export async function connectApi(env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
+/** Signs in with IPA_TOKEN, or ADMIN_EMAIL / ADMIN_PASSWORD, against IPA_URL (default localhost:8787). */
+export async function connectApi(env: NodeJS.ProcessEnv = process.env): Promise<ApiConnection> {
   const baseUrl = (env.IPA_URL ?? "http://localhost:8787").replace(/\/$/, "");
-  let token = env.IPA_TOKEN;
-  if (!token) {
-    if (!env.ADMIN_EMAIL || !env.ADMIN_PASSWORD) {
-      throw new Error(`set IPA_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, to reach the platform at ${baseUrl}`);
-    }
-    const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }),
-    });
-    if (res.status !== 200) throw new Error(`login failed (${res.status}): ${await res.text()}`);
-    token = ((await res.json()) as { accessToken: string }).accessToken;
+  const token = env.IPA_TOKEN ?? (await logIn(baseUrl, env));
+  return { baseUrl, token, client: createClient(baseUrl, { headers: { authorization: `Bearer ${token}` } }) };
+}
+
+async function logIn(baseUrl: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = env;
+  if (!email || !password) {
+    throw new Error(`set IPA_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, to reach the platform at ${baseUrl}`);
   }
-  const raw = (path: string, init: RequestInit = {}) =>
-    fetch(`${baseUrl}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-    });
-  return {
-    baseUrl,
-    token,
-    raw,
-    json: async <T>(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-      const res = await raw(path, {
-        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-        headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-    },
-  };
+  const session = await answer("login", createClient(baseUrl).api.v1.auth.login.$post({ json: { email, password } }));
+  return session.accessToken;
+}
+
+/** The 2xx answer of a request, or an error naming `what`, the status and the platform's error body. */
+// biome-ignore lint/suspicious/noExplicitAny: any response shape, as parseResponse itself takes
+export async function answer<T extends ClientResponse<any>>(what: string, request: Promise<T>) {
+  try {
+    return await parseResponse(request);
+  } catch (error) {
+    if (!(error instanceof DetailedError)) throw error;
+    throw new Error(`${what}: ${error.message} ${JSON.stringify(error.detail?.data ?? null)}`);
+  }
+}
+
+/** Creates a workflow and publishes its first version; the platform checks the steps (a 422 names what is wrong). */
+export async function createWorkflow(client: IpaClient, name: string, steps: readonly unknown[]) {
+  const v1 = client.api.v1;
+  const workflow = await answer("create workflow", v1.workflows.$post({ json: { name } }));
+  const definition = { steps } as never;
+  const version = await answer(
+    "publish version",
+    v1.workflows[":id"].versions.$post({ param: { id: workflow.id }, json: { definition } }),
+  );
+  return { id: workflow.id, versionId: version.id };
+}
+
+export async function startExecution(
+  client: IpaClient,
+  workflowId: string,
+  input: Record<string, unknown> = {},
+  idempotencyKey?: string,
+): Promise<string> {
+  const { executions } = client.api.v1.workflows[":id"];
+  const header = idempotencyKey ? { "idempotency-key": idempotencyKey } : {};
+  return (await answer("start execution", executions.$post({ param: { id: workflowId }, header, json: { input } }))).id;
+}
+
+export function approveStep(client: IpaClient, executionId: string, stepId: string) {
+  const { approve } = client.api.v1.executions[":id"].steps[":stepId"];
+  return answer("approve", approve.$post({ param: { id: executionId, stepId }, json: {} }));
+}
+
+export function sendEvent(client: IpaClient, executionId: string, name: string, payload: Record<string, unknown>) {
+  const { events } = client.api.v1.executions[":id"];
+  return answer(
+    `send event ${name}`,
+    events[":name"].$post({ param: { id: executionId, name }, header: {}, json: { payload } }),
+  );
+}
+
+export async function streamTicket(client: IpaClient, executionId: string): Promise<string> {
+  const ticket = client.api.v1.executions[":id"]["stream-ticket"];
+  return (await answer("stream ticket", ticket.$post({ param: { id: executionId } }))).ticket;
 }

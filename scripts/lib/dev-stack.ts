@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { connectApi } from "./api-client.ts";
 import { freePort } from "./ports.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -89,7 +90,12 @@ export async function startDevStack(options: {
   };
 }
 
-/** Logs in and returns a JSON caller for the stack's API. */
+/** The typed client, signed in to the stack as `admin`. */
+export function connectStack(stack: DevStack, admin: { email: string; password: string }) {
+  return connectApi({ IPA_URL: stack.url, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password });
+}
+
+/** Logs in and returns a loose JSON caller for the stack's API, for tests that read answers by hand (the tools use `connectStack`). */
 export async function apiOf(stack: DevStack, admin: { email: string; password: string }) {
   const login = await fetch(`${stack.url}/api/v1/auth/login`, {
     method: "POST",

@@ -5,7 +5,7 @@
  */
 import { Readable } from "node:stream";
 import { type Manifest, ManifestSchema } from "../../../src/backup/manifest.ts";
-import { connectApi } from "../api-client.ts";
+import { answer, connectApi } from "../api-client.ts";
 import { r2Client } from "./r2-client.ts";
 
 export interface BackupRef {
@@ -44,22 +44,16 @@ export async function openSource(env: NodeJS.ProcessEnv): Promise<BackupSource> 
 
 async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
   const api = await connectApi(env);
+  const { backups } = api.client.api.v1.admin;
   const backup = async (id: string): Promise<BackupRef> => {
-    const res = await api.json<{
-      id: string;
-      kind: BackupRef["kind"];
-      snapshotAt: string;
-      manifest: unknown;
-      status: string;
-    }>(`/api/v1/admin/backups/${id}`);
-    if (res.status !== 200) throw new Error(`backup ${id}: the platform answered ${res.status}`);
-    if (!res.body.manifest) throw new Error(`backup ${id} is ${res.body.status}; it has no manifest`);
+    const row = await answer(`backup ${id}`, backups[":id"].$get({ param: { id } }));
+    if (!row.manifest || !row.snapshotAt) throw new Error(`backup ${id} is ${row.status}; it has no manifest`);
     return {
       id,
-      kind: res.body.kind,
-      snapshotAt: res.body.snapshotAt,
-      manifest: parseManifest(id, res.body.manifest),
-      raw: res.body.manifest,
+      kind: row.kind,
+      snapshotAt: row.snapshotAt,
+      manifest: parseManifest(id, row.manifest),
+      raw: row.manifest,
     };
   };
   return {
@@ -67,22 +61,19 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
     backup,
     finished: async () => {
       const out: Array<{ id: string; snapshotAt: string }> = [];
-      let cursor: string | null = null;
+      let cursor: string | undefined;
       do {
-        const page: {
-          status: number;
-          body: { items: Array<{ id: string; status: string; snapshotAt: string | null }>; nextCursor: string | null };
-        } = await api.json(`/api/v1/admin/backups?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
-        for (const item of page.body.items) {
+        const page = await answer("list backups", backups.$get({ query: { limit: "200", cursor } }));
+        for (const item of page.items) {
           if (item.snapshotAt && ["completed", "verified"].includes(item.status))
             out.push({ id: item.id, snapshotAt: item.snapshotAt });
         }
-        cursor = page.body.nextCursor;
+        cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return out.sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt));
     },
     object: async (ref, name) => {
-      const res = await api.raw(`/api/v1/admin/backups/${ref.id}/objects/${encodeURIComponent(name)}`);
+      const res = await backups[":id"].objects[":name"].$get({ param: { id: ref.id, name: encodeURIComponent(name) } });
       if (res.status !== 200 || !res.body)
         throw new Error(`object ${name} of ${ref.id}: the platform answered ${res.status}`);
       return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
