@@ -9,8 +9,9 @@
 import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
 import { callModel } from "./call-model";
 import { AgentError } from "./errors";
-import type { ChatMessage, ModelProvider, ToolCall } from "./providers/types";
+import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
 import type { AgentState } from "./state";
+import { structuredObject } from "./structured-output";
 import type { PreparedCall, Toolbox } from "./tools/toolbox";
 
 /** Tool results longer than this are cut before they go back to the model. */
@@ -30,6 +31,8 @@ export interface LoopInput {
   executionBudget: number | null;
   executionTokensBefore: number;
   toolbox: Toolbox;
+  /** Structured output: the final answer must be JSON this schema validates. */
+  responseFormat: StructuredFormat | null;
   onToken: (text: string) => void;
   /** Where the attempt got to before, and the results of the child workflows it waited for. */
   checkpoint: AgentState | null;
@@ -49,6 +52,8 @@ export interface LoopInput {
 
 export interface AgentOutput {
   text: string;
+  /** The answer parsed and validated, with `responseFormat`. */
+  object?: unknown;
   toolCalls: AgentState["toolCalls"];
   usage: TokenUsage;
   model: string | null;
@@ -72,7 +77,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     const last = state.messages[state.messages.length - 1];
     if (last.role === "assistant") {
       // The checkpoint holds the model's final answer: the attempt only has to report it.
-      return { kind: "done", output: outputOf(state, last.content ?? ""), usage: state.usage };
+      return { kind: "done", output: outputOf(input, state, last.content ?? ""), usage: state.usage };
     }
     if (state.iterations >= input.maxIterations) {
       throw new AgentError("max_iterations", `the agent did not finish within ${input.maxIterations} model calls`);
@@ -86,6 +91,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
         tools: input.toolbox.specs,
         temperature: input.temperature,
         maxTokens,
+        responseFormat: input.responseFormat ?? undefined,
         onToken: input.onToken,
       },
       input.models,
@@ -111,6 +117,9 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
         const prepared = input.toolbox.prepare(call);
         state.toolCalls.push({ id: call.id, name: call.name, arguments: prepared.args });
       }
+    } else if (input.responseFormat) {
+      // Checked before the answer is saved, so an attempt run again asks the model afresh.
+      structuredObject(response.text ?? "", input.responseFormat);
     }
     state.messages.push({ role: "assistant", content: response.text, toolCalls: response.toolCalls });
     await save(input, state);
@@ -194,8 +203,9 @@ function total(usage: TokenUsage): number {
   return usage.promptTokens + usage.completionTokens;
 }
 
-function outputOf(state: AgentState, text: string): AgentOutput {
-  return { text, toolCalls: state.toolCalls, usage: state.usage, model: state.model };
+function outputOf(input: LoopInput, state: AgentState, text: string): AgentOutput {
+  const object = input.responseFormat ? { object: structuredObject(text, input.responseFormat) } : {};
+  return { text, ...object, toolCalls: state.toolCalls, usage: state.usage, model: state.model };
 }
 
 export function toolContent(result: unknown): string {

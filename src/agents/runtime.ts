@@ -20,7 +20,7 @@ import type { RunContext, RunResult } from "../steps/kind";
 import { AgentError } from "./errors";
 import { runLoop } from "./loop";
 import { providerFor } from "./provider-for";
-import { ProviderError } from "./providers/types";
+import { ProviderError, type StructuredFormat } from "./providers/types";
 import { Toolbox } from "./tools/toolbox";
 
 const DEFAULT_MAX_ITERATIONS = 8;
@@ -30,6 +30,8 @@ export interface AgentInput {
   agentId: string;
   prompt: string;
   maxTokens: number | null;
+  /** Absent in tasks dispatched before structured output existed. */
+  responseFormat?: StructuredFormat | null;
 }
 
 export async function runAgent(task: StepTask, input: AgentInput, context: RunContext): Promise<RunResult> {
@@ -66,6 +68,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
         secrets: new SecretResolver(sealedSecrets.lookup, keyringOf(config)),
         currentHeaders: (toolId) => currentToolHeaders(config, toolId),
       }),
+      responseFormat: input.responseFormat ?? null,
       onToken: context.onToken,
       checkpoint: task.checkpoint,
       childResults: task.childResults,

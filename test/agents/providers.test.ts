@@ -64,6 +64,19 @@ describe("providers", () => {
     expect(plain.usage.completionTokens).toBeGreaterThan(0);
   });
 
+  it("asks Workers AI for JSON mode with the schema and reads back the object it returns", async () => {
+    const schema = { type: "object", properties: { hour: { type: "integer" } }, required: ["hour"] };
+    const ai = standInAi({ response: { hour: 12 }, usage: { prompt_tokens: 9, completion_tokens: 4 } });
+    const answer = await new WorkersAiProvider(ai.binding).chat({
+      ...baseRequest,
+      tools: [],
+      model: "@cf/meta/llama-3.1-8b-instruct-fast",
+      responseFormat: { name: "clock", schema },
+    });
+    expect(ai.calls[0].inputs.response_format).toEqual({ type: "json_schema", json_schema: schema });
+    expect(answer.text).toBe('{"hour":12}');
+  });
+
   it("chooses the provider from the agent's configuration and the environment", async () => {
     const config = settings(env);
     const agent = (configuration: Record<string, unknown>) => ({

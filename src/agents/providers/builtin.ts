@@ -2,8 +2,10 @@
  * The deterministic built-in provider, for local development and tests only (refused unless
  * ALLOW_BUILTIN_PROVIDER=true). It answers from the conversation itself, so a workflow run
  * locally behaves the same every time: it echoes the last user message, and when tools are
- * offered it calls the first one whose name the user message mentions, once.
+ * offered it calls the first one whose name the user message mentions, once. Asked for structured
+ * output, it answers a value the schema accepts, built from the schema (schema-example.ts).
  */
+import { exampleOf } from "./schema-example";
 import type { ChatMessage, ChatRequest, ChatResponse, ModelProvider } from "./types";
 
 export class BuiltinProvider implements ModelProvider {
@@ -25,9 +27,10 @@ export class BuiltinProvider implements ModelProvider {
         model: request.model,
       };
     }
-    const text = toolResults.length
+    const echo = toolResults.length
       ? `Echo: ${prompt} | tool: ${toolResults.map((m) => m.content).join(" | ")}`
       : `Echo: ${prompt}`;
+    const text = request.responseFormat ? JSON.stringify(exampleOf(request.responseFormat.schema, echo)) : echo;
     for (const word of text.split(/(?<= )/)) request.onToken?.(word);
     return { text, toolCalls: [], usage: { promptTokens, completionTokens: countTokens(text) }, model: request.model };
   }

@@ -118,6 +118,15 @@ export class OpenAiCompatibleProvider implements ModelProvider {
       ...(request.tools.length
         ? { tools: request.tools.map((tool) => ({ type: "function", function: tool })), tool_choice: "auto" }
         : {}),
+      ...(request.responseFormat
+        ? {
+            // Not `strict`: strict mode accepts only a subset of JSON Schema; the answer is validated here anyway.
+            response_format: {
+              type: "json_schema",
+              json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema, strict: false },
+            },
+          }
+        : {}),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
   }

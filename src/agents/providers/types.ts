@@ -18,12 +18,19 @@ export interface ToolSpec {
   parameters: Record<string, unknown>;
 }
 
+export interface StructuredFormat {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   tools: ToolSpec[];
   temperature: number;
   maxTokens: number;
+  /** Structured output: the answer must be JSON that `schema` validates. */
+  responseFormat?: StructuredFormat;
   /** Called with each piece of text as the model streams it. */
   onToken?: (text: string) => void;
   signal: AbortSignal;

@@ -11,7 +11,7 @@ export interface AiBinding {
 }
 
 interface WorkersAiAnswer {
-  response?: string | null;
+  response?: string | Record<string, unknown> | null;
   tool_calls?: Array<{
     id?: string;
     name?: string;
@@ -37,6 +37,10 @@ export class WorkersAiProvider implements ModelProvider {
         max_tokens: request.maxTokens,
         temperature: request.temperature,
         ...(request.tools.length ? { tools: request.tools } : {}),
+        // JSON mode (models that support it): the schema itself goes in `json_schema`.
+        ...(request.responseFormat
+          ? { response_format: { type: "json_schema", json_schema: request.responseFormat.schema } }
+          : {}),
       })) as WorkersAiAnswer;
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
@@ -47,7 +51,11 @@ export class WorkersAiProvider implements ModelProvider {
       );
     }
     if (!answer || typeof answer !== "object") throw new ProviderError("workers-ai returned no answer", true);
-    const text = answer.response ?? null;
+    // In JSON mode the binding may hand back the parsed object instead of its text.
+    const text =
+      typeof answer.response === "object" && answer.response !== null
+        ? JSON.stringify(answer.response)
+        : (answer.response ?? null);
     if (text) request.onToken?.(text);
     return {
       text,
