@@ -19,6 +19,7 @@ import { mountDocs } from "./routes/docs";
 import { executionRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
 import { hookRoutes } from "./routes/hooks";
+import { mcpRoutes } from "./routes/mcp";
 import { metricsRoutes } from "./routes/metrics";
 import { platformSecretRoutes, workflowSecretRoutes } from "./routes/secrets";
 import { streamRoutes } from "./routes/streams";
@@ -65,7 +66,11 @@ export function buildApp() {
     .route("/admin/backups", adminBackupRoutes);
   // The same object as `api`, typed as OpenAPIHono still: its registry holds every route's schema.
   mountDocs(base);
-  const routed = app.route("/health", healthRoutes).route("/metrics", metricsRoutes).route("/api/v1", api);
+  const routed = app
+    .route("/health", healthRoutes)
+    .route("/metrics", metricsRoutes)
+    .route("/mcp", mcpRoutes)
+    .route("/api/v1", api);
 
   routed.notFound((c) => c.json(errorBody(c, "NOT_FOUND", "No route matches this path"), 404));
   routed.onError(handleError);

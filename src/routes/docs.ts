@@ -3,6 +3,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { healthDocs } from "./health";
+import { mcpDoc } from "./mcp";
 import { metricsDoc } from "./metrics";
 
 const DOCUMENT = {
@@ -49,7 +50,7 @@ export function mountDocs(api: OpenAPIHono<AppEnv>): void {
   for (const [name, scheme] of Object.entries(schemes))
     api.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   // The probes and the metrics live outside /api/v1: listed with a server of their own (the origin).
-  const outside = { ...healthDocs, "/metrics": metricsDoc };
+  const outside = { ...healthDocs, "/metrics": metricsDoc, "/mcp": mcpDoc };
   for (const [path, route] of Object.entries(outside))
     api.openAPIRegistry.registerPath({
       ...route,

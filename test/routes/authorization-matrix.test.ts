@@ -57,6 +57,8 @@ const PUBLIC = new Set([
 ]);
 
 const RULES: Record<string, Rule> = {
+  // Any signed-in caller speaks MCP; each tool checks its own permission (test/routes/mcp-server.test.ts).
+  "POST /mcp": any,
   "POST /auth/api-tokens": any,
   "GET /auth/api-tokens": any,
   "DELETE /auth/api-tokens/{id}": on("own-token", "any"),
@@ -119,6 +121,7 @@ const RULES: Record<string, Rule> = {
 
 /** A valid body for each operation that takes one, so an allowed call succeeds. */
 const BODIES: Record<string, () => unknown> = {
+  "POST /mcp": () => ({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
   "POST /auth/api-tokens": () => ({ name: "matrix" }),
   "POST /users": () => ({
     email: `${uniqueName("m")}@example.test`,
@@ -227,12 +230,19 @@ async function objectsFor(path: string, owner: TestUser): Promise<Record<string,
 interface Operation {
   method: string;
   path: string;
+  /** Where the path is served: under /api/v1, or at the origin (probes, metrics, MCP). */
+  base: string;
 }
 
 async function operations(): Promise<Operation[]> {
   const document = (await callJson("/api/v1/openapi.json")).body;
-  return Object.entries<Record<string, unknown>>(document.paths).flatMap(([path, item]) =>
-    Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })),
+  return Object.entries<Record<string, { servers?: Array<{ url: string }> }>>(document.paths).flatMap(([path, item]) =>
+    // An operation served outside /api/v1 names the origin as its server.
+    Object.entries(item).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      base: operation.servers?.[0]?.url === "/" ? "" : "/api/v1",
+    })),
   );
 }
 
@@ -242,9 +252,11 @@ const fill = (path: string, params: Record<string, string>) =>
 
 async function send(op: Operation, params: Record<string, string>, token?: string) {
   const body = BODIES[keyOf(op)]?.();
-  const res = await call(`/api/v1${fill(op.path, params)}`, {
+  const res = await call(`${op.base}${fill(op.path, params)}`, {
     method: op.method,
     token,
+    // MCP's transport wants clients to accept both of its answer types.
+    headers: { accept: "application/json, text/event-stream" },
     ...(body === undefined ? {} : { body }),
   });
   await res.body?.cancel();

@@ -1,0 +1,41 @@
+/**
+ * A `run_<slug>` call (SPEC §10): starts an execution (trigger `mcp`, idempotent per caller and
+ * JSON-RPC request id, so a client that sends the same request again gets the same run) and
+ * waits up to a minute for it to end. Completed: its output as JSON text; failed or cancelled: a
+ * tool error with the reason; still going: its id and status, for `get_execution` later.
+ */
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { isTerminalExecution } from "../engine/vocabulary";
+import { startExecution } from "../services/execution-start";
+import { getExecution } from "../services/executions";
+import { errorResult, type McpCaller, textResult } from "./caller";
+import type { WorkflowTool } from "./workflow-tools";
+
+export const CALL_WAIT_MS = 60_000;
+const POLL_MS = 250;
+
+export async function runWorkflowTool(
+  caller: McpCaller,
+  tool: WorkflowTool,
+  args: Record<string, unknown>,
+  requestId: string,
+): Promise<CallToolResult> {
+  const started = await startExecution(caller.db, caller.env, {
+    workflowId: tool.workflowId,
+    input: args,
+    triggerType: "mcp",
+    user: caller.user,
+    audit: caller.audit,
+    idempotencyKey: `mcp:${requestId}`.slice(0, 255),
+  });
+  const deadline = Date.now() + CALL_WAIT_MS;
+  for (;;) {
+    const execution = await getExecution(caller.db, caller.user, started.id);
+    if (execution.status === "completed") return textResult(execution.output);
+    if (isTerminalExecution(execution.status)) {
+      return errorResult(JSON.stringify({ executionId: started.id, status: execution.status, error: execution.error }));
+    }
+    if (Date.now() >= deadline) return textResult({ executionId: started.id, status: execution.status });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
