@@ -3,6 +3,7 @@
  * API key is write-only: it is stored encrypted in its own column and reads show `apiKeySet`.
  */
 import { z } from "zod";
+import type { ToolType } from "../engine/vocabulary";
 
 export const PROVIDERS = ["openai", "azure-openai", "workers-ai", "builtin"] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -73,13 +74,26 @@ const WorkflowToolConfiguration = z.strictObject({
   parameters: JsonSchemaObject.default({ type: "object", properties: {} }),
 });
 
+/** A remote MCP server (Streamable HTTP) whose tools the model sees as `<toolName>__<tool>`. */
+const McpToolConfiguration = z.strictObject({
+  description: z.string().max(1024).optional(),
+  url: z.string().min(1).max(8192),
+  headers: z.record(z.string(), z.string().max(8192)).optional(),
+  /** Only these of the server's tools are offered (all when absent). */
+  allowedTools: z.array(z.string().min(1).max(128)).max(100).optional(),
+  /** Per call, and for listing the server's tools. */
+  timeoutMs: z.number().int().min(100).max(120_000).optional(),
+});
+
 export const TOOL_CONFIGURATIONS = {
   http: HttpToolConfiguration,
   builtin: BuiltinToolConfiguration,
   workflow: WorkflowToolConfiguration,
-} as const;
+  mcp: McpToolConfiguration,
+} as const satisfies Record<ToolType, z.ZodType>;
 
-export type ToolType = keyof typeof TOOL_CONFIGURATIONS;
+export type { ToolType };
 export type HttpToolConfig = z.infer<typeof HttpToolConfiguration>;
 export type BuiltinToolConfig = z.infer<typeof BuiltinToolConfiguration>;
 export type WorkflowToolConfig = z.infer<typeof WorkflowToolConfiguration>;
+export type McpToolConfig = z.infer<typeof McpToolConfiguration>;

@@ -61,7 +61,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
       agentBudget: configuration.tokenBudget ?? null,
       executionBudget: task.executionTokenBudget,
       executionTokensBefore: task.executionTokens,
-      toolbox: new Toolbox(agent.tools, {
+      toolbox: await Toolbox.open(agent.tools, {
         allowlist: config.HTTP_STEP_ALLOWLIST,
         idempotencyKey: task.idempotencyKey,
         keyring: keyringOf(config),

@@ -40,6 +40,10 @@ export type WaitReason = (typeof WAIT_REASONS)[number];
 export const SKIP_REASONS = ["branch_not_taken", "dependency_skipped", "execution_failed", "cancelled"] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/** What an agent tool is (SPEC §4 Agents); each has its configuration in agents/configuration.ts. */
+export const TOOL_TYPES = ["http", "builtin", "workflow", "mcp"] as const;
+export type ToolType = (typeof TOOL_TYPES)[number];
+
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

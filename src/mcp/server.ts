@@ -17,9 +17,8 @@ import { AppError } from "../errors";
 import { errorResult, type McpCaller, textResult } from "./caller";
 import { executionTools } from "./execution-tools";
 import { runWorkflowTool } from "./run-workflow";
+import { SERVER_INFO } from "./server-info";
 import { workflowTools } from "./workflow-tools";
-
-export const SERVER_INFO = { name: "ipa-platform", version: "1.0.0" };
 
 export function mcpServer(caller: McpCaller): Server {
   const server = new Server(SERVER_INFO, {

@@ -4,22 +4,17 @@
  * The same address guard as http steps applies.
  */
 
-import type { Keyring } from "../../crypto/keyring";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
-import { SecretInjectionError, SecretMissingError, type SecretResolver } from "../../secrets/resolver";
+import { SecretInjectionError, SecretMissingError } from "../../secrets/resolver";
 import type { HttpToolConfig } from "../configuration";
-import { openHeader, type StoredHeaders } from "./tool-headers";
+import { type HeaderSources, headersToSend, type StoredHeaders } from "./tool-headers";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export interface HttpToolOptions {
+export interface HttpToolOptions extends HeaderSources {
   allowlist: readonly string[];
   idempotencyKey: string;
-  keyring: Keyring;
-  secrets: SecretResolver;
-  /** The tool's headers as Postgres holds them now. */
-  currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
 }
 
 export async function runHttpTool(
@@ -30,8 +25,8 @@ export async function runHttpTool(
 ): Promise<unknown> {
   const used = new Set<string>();
   let url: URL;
-  const headers = new Headers();
-  const sensitiveHeaders: string[] = [];
+  let headers: Headers;
+  let sensitiveHeaders: string[];
   try {
     // Arguments fill `{{arg}}` (encoded); secrets fill `{{secrets.NAME}}` (encoded) only now.
     const filled = config.url.replace(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g, (_, name: string) => {
@@ -39,13 +34,7 @@ export async function runHttpTool(
       return encodeURIComponent(String(args[name] ?? ""));
     });
     url = new URL(await options.secrets.fill(filled, "url"));
-    for (const [name, stored] of Object.entries((config.headers ?? {}) as StoredHeaders)) {
-      const opened = await openHeader(stored, options.keyring, toolId, name, () => options.currentHeaders(toolId));
-      if (opened !== stored) options.secrets.track(`header ${name}`, opened);
-      const value = await options.secrets.fill(opened, "header");
-      if (value !== stored) sensitiveHeaders.push(name);
-      headers.set(name, value);
-    }
+    ({ headers, sensitive: sensitiveHeaders } = await headersToSend(toolId, config.headers as StoredHeaders, options));
   } catch (error) {
     if (error instanceof SecretMissingError || error instanceof SecretInjectionError) return { error: error.message };
     throw error;

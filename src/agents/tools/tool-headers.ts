@@ -5,6 +5,7 @@
  * the sealed value, so a client can round-trip a configuration it read.
  */
 import { type Keyring, KeyringError } from "../../crypto/keyring";
+import type { SecretResolver } from "../../secrets/resolver";
 
 export const MASK = "***";
 const SECRET_REFERENCE = /^\{\{\s*secrets\.[A-Z][A-Z0-9_]{0,63}\s*\}\}$/;
@@ -68,6 +69,35 @@ export async function openHeader(
     sealed = now;
   }
   return keyring.decrypt(sealed.$sealed, binding(toolId, name));
+}
+
+export interface HeaderSources {
+  keyring: Keyring;
+  secrets: SecretResolver;
+  /** The tool's headers as Postgres holds them now. */
+  currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
+}
+
+/**
+ * A tool's headers ready to send: sealed values opened, `{{secrets.NAME}}` filled (and tracked,
+ * so results are scrubbed of them), with the names of those that carry a secret — a redirect to
+ * another origin drops them.
+ */
+export async function headersToSend(
+  toolId: string,
+  stored: StoredHeaders | undefined,
+  sources: HeaderSources,
+): Promise<{ headers: Headers; sensitive: string[] }> {
+  const headers = new Headers();
+  const sensitive: string[] = [];
+  for (const [name, value] of Object.entries(stored ?? {})) {
+    const opened = await openHeader(value, sources.keyring, toolId, name, () => sources.currentHeaders(toolId));
+    if (opened !== value) sources.secrets.track(`header ${name}`, opened);
+    const filled = await sources.secrets.fill(opened, "header");
+    if (filled !== value) sensitive.push(name);
+    headers.set(name, filled);
+  }
+  return { headers, sensitive };
 }
 
 /** Re-seals every sealed header under the keyring's current key (the re-encryption job). */

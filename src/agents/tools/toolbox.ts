@@ -1,7 +1,8 @@
 /**
  * An agent's enabled tools as the model sees them (name, description, JSON Schema of the
  * arguments) and as the loop runs them. Arguments are parsed and validated against the tool's
- * schema before anything runs; a workflow tool asks the loop to start a child execution.
+ * schema before anything runs; a workflow tool asks the loop to start a child execution, and an
+ * MCP server stands for the tools it lists.
  */
 import { Validator } from "@cfworker/json-schema";
 import type { Keyring } from "../../crypto/keyring";
@@ -11,6 +12,7 @@ import { AgentError } from "../errors";
 import type { ToolCall, ToolSpec } from "../providers/types";
 import { BUILTINS } from "./builtins";
 import { runHttpTool } from "./http-tool";
+import { callMcpTool, listMcpTools } from "./mcp-tool";
 import type { StoredHeaders } from "./tool-headers";
 
 export interface ToolRow {
@@ -29,6 +31,7 @@ export interface PreparedCall {
   call: ToolCall;
   args: Record<string, unknown>;
   tool: ToolRow;
+  remoteName?: string;
 }
 
 export interface ToolboxOptions {
@@ -43,24 +46,44 @@ export interface ToolboxOptions {
   currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
 }
 
+/** One tool as the model sees it; an MCP server's row stands behind each of its tools. */
+interface Entry {
+  row: ToolRow;
+  spec: ToolSpec;
+  validator: Validator;
+  /** For MCP tools: the tool's name on its server. */
+  remoteName?: string;
+}
+
 export class Toolbox {
   readonly specs: ToolSpec[];
-  private readonly tools: Map<string, { row: ToolRow; validator: Validator }>;
+  private readonly tools: Map<string, Entry>;
   private readonly options: ToolboxOptions;
 
-  constructor(rows: ToolRow[], options: ToolboxOptions) {
+  /** The agent's tools, with each MCP server's tools listed from the server itself. */
+  static async open(rows: ToolRow[], options: ToolboxOptions): Promise<Toolbox> {
+    const entries: Entry[] = [];
+    for (const row of rows) {
+      if (row.toolType !== "mcp") {
+        entries.push(
+          entryOf(row, { name: row.toolName, description: descriptionOf(row), parameters: parametersOf(row) }),
+        );
+        continue;
+      }
+      for (const remote of await listMcpTools(row, options)) {
+        const spec = { name: remote.name, description: remote.description, parameters: remote.inputSchema };
+        entries.push({ ...entryOf(row, spec), remoteName: remote.remoteName });
+      }
+    }
+    return new Toolbox(entries, options);
+  }
+
+  private constructor(entries: Entry[], options: ToolboxOptions) {
     this.options = options;
-    this.tools = new Map(
-      rows.map((row) => [
-        row.toolName,
-        { row, validator: new Validator(parametersOf(row) as object, "2020-12", false) },
-      ]),
-    );
-    this.specs = rows.map((row) => ({
-      name: row.toolName,
-      description: descriptionOf(row),
-      parameters: parametersOf(row),
-    }));
+    // A later tool of the same name (two MCP servers offering one) does not shadow the first.
+    this.tools = new Map();
+    for (const entry of entries) if (!this.tools.has(entry.spec.name)) this.tools.set(entry.spec.name, entry);
+    this.specs = [...this.tools.values()].map((entry) => entry.spec);
   }
 
   /** Parses and validates a call's arguments; malformed model output is a step error. */
@@ -86,11 +109,13 @@ export class Toolbox {
         true,
       );
     }
-    return { call, args: args as Record<string, unknown>, tool: tool.row };
+    return { call, args: args as Record<string, unknown>, tool: tool.row, remoteName: tool.remoteName };
   }
 
   async run(prepared: PreparedCall): Promise<ToolOutcome> {
     const { tool, args } = prepared;
+    // Calls that reach outside carry `<step key>:<tool call id>`, the same on every re-run.
+    const idempotencyKey = `${this.options.idempotencyKey}:${prepared.call.id}`;
     switch (tool.toolType) {
       case "builtin":
         return { result: BUILTINS[(tool.configuration as BuiltinToolConfig).builtin].run(args) };
@@ -98,13 +123,13 @@ export class Toolbox {
         return {
           // Whatever the target echoes goes back to the model without a secret in it.
           result: this.options.secrets.scrub(
-            await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, {
-              allowlist: this.options.allowlist,
-              idempotencyKey: `${this.options.idempotencyKey}:${prepared.call.id}`,
-              keyring: this.options.keyring,
-              secrets: this.options.secrets,
-              currentHeaders: this.options.currentHeaders,
-            }),
+            await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, { ...this.options, idempotencyKey }),
+          ),
+        };
+      case "mcp":
+        return {
+          result: this.options.secrets.scrub(
+            await callMcpTool(tool, prepared.remoteName ?? "", args, { ...this.options, idempotencyKey }),
           ),
         };
       case "workflow": {
@@ -113,6 +138,10 @@ export class Toolbox {
       }
     }
   }
+}
+
+function entryOf(row: ToolRow, spec: ToolSpec): Entry {
+  return { row, spec, validator: new Validator(spec.parameters as object, "2020-12", false) };
 }
 
 function parametersOf(row: ToolRow): Record<string, unknown> {

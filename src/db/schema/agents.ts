@@ -14,12 +14,13 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { TOOL_TYPES } from "../../engine/vocabulary";
 import { timestamps } from "./columns";
 import { users } from "./users";
 
 export const agentType = pgEnum("agent_type", ["semantic_kernel", "autogen", "custom"]);
 export const agentStatus = pgEnum("agent_status", ["active", "inactive", "archived"]);
-export const toolType = pgEnum("tool_type", ["http", "builtin", "workflow"]);
+export const toolType = pgEnum("tool_type", TOOL_TYPES);
 
 export const agents = pgTable(
   "agents",

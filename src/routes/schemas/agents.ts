@@ -1,12 +1,13 @@
 /** Request and response schemas of agents and their tools. */
 import { z } from "@hono/zod-openapi";
 import { AgentConfigurationSchema, PROVIDERS } from "../../agents/configuration";
+import { TOOL_TYPES } from "../../engine/vocabulary";
 import { MAX_OUTPUT_TOKENS } from "../../steps/common";
 import { ListQuery, Timestamp } from "./common";
 
 export const AgentType = z.enum(["semantic_kernel", "autogen", "custom"]);
 export const AgentStatus = z.enum(["active", "inactive", "archived"]);
-export const ToolType = z.enum(["http", "builtin", "workflow"]);
+export const ToolType = z.enum(TOOL_TYPES);
 
 export const AgentSchema = z
   .object({
