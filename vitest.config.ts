@@ -15,6 +15,11 @@ const TEST_SETTINGS = {
   LOGIN_MAX_FAILURES: "5",
   LOGIN_LOCK_SECONDS: "900",
   METRICS_TOKEN: "test-metrics-token",
+  // Prices for the fake models: gpt-test as a real model might cost, the built-in one dear enough for budgets to bite.
+  MODEL_PRICES: JSON.stringify({
+    "gpt-test": { inputPerMTok: 2.5, outputPerMTok: 10 },
+    "builtin-echo": { inputPerMTok: 1000, outputPerMTok: 2000 },
+  }),
   // Low enough for test/routes/quotas.test.ts to reach; no other test gives one user more.
   QUOTA_SCHEDULES_PER_USER: "3",
 };

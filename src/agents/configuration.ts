@@ -51,6 +51,9 @@ const JsonSchemaObject = z
   .record(z.string(), z.unknown())
   .refine((schema) => schema.type === "object", 'parameters must be a JSON Schema with type "object"');
 
+/** What one call of a paid API costs, counted into the step's and the execution's costUsd. */
+const CostPerCall = z.number().nonnegative().max(1000).optional();
+
 const HttpToolConfiguration = z.strictObject({
   description: z.string().max(1024).optional(),
   url: z.string().min(1).max(8192),
@@ -58,6 +61,7 @@ const HttpToolConfiguration = z.strictObject({
   headers: z.record(z.string(), z.string().max(8192)).optional(),
   parameters: JsonSchemaObject.default({ type: "object", properties: {} }),
   timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  costPerCallUsd: CostPerCall,
 });
 
 export const BUILTIN_TOOLS = ["current_time", "json_path", "arithmetic"] as const;
@@ -83,6 +87,7 @@ const McpToolConfiguration = z.strictObject({
   allowedTools: z.array(z.string().min(1).max(128)).max(100).optional(),
   /** Per call, and for listing the server's tools. */
   timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  costPerCallUsd: CostPerCall,
 });
 
 export const TOOL_CONFIGURATIONS = {

@@ -10,7 +10,8 @@ import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/t
 import { callModel } from "./call-model";
 import { AgentError } from "./errors";
 import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
-import type { AgentState } from "./state";
+import { addCosts, callCost, type ModelPrices, priceOf } from "./pricing";
+import type { AgentState, ModelCall } from "./state";
 import { structuredObject } from "./structured-output";
 import type { PreparedCall, Toolbox } from "./tools/toolbox";
 
@@ -31,6 +32,8 @@ export interface LoopInput {
   executionBudget: number | null;
   executionTokensBefore: number;
   toolbox: Toolbox;
+  /** MODEL_PRICES: what each model call costs. */
+  prices: ModelPrices;
   /** Structured output: the final answer must be JSON this schema validates. */
   responseFormat: StructuredFormat | null;
   onToken: (text: string) => void;
@@ -57,6 +60,7 @@ export interface AgentOutput {
   toolCalls: AgentState["toolCalls"];
   usage: TokenUsage;
   model: string | null;
+  modelCalls: ModelCall[];
 }
 
 export type LoopResult =
@@ -84,6 +88,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     }
     input.signal.throwIfAborted();
     const maxTokens = Math.min(input.maxTokens, remainingBudget(input, state, usageAtStart));
+    const callStarted = Date.now();
     const response = await callModel(
       input.provider,
       {
@@ -100,9 +105,15 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     );
     state.iterations += 1;
     state.model = response.model;
+    const costUsd = callCost(priceOf(input.prices, response.model), response.usage);
+    state.modelCalls = [
+      ...(state.modelCalls ?? []),
+      { model: response.model, ...response.usage, costUsd, durationMs: Date.now() - callStarted },
+    ];
     state.usage = {
       promptTokens: state.usage.promptTokens + response.usage.promptTokens,
       completionTokens: state.usage.completionTokens + response.usage.completionTokens,
+      costUsd: addCosts(costSoFar(state), costUsd),
     };
     input.meter.usage = state.usage;
     if (response.toolCalls.length > 0) {
@@ -132,7 +143,9 @@ async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]
   for (const call of pending) {
     input.signal.throwIfAborted();
     const prepared = input.toolbox.prepare(call);
+    const started = Date.now();
     const outcome = await input.toolbox.run(prepared);
+    recordToolCall(state, call.id, Date.now() - started, input.toolbox.costOf(prepared));
     if ("startWorkflow" in outcome) {
       const child = await input.startChild(prepared, outcome.startWorkflow);
       if ("executionId" in child) {
@@ -199,13 +212,32 @@ function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]
   return state;
 }
 
+/** A tool call's duration and price, counted into the attempt's cost. */
+function recordToolCall(state: AgentState, id: string, durationMs: number, costUsd: number): void {
+  const entry = state.toolCalls.find((call) => call.id === id);
+  if (entry) Object.assign(entry, { durationMs, costUsd });
+  if (costUsd > 0) state.usage = { ...state.usage, costUsd: addCosts(costSoFar(state), costUsd) };
+}
+
+/** The attempt's cost so far (zero in checkpoints from before costs were kept). */
+function costSoFar(state: AgentState): number | null {
+  return state.usage.costUsd === undefined ? 0 : state.usage.costUsd;
+}
+
 function total(usage: TokenUsage): number {
   return usage.promptTokens + usage.completionTokens;
 }
 
 function outputOf(input: LoopInput, state: AgentState, text: string): AgentOutput {
   const object = input.responseFormat ? { object: structuredObject(text, input.responseFormat) } : {};
-  return { text, ...object, toolCalls: state.toolCalls, usage: state.usage, model: state.model };
+  return {
+    text,
+    ...object,
+    toolCalls: state.toolCalls,
+    usage: state.usage,
+    model: state.model,
+    modelCalls: state.modelCalls ?? [],
+  };
 }
 
 export function toolContent(result: unknown): string {

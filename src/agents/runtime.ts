@@ -69,6 +69,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
         currentHeaders: (toolId) => currentToolHeaders(config, toolId),
       }),
       responseFormat: input.responseFormat ?? null,
+      prices: config.MODEL_PRICES,
       onToken: context.onToken,
       checkpoint: task.checkpoint,
       childResults: task.childResults,

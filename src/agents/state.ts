@@ -8,8 +8,19 @@ import type { ChatMessage } from "./providers/types";
 export interface AgentState {
   messages: ChatMessage[];
   iterations: number;
-  /** Tokens of this attempt so far. */
-  usage: { promptTokens: number; completionTokens: number };
-  toolCalls: Array<{ id: string; name: string; arguments: unknown }>;
+  /** Tokens of this attempt so far, and their cost (null: a model had no price). */
+  usage: { promptTokens: number; completionTokens: number; costUsd?: number | null };
+  /** Each tool call, with how long it ran and what it cost once it has run. */
+  toolCalls: Array<{ id: string; name: string; arguments: unknown; durationMs?: number; costUsd?: number }>;
   model: string | null;
+  /** The cost ledger of the attempt: one entry per model call (absent in checkpoints from before). */
+  modelCalls?: ModelCall[];
+}
+
+export interface ModelCall {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+  durationMs: number;
 }

@@ -40,6 +40,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
     error: row.error as ExecutionRecord["error"],
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
+    costUsd: row.costUsd,
   };
   const steps: StepState[] = rows.map((step) => {
     const skipped = step.status === "skipped";
@@ -61,6 +62,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
       deadLetters: step.deadLetters,
       promptTokens: step.promptTokens,
       completionTokens: step.completionTokens,
+      costUsd: step.costUsd,
     };
   });
   return { record, steps, lastSeq: row.lastSeq, ...(await executionNeeds(db, row.workflowId, definition)) };

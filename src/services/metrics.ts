@@ -76,6 +76,17 @@ export async function renderMetrics(db: Database) {
     })),
   );
 
+  // The model that answered last names the step's cost (a step's calls rarely change model).
+  const costs = await rows(sql`
+    select input->>'agentId' as agent_id, coalesce(output->>'model', 'unknown') as model, sum(cost_usd)::float8 as usd
+    from execution_steps where step_type = 'agent' and cost_usd > 0 and input ? 'agentId'
+    group by 1, 2 order by 1, 2`);
+  exposition.counter(
+    "ipa_agent_cost_usd_total",
+    "What agent steps cost by MODEL_PRICES, in US dollars, by agent and model.",
+    costs.map((r) => ({ labels: { agent_id: String(r.agent_id), model: String(r.model) }, value: Number(r.usd) })),
+  );
+
   const retries = await rows(sql`select step_type, sum(retries)::int as n from execution_steps group by 1 order by 1`);
   exposition.counter(
     "ipa_step_retries_total",

@@ -80,7 +80,7 @@ describe("agent runtime", () => {
     const body = JSON.parse((await endpoint.requests())[0].body);
     expect(body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     const done = await waitForExecution(admin.token, id);
-    expect(stepOf(done, "ask").output.usage).toEqual({ promptTokens: 20, completionTokens: 9 });
+    expect(stepOf(done, "ask").output.usage).toEqual({ promptTokens: 20, completionTokens: 9, costUsd: 0.00014 });
     viewer.close();
   });
 

@@ -112,6 +112,12 @@ export class Toolbox {
     return { call, args: args as Record<string, unknown>, tool: tool.row, remoteName: tool.remoteName };
   }
 
+  /** What a call costs by the tool's own `costPerCallUsd` (http and mcp tools); zero otherwise. */
+  costOf(prepared: PreparedCall): number {
+    const price = prepared.tool.configuration.costPerCallUsd;
+    return typeof price === "number" ? price : 0;
+  }
+
   async run(prepared: PreparedCall): Promise<ToolOutcome> {
     const { tool, args } = prepared;
     // Calls that reach outside carry `<step key>:<tool call id>`, the same on every re-run.

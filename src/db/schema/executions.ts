@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  doublePrecision,
   type AnyPgColumn,
   bigint,
   check,
@@ -49,6 +50,8 @@ export const executions = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
+    /** SPEC §4 Cost: null once a model without a price (MODEL_PRICES) was called. */
+    costUsd: doublePrecision("cost_usd").default(0),
     /** 1, then +1 for each retry or rerun (SPEC §5). */
     run: integer("run").notNull().default(1),
     /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */
@@ -103,6 +106,8 @@ export const executionSteps = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
+    /** SPEC §4 Cost: null once a model without a price (MODEL_PRICES) was called. */
+    costUsd: doublePrecision("cost_usd").default(0),
     /** Attempts retried by the step's policy, over every run of the execution (metrics). */
     retries: integer("retries").notNull().default(0),
     /** Step messages that ended in the dead-letter queue (metrics). */

@@ -46,6 +46,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
       error: null,
       promptTokens: 0,
       completionTokens: 0,
+      costUsd: 0,
     };
     this.saveRecord();
     this.store.putAgents(request.agents);

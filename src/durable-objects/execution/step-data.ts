@@ -26,6 +26,7 @@ export function freshStep(step: { id: string; type: StepType }, run: number): St
     deadLetters: 0,
     promptTokens: 0,
     completionTokens: 0,
+    costUsd: 0,
     waiting: null,
     skipReason: null,
     dispatch: null,
@@ -37,7 +38,7 @@ export function freshStep(step: { id: string; type: StepType }, run: number): St
 
 /** A step made ready to run again in `run`: its totals and attempt count stay, the rest starts over. */
 export function restartedStep(step: StepState, run: number): StepState {
-  const { attempt, retries, deadLetters, promptTokens, completionTokens } = step;
+  const { attempt, retries, deadLetters, promptTokens, completionTokens, costUsd } = step;
   return {
     ...freshStep({ id: step.stepId, type: step.type }, run),
     attempt,
@@ -45,6 +46,7 @@ export function restartedStep(step: StepState, run: number): StepState {
     deadLetters,
     promptTokens,
     completionTokens,
+    costUsd,
   };
 }
 

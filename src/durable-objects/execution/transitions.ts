@@ -4,6 +4,7 @@
  * synchronous over the store; the object runs each command inside one storage transaction and
  * carries out the effects (stream, queue, Postgres) only once it has committed.
  */
+import { addCosts } from "../../agents/pricing";
 import type { AuditEntry } from "../../audit/record";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { ExpressionError } from "../../engine/expression";
@@ -345,20 +346,27 @@ export abstract class ExecutionTransitions {
     this.effects.events.push(appended);
   }
 
-  /** Counts an attempt's tokens once: `usage` is the attempt's total so far. */
+  /** Counts an attempt's tokens and cost once: `usage` is the attempt's total so far. */
   protected countAttemptUsage(step: StepState, usage: TokenUsage | undefined): void {
     if (!usage) return;
     const record = this.requireRecord();
     const prompt = Math.max(0, usage.promptTokens - step.attemptUsage.promptTokens);
     const completion = Math.max(0, usage.completionTokens - step.attemptUsage.completionTokens);
+    // An unknown cost (a model without a price) makes the step's and the execution's unknown.
+    const counted = step.attemptUsage.costUsd ?? 0;
+    const cost = usage.costUsd === undefined ? 0 : usage.costUsd === null ? null : Math.max(0, usage.costUsd - counted);
     step.attemptUsage = {
       promptTokens: step.attemptUsage.promptTokens + prompt,
       completionTokens: step.attemptUsage.completionTokens + completion,
+      costUsd: cost === null ? null : addCosts(counted, cost),
     };
     step.promptTokens += prompt;
     step.completionTokens += completion;
+    // Objects from before costs existed hold no cost yet: they start from zero.
+    step.costUsd = addCosts(step.costUsd === undefined ? 0 : step.costUsd, cost);
     record.promptTokens += prompt;
     record.completionTokens += completion;
+    record.costUsd = addCosts(record.costUsd === undefined ? 0 : record.costUsd, cost);
     this.saveRecord();
   }
 

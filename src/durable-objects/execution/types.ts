@@ -28,6 +28,8 @@ export interface StepError {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** What the tokens (and priced tool calls) cost; null when a model had no price; absent before costs existed. */
+  costUsd?: number | null;
 }
 
 export type StepOutcome =
@@ -95,6 +97,8 @@ export interface StepState {
   deadLetters: number;
   promptTokens: number;
   completionTokens: number;
+  /** Across attempts and runs; null once a model without a price was called. */
+  costUsd: number | null;
   waiting: Waiting | null;
   skipReason: SkipReason | null;
   dispatch: Dispatch | null;
@@ -130,6 +134,8 @@ export interface ExecutionRecord {
   error: (StepError & { stepId?: string }) | null;
   promptTokens: number;
   completionTokens: number;
+  /** The agent steps' costs together; null once one is unknown. */
+  costUsd: number | null;
 }
 
 export type EventName =
