@@ -9,8 +9,8 @@
 import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
 import { callModel } from "./call-model";
 import { AgentError } from "./errors";
-import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
 import { addCosts, callCost, type ModelPrices, priceOf } from "./pricing";
+import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
 import type { AgentState, ModelCall } from "./state";
 import { structuredObject } from "./structured-output";
 import type { PreparedCall, Toolbox } from "./tools/toolbox";

@@ -4,10 +4,10 @@
  */
 import { sql } from "drizzle-orm";
 import {
-  doublePrecision,
   type AnyPgColumn,
   bigint,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,

@@ -40,7 +40,10 @@ const ExecutionFields = {
   error: z.unknown(),
   promptTokens: z.number().int(),
   completionTokens: z.number().int(),
-  costUsd: z.number().nullable().openapi({ description: "what the agent steps cost (MODEL_PRICES); null when a model had no price" }),
+  costUsd: z
+    .number()
+    .nullable()
+    .openapi({ description: "what the agent steps cost (MODEL_PRICES); null when a model had no price" }),
   run: z.number().int().openapi({ description: "1, then +1 for each retry or rerun" }),
   syncError: z
     .object({
@@ -92,7 +95,10 @@ export const StepSchema = z
     waiting: WaitingSchema.nullable(),
     promptTokens: z.number().int(),
     completionTokens: z.number().int(),
-    costUsd: z.number().nullable().openapi({ description: "this step's model and priced tool calls, across its attempts" }),
+    costUsd: z
+      .number()
+      .nullable()
+      .openapi({ description: "this step's model and priced tool calls, across its attempts" }),
     startedAt: Timestamp.nullable(),
     completedAt: Timestamp.nullable(),
     durationMs: z.number().int().nullable(),
