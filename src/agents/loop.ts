@@ -8,6 +8,7 @@
  */
 import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
 import { callModel } from "./call-model";
+import { attemptCost, budgetShortfall, type CostBudget } from "./cost-budget";
 import { AgentError } from "./errors";
 import { addCosts, callCost, type ModelPrices, priceOf } from "./pricing";
 import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
@@ -34,6 +35,8 @@ export interface LoopInput {
   toolbox: Toolbox;
   /** MODEL_PRICES: what each model call costs. */
   prices: ModelPrices;
+  /** The execution's cost budget, when its definition sets one. */
+  costBudget: CostBudget | null;
   /** Structured output: the final answer must be JSON this schema validates. */
   responseFormat: StructuredFormat | null;
   onToken: (text: string) => void;
@@ -70,6 +73,7 @@ export type LoopResult =
 export async function runLoop(input: LoopInput): Promise<LoopResult> {
   const state = input.checkpoint ? resumed(input.checkpoint, input.childResults) : fresh(input);
   const usageAtStart = total(state.usage);
+  const costAtStart = attemptCost(state);
   input.meter.usage = state.usage;
   for (;;) {
     const pending = pendingToolCalls(state);
@@ -88,6 +92,16 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     }
     input.signal.throwIfAborted();
     const maxTokens = Math.min(input.maxTokens, remainingBudget(input, state, usageAtStart));
+    const shortfall =
+      input.costBudget &&
+      budgetShortfall(
+        input.costBudget,
+        { prices: input.prices, model: input.models[0], maxTokens },
+        state,
+        costAtStart,
+      );
+    if (shortfall)
+      return { kind: "suspend", suspension: { kind: "budget", state, budget: shortfall, usage: state.usage } };
     const callStarted = Date.now();
     const response = await callModel(
       input.provider,
@@ -113,7 +127,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     state.usage = {
       promptTokens: state.usage.promptTokens + response.usage.promptTokens,
       completionTokens: state.usage.completionTokens + response.usage.completionTokens,
-      costUsd: addCosts(costSoFar(state), costUsd),
+      costUsd: addCosts(attemptCost(state), costUsd),
     };
     input.meter.usage = state.usage;
     if (response.toolCalls.length > 0) {
@@ -139,7 +153,7 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
 
 /** Runs the calls of the last answer that have no result yet; a suspension when children started. */
 async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]): Promise<AgentSuspension | null> {
-  const waitingFor: AgentSuspension["waitingFor"] = [];
+  const waitingFor: Array<{ toolCallId: string; executionId: string }> = [];
   for (const call of pending) {
     input.signal.throwIfAborted();
     const prepared = input.toolbox.prepare(call);
@@ -160,7 +174,7 @@ async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]
     state.messages.push({ role: "tool", toolCallId: call.id, content: toolContent(outcome.result) });
     await save(input, state);
   }
-  return waitingFor.length > 0 ? { state, waitingFor, usage: state.usage } : null;
+  return waitingFor.length > 0 ? { kind: "children", state, waitingFor, usage: state.usage } : null;
 }
 
 async function save(input: LoopInput, state: AgentState): Promise<void> {
@@ -216,12 +230,7 @@ function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]
 function recordToolCall(state: AgentState, id: string, durationMs: number, costUsd: number): void {
   const entry = state.toolCalls.find((call) => call.id === id);
   if (entry) Object.assign(entry, { durationMs, costUsd });
-  if (costUsd > 0) state.usage = { ...state.usage, costUsd: addCosts(costSoFar(state), costUsd) };
-}
-
-/** The attempt's cost so far (zero in checkpoints from before costs were kept). */
-function costSoFar(state: AgentState): number | null {
-  return state.usage.costUsd === undefined ? 0 : state.usage.costUsd;
+  if (costUsd > 0) state.usage = { ...state.usage, costUsd: addCosts(attemptCost(state), costUsd) };
 }
 
 function total(usage: TokenUsage): number {

@@ -70,6 +70,10 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
       }),
       responseFormat: input.responseFormat ?? null,
       prices: config.MODEL_PRICES,
+      costBudget:
+        task.executionCostBudgetUsd === null || task.executionCostBudgetUsd === undefined
+          ? null
+          : { budgetUsd: task.executionCostBudgetUsd, spentBeforeUsd: task.executionCostUsd ?? 0 },
       onToken: context.onToken,
       checkpoint: task.checkpoint,
       childResults: task.childResults,

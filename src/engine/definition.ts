@@ -44,6 +44,8 @@ export const DefinitionSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
   /** Extension: the most tokens the execution's agent steps may use together. */
   tokenBudget: z.number().int().positive().max(100_000_000).optional(),
+  /** The most its model calls may cost together (SPEC §4 Cost): a call that could go over waits for an owner. */
+  costBudgetUsd: z.number().positive().max(1_000_000).optional(),
 });
 
 export type Step = z.infer<typeof StepSchema>;

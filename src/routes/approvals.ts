@@ -11,6 +11,13 @@ const ApprovalSchema = z
     workflowId: z.uuid(),
     workflowName: z.string(),
     stepId: z.string(),
+    reason: z
+      .enum(["approval", "budget"])
+      .openapi({ description: "an approval step, or a step waiting for its cost budget" }),
+    budget: z
+      .object({ budgetUsd: z.number(), spentUsd: z.number(), nextCallUsd: z.number() })
+      .nullable()
+      .openapi({ description: "for budget waits: approve with raiseBudgetUsd of at least spentUsd + nextCallUsd" }),
     approverRoles: z.array(z.string()),
     message: z.string().nullable(),
     waitingSince: Timestamp.nullable(),
@@ -23,7 +30,7 @@ const list = createRoute({
   path: "/",
   operationId: "listApprovals",
   tags: ["executions"],
-  summary: "Approval steps waiting now that the caller may decide (oldest first, at most 200)",
+  summary: "Approval steps and budget waits the caller may decide now (oldest first, at most 200)",
   security: bearer,
   middleware: [authenticate, requirePermission("executions:approve")],
   responses: {

@@ -101,7 +101,7 @@ const decision = <Verb extends "approve" | "reject">(verb: Verb) =>
     method: "post",
     path: `/executions/{id}/steps/{stepId}/${verb}` as const,
     operationId: `${verb}Step`,
-    summary: `${verb === "approve" ? "Approve" : "Reject"} a waiting approval step (the approver must hold one of its approverRoles)`,
+    summary: `${verb === "approve" ? "Approve" : "Reject"} a waiting approval step (the approver must hold one of its approverRoles), or a step waiting for its cost budget`,
     middleware: [authenticate],
     request: { params: StepParams, body: jsonBody(DecisionBody, false) },
     responses: { 200: json(DecisionResultSchema), ...objectErrors },
@@ -154,7 +154,7 @@ const controlled = (c: Context<AppEnv>, action: ControlRequest["action"]) =>
   controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), c.req.param("id") as string, action);
 
 const decided = async (c: Context<AppEnv>, approved: boolean) => {
-  const body = (await c.req.json().catch(() => ({}))) as { comment?: string };
+  const body = (await c.req.json().catch(() => ({}))) as { comment?: string; raiseBudgetUsd?: number };
   return decideStep(
     c.var.db.db,
     c.env,
@@ -165,6 +165,7 @@ const decided = async (c: Context<AppEnv>, approved: boolean) => {
     {
       approved,
       comment: body.comment ?? null,
+      raiseBudgetUsd: body.raiseBudgetUsd ?? null,
     },
   );
 };

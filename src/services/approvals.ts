@@ -1,7 +1,8 @@
 /**
  * The approvals inbox (an API extension, GET /approvals): every approval step waiting now that the
  * caller may decide — on executions they may act on (admins: all; users: their own, SPEC §1) and
- * whose `approverRoles`, when set, include one of the caller's roles. Oldest first.
+ * whose `approverRoles`, when set, include one of the caller's roles — and every agent step waiting
+ * for its execution's cost budget to be raised (SPEC §4 Cost). Oldest first.
  */
 import { sql } from "drizzle-orm";
 import { changesAll } from "../auth/permissions";
@@ -13,6 +14,8 @@ export interface Approval {
   workflowId: string;
   workflowName: string;
   stepId: string;
+  reason: "approval" | "budget";
+  budget: { budgetUsd: number; spentUsd: number; nextCallUsd: number } | null;
   approverRoles: string[];
   message: string | null;
   waitingSince: string | null;
@@ -31,7 +34,15 @@ export async function listApprovals(
     workflow_id: string;
     workflow_name: string;
     step_id: string;
-    waiting: { approverRoles?: string[]; message?: string; expiresAt?: string } | null;
+    waiting: {
+      reason: "approval" | "budget";
+      approverRoles?: string[];
+      message?: string;
+      expiresAt?: string;
+      budgetUsd?: number;
+      spentUsd?: number;
+      nextCallUsd?: number;
+    } | null;
     since: string | null;
   }>(sql`
     select s.execution_id, e.workflow_id, w.name as workflow_name, s.step_id, s.waiting,
@@ -39,7 +50,7 @@ export async function listApprovals(
     from execution_steps s
     join executions e on e.id = s.execution_id
     join workflows w on w.id = e.workflow_id
-    where s.status = 'waiting' and s.waiting->>'reason' = 'approval'
+    where s.status = 'waiting' and s.waiting->>'reason' in ('approval', 'budget')
       and e.status in ('running', 'paused')
       and ${own}
       and (jsonb_typeof(s.waiting->'approverRoles') is distinct from 'array'
@@ -54,6 +65,15 @@ export async function listApprovals(
       workflowId: row.workflow_id,
       workflowName: row.workflow_name,
       stepId: row.step_id,
+      reason: row.waiting?.reason === "budget" ? "budget" : "approval",
+      budget:
+        row.waiting?.reason === "budget"
+          ? {
+              budgetUsd: row.waiting.budgetUsd ?? 0,
+              spentUsd: row.waiting.spentUsd ?? 0,
+              nextCallUsd: row.waiting.nextCallUsd ?? 0,
+            }
+          : null,
       approverRoles: row.waiting?.approverRoles ?? [],
       message: row.waiting?.message ?? null,
       waitingSince: row.since,

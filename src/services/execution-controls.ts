@@ -43,12 +43,12 @@ export async function decideStep(
   audit: AuditContext,
   id: string,
   stepId: string,
-  decision: { approved: boolean; comment: string | null },
+  decision: { approved: boolean; comment: string | null; raiseBudgetUsd?: number | null },
 ) {
   const found = await actionableExecution(db, user, id, "executions:approve");
   const actor = { id: user.id, email: user.email, roles: user.roles };
   const result = await withStartedObject<ControlResult>(db, env, found, (stub) =>
-    stub.decide({ stepId, ...decision, actor, audit }),
+    stub.decide({ stepId, ...decision, raiseBudgetUsd: decision.raiseBudgetUsd ?? null, actor, audit }),
   );
   return { id, stepId, status: unwrap(result).status };
 }

@@ -41,6 +41,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
+    costBudgetUsd: row.costBudgetUsd,
   };
   const steps: StepState[] = rows.map((step) => {
     const skipped = step.status === "skipped";

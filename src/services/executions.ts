@@ -112,7 +112,13 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
   // Steps in the order the definition lists them.
   const order = new Map(((found.definition as Definition).steps ?? []).map((step, index) => [step.id, index]));
   rows.sort((a, b) => (order.get(a.stepId) ?? 0) - (order.get(b.stepId) ?? 0));
-  return { ...toExecutionView(found.row), versionNumber: found.versionNumber, steps: rows.map(toStepView) };
+  const budget = found.row.costBudgetUsd ?? (found.definition as Definition).costBudgetUsd ?? null;
+  return {
+    ...toExecutionView(found.row),
+    versionNumber: found.versionNumber,
+    costBudgetUsd: budget,
+    steps: rows.map(toStepView),
+  };
 }
 
 /**

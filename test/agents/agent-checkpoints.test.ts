@@ -38,6 +38,8 @@ async function taskFor(
     deadline: Date.now() + 30_000,
     executionTokens: 0,
     executionTokenBudget: null,
+    executionCostUsd: 0,
+    executionCostBudgetUsd: null,
     agent: agents[agentId],
     secrets: {},
     checkpoint,
@@ -142,7 +144,9 @@ describe("agent checkpoints", () => {
     const second = await runAgent(task, input, context());
     expect(first).toMatchObject({ suspension: { waitingFor: [{ toolCallId: "call_7" }] } });
     const ids = [first, second].map((result) =>
-      "suspension" in result ? result.suspension.waitingFor[0].executionId : null,
+      "suspension" in result && result.suspension.kind === "children"
+        ? result.suspension.waitingFor[0].executionId
+        : null,
     );
     expect(ids[0]).toBe(ids[1]);
     const rows = await query<{ id: string }>("select id from executions where workflow_id = $1", [child]);

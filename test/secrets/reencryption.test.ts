@@ -135,6 +135,8 @@ describe("re-encryption and key retirement", () => {
       deadline: Date.now() + 30_000,
       executionTokens: 0,
       executionTokenBudget: null,
+      executionCostUsd: 0,
+      executionCostBudgetUsd: null,
       agent: null,
       secrets: snapshot,
       checkpoint: null,

@@ -224,6 +224,9 @@ export interface Approval {
   workflowId: string;
   workflowName: string;
   stepId: string;
+  /** An approval step, or an agent step waiting for its execution's cost budget to be raised. */
+  reason: "approval" | "budget";
+  budget: { budgetUsd: number; spentUsd: number; nextCallUsd: number } | null;
   approverRoles: string[];
   message: string | null;
   waitingSince: string | null;

@@ -1,4 +1,4 @@
-/** Every approval waiting now that the signed-in user may decide, decided inline. */
+/** Every approval (and budget wait) that the signed-in user may decide now, decided inline. */
 import { useState } from "preact/hooks";
 import { get, post } from "../api/client";
 import type { Approval, Page } from "../api/types";
@@ -42,11 +42,18 @@ const keyOf = (item: Approval) => `${item.executionId}/${item.stepId}`;
 
 function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
   const [comment, setComment] = useState("");
+  // Rounded up, so the suggested budget is never a hair short of what the server asks.
+  const needed = item.budget ? Math.ceil((item.budget.spentUsd + item.budget.nextCallUsd) * 1e6) / 1e6 : 0;
+  const [budget, setBudget] = useState(() => String(needed));
   const { error, run } = useAction();
   const id = `comment-${item.executionId}-${item.stepId}`;
   const decide = async (decision: "approve" | "reject") => {
+    const body = {
+      ...(comment ? { comment } : {}),
+      ...(item.budget && decision === "approve" ? { raiseBudgetUsd: Number(budget) } : {}),
+    };
     await run(async () => {
-      await post(`/executions/${item.executionId}/steps/${item.stepId}/${decision}`, comment ? { comment } : {});
+      await post(`/executions/${item.executionId}/steps/${item.stepId}/${decision}`, body);
       onDone();
     });
   };
@@ -62,11 +69,28 @@ function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
         {item.approverRoles.length ? ` · for ${item.approverRoles.join(", ")}` : ""}
       </p>
       {item.message && <p>{item.message}</p>}
+      {item.budget && (
+        <>
+          <p>
+            The next model call could cost up to ${usd(item.budget.nextCallUsd)}; ${usd(item.budget.spentUsd)} of the $
+            {usd(item.budget.budgetUsd)} budget is spent.
+          </p>
+          <label for={`${id}-budget`}>New budget (USD, at least {needed})</label>
+          <input
+            id={`${id}-budget`}
+            type="number"
+            min={needed}
+            step="any"
+            value={budget}
+            onInput={(e) => setBudget(e.currentTarget.value)}
+          />
+        </>
+      )}
       <label for={id}>Comment</label>
       <textarea id={id} rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
       <div class="controls">
         <button type="button" class="primary" onClick={() => void decide("approve")}>
-          Approve
+          {item.budget ? "Raise and continue" : "Approve"}
         </button>
         <button type="button" class="danger" onClick={() => void decide("reject")}>
           Reject
@@ -75,4 +99,9 @@ function ApprovalCard({ item, onDone }: { item: Approval; onDone(): void }) {
       <ErrorNotice error={error} />
     </li>
   );
+}
+
+/** Dollars to six decimals (model calls cost fractions of a cent), trailing zeros dropped. */
+function usd(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }

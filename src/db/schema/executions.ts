@@ -52,6 +52,8 @@ export const executions = pgTable(
     completionTokens: integer("completion_tokens").notNull().default(0),
     /** SPEC §4 Cost: null once a model without a price (MODEL_PRICES) was called. */
     costUsd: doublePrecision("cost_usd").default(0),
+    /** The cost budget as an owner raised it (a budget wait); null: the definition's `costBudgetUsd`. */
+    costBudgetUsd: doublePrecision("cost_budget_usd"),
     /** 1, then +1 for each retry or rerun (SPEC §5). */
     run: integer("run").notNull().default(1),
     /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */

@@ -126,8 +126,10 @@ export class ExecutionMachine extends QueuedStepTransitions {
     const step = this.store.step(request.stepId);
     const definition = this.definitionOf(request.stepId);
     if (!step || !definition) return notFound("Step");
-    if (definition.type !== "approval") return conflict("This step is not an approval");
     if (isTerminalExecution(record.status)) return conflict(`The execution is already ${record.status}`);
+    if (step.status === "waiting" && step.waiting?.reason === "budget")
+      return this.decideBudget(step, definition, request);
+    if (definition.type !== "approval") return conflict("This step is not an approval");
     if (step.status !== "waiting" || step.waiting?.reason !== "approval")
       return conflict("This step is not waiting for a decision");
     if (!mayDecide(definition, request.actor)) {

@@ -39,6 +39,7 @@ export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Prom
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     costUsd: record.costUsd ?? null,
+    costBudgetUsd: record.costBudgetUsd ?? null,
     run: record.run,
     lastSeq: upTo,
     nextCheckAt: batch.nextCheckAt,

@@ -4,21 +4,27 @@
  * holder, checkpoints, suspensions for child executions, dead letters, and the timers that re-send
  * what nobody claimed or whose consumer went quiet.
  */
+import { roundUsd } from "../../agents/pricing";
 import type { AgentState } from "../../agents/state";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { QueuedKind } from "../../steps/kind";
+import { costBudgetOf } from "./step-data";
 import type { TimerOf } from "./timers";
 import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
 import type {
   AgentSuspension,
   ChildResult,
   ClaimResult,
+  ControlResult,
+  DecisionRequest,
+  PendingAudit,
   ReportResult,
   StepOutcome,
   StepState,
   StepTask,
+  Waiting,
 } from "./types";
 
 /** A claimed attempt's consumer renews its lease every third of this (heartbeats). */
@@ -113,25 +119,91 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     return { accepted: true };
   }
 
-  /** An agent step hands back its conversation to wait for child workflows (no consumer held). */
+  /**
+   * An agent step hands back its conversation to wait with no consumer held: for child workflows,
+   * or for an owner to raise the cost budget its next model call would exceed.
+   */
   suspend(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): ReportResult {
     const step = this.leased(stepId, attempt, lease);
     if ("accepted" in step) return step;
     const clean = storable(suspension);
     this.countAttemptUsage(step, clean.usage);
     this.store.putCheckpoint(stepId, attempt, clean.state);
-    step.children = { waitingFor: clean.waitingFor, results: step.children?.results ?? {} };
     step.lease = null;
     step.dispatch = null;
     step.status = "waiting";
-    step.waiting = { reason: "children", executionIds: clean.waitingFor.map((w) => w.executionId) };
     this.store.deleteTimer({ kind: "lease", stepId });
     this.store.deleteTimer({ kind: "step_timeout", stepId });
-    this.store.setTimer({ kind: "children", stepId, attempt }, this.now + CHILDREN_CHECK_MS);
+    if (clean.kind === "budget") {
+      step.waiting = { reason: "budget", ...clean.budget };
+    } else {
+      step.children = { waitingFor: clean.waitingFor, results: step.children?.results ?? {} };
+      step.waiting = { reason: "children", executionIds: clean.waitingFor.map((w) => w.executionId) };
+      this.store.setTimer({ kind: "children", stepId, attempt }, this.now + CHILDREN_CHECK_MS);
+    }
     this.emit("step.waiting", stepId, { ...step.waiting, attempt });
     this.store.putStep(step);
     this.resumeIfAnswered(step);
     return { accepted: true };
+  }
+
+  /**
+   * An owner's answer to a budget wait (SPEC §4 Cost): a raised budget that covers what was spent
+   * and the next call continues the step from its checkpoint; a rejection fails it, for good.
+   */
+  protected decideBudget(step: StepState, definition: Step, request: DecisionRequest): ControlResult {
+    const record = this.requireRecord();
+    const waiting = step.waiting as Extract<Waiting, { reason: "budget" }>;
+    const needed = roundUsd(waiting.spentUsd + waiting.nextCallUsd);
+    const audit = (action: string, after: Record<string, unknown>): PendingAudit => ({
+      context: request.audit,
+      entry: { action, resourceType: "execution", resourceId: record.id, after: { stepId: step.stepId, ...after } },
+    });
+    if (!request.approved) {
+      const comment = request.comment ? `: ${request.comment}` : "";
+      this.fail(
+        definition,
+        step,
+        {
+          message: `the next model call could take the execution over its cost budget of $${waiting.budgetUsd}; rejected${comment}`,
+          reason: "budget_exceeded",
+          retryable: false,
+        },
+        undefined,
+        audit("execution.budget.reject", { budgetUsd: waiting.budgetUsd, comment: request.comment }),
+      );
+      this.schedule();
+      return { ok: true, status: record.status };
+    }
+    if (request.raiseBudgetUsd === null || request.raiseBudgetUsd < needed) {
+      return {
+        ok: false,
+        code: "VALIDATION",
+        message: "Continuing a step that waits for its budget takes a higher budget",
+        details: [
+          {
+            path: "raiseBudgetUsd",
+            message: `must be at least ${needed} (spent ${waiting.spentUsd} plus up to ${waiting.nextCallUsd} for the next call)`,
+          },
+        ],
+      };
+    }
+    record.costBudgetUsd = request.raiseBudgetUsd;
+    this.saveRecord();
+    this.auditNext = audit("execution.budget.raise", { from: waiting.budgetUsd, to: request.raiseBudgetUsd });
+    this.emit("log", step.stepId, { reason: "budget_raised", from: waiting.budgetUsd, to: request.raiseBudgetUsd });
+    this.resumeSuspended(step);
+    return { ok: true, status: record.status };
+  }
+
+  /** A step waiting without a consumer goes back to the queue, resuming from its checkpoint. */
+  protected resumeSuspended(step: StepState): void {
+    step.status = "running";
+    step.waiting = null;
+    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
+    this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
+    this.store.putStep(step);
+    this.enqueue(step);
   }
 
   /**
@@ -287,13 +359,8 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if (step.status !== "waiting" || step.waiting?.reason !== "children" || !step.children) return;
     const { waitingFor, results } = step.children;
     if (!waitingFor.every(({ executionId }) => results[executionId])) return;
-    step.status = "running";
-    step.waiting = null;
-    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
     this.store.deleteTimer({ kind: "children", stepId: step.stepId });
-    this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
-    this.store.putStep(step);
-    this.enqueue(step);
+    this.resumeSuspended(step);
   }
 
   /** The step, when `lease` is its current lease for `attempt`; else why the report is refused. */
@@ -325,6 +392,8 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       deadline,
       executionTokens: record.promptTokens + record.completionTokens,
       executionTokenBudget: record.definition.tokenBudget ?? null,
+      executionCostUsd: record.costUsd === undefined ? 0 : record.costUsd,
+      executionCostBudgetUsd: costBudgetOf(record),
       agent: agentId ? (this.store.agents()[agentId] ?? null) : null,
       secrets: this.store.secrets(),
       checkpoint: this.store.checkpoint(step.stepId, step.attempt),

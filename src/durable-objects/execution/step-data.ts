@@ -76,3 +76,8 @@ export function sinkOutputs(record: ExecutionRecord, states: StepState[]): Recor
   }
   return output;
 }
+
+/** The execution's cost budget: as an owner last raised it, else as its definition sets it. */
+export function costBudgetOf(record: ExecutionRecord): number | null {
+  return record.costBudgetUsd ?? record.definition.costBudgetUsd ?? null;
+}

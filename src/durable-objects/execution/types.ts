@@ -42,7 +42,9 @@ export type Waiting =
   | { reason: "event"; event: string; expiresAt: string | null }
   | { reason: "delay"; until: string }
   | { reason: "retry"; nextAttemptAt: string; attempt: number; error: StepError }
-  | { reason: "children"; executionIds: string[] };
+  | { reason: "children"; executionIds: string[] }
+  /** The next model call could take the execution over its cost budget: an owner raises it or rejects. */
+  | { reason: "budget"; budgetUsd: number; spentUsd: number; nextCallUsd: number };
 
 /** Every wait reason the union carries is one of the vocabulary's. */
 type _WaitingUsesTheVocabulary = Waiting["reason"] extends WaitReason ? true : never;
@@ -136,6 +138,8 @@ export interface ExecutionRecord {
   completionTokens: number;
   /** The agent steps' costs together; null once one is unknown. */
   costUsd: number | null;
+  /** The cost budget once an owner raised it (else the definition's `costBudgetUsd`). */
+  costBudgetUsd?: number | null;
 }
 
 export type EventName =
@@ -215,6 +219,9 @@ export interface StepTask {
   /** Tokens the execution has used so far, and its budget when the definition sets one. */
   executionTokens: number;
   executionTokenBudget: number | null;
+  /** What the execution has cost so far (null: unknown), and its cost budget when it has one. */
+  executionCostUsd: number | null;
+  executionCostBudgetUsd: number | null;
   agent: AgentSnapshot | null;
   /** Sealed secrets the step may send (`{{secrets.NAME}}`). */
   secrets: Record<string, SealedSecret>;
@@ -231,12 +238,23 @@ export type ClaimResult =
 /** What a consumer's report, heartbeat or checkpoint got back. */
 export type ReportResult = { accepted: true } | { accepted: false; reason: "stale" | "lease_lost" };
 
-/** An agent step pausing for child workflows started by its `workflow` tools. */
-export interface AgentSuspension {
-  state: AgentState;
-  waitingFor: Array<{ toolCallId: string; executionId: string }>;
-  usage: TokenUsage;
-}
+/**
+ * An agent step handing back its conversation to wait without a consumer: for the child workflows
+ * its `workflow` tools started, or for an owner to raise the cost budget its next call would exceed.
+ */
+export type AgentSuspension =
+  | {
+      kind: "children";
+      state: AgentState;
+      waitingFor: Array<{ toolCallId: string; executionId: string }>;
+      usage: TokenUsage;
+    }
+  | {
+      kind: "budget";
+      state: AgentState;
+      budget: { budgetUsd: number; spentUsd: number; nextCallUsd: number };
+      usage: TokenUsage;
+    };
 
 export interface Actor {
   id: string;
@@ -256,6 +274,8 @@ export interface DecisionRequest {
   stepId: string;
   approved: boolean;
   comment: string | null;
+  /** For a step waiting on its budget: the new budget to continue under. */
+  raiseBudgetUsd: number | null;
   actor: Actor;
   audit: AuditContext;
 }
@@ -298,7 +318,7 @@ export type ValidationRefusal = {
   details: Array<{ path: string; message: string }>;
 };
 
-export type ControlResult = { ok: true; status: ExecutionStatus } | Refusal;
+export type ControlResult = { ok: true; status: ExecutionStatus } | Refusal | ValidationRefusal;
 export type DeliveryResult =
   | { ok: true; delivered: boolean; buffered: boolean; replayed?: boolean }
   | Refusal

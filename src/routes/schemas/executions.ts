@@ -75,6 +75,9 @@ export const WaitingSchema = z
     attempt: z.number().int().optional(),
     error: z.unknown().optional(),
     executionIds: z.array(z.uuid()).optional(),
+    budgetUsd: z.number().optional(),
+    spentUsd: z.number().optional(),
+    nextCallUsd: z.number().optional().openapi({ description: "the most the next model call could cost" }),
   })
   .openapi("StepWaiting");
 
@@ -106,7 +109,15 @@ export const StepSchema = z
   .openapi("ExecutionStep");
 
 export const ExecutionSchema = z
-  .object({ ...ExecutionFields, versionNumber: z.number().int(), steps: z.array(StepSchema) })
+  .object({
+    ...ExecutionFields,
+    versionNumber: z.number().int(),
+    costBudgetUsd: z
+      .number()
+      .nullable()
+      .openapi({ description: "the definition's costBudgetUsd, or the budget an owner raised it to" }),
+    steps: z.array(StepSchema),
+  })
   .openapi("Execution");
 
 export const LogSchema = z
@@ -136,7 +147,14 @@ export const ControlResultSchema = z
 export const DecisionResultSchema = z
   .object({ id: z.uuid(), stepId: z.string(), status: ExecutionStatus })
   .openapi("ApprovalDecisionResult");
-export const DecisionBody = z.strictObject({ comment: z.string().max(2000).optional() }).openapi("ApprovalDecision");
+export const DecisionBody = z
+  .strictObject({
+    comment: z.string().max(2000).optional(),
+    raiseBudgetUsd: z.number().positive().max(1_000_000).optional().openapi({
+      description: "approving a step that waits for its budget (reason budget): the execution's new cost budget",
+    }),
+  })
+  .openapi("ApprovalDecision");
 
 export const StepParams = z.object({
   id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
