@@ -30,6 +30,9 @@ interface StreamEvent {
 interface Token {
   type: "token";
   stepId: string;
+  attempt?: number;
+  /** Where `text` starts in the attempt's text (a replay after a reconnect starts at 0). */
+  offset?: number;
   text: string;
 }
 
@@ -49,6 +52,8 @@ export async function watchExecution(
   let total = 0;
   const done = new Set<string>();
   let streaming: string | null = null;
+  // A terminal cannot take text back: per step and attempt, how much is printed, so a replay adds only the rest.
+  const printed = new Map<string, number>();
   const endText = () => {
     if (streaming) write("\n");
     streaming = null;
@@ -71,12 +76,18 @@ export async function watchExecution(
       return ENDED.has(status);
     }
     if (message.type === "token") {
+      const key = `${message.stepId}#${message.attempt ?? 0}`;
+      const shown = printed.get(key) ?? 0;
+      const offset = message.offset ?? shown;
+      const fresh = message.text.slice(Math.max(0, shown - offset));
+      printed.set(key, Math.max(shown, offset + message.text.length));
+      if (!fresh) return false;
       if (streaming !== message.stepId) {
         endText();
         write(`${elapsed()}   ${message.stepId} │ `);
         streaming = message.stepId;
       }
-      write(message.text.replaceAll("\n", `\n${" ".repeat(11)}${message.stepId} │ `));
+      write(fresh.replaceAll("\n", `\n${" ".repeat(11)}${message.stepId} │ `));
       return false;
     }
     if (message.seq <= lastSeq) return false;

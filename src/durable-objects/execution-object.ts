@@ -88,11 +88,12 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   // -- RPC --------------------------------------------------------------------------------------
 
-  /** Ephemeral model output for viewers (`token` messages carry no seq and are not stored). */
-  async publishTokens(stepId: string, attempt: number, text: string): Promise<void> {
+  /** Model output for viewers, kept for the attempt until its step ends (SPEC §5 token durability). */
+  async publishTokens(stepId: string, attempt: number, offset: number, text: string): Promise<void> {
     const step = this.store.step(stepId);
     if (step?.status !== "running" || step.attempt !== attempt) return;
-    this.broadcast({ type: "token", stepId, text });
+    const added = this.store.appendStreamedText(stepId, attempt, offset, text);
+    if (added) this.broadcast({ type: "token", stepId, attempt, ...added });
   }
 
   async start(request: StartRequest): Promise<Snapshot> {

@@ -120,7 +120,9 @@ async function runLeased(task: StepTask, env: Bindings, stub: () => Stub): Promi
       })
       .catch(() => {});
   }, LEASE_MS / 3);
-  const tokens = new TokenRelay((text) => stub().publishTokens(task.stepId, task.attempt, text));
+  const tokens = new TokenRelay(task.streamedChars ?? 0, (offset, text) =>
+    stub().publishTokens(task.stepId, task.attempt, offset, text),
+  );
   try {
     const input = task.inputRef ? await readOffloaded(env.STORAGE, task.inputRef) : task.input;
     const kind = stepKind(task.type as QueuedStepType) as QueuedKind<never>;
@@ -129,6 +131,8 @@ async function runLeased(task: StepTask, env: Bindings, stub: () => Stub): Promi
       signal: controller.signal,
       onToken: (text) => tokens.push(text),
       checkpoint: async (state) => {
+        // The answer's text reaches the object before the checkpoint that commits it.
+        await tokens.flush();
         const answer = (await stub().checkpoint(task.stepId, task.attempt, task.lease, state)) as ReportResult;
         if (!answer.accepted) loseLease();
         return answer.accepted;

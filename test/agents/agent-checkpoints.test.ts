@@ -40,6 +40,7 @@ async function taskFor(
     executionTokenBudget: null,
     executionCostUsd: 0,
     executionCostBudgetUsd: null,
+    streamedChars: 0,
     agent: agents[agentId],
     secrets: {},
     checkpoint,

@@ -65,7 +65,7 @@ describe("agent runtime", () => {
     await callJson(`/api/v1/executions/${id}/steps/gate/approve`, { method: "POST", token: admin.token });
 
     const first = await viewer.waitFor((m) => m.type === "token");
-    expect(first).toEqual({ type: "token", stepId: "ask", text: "Hel" });
+    expect(first).toEqual({ type: "token", stepId: "ask", attempt: 1, offset: 0, text: "Hel" });
     // The server is still holding the rest of its stream: the step has not completed.
     expect(viewer.messages.some((m) => m.event === "step.completed" && m.stepId === "ask")).toBe(false);
     await endpoint.release();

@@ -77,6 +77,32 @@ describe("providers", () => {
     expect(answer.text).toBe('{"hour":12}');
   });
 
+  it("streams a Workers AI answer token by token when no tools are offered", async () => {
+    const events = [
+      '{"response":"It is"}',
+      '{"response":" noon"}',
+      '{"response":"","usage":{"prompt_tokens":7,"completion_tokens":2}}',
+      "[DONE]",
+    ];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const data of events) controller.enqueue(new TextEncoder().encode(`data: ${data}\n\n`));
+        controller.close();
+      },
+    });
+    const ai = standInAi(body);
+    const tokens: string[] = [];
+    const answer = await new WorkersAiProvider(ai.binding).chat({
+      ...baseRequest,
+      tools: [],
+      model: "@cf/meta/llama-3.1-8b-instruct-fast",
+      onToken: (t) => tokens.push(t),
+    });
+    expect(ai.calls[0].inputs.stream).toBe(true);
+    expect(tokens).toEqual(["It is", " noon"]);
+    expect(answer).toMatchObject({ text: "It is noon", usage: { promptTokens: 7, completionTokens: 2 } });
+  });
+
   it("chooses the provider from the agent's configuration and the environment", async () => {
     const config = settings(env);
     const agent = (configuration: Record<string, unknown>) => ({

@@ -137,6 +137,7 @@ describe("re-encryption and key retirement", () => {
       executionTokenBudget: null,
       executionCostUsd: 0,
       executionCostBudgetUsd: null,
+      streamedChars: 0,
       agent: null,
       secrets: snapshot,
       checkpoint: null,

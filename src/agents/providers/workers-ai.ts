@@ -1,8 +1,10 @@
 /**
  * Workers AI through the `AI` binding (declared in the production environment only). Both the
  * traditional tool-calling shape (`tool_calls: [{ name, arguments }]`) and the OpenAI-style one
- * are read back.
+ * are read back. Without tools the answer streams token by token (`stream: true`, server-sent
+ * events of `{ response }`); with tools it comes whole, since tool calls arrive only then.
  */
+import { sseData } from "./sse";
 import { type ChatMessage, type ChatRequest, type ChatResponse, type ModelProvider, ProviderError } from "./types";
 
 /** The part of the AI binding this adapter uses (tests pass a stand-in). */
@@ -19,6 +21,29 @@ interface WorkersAiAnswer {
     function?: { name?: string; arguments?: unknown };
   }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number };
+  /** Its text already went to onToken piece by piece. */
+  streamed?: boolean;
+}
+
+/** Collects a streamed answer, handing each piece to onToken as it arrives. */
+async function readStream(body: ReadableStream<Uint8Array>, request: ChatRequest): Promise<WorkersAiAnswer> {
+  let text = "";
+  let usage: WorkersAiAnswer["usage"];
+  for await (const data of sseData(body)) {
+    if (data === "[DONE]") break;
+    let chunk: { response?: string; usage?: WorkersAiAnswer["usage"] };
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      throw new ProviderError("workers-ai streamed malformed JSON", true, undefined, "malformed_model_output");
+    }
+    usage = chunk.usage ?? usage;
+    if (chunk.response) {
+      text += chunk.response;
+      request.onToken?.(chunk.response);
+    }
+  }
+  return { response: text, usage, streamed: true };
 }
 
 export class WorkersAiProvider implements ModelProvider {
@@ -31,8 +56,9 @@ export class WorkersAiProvider implements ModelProvider {
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
     let answer: WorkersAiAnswer;
+    const stream = request.tools.length === 0 && !request.responseFormat && request.onToken !== undefined;
     try {
-      answer = (await this.ai.run(request.model, {
+      const result = await this.ai.run(request.model, {
         messages: request.messages.map(toWire),
         max_tokens: request.maxTokens,
         temperature: request.temperature,
@@ -41,8 +67,11 @@ export class WorkersAiProvider implements ModelProvider {
         ...(request.responseFormat
           ? { response_format: { type: "json_schema", json_schema: request.responseFormat.schema } }
           : {}),
-      })) as WorkersAiAnswer;
+        ...(stream ? { stream: true } : {}),
+      });
+      answer = result instanceof ReadableStream ? await readStream(result, request) : (result as WorkersAiAnswer);
     } catch (error) {
+      if (error instanceof ProviderError) throw error;
       const message = (error as Error)?.message ?? String(error);
       // The binding reports capacity and rate limits as errors mentioning them.
       throw new ProviderError(
@@ -56,7 +85,7 @@ export class WorkersAiProvider implements ModelProvider {
       typeof answer.response === "object" && answer.response !== null
         ? JSON.stringify(answer.response)
         : (answer.response ?? null);
-    if (text) request.onToken?.(text);
+    if (text && !answer.streamed) request.onToken?.(text);
     return {
       text,
       toolCalls: (answer.tool_calls ?? []).map((call, i) => {

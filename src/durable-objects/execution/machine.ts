@@ -374,7 +374,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
       );
       this.store.putStep(next);
       this.store.deleteStepTimers(step.id);
-      this.store.deleteCheckpoint(step.id);
+      this.store.deleteAttemptProgress(step.id);
     }
     this.armExecutionTimeout();
     this.schedule();

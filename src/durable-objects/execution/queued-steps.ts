@@ -60,6 +60,8 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
     step.dispatch.claims += 1;
     step.lease = { token: crypto.randomUUID(), until: this.now + LEASE_MS };
+    // This consumer resumes from the checkpoint: text an earlier one streamed past it comes again.
+    this.store.rewindStreamedText(stepId, attempt);
     this.store.deleteTimer({ kind: "dispatch", stepId });
     this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
     // The step timeout runs from the attempt's first claim, not from when it was queued.
@@ -87,6 +89,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if ("accepted" in step) return step;
     const clean = storable(state);
     this.store.putCheckpoint(stepId, attempt, clean);
+    this.store.commitStreamedText(stepId, attempt);
     this.countAttemptUsage(step, clean.usage);
     step.lease = { token: lease, until: this.now + LEASE_MS };
     this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
@@ -129,6 +132,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     const clean = storable(suspension);
     this.countAttemptUsage(step, clean.usage);
     this.store.putCheckpoint(stepId, attempt, clean.state);
+    this.store.commitStreamedText(stepId, attempt);
     step.lease = null;
     step.dispatch = null;
     step.status = "waiting";
@@ -397,6 +401,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       agent: agentId ? (this.store.agents()[agentId] ?? null) : null,
       secrets: this.store.secrets(),
       checkpoint: this.store.checkpoint(step.stepId, step.attempt),
+      streamedChars: this.store.streamedLength(step.stepId, step.attempt),
       childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
         toolCallId,
         content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),

@@ -1,13 +1,15 @@
 /**
  * The execution stream's messages (SPEC §5). Numbered events and the snapshot carry `seq`, so a
- * client that reconnects with `after=N` misses nothing; `token` messages are ephemeral.
+ * client that reconnects with `after=N` misses nothing. `token` messages carry no seq: each says
+ * where its text starts in the attempt's text (`offset`), and a viewer who connects mid-answer
+ * first gets the text so far as one `replay`, so nothing is lost and nothing shown twice.
  */
 import type { ExecutionEvent, Snapshot } from "./types";
 
 export type StreamMessage =
   | { type: "snapshot"; seq: number; execution: Snapshot["execution"] }
   | { type: "event"; seq: number; event: ExecutionEvent["event"]; at: string; stepId: string | null; data: unknown }
-  | { type: "token"; stepId: string; text: string }
+  | { type: "token"; stepId: string; attempt: number; offset: number; text: string; replay?: true }
   | { type: "error"; message: string };
 
 /** Close codes of SPEC §5. */

@@ -120,7 +120,7 @@ export abstract class ExecutionTransitions {
     step.dispatch = null;
     step.children = null;
     step.attemptUsage = { promptTokens: 0, completionTokens: 0 };
-    this.store.deleteCheckpoint(step.stepId);
+    this.store.deleteAttemptProgress(step.stepId);
     this.emit("step.started", step.stepId, { type: definition.type, attempt: step.attempt, run: step.run });
     this.store.putStep(step);
     try {
@@ -224,7 +224,7 @@ export abstract class ExecutionTransitions {
     );
     this.store.putStep(step);
     this.store.deleteStepTimers(step.stepId);
-    this.store.deleteCheckpoint(step.stepId);
+    this.store.deleteAttemptProgress(step.stepId);
   }
 
   /** A failed attempt: retried by the step's policy when it may be, else the step fails. */
@@ -237,7 +237,7 @@ export abstract class ExecutionTransitions {
   ): void {
     this.countAttemptUsage(step, usage);
     this.store.deleteStepTimers(step.stepId);
-    this.store.deleteCheckpoint(step.stepId);
+    this.store.deleteAttemptProgress(step.stepId);
     step.lease = null;
     step.dispatch = null;
     step.children = null;

@@ -225,6 +225,8 @@ export interface StepTask {
   agent: AgentSnapshot | null;
   /** Sealed secrets the step may send (`{{secrets.NAME}}`). */
   secrets: Record<string, SealedSecret>;
+  /** The attempt's streamed text the object keeps (a takeover's tokens continue from there). */
+  streamedChars: number;
   /** Agent steps: the conversation as far as its last checkpoint, and its children's results. */
   checkpoint: AgentState | null;
   childResults: Array<{ toolCallId: string; content: string }>;

@@ -1,6 +1,6 @@
 /**
  * The execution's viewers (SPEC §5 stream): admitting a WebSocket with a snapshot or the events
- * after `after=N`, and fanning events out to every open socket.
+ * after `after=N` and the agent text streaming now, and fanning events out to every open socket.
  */
 import type { Viewer } from "../../services/stream-tickets";
 import type { ExecutionStore } from "./store";
@@ -36,6 +36,12 @@ export function acceptViewer(
       for (const event of batch) send(server, eventMessage(event));
       from = batch[batch.length - 1].seq;
     }
+  }
+  // Agent text streamed so far by attempts still under way, before any live token.
+  for (const streamed of store.streamedTexts()) {
+    const step = store.step(streamed.stepId);
+    if (step?.attempt !== streamed.attempt || (step.status !== "running" && step.status !== "waiting")) continue;
+    send(server, { type: "token", ...streamed, offset: 0, replay: true });
   }
   return new Response(null, { status: 101, webSocket: client });
 }
