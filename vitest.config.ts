@@ -31,6 +31,7 @@ function workersProject(
   exclude: string[],
   relay: "wsProxy" | "outageWsProxy",
   extra: Record<string, string> = {},
+  traced = false,
 ) {
   return {
     plugins: [
@@ -48,6 +49,8 @@ function workersProject(
             TEST_OTHER_ORIGIN_URL: inject("otherOriginUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
+            // The main project exports its traces to the outside world's OTLP receiver.
+            ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${inject("outsideUrl")}/otlp` } : {}),
             ...extra,
           },
         },
@@ -68,6 +71,8 @@ export default defineConfig({
         ["test/**/*.test.ts"],
         ["test/node/**", "test/outage/**", "test/faults/**", "test/browser/**"],
         "wsProxy",
+        {},
+        true,
       ),
       // These tests cut their relay to simulate a database outage; only they use it.
       workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy"),

@@ -9,6 +9,7 @@ import { jsonBodiesOnly, limitBodySize } from "./middleware/body-rules";
 import { database } from "./middleware/database";
 import { limitIp } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
+import { traceContext } from "./middleware/trace-context";
 import { adminBackupRoutes } from "./routes/admin-backups";
 import { agentRoutes } from "./routes/agents";
 import { apiTokenRoutes } from "./routes/api-tokens";
@@ -29,6 +30,7 @@ import { workflowRoutes } from "./routes/workflows";
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestContext);
+  app.use("*", traceContext);
   // nosniff, no framing, no referrer, and a CSP that lets an API answer load nothing (SPEC §2).
   app.use(
     "*",

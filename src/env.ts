@@ -5,6 +5,7 @@
 
 import type { AuthenticatedUser } from "./auth/principal";
 import type { DatabaseSession } from "./db/client";
+import type { TraceContext } from "./observability/tracing/trace-context";
 
 /**
  * The optional settings of SPEC §7 (vars or secrets, set in wrangler.toml, with `wrangler secret
@@ -48,5 +49,7 @@ export interface AppEnv {
     requestId: string;
     db: DatabaseSession;
     user: AuthenticatedUser;
+    /** The caller's `traceparent`, when it sent a valid one. */
+    trace: TraceContext | null;
   };
 }

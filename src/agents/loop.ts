@@ -122,7 +122,13 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
     const costUsd = callCost(priceOf(input.prices, response.model), response.usage);
     state.modelCalls = [
       ...(state.modelCalls ?? []),
-      { model: response.model, ...response.usage, costUsd, durationMs: Date.now() - callStarted },
+      {
+        model: response.model,
+        ...response.usage,
+        costUsd,
+        startedAt: callStarted,
+        durationMs: Date.now() - callStarted,
+      },
     ];
     state.usage = {
       promptTokens: state.usage.promptTokens + response.usage.promptTokens,
@@ -159,7 +165,7 @@ async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]
     const prepared = input.toolbox.prepare(call);
     const started = Date.now();
     const outcome = await input.toolbox.run(prepared);
-    recordToolCall(state, call.id, Date.now() - started, input.toolbox.costOf(prepared));
+    recordToolCall(state, call.id, started, input.toolbox.costOf(prepared));
     if ("startWorkflow" in outcome) {
       const child = await input.startChild(prepared, outcome.startWorkflow);
       if ("executionId" in child) {
@@ -227,9 +233,9 @@ function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]
 }
 
 /** A tool call's duration and price, counted into the attempt's cost. */
-function recordToolCall(state: AgentState, id: string, durationMs: number, costUsd: number): void {
+function recordToolCall(state: AgentState, id: string, startedAt: number, costUsd: number): void {
   const entry = state.toolCalls.find((call) => call.id === id);
-  if (entry) Object.assign(entry, { durationMs, costUsd });
+  if (entry) Object.assign(entry, { startedAt, durationMs: Date.now() - startedAt, costUsd });
   if (costUsd > 0) state.usage = { ...state.usage, costUsd: addCosts(attemptCost(state), costUsd) };
 }
 

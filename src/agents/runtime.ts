@@ -11,6 +11,7 @@ import { keyringOf } from "../crypto/keyring-of";
 import { openPlatformDatabase } from "../db/client";
 import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
 import { AppError } from "../errors";
+import { formatTraceparent, toolCallSpanId } from "../observability/tracing/trace-context";
 import { SecretResolver } from "../secrets/resolver";
 import { SealedSecretSource } from "../secrets/sealed-source";
 import { currentToolHeaders } from "../services/agent-tools";
@@ -67,6 +68,8 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
         keyring: keyringOf(config),
         secrets: new SecretResolver(sealedSecrets.lookup, keyringOf(config)),
         currentHeaders: (toolId) => currentToolHeaders(config, toolId),
+        traceparentOf: (toolCallId) =>
+          formatTraceparent(task.traceId, toolCallSpanId(task.executionId, task.stepId, task.attempt, toolCallId)),
       }),
       responseFormat: input.responseFormat ?? null,
       prices: config.MODEL_PRICES,

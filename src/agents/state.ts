@@ -11,7 +11,15 @@ export interface AgentState {
   /** Tokens of this attempt so far, and their cost (null: a model had no price). */
   usage: { promptTokens: number; completionTokens: number; costUsd?: number | null };
   /** Each tool call, with how long it ran and what it cost once it has run. */
-  toolCalls: Array<{ id: string; name: string; arguments: unknown; durationMs?: number; costUsd?: number }>;
+  toolCalls: Array<{
+    id: string;
+    name: string;
+    arguments: unknown;
+    /** When it ran (ms since the epoch), for how long, and at what price. */
+    startedAt?: number;
+    durationMs?: number;
+    costUsd?: number;
+  }>;
   model: string | null;
   /** The cost ledger of the attempt: one entry per model call (absent in checkpoints from before). */
   modelCalls?: ModelCall[];
@@ -22,5 +30,7 @@ export interface ModelCall {
   promptTokens: number;
   completionTokens: number;
   costUsd: number | null;
+  /** When the call was made (ms since the epoch) and how long it took. */
+  startedAt: number;
   durationMs: number;
 }

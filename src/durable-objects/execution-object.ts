@@ -11,6 +11,7 @@ import type { AgentState } from "../agents/state";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import { exportTrace } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
 import { drainOutbox } from "./execution/drain";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
@@ -307,7 +308,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
         await this.values.fulfil(this.env.STORAGE, error.request);
         continue;
       }
-      const { enqueue, events, finished } = machine.effects;
+      const { enqueue, events, finished, spans } = machine.effects;
       if (finished && machine.execution?.parent)
         this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "notify_parent", tries: 0 }, now));
       if (events.length > 0 && !this.store.timer("flush"))
@@ -316,6 +317,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
       for (const event of events) this.broadcast(eventMessage(event));
       if (enqueue.length > 0) await this.sendStepMessages(enqueue, machine.execution?.id ?? "");
       if (events.length > 0) this.ctx.waitUntil(this.flush());
+      if (spans.length > 0) this.ctx.waitUntil(exportTrace(this.env, spans));
       return result;
     }
   }

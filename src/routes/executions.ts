@@ -5,6 +5,7 @@ import { auditContextOf } from "../audit/context";
 import type { ControlRequest } from "../durable-objects/execution/types";
 import type { AppEnv } from "../env";
 import { authenticate, requirePermission } from "../middleware/auth";
+import { executionTraceparent } from "../observability/tracing/trace-context";
 import { controlExecution, decideStep } from "../services/execution-controls";
 import { deliverEvent } from "../services/execution-events";
 import { rerunExecution } from "../services/execution-rerun";
@@ -181,8 +182,10 @@ export const executionRoutes = createRouter()
       user: c.var.user,
       audit: auditContextOf(c),
       idempotencyKey: c.req.valid("header")["idempotency-key"],
+      trace: c.var.trace,
     });
     if (!started.created) c.header("Idempotent-Replayed", "true");
+    c.header("traceparent", executionTraceparent(started.id, started.trace));
     return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
   })
   .openapi(list, async (c) => c.json(await listExecutions(c.var.db.db, c.var.user, c.req.valid("query")), 200))

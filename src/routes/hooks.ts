@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
+import { executionTraceparent } from "../observability/tracing/trace-context";
 import { receiveEventHook } from "../services/execution-events";
 import { receiveWebhook } from "../services/webhooks";
 import { createRouter } from "./router";
@@ -99,6 +100,8 @@ export const hookRoutes = createRouter()
         requestId: c.get("requestId"),
         userAgent: c.req.header("user-agent") ?? null,
       },
+      c.var.trace,
     );
+    c.header("traceparent", executionTraceparent(started.id, started.trace));
     return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
   });

@@ -42,6 +42,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
     costBudgetUsd: row.costBudgetUsd,
+    trace: row.trace,
   };
   const steps: StepState[] = rows.map((step) => {
     const skipped = step.status === "skipped";

@@ -19,6 +19,7 @@ import type { Bindings } from "../env";
 import { ConflictError, ValidationError } from "../errors";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import type { TraceContext } from "../observability/tracing/trace-context";
 import { authorize } from "./access";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
 import { executionNeeds } from "./execution-needs";
@@ -42,12 +43,16 @@ export interface StartOptions {
   parent?: StartRequest["parent"];
   /** A caller-chosen id (a workflow tool's child, derived from its call): a second start with it finds the first. */
   executionId?: string;
+  /** The caller's trace (a `traceparent` on the start request): the execution's trace joins it. */
+  trace?: TraceContext | null;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
 
 export interface Started {
   id: string;
+  /** The trace the execution joined, if any. */
+  trace: TraceContext | null;
   status: ExecutionStatus;
   streamUrl: string;
   /** False when an idempotent replay returned an existing execution. */
@@ -93,6 +98,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         parentExecutionId: options.parent?.executionId ?? null,
         parentStepId: options.parent?.stepId ?? null,
         input: options.input,
+        trace: options.trace ?? null,
         createdAt,
       });
       if (options.user && options.idempotencyKey) {
@@ -146,11 +152,12 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     triggeredBy: options.user?.id ?? null,
     workflowOwnerId: workflow.ownerId,
     parent: options.parent ?? null,
+    trace: options.trace ?? null,
     createdAt: createdAt.toISOString(),
     ...needs,
   };
   const status = await handOff(env, request);
-  return { id, status, streamUrl: streamUrlOf(id), created: true };
+  return { id, status, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
 }
 
 /** Starts the Durable Object; a failure leaves the row pending for the watchdog. */
@@ -180,6 +187,7 @@ export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwn
     parent: found.row.parentExecutionId
       ? { executionId: found.row.parentExecutionId, stepId: found.row.parentStepId ?? "", attempt: 0 }
       : null,
+    trace: found.row.trace,
     createdAt: found.row.createdAt.toISOString(),
     ...(await executionNeeds(db, found.row.workflowId, definition)),
   };
@@ -189,7 +197,7 @@ export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwn
 async function resumeReplay(db: Queryable, env: Bindings, found: ExecutionWithOwner): Promise<Started> {
   let status = found.row.status;
   if (status === "pending") status = await handOff(env, await startRequestFromRow(db, found));
-  return { id: found.row.id, status, streamUrl: streamUrlOf(found.row.id), created: false };
+  return { id: found.row.id, status, streamUrl: streamUrlOf(found.row.id), created: false, trace: found.row.trace };
 }
 
 /** SPEC §4: a start whose input does not match the definition's `inputSchema` is a 422. */

@@ -4,6 +4,7 @@
  * it is refused when the signature is wrong or `t` is more than 300 s away, and a replay of a
  * seen signature is refused (409). The delivery record commits with the execution it starts.
  */
+
 import { eq } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
@@ -15,6 +16,7 @@ import { isUniqueViolation } from "../db/errors";
 import { webhookDeliveries, workflows } from "../db/schema";
 import type { Bindings } from "../env";
 import { ConflictError, UnauthorizedError, ValidationError } from "../errors";
+import type { TraceContext } from "../observability/tracing/trace-context";
 import { type Started, startExecution } from "./execution-start";
 import { lockForChange } from "./workflows";
 
@@ -86,6 +88,7 @@ export async function receiveWebhook(
   header: string | undefined,
   rawBody: string,
   audit: AuditContext,
+  trace: TraceContext | null = null,
 ): Promise<Started> {
   const { signatureHash } = await verifySignedDelivery(db, config, workflowId, header, rawBody);
   const input = parseJsonObject(rawBody);
@@ -96,6 +99,7 @@ export async function receiveWebhook(
       triggerType: "webhook",
       user: null,
       audit,
+      trace,
       beforeCommit: async (tx, executionId) => {
         await tx.insert(webhookDeliveries).values({ workflowId, signatureHash, executionId });
       },

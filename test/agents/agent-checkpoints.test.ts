@@ -41,6 +41,7 @@ async function taskFor(
     executionCostUsd: 0,
     executionCostBudgetUsd: null,
     streamedChars: 0,
+    traceId: "0af7651916cd43dd8448eb211c80319c",
     agent: agents[agentId],
     secrets: {},
     checkpoint,

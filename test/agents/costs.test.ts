@@ -11,6 +11,8 @@ import { addTool, completion, fakeModelAgent } from "../helpers/openai";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
+const timing = { startedAt: expect.any(Number), durationMs: expect.any(Number) };
+
 async function runOnce(token: string, agentId: string) {
   const workflowId = await workflowWith(token, {
     steps: [{ id: "ask", type: "agent", agentId, prompt: "Price check for A-17", retry: { maxAttempts: 1 } }],
@@ -37,12 +39,10 @@ describe("cost ledger", () => {
     const ask = stepOf(done, "ask");
     // 1000 × 2.5 + 50 × 10 = 3000 µ$; 1200 × 2.5 + 200 × 10 = 5000 µ$; the tool 10,000 µ$.
     expect(ask.output.modelCalls).toEqual([
-      { model: "gpt-test", promptTokens: 1000, completionTokens: 50, costUsd: 0.003, durationMs: expect.any(Number) },
-      { model: "gpt-test", promptTokens: 1200, completionTokens: 200, costUsd: 0.005, durationMs: expect.any(Number) },
+      { model: "gpt-test", promptTokens: 1000, completionTokens: 50, costUsd: 0.003, ...timing },
+      { model: "gpt-test", promptTokens: 1200, completionTokens: 200, costUsd: 0.005, ...timing },
     ]);
-    expect(ask.output.toolCalls).toEqual([
-      { id: "call_1", name: "quote", arguments: {}, durationMs: expect.any(Number), costUsd: 0.01 },
-    ]);
+    expect(ask.output.toolCalls).toEqual([{ id: "call_1", name: "quote", arguments: {}, ...timing, costUsd: 0.01 }]);
     expect(ask.output.usage).toEqual({ promptTokens: 2200, completionTokens: 250, costUsd: 0.018 });
     expect(ask.costUsd).toBe(0.018);
     expect(done.costUsd).toBe(0.018);

@@ -138,6 +138,7 @@ describe("re-encryption and key retirement", () => {
       executionCostUsd: 0,
       executionCostBudgetUsd: null,
       streamedChars: 0,
+      traceId: "0af7651916cd43dd8448eb211c80319c",
       agent: null,
       secrets: snapshot,
       checkpoint: null,

@@ -15,6 +15,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export interface HttpToolOptions extends HeaderSources {
   allowlist: readonly string[];
   idempotencyKey: string;
+  traceparent: string;
 }
 
 export async function runHttpTool(
@@ -50,6 +51,7 @@ export async function runHttpTool(
   if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
   // A call repeated after a crash carries the same key, so the target can tell it is a repeat.
   headers.set("Idempotency-Key", options.idempotencyKey);
+  if (!headers.has("traceparent")) headers.set("traceparent", options.traceparent);
   try {
     const response = await guardedFetch(
       url.toString(),

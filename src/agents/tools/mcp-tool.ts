@@ -80,12 +80,15 @@ export async function callMcpTool(
   row: McpToolRow,
   remoteName: string,
   args: Record<string, unknown>,
-  options: McpToolOptions & { idempotencyKey: string },
+  options: McpToolOptions & { idempotencyKey: string; traceparent: string },
 ): Promise<unknown> {
   const config = row.configuration as McpToolConfig;
   let client: Client | undefined;
   try {
-    client = await openSession(row.id, config, options, { "Idempotency-Key": options.idempotencyKey });
+    client = await openSession(row.id, config, options, {
+      "Idempotency-Key": options.idempotencyKey,
+      traceparent: options.traceparent,
+    });
     const result = await client.callTool({ name: remoteName, arguments: args }, undefined, {
       timeout: timeoutOf(config),
     });

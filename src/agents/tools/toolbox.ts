@@ -44,6 +44,8 @@ export interface ToolboxOptions {
   secrets: SecretResolver;
   /** A tool's headers as Postgres holds them now (for values sealed under a retired key). */
   currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
+  /** The `traceparent` a tool call sends: the execution's trace, the call's own span. */
+  traceparentOf: (toolCallId: string) => string;
 }
 
 /** One tool as the model sees it; an MCP server's row stands behind each of its tools. */
@@ -129,13 +131,21 @@ export class Toolbox {
         return {
           // Whatever the target echoes goes back to the model without a secret in it.
           result: this.options.secrets.scrub(
-            await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, { ...this.options, idempotencyKey }),
+            await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, {
+              ...this.options,
+              idempotencyKey,
+              traceparent: this.options.traceparentOf(prepared.call.id),
+            }),
           ),
         };
       case "mcp":
         return {
           result: this.options.secrets.scrub(
-            await callMcpTool(tool, prepared.remoteName ?? "", args, { ...this.options, idempotencyKey }),
+            await callMcpTool(tool, prepared.remoteName ?? "", args, {
+              ...this.options,
+              idempotencyKey,
+              traceparent: this.options.traceparentOf(prepared.call.id),
+            }),
           ),
         };
       case "workflow": {

@@ -18,6 +18,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { EXECUTION_STATUSES, LOG_LEVELS, STEP_STATUSES, TRIGGER_TYPES } from "../../engine/vocabulary";
+import type { TraceContext } from "../../observability/tracing/trace-context";
 import { STEP_TYPE_NAMES } from "../../steps/registry";
 import { timestamps, tstz } from "./columns";
 import { users } from "./users";
@@ -54,6 +55,8 @@ export const executions = pgTable(
     costUsd: doublePrecision("cost_usd").default(0),
     /** The cost budget as an owner raised it (a budget wait); null: the definition's `costBudgetUsd`. */
     costBudgetUsd: doublePrecision("cost_budget_usd"),
+    /** The trace the execution joined (`traceparent` on its start request); null: its own (SPEC §8). */
+    trace: jsonb("trace").$type<TraceContext>(),
     /** 1, then +1 for each retry or rerun (SPEC §5). */
     run: integer("run").notNull().default(1),
     /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */

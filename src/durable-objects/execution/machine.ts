@@ -38,6 +38,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
       triggeredBy: request.triggeredBy,
       workflowOwnerId: request.workflowOwnerId,
       parent: request.parent,
+      trace: request.trace ?? null,
       run: 1,
       createdAt: request.createdAt,
       startedAt: this.iso(),

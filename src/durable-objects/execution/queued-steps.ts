@@ -9,6 +9,7 @@ import type { AgentState } from "../../agents/state";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
+import { traceOf } from "../../observability/tracing/trace-context";
 import type { QueuedKind } from "../../steps/kind";
 import { costBudgetOf } from "./step-data";
 import type { TimerOf } from "./timers";
@@ -402,6 +403,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       secrets: this.store.secrets(),
       checkpoint: this.store.checkpoint(step.stepId, step.attempt),
       streamedChars: this.store.streamedLength(step.stepId, step.attempt),
+      traceId: traceOf(record.id, record.trace).traceId,
       childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
         toolCallId,
         content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),

@@ -13,6 +13,7 @@ import { retryDelayMs, retryPolicyOf } from "../../engine/retry";
 import { storable } from "../../engine/storable-text";
 import { TemplateError } from "../../engine/template";
 import { isTerminalExecution, isTerminalStep, type SkipReason } from "../../engine/vocabulary";
+import type { Span } from "../../observability/tracing/spans";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
 import {
   executionOutputKey,
@@ -24,6 +25,7 @@ import {
 } from "./large-values";
 import { scopeOf, sinkOutputs } from "./step-data";
 import type { ExecutionStore } from "./store";
+import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
 import type {
   EventName,
   ExecutionEvent,
@@ -44,10 +46,12 @@ export interface Effects {
   enqueue: Array<{ stepId: string; attempt: number; idempotencyKey: string }>;
   events: ExecutionEvent[];
   finished: boolean;
+  /** Trace spans of the work this transition ended, to export once it has committed. */
+  spans: Span[];
 }
 
 export abstract class ExecutionTransitions {
-  readonly effects: Effects = { enqueue: [], events: [], finished: false };
+  readonly effects: Effects = { enqueue: [], events: [], finished: false, spans: [] };
   protected readonly store: ExecutionStore;
   protected readonly values: LargeValues;
   protected readonly now: number;
@@ -115,6 +119,7 @@ export abstract class ExecutionTransitions {
     step.runAttempts += 1;
     step.status = "running";
     step.startedAt ??= this.iso();
+    step.attemptStartedAt = this.iso();
     step.waiting = null;
     step.lease = null;
     step.dispatch = null;
@@ -206,6 +211,7 @@ export abstract class ExecutionTransitions {
       return;
     }
     this.countAttemptUsage(step, usage);
+    this.traceAttempt(step, definition, null, ledgerOf(clean));
     step.status = "completed";
     step.output = stored;
     step.outputRef = stored === clean ? null : (stored as OffloadRef);
@@ -236,6 +242,8 @@ export abstract class ExecutionTransitions {
     audit = this.takeAudit(),
   ): void {
     this.countAttemptUsage(step, usage);
+    // What the attempt got to before failing: its last checkpoint's model and tool calls.
+    this.traceAttempt(step, definition, error.message, this.store.checkpoint(step.stepId, step.attempt));
     this.store.deleteStepTimers(step.stepId);
     this.store.deleteAttemptProgress(step.stepId);
     step.lease = null;
@@ -306,6 +314,17 @@ export abstract class ExecutionTransitions {
     this.emit(`execution.${status}`, null, data, status === "failed" ? "error" : "info", error?.message ?? null, audit);
     this.store.clearWorkTimers();
     this.effects.finished = true;
+    this.effects.spans.push(spanOfExecution(record));
+  }
+
+  private traceAttempt(
+    step: StepState,
+    definition: Step,
+    error: string | null,
+    ledger: ReturnType<typeof ledgerOf>,
+  ): void {
+    const ended = { at: this.iso(), error, ledger };
+    this.effects.spans.push(...spansOfAttempt(this.requireRecord(), step, definition, ended, this.store.agents()));
   }
 
   protected setStatus(status: ExecutionStatus, audit: PendingAudit): void {

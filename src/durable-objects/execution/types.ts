@@ -11,6 +11,7 @@ import type {
   TriggerType,
   WaitReason,
 } from "../../engine/vocabulary";
+import type { TraceContext } from "../../observability/tracing/trace-context";
 import type { SealedSecret } from "../../secrets/sealed";
 import type { OffloadRef } from "./large-values";
 
@@ -95,6 +96,8 @@ export interface StepState {
   error: StepError | null;
   startedAt: string | null;
   completedAt: string | null;
+  /** When the current attempt started (its span's start). */
+  attemptStartedAt?: string;
   retries: number;
   deadLetters: number;
   promptTokens: number;
@@ -140,6 +143,8 @@ export interface ExecutionRecord {
   costUsd: number | null;
   /** The cost budget once an owner raised it (else the definition's `costBudgetUsd`). */
   costBudgetUsd?: number | null;
+  /** The trace the execution joined (a `traceparent` on its start request); absent: its own. */
+  trace?: TraceContext | null;
 }
 
 export type EventName =
@@ -184,6 +189,8 @@ export interface StartRequest {
   createdAt: string;
   /** The agents the definition's agent steps use, resolved now so steps never need Postgres. */
   agents: Record<string, AgentSnapshot>;
+  /** The caller's trace, when the start request carried a `traceparent`. */
+  trace?: TraceContext | null;
   /** The secrets its steps and tools name, still sealed: only the consumer opens one, to send it. */
   secrets: Record<string, SealedSecret>;
 }
@@ -225,6 +232,8 @@ export interface StepTask {
   agent: AgentSnapshot | null;
   /** Sealed secrets the step may send (`{{secrets.NAME}}`). */
   secrets: Record<string, SealedSecret>;
+  /** The execution's trace id (http steps and tools pass it on as `traceparent`). */
+  traceId: string;
   /** The attempt's streamed text the object keeps (a takeover's tokens continue from there). */
   streamedChars: number;
   /** Agent steps: the conversation as far as its last checkpoint, and its children's results. */

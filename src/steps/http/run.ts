@@ -1,10 +1,12 @@
 /** Runs an `http` step attempt: the resolved request, its Idempotency-Key, and the status check. */
+
 import { z } from "zod";
 import { type Settings, settings } from "../../config";
 import { keyringOf } from "../../crypto/keyring-of";
 import type { StepOutcome, StepTask } from "../../durable-objects/execution/types";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
+import { attemptSpanId, formatTraceparent } from "../../observability/tracing/trace-context";
 import { SecretInjectionError, SecretMissingError, SecretResolver } from "../../secrets/resolver";
 import { SealedSecretSource } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
@@ -73,6 +75,12 @@ async function send(
     throw error;
   }
   headers.set("Idempotency-Key", task.idempotencyKey);
+  // The target joins the execution's trace under this attempt's span, unless the step set its own.
+  if (!headers.has("traceparent"))
+    headers.set(
+      "traceparent",
+      formatTraceparent(task.traceId, attemptSpanId(task.executionId, task.stepId, task.attempt)),
+    );
   if (!headers.has("user-agent")) headers.set("User-Agent", "ipa-platform");
   const timeoutMs = Math.max(1, task.deadline - Date.now());
   try {
