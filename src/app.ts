@@ -11,6 +11,7 @@ import { limitIp } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { traceContext } from "./middleware/trace-context";
 import { adminBackupRoutes } from "./routes/admin-backups";
+import { adminDrillRoutes } from "./routes/admin-drills";
 import { agentRoutes } from "./routes/agents";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { approvalRoutes } from "./routes/approvals";
@@ -65,7 +66,8 @@ export function buildApp() {
     .route("/", executionRoutes)
     .route("/", streamRoutes)
     .route("/hooks", hookRoutes)
-    .route("/admin/backups", adminBackupRoutes);
+    .route("/admin/backups", adminBackupRoutes)
+    .route("/admin/drills", adminDrillRoutes);
   // The same object as `api`, typed as OpenAPIHono still: its registry holds every route's schema.
   mountDocs(base);
   const routed = app

@@ -90,6 +90,24 @@ export async function addBackupMetrics(exposition: Exposition, db: Queryable): P
     "What a restore now would lose: seconds since the newest snapshot of a finished backup.",
     newest?.age === null || newest?.age === undefined ? [] : [{ value: Math.round(Number(newest.age)) }],
   );
+  const [drill] = await rows(sql`
+    select rto_ms, rpo_seconds, status from drills where status in ('passed', 'failed') and rto_ms is not null
+    order by completed_at desc limit 1`);
+  exposition.gauge(
+    "backup_restore_duration_seconds",
+    "How long the newest recovery drill took to restore the newest backup chain (its RTO).",
+    drill ? [{ value: Number(drill.rto_ms) / 1000 }] : [],
+  );
+  exposition.gauge(
+    "backup_drill_rpo_seconds",
+    "The newest drill's RPO: how old the newest restored change was when it began.",
+    drill?.rpo_seconds === null || !drill ? [] : [{ value: Number(drill.rpo_seconds) }],
+  );
+  exposition.gauge(
+    "backup_drill_passed",
+    "1 when the newest recovery drill restored every table as the manifests say.",
+    drill ? [{ value: drill.status === "passed" ? 1 : 0 }] : [],
+  );
   exposition.gauge(
     "backup_stale",
     "1 when the newest backup of a type is older than twice its interval (or there is none).",

@@ -2,14 +2,17 @@
  * The backup timetable (SPEC §9), from the one cron trigger: a full backup daily at 02:00 UTC,
  * incrementals every 15 minutes (a full instead while nothing exists to build on), verification
  * of each new backup, a daily restore-verification of the newest incremental chain, retention at
- * 04:00 and log archival at 04:30. Each slot is claimed once; the work runs in the jobs queue.
+ * 04:00, log archival at 04:30 and a recovery drill on Sundays at 05:30. Each slot is claimed once; the work runs in the jobs queue.
  */
 import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { SYSTEM_ACTOR } from "../audit/record";
 import { type BackupKind, createPending, latestRestorable } from "../backup/catalog";
 import type { Database } from "../db/client";
 import { backups } from "../db/schema";
 import type { Bindings } from "../env";
-import type { JobMessage } from "../queues/messages";
+import { ConflictError } from "../errors";
+import { enqueueJob } from "../queues/enqueue-job";
+import { startDrill } from "../services/drills";
 import { claimSlot } from "./job-runs";
 
 export const INCREMENTAL_EVERY_MINUTES = 15;
@@ -30,7 +33,7 @@ export async function scheduleBackups(db: Database, env: Bindings, slot: Date): 
     kind = "full";
   }
   const row = await createPending(db, kind, { slot });
-  if (row) await enqueue(env, { type: "backup", backupId: row.id });
+  if (row) await enqueueJob(env, { type: "backup", backupId: row.id });
   return row?.id ?? null;
 }
 
@@ -44,7 +47,7 @@ export async function scheduleVerification(db: Database, env: Bindings, slot: Da
     .orderBy(asc(backups.createdAt))
     .limit(1);
   if (!next) return null;
-  await enqueue(env, { type: "verify", backupId: next.id, mode: next.kind === "full" ? "restore" : "objects" });
+  await enqueueJob(env, { type: "verify", backupId: next.id, mode: next.kind === "full" ? "restore" : "objects" });
   return next.id;
 }
 
@@ -58,16 +61,23 @@ export async function scheduleChainRestore(db: Database, env: Bindings, slot: Da
     .orderBy(desc(backups.snapshotAt))
     .limit(1);
   if (!newest) return null;
-  await enqueue(env, { type: "verify", backupId: newest.id, mode: "restore" });
+  await enqueueJob(env, { type: "verify", backupId: newest.id, mode: "restore" });
   return newest.id;
+}
+
+/** The weekly drill (SPEC §9): once per slot, unless one is running already. */
+export async function scheduleDrill(db: Database, env: Bindings, slot: Date): Promise<string | null> {
+  if (!(await claimSlot(db, "drill", slot))) return null;
+  try {
+    return (await startDrill(db, env, { ...SYSTEM_ACTOR, actorEmail: "cron" }, "schedule")).id;
+  } catch (error) {
+    if (error instanceof ConflictError) return null;
+    throw error;
+  }
 }
 
 export async function scheduleMaintenance(db: Database, env: Bindings, slot: Date, job: "retention" | "archive-logs") {
   if (!(await claimSlot(db, job, slot))) return false;
-  await enqueue(env, { type: job, slot: slot.toISOString() });
+  await enqueueJob(env, { type: job, slot: slot.toISOString() });
   return true;
-}
-
-export async function enqueue(env: Bindings, job: JobMessage): Promise<void> {
-  await env.JOBS_QUEUE.send(job, { contentType: "json" });
 }

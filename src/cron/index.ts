@@ -7,7 +7,13 @@ import { type Database, openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { scheduleBackups, scheduleChainRestore, scheduleMaintenance, scheduleVerification } from "./backups";
+import {
+  scheduleBackups,
+  scheduleChainRestore,
+  scheduleDrill,
+  scheduleMaintenance,
+  scheduleVerification,
+} from "./backups";
 import { runCleanup } from "./cleanup";
 import { reencryptAll } from "./reencrypt";
 import { runSchedules } from "./schedules";
@@ -30,6 +36,8 @@ const hourlyAt = (minute: number) => (slot: Date) => slot.getUTCMinutes() === mi
 const dailyAt = (hour: number, minute: number) => (slot: Date) =>
   slot.getUTCHours() === hour && slot.getUTCMinutes() === minute;
 const everyQuarterHour = (offset: number) => (slot: Date) => slot.getUTCMinutes() % 15 === offset;
+const weeklyAt = (weekday: number, hour: number, minute: number) => (slot: Date) =>
+  slot.getUTCDay() === weekday && dailyAt(hour, minute)(slot);
 
 export const JOBS: Job[] = [
   { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
@@ -39,6 +47,8 @@ export const JOBS: Job[] = [
   { name: "backups", due: everyQuarterHour(0), run: ({ db, env, slot }) => scheduleBackups(db, env, slot) },
   { name: "verification", due: everyQuarterHour(5), run: ({ db, env, slot }) => scheduleVerification(db, env, slot) },
   { name: "chain-restore", due: dailyAt(3, 0), run: ({ db, env, slot }) => scheduleChainRestore(db, env, slot) },
+  // Sundays at 05:30 UTC, between the night's backups and the Monday morning that would need them.
+  { name: "drill", due: weeklyAt(0, 5, 30), run: ({ db, env, slot }) => scheduleDrill(db, env, slot) },
   {
     name: "retention",
     due: dailyAt(4, 0),

@@ -1,11 +1,13 @@
 /** The jobs queue consumer: backups, their verification, retention and log archival. */
 
+import { runDrill } from "../backup/drill";
 import { applyRetention } from "../backup/retention";
 import { BackupBusyError, type BackupContext, BackupNotPossibleError, runBackup } from "../backup/run-backup";
 import { verifyBackup } from "../backup/verify";
 import { settings } from "../config";
 import { finishSlot } from "../cron/job-runs";
 import { openPlatformDatabase } from "../db/client";
+import { exhaustive } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { archiveLogs } from "../logs/archive";
 import { describeError } from "../observability/describe-error";
@@ -68,6 +70,10 @@ export async function runJob(
         await finishSlot(session.db, "archive-logs", new Date(job.slot), outcome);
         return outcome;
       }
+      case "drill":
+        return await runDrill(context, job.drillId);
+      default:
+        return exhaustive(job);
     }
   } finally {
     await session.close();

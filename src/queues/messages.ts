@@ -16,5 +16,6 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("verify"), backupId: z.uuid(), mode: z.enum(["restore", "objects"]).default("restore") }),
   z.object({ type: z.literal("retention"), slot: z.string() }),
   z.object({ type: z.literal("archive-logs"), slot: z.string() }),
+  z.object({ type: z.literal("drill"), drillId: z.uuid() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;

@@ -3,11 +3,11 @@ import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { type BackupKind, type BackupProgress, type BackupRow, createPending, findBackup } from "../backup/catalog";
 import { MANIFEST_NAME, type Manifest } from "../backup/manifest";
-import { enqueue } from "../cron/backups";
 import type { Database } from "../db/client";
 import { backups } from "../db/schema";
 import type { Bindings } from "../env";
 import { ConflictError, NotFoundError } from "../errors";
+import { enqueueJob } from "../queues/enqueue-job";
 import { decodeCursor, toPage } from "./pagination";
 
 export function toBackupView(row: BackupRow, withManifest = false) {
@@ -75,7 +75,7 @@ export async function requestBackup(db: Database, env: Bindings, audit: AuditCon
     });
     return created;
   });
-  await enqueue(env, { type: "backup", backupId: row.id });
+  await enqueueJob(env, { type: "backup", backupId: row.id });
   return toBackupView(row);
 }
 
@@ -85,7 +85,7 @@ export async function requestVerification(db: Database, env: Bindings, audit: Au
     throw new ConflictError(`A ${row.status} backup cannot be verified`, "BACKUP_NOT_FINISHED");
   }
   await recordAudit(db, audit, { action: "backup.verify_request", resourceType: "backup", resourceId: id });
-  await enqueue(env, { type: "verify", backupId: id, mode: "restore" });
+  await enqueueJob(env, { type: "verify", backupId: id, mode: "restore" });
   return toBackupView(row);
 }
 

@@ -117,6 +117,9 @@ const RULES: Record<string, Rule> = {
   "GET /admin/backups/{id}": plain("backups:manage"),
   "POST /admin/backups/{id}/verify": plain("backups:manage"),
   "GET /admin/backups/{id}/objects/{name}": plain("backups:manage"),
+  "GET /admin/drills": plain("backups:manage"),
+  "POST /admin/drills": plain("backups:manage"),
+  "GET /admin/drills/{id}": plain("backups:manage"),
 };
 
 /** A valid body for each operation that takes one, so an allowed call succeeds. */
@@ -213,6 +216,11 @@ async function objectsFor(path: string, owner: TestUser): Promise<Record<string,
   } else if (path.startsWith("/secrets/{name}")) {
     params.name = `MATRIX_${crypto.randomUUID().replace(/-/g, "").slice(0, 12).toUpperCase()}`;
     await callJson(`/api/v1/secrets/${params.name}`, { method: "PUT", token: maker.token, body: { value: "v" } });
+  } else if (path.startsWith("/admin/drills/{id}")) {
+    const [row] = await query<{ id: string }>(
+      "insert into drills (trigger, status, reason) values ('manual', 'failed', 'matrix') returning id",
+    );
+    params.id = row.id;
   } else if (path.startsWith("/admin/backups/{id}")) {
     const id = crypto.randomUUID();
     const prefix = `test/matrix/${id}/`;

@@ -33,6 +33,13 @@ export function Backups() {
       throw error;
     }
   }, []);
+  // A drill under way reports when it ends: look again every two seconds until then.
+  const drilling = drills.value?.items[0]?.status === "running";
+  useEffect(() => {
+    if (!drilling) return;
+    const timer = setInterval(() => void drills.reload(), 2000);
+    return () => clearInterval(timer);
+  }, [drilling, drills.reload]);
   const { error, run } = useAction();
   const act = (path: string, body?: unknown) =>
     run(async () => {
@@ -52,6 +59,17 @@ export function Backups() {
         </button>
         <button type="button" onClick={() => void act("/admin/backups", { kind: "incremental" })}>
           Incremental now
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            void run(async () => {
+              await post("/admin/drills");
+              void drills.reload();
+            })
+          }
+        >
+          Drill now
         </button>
       </div>
       <p class="meta">

@@ -127,3 +127,32 @@ export const jobRuns = pgTable(
   },
   (t) => [primaryKey({ name: "job_runs_pkey", columns: [t.job, t.slot] })],
 );
+
+export const drillStatus = pgEnum("drill_status", ["running", "passed", "failed"]);
+
+/**
+ * Recovery drills (SPEC §9): the newest backup chain restored into the verification database,
+ * with the RTO and RPO it showed and every table's result. Kept with the catalog (not backed up,
+ * like `backups`); each report is also written to R2 next to the backups.
+ */
+export const drills = pgTable(
+  "drills",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    status: drillStatus("status").notNull().default("running"),
+    trigger: text("trigger").$type<"manual" | "schedule">().notNull(),
+    requestedBy: uuid("requested_by"),
+    /** The backup whose chain was restored (kept when retention removes the backup). */
+    backupId: uuid("backup_id"),
+    startedAt: tstz("started_at").notNull().defaultNow(),
+    completedAt: tstz("completed_at"),
+    /** Restore time: reading, checking and loading the chain, then comparing every table. */
+    rtoMs: integer("rto_ms"),
+    /** How old the newest restored change was when the drill began. */
+    rpoSeconds: integer("rpo_seconds"),
+    report: jsonb("report"),
+    reason: text("reason"),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("drills_created_idx").on(t.createdAt)],
+);
