@@ -24,7 +24,13 @@ import {
   Timestamp,
 } from "./schemas/common";
 
-const base = { tags: ["backups"], security: bearer, middleware: [authenticate, requirePermission("backups:manage")] };
+/** What every backups and drills route shares: its tag, bearer auth and backups:manage. */
+export const manageBackups = {
+  tags: ["backups"],
+  security: bearer,
+  middleware: [authenticate, requirePermission("backups:manage")],
+};
+const base = manageBackups;
 const Kind = z.enum(["full", "incremental"]);
 const Status = z.enum(["pending", "running", "completed", "verified", "failed", "verification_failed"]);
 

@@ -1,22 +1,12 @@
 /** /admin/drills: recovery drills (backups:manage, SPEC §9). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
-import { authenticate, requirePermission } from "../middleware/auth";
 import { getDrill, listDrills, startDrill } from "../services/drills";
+import { manageBackups } from "./admin-backups";
 import { createRouter } from "./router";
-import {
-  bearer,
-  errors,
-  IdParam,
-  json,
-  ListQuery,
-  mutationErrors,
-  pageOf,
-  readErrors,
-  Timestamp,
-} from "./schemas/common";
+import { errors, IdParam, json, ListQuery, mutationErrors, pageOf, readErrors, Timestamp } from "./schemas/common";
 
-const base = { tags: ["backups"], security: bearer, middleware: [authenticate, requirePermission("backups:manage")] };
+const base = manageBackups;
 
 const DrillSchema = z
   .object({
