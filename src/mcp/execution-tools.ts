@@ -24,6 +24,8 @@ const DecideArgs = z.strictObject({
   stepId: z.string().min(1).max(64),
   approved: z.boolean(),
   comment: z.string().max(2000).optional(),
+  /** Approving a step that waits for its cost budget: the new budget. */
+  raiseBudgetUsd: z.number().positive().max(1_000_000).optional(),
 });
 
 export const executionTools: FixedTool[] = [
@@ -36,12 +38,17 @@ export const executionTools: FixedTool[] = [
   },
   {
     name: "decide_step",
-    description: "Approve or reject an approval step that is waiting for a decision",
+    description:
+      "Approve or reject an approval step that is waiting for a decision, or a step waiting for its cost budget (approve with raiseBudgetUsd)",
     permission: "executions:approve",
     inputSchema: z.toJSONSchema(DecideArgs) as FixedTool["inputSchema"],
     call: ({ db, env, user, audit }, args) => {
-      const { executionId, stepId, approved, comment } = parsed(DecideArgs, args);
-      return decideStep(db, env, user, audit, executionId, stepId, { approved, comment: comment ?? null });
+      const { executionId, stepId, approved, comment, raiseBudgetUsd } = parsed(DecideArgs, args);
+      return decideStep(db, env, user, audit, executionId, stepId, {
+        approved,
+        comment: comment ?? null,
+        raiseBudgetUsd: raiseBudgetUsd ?? null,
+      });
     },
   },
 ];

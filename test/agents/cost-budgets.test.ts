@@ -92,6 +92,31 @@ describe("cost budgets", () => {
     expect(await endpoint.requests()).toHaveLength(0);
   });
 
+  it("can be raised over MCP too (decide_step with raiseBudgetUsd)", async () => {
+    const user = await signIn("user");
+    const admin = await signIn("admin");
+    const { endpoint, agent } = await fakeModelAgent(admin.token, [completion({ content: "done" })]);
+    const id = await start(user.token, await workflowWith(user.token, budgeted(agent.id, 0.0001)));
+    await waitForExecution(user.token, id, waitingOnBudget, 30_000);
+    const rpc = await callJson("/mcp", {
+      token: user.token,
+      headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" },
+      body: {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "decide_step",
+          arguments: { executionId: id, stepId: "ask", approved: true, raiseBudgetUsd: 1 },
+        },
+      },
+    });
+    expect(rpc.body.result.isError ?? false, JSON.stringify(rpc.body)).toBe(false);
+    const done = await waitForExecution(user.token, id, undefined, 30_000);
+    expect(done).toMatchObject({ status: "completed", costBudgetUsd: 1 });
+    expect(await endpoint.requests()).toHaveLength(1);
+  });
+
   it("refuses to keep a budget on a model without a price", async () => {
     const admin = await signIn("admin");
     const { endpoint, agent } = await fakeModelAgent(
