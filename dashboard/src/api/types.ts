@@ -28,6 +28,10 @@ export interface StepWaiting {
   until?: string;
   nextAttemptAt?: string;
   executionIds?: string[];
+  /** A budget wait: the budget, what is spent, and the most the next model call could cost. */
+  budgetUsd?: number;
+  spentUsd?: number;
+  nextCallUsd?: number;
 }
 
 export interface ExecutionStep {
@@ -42,6 +46,8 @@ export interface ExecutionStep {
   waiting: StepWaiting | null;
   promptTokens: number;
   completionTokens: number;
+  /** Null when a model had no price (MODEL_PRICES). */
+  costUsd: number | null;
   startedAt: string | null;
   completedAt: string | null;
   durationMs: number | null;
@@ -70,6 +76,8 @@ export interface ExecutionSummary {
 
 export interface Execution extends ExecutionSummary {
   versionNumber: number;
+  /** The definition's costBudgetUsd, or what an owner raised it to. */
+  costBudgetUsd: number | null;
   steps: ExecutionStep[];
 }
 

@@ -25,6 +25,7 @@ export function StepPanel(props: { execution: Execution; step: ExecutionStep; te
             <dt>Tokens</dt>
             <dd>
               {step.promptTokens} in / {step.completionTokens} out
+              {typeof step.costUsd === "number" ? ` · $${step.costUsd.toFixed(6)}` : ""}
             </dd>
           </>
         )}
@@ -36,6 +37,12 @@ export function StepPanel(props: { execution: Execution; step: ExecutionStep; te
               {step.waiting.event ? ` "${step.waiting.event}"` : ""}
               {step.waiting.until ? ` until ${when(step.waiting.until)}` : ""}
               {step.waiting.expiresAt ? ` (expires ${when(step.waiting.expiresAt)})` : ""}
+              {step.waiting.reason === "budget" && (
+                <>
+                  : ${step.waiting.spentUsd} of ${step.waiting.budgetUsd} spent, the next call could cost up to $
+                  {step.waiting.nextCallUsd} — <a href="/approvals">raise or reject it</a>
+                </>
+              )}
             </dd>
           </>
         )}

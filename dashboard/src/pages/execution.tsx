@@ -124,6 +124,7 @@ export function ExecutionPage({ id }: { id: string }) {
           <p class="meta">
             tokens {execution.promptTokens} in / {execution.completionTokens} out
             {typeof execution.costUsd === "number" ? ` · $${execution.costUsd.toFixed(4)}` : ""}
+            {typeof execution.costBudgetUsd === "number" ? ` of a $${execution.costBudgetUsd} budget` : ""}
           </p>
         </div>
         <p
