@@ -49,6 +49,7 @@ function workersProject(
             TEST_OTHER_ORIGIN_URL: inject("otherOriginUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
+            TEST_CHECKSUM_DATABASE_URL: inject("checksumDatabaseUrl"),
             // The main project exports its traces to the outside world's OTLP receiver.
             ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${inject("outsideUrl")}/otlp` } : {}),
             ...extra,

@@ -13,5 +13,6 @@ declare namespace Cloudflare {
     TEST_OTHER_ORIGIN_URL: string;
     TEST_BACKUP_DATABASE_URL: string;
     TEST_INCREMENTAL_DATABASE_URL: string;
+    TEST_CHECKSUM_DATABASE_URL: string;
   }
 }

@@ -18,7 +18,7 @@ export default async function setup(project: TestProject) {
   await pg.createDatabase("ipa_test");
   await runMigrations(pg.url("ipa_test"));
   // Backup tests need data nobody else changes while they compare it.
-  for (const name of ["ipa_backup_test", "ipa_incremental_test"]) {
+  for (const name of ["ipa_backup_test", "ipa_incremental_test", "ipa_checksum_test"]) {
     await pg.createDatabase(name);
     await runMigrations(pg.url(name));
   }
@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", pg.url("ipa_test"));
   project.provide("backupDatabaseUrl", pg.url("ipa_backup_test"));
   project.provide("incrementalDatabaseUrl", pg.url("ipa_incremental_test"));
+  project.provide("checksumDatabaseUrl", pg.url("ipa_checksum_test"));
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
@@ -52,6 +53,7 @@ declare module "vitest" {
     databaseUrl: string;
     backupDatabaseUrl: string;
     incrementalDatabaseUrl: string;
+    checksumDatabaseUrl: string;
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;

@@ -7,6 +7,7 @@
  */
 import type { PoolClient } from "@neondatabase/serverless";
 import type { TableInfo } from "./catalog-dump";
+import { rowHash } from "./checksum";
 import { ident, literal, statement } from "./sql-text";
 
 const KEY_BATCH = 2_000;
@@ -18,9 +19,18 @@ export interface ChangeSummary {
   truncated: string[];
 }
 
+/**
+ * How a changed table's row count and checksum moved (SUM_SCHEME): rows now present minus rows
+ * that existed at the previous snapshot, and the sum of their hashes likewise. Null when it cannot
+ * be known from the changes (a truncate, or changes logged before the log kept old hashes).
+ */
+export type TableDelta = { rows: number; sum: bigint } | null;
+
 interface Changed {
   truncated: boolean;
   keys: Map<string, Record<string, unknown>>;
+  /** Per key, its first change since the previous snapshot: whether the row existed then, and its hash. */
+  before: Map<string, { existed: boolean | null; hash: string | null }>;
 }
 
 export async function writeChanges(
@@ -28,9 +38,10 @@ export async function writeChanges(
   tables: TableInfo[],
   previousSnapshot: string,
   write: (text: string) => Promise<void>,
-): Promise<ChangeSummary> {
+): Promise<{ summary: ChangeSummary; deltas: Map<string, TableDelta> }> {
   const changed = await changedKeys(client, previousSnapshot);
   const summary: ChangeSummary = { upserts: 0, deletes: 0, truncated: [] };
+  const deltas = new Map<string, TableDelta>();
   const touched = tables.filter((table) => changed.has(table.name));
   await write(statement("BEGIN"));
   await write(statement("SET CONSTRAINTS ALL DEFERRED"));
@@ -43,8 +54,9 @@ export async function writeChanges(
       summary.truncated.push(table.name);
       await write(statement(`DELETE FROM ${ident(table.name)}`));
     }
-    const rows = await currentRows(client, table, [...entry.keys.values()]);
+    const { rows, hashes } = await currentRows(client, table, [...entry.keys.values()]);
     current.set(table.name, rows);
+    deltas.set(table.name, deltaOf(entry, rows.length, hashes));
     const present = new Set(rows.map((row) => keyOf(table, row)));
     const gone = [...entry.keys.entries()].filter(([key]) => !present.has(key)).map(([, pk]) => pk);
     summary.deletes += gone.length;
@@ -59,34 +71,47 @@ export async function writeChanges(
   await write(statement("SET CONSTRAINTS ALL IMMEDIATE"));
   for (const table of touched) await write(statement(`ALTER TABLE ${ident(table.name)} ENABLE TRIGGER USER`));
   await write(statement("COMMIT"));
-  return summary;
+  return { summary, deltas };
+}
+
+function deltaOf(entry: Changed, present: number, hashes: string[]): TableDelta {
+  const before = [...entry.before.values()];
+  if (entry.truncated || before.some((change) => change.existed === null)) return null;
+  const existed = before.filter((change) => change.existed);
+  const sum = (values: Array<string | null>) => values.reduce((total: bigint, hash) => total + BigInt(hash ?? 0), 0n);
+  return { rows: present - existed.length, sum: sum(hashes) - sum(existed.map((change) => change.hash)) };
 }
 
 /** Distinct primary keys per table changed after `previousSnapshot`, visible in ours. */
 async function changedKeys(client: PoolClient, previousSnapshot: string): Promise<Map<string, Changed>> {
   const result = await client.query({
-    text: `select table_name, op, pk from change_log
+    text: `select table_name, op, pk, had_old, old_hash::text as old_hash from change_log
            where txid >= pg_snapshot_xmin($1::pg_snapshot) and not pg_visible_in_snapshot(txid, $1::pg_snapshot)
            order by id`,
     values: [previousSnapshot],
   });
   const changed = new Map<string, Changed>();
-  for (const row of result.rows as Array<{ table_name: string; op: string; pk: Record<string, unknown> }>) {
-    const entry = changed.get(row.table_name) ?? { truncated: false, keys: new Map() };
+  type Row = { table_name: string; op: string; pk: Record<string, unknown>; had_old: boolean | null; old_hash: string };
+  for (const row of result.rows as Row[]) {
+    const entry = changed.get(row.table_name) ?? { truncated: false, keys: new Map(), before: new Map() };
     if (row.op === "T") {
       entry.truncated = true;
       entry.keys.clear();
     } else {
-      entry.keys.set(canonicalKey(row.pk), row.pk);
+      const key = canonicalKey(row.pk);
+      entry.keys.set(key, row.pk);
+      if (!entry.before.has(key)) entry.before.set(key, { existed: row.had_old, hash: row.old_hash });
     }
     changed.set(row.table_name, entry);
   }
   return changed;
 }
 
-/** The rows that exist now for the given keys, as text, in primary-key order. */
+/** The rows that exist now for the given keys, as text, in primary-key order, and their hashes. */
 async function currentRows(client: PoolClient, table: TableInfo, keys: Array<Record<string, unknown>>) {
-  const select = table.columns.map((column) => `t.${ident(column.name)}::text`).join(", ");
+  const select = [...table.columns.map((column) => `t.${ident(column.name)}::text`), `${rowHash("t")}::text`].join(
+    ", ",
+  );
   const keyColumns = table.primaryKey.map((name) => `${ident(name)} ${columnType(table, name)}`).join(", ");
   const join = table.primaryKey.map((name) => `t.${ident(name)} = k.${ident(name)}`).join(" and ");
   const rows: Array<Array<string | null>> = [];
@@ -103,7 +128,8 @@ async function currentRows(client: PoolClient, table: TableInfo, keys: Array<Rec
   // Rows that reference others of the same table (child executions) come after them.
   const created = table.columns.findIndex((column) => column.name === "created_at");
   if (created >= 0) rows.sort((a, b) => String(a[created]).localeCompare(String(b[created])));
-  return rows;
+  // The last column is the row's hash, for the checksum; the others are the row.
+  return { rows: rows.map((row) => row.slice(0, -1)), hashes: rows.map((row) => row.at(-1) as string) };
 }
 
 async function writeDeletes(

@@ -25,10 +25,10 @@ import {
 } from "./catalog";
 import { EXCLUDED_FROM_DATA, listTables, postDataStatements, preDataStatements, type TableInfo } from "./catalog-dump";
 import type { ManifestTrust } from "./chain";
-import { CHUNK_ROWS, checksumQuery, TEXT_SETTINGS } from "./checksum";
+import { checksumQuery, SUM_SCHEME, shiftChecksum, TEXT_SETTINGS } from "./checksum";
 import { directConnectionString } from "./direct-connection";
 import { FRAME_PLAINTEXT_BYTES, type FrameContext } from "./frames";
-import { writeChanges } from "./incremental-changes";
+import { type TableDelta, writeChanges } from "./incremental-changes";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestObject } from "./manifest";
 import { signManifest } from "./manifest-signature";
 import { ObjectWriter } from "./object-writer";
@@ -123,23 +123,52 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
       rows,
       ...(table ? { table } : {}),
     });
+  const objects: ManifestObject[] = [];
+  const open = (name: string) =>
+    new ObjectWriter(context.bucket, `${row.prefix}${name}`, name, encryptionFor(context.config, row.id, name));
+  const suffix = backupKeyId(context.config) ? ".sql.gz.enc" : ".sql.gz";
+  // An incremental's checksums follow from its changes (SUM_SCHEME); a full one reads every table.
+  let changes: Manifest["changes"];
+  let deltas = new Map<string, TableDelta>();
+  if (row.kind === "incremental") {
+    await progress("changes", 0, 0);
+    const writer = open(`500-changes${suffix}`);
+    const written = await writeChanges(client, dataTables, previous?.snapshot as string, (text) => writer.write(text));
+    ({ summary: changes, deltas } = written);
+    const stored = await writer.close();
+    objects.push({
+      name: stored.name,
+      role: "changes",
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      rows: changes.upserts + changes.deletes,
+    });
+  }
   await progress("checksums", 0, 0);
+  const before = new Map(((previous?.manifest as Manifest | null)?.tables ?? []).map((table) => [table.name, table]));
   const tableSums = [];
   for (const table of dataTables) {
+    const earlier = row.kind === "incremental" ? before.get(table.name) : undefined;
+    const delta = deltas.get(table.name);
+    if (earlier?.chunkRows === SUM_SCHEME && (delta !== undefined ? delta !== null : true)) {
+      tableSums.push({
+        name: table.name,
+        rows: earlier.rows + (delta?.rows ?? 0),
+        checksum: delta ? shiftChecksum(earlier.checksum, delta.sum) : earlier.checksum,
+        chunkRows: SUM_SCHEME,
+      });
+      continue;
+    }
+    // A full backup, a table new since the previous backup, a truncate, or an older manifest: read it.
     const sum = (await client.query(checksumQuery(table.name, table.primaryKey))).rows[0];
     tableSums.push({
       name: table.name,
       rows: Number(sum.rows),
       checksum: sum.checksum as string,
-      chunkRows: CHUNK_ROWS,
+      chunkRows: SUM_SCHEME,
     });
   }
 
-  const objects: ManifestObject[] = [];
-  const open = (name: string) =>
-    new ObjectWriter(context.bucket, `${row.prefix}${name}`, name, encryptionFor(context.config, row.id, name));
-  const suffix = backupKeyId(context.config) ? ".sql.gz.enc" : ".sql.gz";
-  let changes: Manifest["changes"];
   if (row.kind === "full") {
     await progress("schema", 0, 0);
     objects.push(await writeObject(open(`000-schema${suffix}`), "pre-data", await preDataStatements(client, tables)));
@@ -153,18 +182,6 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
     }
     await progress("manifest", dataTables.length, rows);
     objects.push(await writeObject(open(`900-post-data${suffix}`), "post-data", await postDataStatements(client)));
-  } else {
-    await progress("changes", 0, 0);
-    const writer = open(`500-changes${suffix}`);
-    changes = await writeChanges(client, dataTables, previous?.snapshot as string, (text) => writer.write(text));
-    const stored = await writer.close();
-    objects.push({
-      name: stored.name,
-      role: "changes",
-      bytes: stored.bytes,
-      sha256: stored.sha256,
-      rows: changes.upserts + changes.deletes,
-    });
   }
   await client.query("commit");
 

@@ -148,7 +148,7 @@ async function restoreAndCompare(
     const tables: Verification["tables"] = [];
     for (const expected of final.tables) {
       const pk = await primaryKeyOf(client, schema, expected.name);
-      const found = (await client.query(checksumQuery(expected.name, pk))).rows[0];
+      const found = (await client.query(checksumQuery(expected.name, pk, expected.chunkRows))).rows[0];
       tables.push({
         name: expected.name,
         rows: Number(found.rows),

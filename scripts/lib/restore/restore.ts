@@ -257,7 +257,10 @@ async function compare(target: string, manifest: Manifest): Promise<string[]> {
        order by array_position(i.indkey::int2[], a.attnum)`,
       )
     ).map(([name]) => name);
-    const [[rows, checksum]] = await psqlQuery(target, `${TEXT_SETTINGS.join("; ")}; ${checksumQuery(table.name, pk)}`);
+    const [[rows, checksum]] = await psqlQuery(
+      target,
+      `${TEXT_SETTINGS.join("; ")}; ${checksumQuery(table.name, pk, table.chunkRows)}`,
+    );
     if (Number(rows) !== table.rows) mismatches.push(`${table.name}: ${rows} rows, the manifest says ${table.rows}`);
     else if (checksum !== table.checksum) mismatches.push(`${table.name}: checksum differs from the manifest`);
   }

@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   customType,
   index,
@@ -89,6 +90,12 @@ export const changeLog = pgTable(
     /** The changed row's primary key as { column: value }. */
     pk: jsonb("pk").notNull(),
     op: text("op").notNull(),
+    /**
+     * Whether the row existed before this change, and then its 64-bit hash (checksum.ts rowHash):
+     * an incremental updates table checksums from them. Null in rows logged before they were kept.
+     */
+    hadOld: boolean("had_old"),
+    oldHash: bigint("old_hash", { mode: "bigint" }),
     changedAt: tstz("changed_at").notNull().default(sql`clock_timestamp()`),
   },
   (t) => [index("change_log_txid_idx").on(t.txid), check("change_log_op", sql`${t.op} in ('I', 'U', 'D', 'T')`)],
