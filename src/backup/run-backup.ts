@@ -113,6 +113,13 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
     ? (await client.query("select hash, created_at::text as created_at from drizzle.__drizzle_migrations order by id"))
         .rows
     : [];
+  const previousMigrations = (previous?.manifest as Manifest | null)?.migrations;
+  if (row.kind === "incremental" && previousMigrations && !sameMigrations(previousMigrations, migrations)) {
+    // The rows would not fit the schema the chain restores: only a full backup carries a migration.
+    throw new BackupNotPossibleError(
+      `the schema changed since backup ${previous?.id} (${previousMigrations.length} migrations then, ${migrations.length} now); take a full backup`,
+    );
+  }
   const tables = await listTables(client);
   const dataTables = tables.filter((table) => !EXCLUDED_FROM_DATA.has(table.name) && table.primaryKey.length > 0);
   const progress = (stage: BackupProgress["stage"], tablesDone: number, rows: number, table?: string) =>
@@ -215,6 +222,11 @@ async function writeBackup(client: PoolClient, row: BackupRow, context: BackupCo
     tables: tableSums,
     ...(changes ? { changes } : {}),
   };
+}
+
+/** Whether two backups' databases had the same migrations applied. */
+export function sameMigrations(a: Array<{ hash: string }>, b: Array<{ hash: string }>): boolean {
+  return a.length === b.length && a.every((migration, index) => migration.hash === b[index].hash);
 }
 
 async function writeObject(

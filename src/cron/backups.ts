@@ -6,7 +6,9 @@
  */
 import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import { SYSTEM_ACTOR } from "../audit/record";
-import { type BackupKind, createPending, latestRestorable } from "../backup/catalog";
+import { type BackupKind, type BackupRow, createPending, latestRestorable } from "../backup/catalog";
+import type { Manifest } from "../backup/manifest";
+import { sameMigrations } from "../backup/run-backup";
 import type { Database } from "../db/client";
 import { backups } from "../db/schema";
 import type { Bindings } from "../env";
@@ -22,7 +24,10 @@ export const FULL_AT_HOUR = 2;
 export async function scheduleBackups(db: Database, env: Bindings, slot: Date): Promise<string | null> {
   const fullTime = slot.getUTCHours() === FULL_AT_HOUR && slot.getUTCMinutes() === 0;
   let kind: BackupKind = fullTime ? "full" : "incremental";
-  if (kind === "incremental" && !(await latestRestorable(db))) {
+  const newest = kind === "incremental" ? await latestRestorable(db) : null;
+  // A migration since the newest backup: an incremental could not carry it, so the chain starts over.
+  if (newest && !(await sameSchemaAs(db, newest))) kind = "full";
+  if (kind === "incremental" && !newest) {
     // Nothing to build on yet: start the chain now rather than wait for 02:00.
     const [inFlight] = await db
       .select({ id: backups.id })
@@ -63,6 +68,14 @@ export async function scheduleChainRestore(db: Database, env: Bindings, slot: Da
   if (!newest) return null;
   await enqueueJob(env, { type: "verify", backupId: newest.id, mode: "restore" });
   return newest.id;
+}
+
+/** True when the database has the migrations the backup's manifest lists (no schema change since). */
+async function sameSchemaAs(db: Database, backup: BackupRow): Promise<boolean> {
+  const listed = (backup.manifest as Manifest | null)?.migrations;
+  if (!listed) return true;
+  const { rows } = await db.execute<{ hash: string }>(sql`select hash from drizzle.__drizzle_migrations order by id`);
+  return sameMigrations(listed, rows);
 }
 
 /** The weekly drill (SPEC §9): once per slot, unless one is running already. */

@@ -4,12 +4,14 @@
  * scheme is sound — a change made behind the change log's back is caught by verification. On a
  * database of their own, so no other test's backups interleave.
  */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SUM_SCHEME } from "../../src/backup/checksum";
+import worker from "../../src/index";
 import { backupHarness } from "../helpers/backup";
 
-const { open, seed, sql, takeBackup, verify } = backupHarness(env.TEST_CHECKSUM_DATABASE_URL);
+const { envFor, open, seed, sql, takeBackup, verify } = backupHarness(env.TEST_CHECKSUM_DATABASE_URL);
 
 const tableOf = (backup: any, name: string) => backup.manifest.tables.find((t: { name: string }) => t.name === name);
 
@@ -61,5 +63,25 @@ describe("table checksums", () => {
     const verdict = await verify(incremental.id);
     expect(verdict.ok).toBe(false);
     expect(verdict.reason).toBe("table users: checksum differs from the manifest");
+  });
+
+  it("starts the chain over after a migration: the schedule takes a full, a manual incremental is refused", async () => {
+    await seed(20);
+    await takeBackup("full");
+    await sql("insert into drizzle.__drizzle_migrations (hash, created_at) values ('test-migration', 1)");
+    try {
+      await expect(takeBackup("incremental")).rejects.toThrow(/the schema changed since backup .*; take a full backup/);
+      const slot = new Date(Date.UTC(2026, 10, 24, 10, 15)); // an incremental's slot
+      const ctx = createExecutionContext();
+      await worker.scheduled(
+        createScheduledController({ scheduledTime: slot.getTime(), cron: "* * * * *" }),
+        envFor(),
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(await sql("select kind from backups where slot = $1", [slot])).toEqual([{ kind: "full" }]);
+    } finally {
+      await sql("delete from drizzle.__drizzle_migrations where hash = 'test-migration'");
+    }
   });
 });
