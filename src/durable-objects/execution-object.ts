@@ -11,7 +11,7 @@ import type { AgentState } from "../agents/state";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { exportTrace } from "../observability/tracing/export-trace";
+import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
 import { drainOutbox } from "./execution/drain";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
@@ -299,7 +299,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
   private async transition<T>(change: (machine: ExecutionMachine) => T): Promise<T> {
     const now = Date.now();
     for (let round = 0; ; round++) {
-      const machine = new ExecutionMachine(this.store, this.values, now);
+      const machine = new ExecutionMachine(this.store, this.values, now, tracingWanted(this.env));
       let result: T;
       try {
         result = this.ctx.storage.transactionSync(() => change(machine));

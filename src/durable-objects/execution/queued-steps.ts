@@ -9,9 +9,8 @@ import type { AgentState } from "../../agents/state";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
-import { traceOf } from "../../observability/tracing/trace-context";
 import type { QueuedKind } from "../../steps/kind";
-import { costBudgetOf } from "./step-data";
+import { stepTask } from "./step-task";
 import type { TimerOf } from "./timers";
 import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
 import type {
@@ -72,7 +71,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       timer && (timer.timer as TimerOf<"step_timeout">).attempt === attempt ? timer.due : this.now + timeoutMs;
     if (!timer || timer.due !== deadline) this.store.setTimer({ kind: "step_timeout", stepId, attempt }, deadline);
     this.store.putStep(step);
-    return { kind: "run", task: this.taskOf(step, definition.type as StepTask["type"], deadline) };
+    return { kind: "run", task: stepTask(this.requireRecord(), step, definition, this.store, deadline) };
   }
 
   heartbeat(stepId: string, attempt: number, lease: string): ReportResult {
@@ -376,38 +375,5 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       return { accepted: false, reason: "stale" };
     if (step.lease?.token !== lease) return { accepted: false, reason: "lease_lost" };
     return step;
-  }
-
-  private taskOf(step: StepState, type: StepTask["type"], deadline: number): StepTask {
-    const record = this.requireRecord();
-    const definition = this.definitionOf(step.stepId);
-    const agentId = definition?.type === "agent" ? definition.agentId : null;
-    return {
-      executionId: record.id,
-      workflowId: record.workflowId,
-      actingUserId: record.triggeredBy ?? record.workflowOwnerId,
-      stepId: step.stepId,
-      type,
-      attempt: step.attempt,
-      idempotencyKey: step.idempotencyKey ?? "",
-      lease: step.lease?.token ?? "",
-      claims: step.dispatch?.claims ?? 1,
-      input: step.inputRef ? null : step.input,
-      inputRef: step.inputRef,
-      deadline,
-      executionTokens: record.promptTokens + record.completionTokens,
-      executionTokenBudget: record.definition.tokenBudget ?? null,
-      executionCostUsd: record.costUsd === undefined ? 0 : record.costUsd,
-      executionCostBudgetUsd: costBudgetOf(record),
-      agent: agentId ? (this.store.agents()[agentId] ?? null) : null,
-      secrets: this.store.secrets(),
-      checkpoint: this.store.checkpoint(step.stepId, step.attempt),
-      streamedChars: this.store.streamedLength(step.stepId, step.attempt),
-      traceId: traceOf(record.id, record.trace).traceId,
-      childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
-        toolCallId,
-        content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),
-      })),
-    };
   }
 }

@@ -4,7 +4,6 @@
  * synchronous over the store; the object runs each command inside one storage transaction and
  * carries out the effects (stream, queue, Postgres) only once it has committed.
  */
-import { addCosts } from "../../agents/pricing";
 import type { AuditEntry } from "../../audit/record";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { ExpressionError } from "../../engine/expression";
@@ -15,6 +14,7 @@ import { TemplateError } from "../../engine/template";
 import { isTerminalExecution, isTerminalStep, type SkipReason } from "../../engine/vocabulary";
 import type { Span } from "../../observability/tracing/spans";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
+import { countUsage } from "./attempt-usage";
 import {
   executionOutputKey,
   inputKey,
@@ -58,11 +58,14 @@ export abstract class ExecutionTransitions {
   protected record: ExecutionRecord | null;
   /** An audit row for the step change a step type makes next (a decision, a delivered event). */
   protected auditNext: PendingAudit | null = null;
+  /** Whether spans are wanted (OTEL_EXPORTER_OTLP_ENDPOINT set): without it none are built. */
+  private readonly traced: boolean;
 
-  constructor(store: ExecutionStore, values: LargeValues, now: number) {
+  constructor(store: ExecutionStore, values: LargeValues, now: number, traced = false) {
     this.store = store;
     this.values = values;
     this.now = now;
+    this.traced = traced;
     this.record = store.execution();
   }
 
@@ -211,7 +214,7 @@ export abstract class ExecutionTransitions {
       return;
     }
     this.countAttemptUsage(step, usage);
-    this.traceAttempt(step, definition, null, ledgerOf(clean));
+    this.traceAttempt(step, definition, null, () => ledgerOf(clean));
     step.status = "completed";
     step.output = stored;
     step.outputRef = stored === clean ? null : (stored as OffloadRef);
@@ -243,7 +246,7 @@ export abstract class ExecutionTransitions {
   ): void {
     this.countAttemptUsage(step, usage);
     // What the attempt got to before failing: its last checkpoint's model and tool calls.
-    this.traceAttempt(step, definition, error.message, this.store.checkpoint(step.stepId, step.attempt));
+    this.traceAttempt(step, definition, error.message, () => this.store.checkpoint(step.stepId, step.attempt));
     this.store.deleteStepTimers(step.stepId);
     this.store.deleteAttemptProgress(step.stepId);
     step.lease = null;
@@ -314,16 +317,17 @@ export abstract class ExecutionTransitions {
     this.emit(`execution.${status}`, null, data, status === "failed" ? "error" : "info", error?.message ?? null, audit);
     this.store.clearWorkTimers();
     this.effects.finished = true;
-    this.effects.spans.push(spanOfExecution(record));
+    if (this.traced) this.effects.spans.push(spanOfExecution(record));
   }
 
   private traceAttempt(
     step: StepState,
     definition: Step,
     error: string | null,
-    ledger: ReturnType<typeof ledgerOf>,
+    ledger: () => ReturnType<typeof ledgerOf>,
   ): void {
-    const ended = { at: this.iso(), error, ledger };
+    if (!this.traced) return;
+    const ended = { at: this.iso(), error, ledger: ledger() };
     this.effects.spans.push(...spansOfAttempt(this.requireRecord(), step, definition, ended, this.store.agents()));
   }
 
@@ -368,24 +372,7 @@ export abstract class ExecutionTransitions {
   /** Counts an attempt's tokens and cost once: `usage` is the attempt's total so far. */
   protected countAttemptUsage(step: StepState, usage: TokenUsage | undefined): void {
     if (!usage) return;
-    const record = this.requireRecord();
-    const prompt = Math.max(0, usage.promptTokens - step.attemptUsage.promptTokens);
-    const completion = Math.max(0, usage.completionTokens - step.attemptUsage.completionTokens);
-    // An unknown cost (a model without a price) makes the step's and the execution's unknown.
-    const counted = step.attemptUsage.costUsd ?? 0;
-    const cost = usage.costUsd === undefined ? 0 : usage.costUsd === null ? null : Math.max(0, usage.costUsd - counted);
-    step.attemptUsage = {
-      promptTokens: step.attemptUsage.promptTokens + prompt,
-      completionTokens: step.attemptUsage.completionTokens + completion,
-      costUsd: cost === null ? null : addCosts(counted, cost),
-    };
-    step.promptTokens += prompt;
-    step.completionTokens += completion;
-    // Objects from before costs existed hold no cost yet: they start from zero.
-    step.costUsd = addCosts(step.costUsd === undefined ? 0 : step.costUsd, cost);
-    record.promptTokens += prompt;
-    record.completionTokens += completion;
-    record.costUsd = addCosts(record.costUsd === undefined ? 0 : record.costUsd, cost);
+    countUsage(step, this.requireRecord(), usage);
     this.saveRecord();
   }
 

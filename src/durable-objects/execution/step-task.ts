@@ -1,0 +1,47 @@
+/**
+ * What a claimed queued-step attempt hands its consumer: everything it needs to run without
+ * Postgres — the resolved input, the agent as the execution resolved it, the sealed secrets, the
+ * agent's checkpoint and children's results, the budgets, and where its streamed text stands.
+ */
+import type { QueuedStepType, Step } from "../../engine/definition";
+import { traceOf } from "../../observability/tracing/trace-context";
+import { costBudgetOf } from "./step-data";
+import type { ExecutionStore } from "./store";
+import type { ExecutionRecord, StepState, StepTask } from "./types";
+
+export function stepTask(
+  record: ExecutionRecord,
+  step: StepState,
+  definition: Step,
+  store: ExecutionStore,
+  deadline: number,
+): StepTask {
+  const agentId = definition.type === "agent" ? definition.agentId : null;
+  return {
+    executionId: record.id,
+    workflowId: record.workflowId,
+    actingUserId: record.triggeredBy ?? record.workflowOwnerId,
+    stepId: step.stepId,
+    type: definition.type as QueuedStepType,
+    attempt: step.attempt,
+    idempotencyKey: step.idempotencyKey ?? "",
+    lease: step.lease?.token ?? "",
+    claims: step.dispatch?.claims ?? 1,
+    input: step.inputRef ? null : step.input,
+    inputRef: step.inputRef,
+    deadline,
+    executionTokens: record.promptTokens + record.completionTokens,
+    executionTokenBudget: record.definition.tokenBudget ?? null,
+    executionCostUsd: record.costUsd === undefined ? 0 : record.costUsd,
+    executionCostBudgetUsd: costBudgetOf(record),
+    agent: agentId ? (store.agents()[agentId] ?? null) : null,
+    secrets: store.secrets(),
+    checkpoint: store.checkpoint(step.stepId, step.attempt),
+    streamedChars: store.streamedLength(step.stepId, step.attempt),
+    traceId: traceOf(record.id, record.trace).traceId,
+    childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
+      toolCallId,
+      content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),
+    })),
+  };
+}
