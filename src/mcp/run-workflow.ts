@@ -5,7 +5,9 @@
  * tool error with the reason; still going: its id and status, for `get_execution` later.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { isTerminalExecution } from "../engine/vocabulary";
+import { eq } from "drizzle-orm";
+import { executions } from "../db/schema";
+import { type ExecutionStatus, isTerminalExecution } from "../engine/vocabulary";
 import { startExecution } from "../services/execution-start";
 import { getExecution } from "../services/executions";
 import { errorResult, type McpCaller, textResult } from "./caller";
@@ -28,14 +30,19 @@ export async function runWorkflowTool(
     audit: caller.audit,
     idempotencyKey: `mcp:${requestId}`.slice(0, 255),
   });
+  // The caller started it, so it may read it: poll only its status, then read it once.
   const deadline = Date.now() + CALL_WAIT_MS;
-  for (;;) {
-    const execution = await getExecution(caller.db, caller.user, started.id);
-    if (execution.status === "completed") return textResult(execution.output);
-    if (isTerminalExecution(execution.status)) {
-      return errorResult(JSON.stringify({ executionId: started.id, status: execution.status, error: execution.error }));
-    }
-    if (Date.now() >= deadline) return textResult({ executionId: started.id, status: execution.status });
+  let status = started.status as string;
+  while (!isTerminalExecution(status as ExecutionStatus) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const [row] = await caller.db
+      .select({ status: executions.status })
+      .from(executions)
+      .where(eq(executions.id, started.id));
+    status = row?.status ?? status;
   }
+  if (!isTerminalExecution(status as ExecutionStatus)) return textResult({ executionId: started.id, status });
+  const execution = await getExecution(caller.db, caller.user, started.id);
+  if (execution.status === "completed") return textResult(execution.output);
+  return errorResult(JSON.stringify({ executionId: started.id, status: execution.status, error: execution.error }));
 }
