@@ -4,12 +4,11 @@
  * scheme is sound — a change made behind the change log's back is caught by verification. On a
  * database of their own, so no other test's backups interleave.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SUM_SCHEME } from "../../src/backup/checksum";
-import worker from "../../src/index";
 import { backupHarness } from "../helpers/backup";
+import { fireCron } from "../helpers/cron";
 
 const { envFor, open, seed, sql, takeBackup, verify } = backupHarness(env.TEST_CHECKSUM_DATABASE_URL);
 
@@ -72,13 +71,7 @@ describe("table checksums", () => {
     try {
       await expect(takeBackup("incremental")).rejects.toThrow(/the schema changed since backup .*; take a full backup/);
       const slot = new Date(Date.UTC(2026, 10, 24, 10, 15)); // an incremental's slot
-      const ctx = createExecutionContext();
-      await worker.scheduled(
-        createScheduledController({ scheduledTime: slot.getTime(), cron: "* * * * *" }),
-        envFor(),
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
+      await fireCron(slot, envFor());
       expect(await sql("select kind from backups where slot = $1", [slot])).toEqual([{ kind: "full" }]);
     } finally {
       await sql("delete from drizzle.__drizzle_migrations where hash = 'test-migration'");

@@ -3,13 +3,12 @@
  * with RTO, RPO and every table's result stored as a report (Postgres and R2), started by an
  * admin or by the weekly cron slot, one at a time.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { drillReportKey } from "../../src/backup/drill";
-import worker from "../../src/index";
 import { runJob } from "../../src/queues/jobs.consumer";
 import { backupHarness } from "../helpers/backup";
+import { fireCron } from "../helpers/cron";
 import { query } from "../helpers/db";
 import { call, callJson } from "../helpers/http";
 import { signIn } from "../helpers/users";
@@ -56,16 +55,7 @@ describe("recovery drills", () => {
 
   it("runs weekly from the cron trigger, once per slot", async () => {
     const slot = new Date(Date.UTC(2026, 10, 29, 5, 30)); // a Sunday, 05:30 UTC
-    const fire = async () => {
-      const ctx = createExecutionContext();
-      await worker.scheduled(
-        createScheduledController({ scheduledTime: slot.getTime(), cron: "* * * * *" }),
-        envFor(),
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
-    };
-    await Promise.all([fire(), fire()]);
+    await Promise.all([fireCron(slot, envFor()), fireCron(slot, envFor())]);
     const rows = await sql<{ trigger: string }>(
       "select d.trigger from drills d join job_runs j on j.job = 'drill' and j.slot = $1 where d.trigger = 'schedule' and d.created_at > now() - interval '1 minute'",
       [slot],
