@@ -26,7 +26,7 @@ export const drillReportKey = (drillId: string) => `drills/${drillId}.json`;
 export async function runDrill(context: BackupContext, drillId: string): Promise<void> {
   const [drill] = await context.db.select().from(drills).where(eq(drills.id, drillId));
   // A redelivered message for a drill that already ended changes nothing.
-  if (!drill || drill.status !== "running") return;
+  if (drill?.status !== "running") return;
   const newest = await latestRestorable(context.db);
   const report: DrillReport = { backupId: newest?.id ?? null, snapshotAt: null, chain: [], objects: 0, tables: [] };
   let verdict: Verification | null = null;

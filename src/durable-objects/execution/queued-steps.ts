@@ -23,7 +23,6 @@ import type {
   ReportResult,
   StepOutcome,
   StepState,
-  StepTask,
   Waiting,
 } from "./types";
 
