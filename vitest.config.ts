@@ -50,6 +50,7 @@ function workersProject(
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
             TEST_CHECKSUM_DATABASE_URL: inject("checksumDatabaseUrl"),
+            TEST_SCHEDULE_DATABASE_URL: inject("scheduleDatabaseUrl"),
             // The main project exports its traces to the outside world's OTLP receiver.
             ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${inject("outsideUrl")}/otlp` } : {}),
             ...extra,

@@ -1,11 +1,12 @@
 /**
- * `npm run restore -- --backup <id> --target <DATABASE_URL> [--until <ISO time>]`
+ * `npm run restore -- --backup <id> --target <DATABASE_URL> [--until <ISO time>] [--replica]`
  *
  * Restores a backup (a full, or an incremental with its full base and the incrementals before it,
  * up to --until) into an empty database with stock psql, then checks every table's row count and
  * checksum. Reads from the platform at IPA_URL (IPA_TOKEN, or ADMIN_EMAIL / ADMIN_PASSWORD), or
  * straight from R2 with R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY and R2_BUCKET.
- * Encrypted backups need ENCRYPTION_KEYS.
+ * `--replica` reads the copies in the replica bucket instead (STORAGE_REPLICA through the
+ * platform; R2_REPLICA_BUCKET from R2). Encrypted backups need ENCRYPTION_KEYS.
  */
 
 import { rmSync } from "node:fs";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     target: { type: "string" },
     until: { type: "string" },
     "allow-unsigned": { type: "boolean", default: false },
+    replica: { type: "boolean", default: false },
   },
 });
 // Stopped midway, the restore still leaves no decrypted SQL behind.
@@ -30,7 +32,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 if (!values.target || (!values.backup && !values.until)) {
-  console.error("usage: npm run restore -- --backup <id> --target <DATABASE_URL> [--until <ISO time>]");
+  console.error("usage: npm run restore -- --backup <id> --target <DATABASE_URL> [--until <ISO time>] [--replica]");
   process.exit(2);
 }
 const until = values.until ? new Date(values.until) : undefined;
@@ -40,7 +42,7 @@ if (until && Number.isNaN(until.getTime())) {
 }
 try {
   const report = await restore({
-    source: await openSource(process.env),
+    source: await openSource(process.env, { replica: values.replica }),
     target: values.target,
     backupId: values.backup,
     until,

@@ -40,7 +40,8 @@ export interface Secrets {
   NEON_WS_PROXY?: string;
 }
 
-export type Bindings = Env & Secrets;
+/** STORAGE_REPLICA is optional (SPEC §7): wrangler.toml binds one, a deployment may not. */
+export type Bindings = Omit<Env, "STORAGE_REPLICA"> & { STORAGE_REPLICA?: R2Bucket } & Secrets;
 
 /** Hono environment shared by every router and middleware. */
 export interface AppEnv {

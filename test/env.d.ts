@@ -14,5 +14,6 @@ declare namespace Cloudflare {
     TEST_BACKUP_DATABASE_URL: string;
     TEST_INCREMENTAL_DATABASE_URL: string;
     TEST_CHECKSUM_DATABASE_URL: string;
+    TEST_SCHEDULE_DATABASE_URL: string;
   }
 }

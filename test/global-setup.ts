@@ -18,7 +18,7 @@ export default async function setup(project: TestProject) {
   await pg.createDatabase("ipa_test");
   await runMigrations(pg.url("ipa_test"));
   // Backup tests need data nobody else changes while they compare it.
-  for (const name of ["ipa_backup_test", "ipa_incremental_test", "ipa_checksum_test"]) {
+  for (const name of ["ipa_backup_test", "ipa_incremental_test", "ipa_checksum_test", "ipa_schedule_test"]) {
     await pg.createDatabase(name);
     await runMigrations(pg.url(name));
   }
@@ -31,6 +31,7 @@ export default async function setup(project: TestProject) {
   project.provide("backupDatabaseUrl", pg.url("ipa_backup_test"));
   project.provide("incrementalDatabaseUrl", pg.url("ipa_incremental_test"));
   project.provide("checksumDatabaseUrl", pg.url("ipa_checksum_test"));
+  project.provide("scheduleDatabaseUrl", pg.url("ipa_schedule_test"));
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
@@ -54,6 +55,7 @@ declare module "vitest" {
     backupDatabaseUrl: string;
     incrementalDatabaseUrl: string;
     checksumDatabaseUrl: string;
+    scheduleDatabaseUrl: string;
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;

@@ -48,6 +48,39 @@ export async function latestRestorable(db: Queryable): Promise<BackupRow | null>
   return row ?? null;
 }
 
+/** Changes logged after `snapshot` (the change log's txid index finds them). */
+export const changesSince = (snapshot: string) =>
+  sql`exists (select 1 from change_log where txid >= pg_snapshot_xmin(${snapshot}::pg_snapshot)
+    and not pg_visible_in_snapshot(txid, ${snapshot}::pg_snapshot))`;
+
+/**
+ * An empty interval (SPEC §9): when nothing changed since `backup`'s snapshot, records that it
+ * ran by moving the backup's `unchanged_at` to now and answers true; no object is written. One
+ * statement: its `now()` precedes its snapshot, so every change committed by then is seen.
+ */
+export async function recordUnchanged(db: Queryable, backup: BackupRow): Promise<boolean> {
+  if (!backup.snapshot) return false;
+  const marked = await db
+    .update(backups)
+    .set({ unchangedAt: sql`now()` })
+    .where(and(eq(backups.id, backup.id), sql`not ${changesSince(backup.snapshot)}`))
+    .returning({ id: backups.id });
+  return marked.length > 0;
+}
+
+/**
+ * A scheduled incremental that finds nothing changed when it runs (the run before it took the
+ * changes its slot saw) is an empty interval too: it is recorded on the newest backup and its own
+ * row goes, having written nothing.
+ */
+export async function dropIfUnchanged(db: Database, row: BackupRow): Promise<boolean> {
+  if (row.kind !== "incremental" || !row.slot) return false;
+  const newest = await latestRestorable(db);
+  if (!newest || !(await recordUnchanged(db, newest))) return false;
+  await db.delete(backups).where(eq(backups.id, row.id));
+  return true;
+}
+
 /** How far a running backup has got (SPEC §9 extension: the dashboard and `ipa backups start --wait` show it). */
 export interface BackupProgress {
   stage: "checksums" | "schema" | "tables" | "changes" | "manifest" | "done";
@@ -72,11 +105,13 @@ export async function markCompleted(
   manifest: Manifest,
   manifestSha256: string,
   startedAt: Date,
+  replicated: boolean,
 ): Promise<void> {
   await db
     .update(backups)
     .set({
       status: "completed",
+      replicaStatus: replicated ? "pending" : null,
       manifest,
       manifestSha256,
       snapshot: manifest.snapshot,

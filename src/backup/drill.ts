@@ -37,9 +37,12 @@ export async function runDrill(context: BackupContext, drillId: string): Promise
   }
   const passed = verdict?.ok === true;
   const reason = newest ? (verdict?.reason ?? null) : "no finished backup to restore";
-  const rpoSeconds = newest?.snapshotAt
-    ? Math.max(0, Math.round((drill.startedAt.getTime() - newest.snapshotAt.getTime()) / 1000))
+  // An empty interval after the snapshot found the backup still current then.
+  const currentAt = newest?.snapshotAt
+    ? Math.max(newest.snapshotAt.getTime(), newest.unchangedAt?.getTime() ?? 0)
     : null;
+  const rpoSeconds =
+    currentAt === null ? null : Math.max(0, Math.round((drill.startedAt.getTime() - currentAt) / 1000));
   await context.bucket.put(
     drillReportKey(drillId),
     JSON.stringify({ id: drillId, passed, reason, rpoSeconds, ...report }),

@@ -1,39 +1,72 @@
 /**
- * Backup alerts (SPEC §9 RPO/RTO): a backup older than twice its interval, or a failed
- * verification, shows in /metrics and in /health/ready's details.
+ * Backup alerts (SPEC §9 RPO/RTO): a backup older than twice its interval, a failed verification,
+ * or a replica bucket lagging behind shows in /metrics and in /health/ready's details.
  */
 import { sql } from "drizzle-orm";
+import type { Settings } from "../config";
 import type { Queryable } from "../db/client";
 import type { Exposition } from "../observability/prometheus";
 
-export const INTERVAL_SECONDS = { full: 24 * 3600, incremental: 15 * 60 } as const;
-type Kind = keyof typeof INTERVAL_SECONDS;
+type Kind = "full" | "incremental";
+
+/** What backups are expected: incrementals every so many minutes, and whether a replica is bound. */
+export interface BackupSchedule {
+  incrementalMinutes: number;
+  replica: boolean;
+}
+
+/** The schedule the platform runs with: its settings and bindings. */
+export function backupSchedule(env: { STORAGE_REPLICA?: R2Bucket }, config: Settings): BackupSchedule {
+  return { incrementalMinutes: config.BACKUP_INCREMENTAL_MINUTES, replica: Boolean(env.STORAGE_REPLICA) };
+}
+
+export const intervalSeconds = (kind: Kind, schedule: BackupSchedule) =>
+  kind === "full" ? 24 * 3600 : schedule.incrementalMinutes * 60;
+
+/** The replica may trail by this much (a few copy retries) before it is a problem. */
+export const REPLICA_LAG_WARN_SECONDS = 600;
 
 export interface BackupFreshness {
   kind: Kind;
+  /** For incrementals, an empty interval counts: it found the newest backup still current. */
   lastSuccessAt: Date | null;
   ageSeconds: number | null;
   stale: boolean;
+}
+
+export interface ReplicaHealth {
+  /** Finished backups not yet copied, and how long the oldest of them has waited. */
+  waiting: number;
+  lagSeconds: number;
+  lagging: boolean;
+  /** The newest copy failure among them, if any. */
+  lastFailure: { backupId: string; reason: string | null } | null;
 }
 
 export interface BackupHealth {
   freshness: BackupFreshness[];
   /** The newest verification's verdict, if any backup was verified. */
   lastVerification: { backupId: string; ok: boolean; at: Date } | null;
+  /** Null when no replica bucket is bound. */
+  replica: ReplicaHealth | null;
 }
 
-export async function backupHealth(db: Queryable, now = new Date()): Promise<BackupHealth> {
+const FINISHED = sql`('completed', 'verified', 'verification_failed')`;
+
+export async function backupHealth(db: Queryable, schedule: BackupSchedule, now = new Date()): Promise<BackupHealth> {
   const rows = (
     await db.execute<{ kind: Kind; last: Date | null }>(sql`
-      select k.kind, max(b.completed_at) as last
+      select k.kind, greatest(max(b.completed_at), case when k.kind = 'incremental' then
+        (select max(unchanged_at) from backups where status in ${FINISHED}) end) as last
       from unnest(array['full', 'incremental']::backup_kind[]) as k(kind)
-      left join backups b on b.kind = k.kind and b.status in ('completed', 'verified', 'verification_failed')
+      left join backups b on b.kind = k.kind and b.status in ${FINISHED}
       group by k.kind order by k.kind`)
   ).rows;
   const freshness = rows.map(({ kind, last }) => {
     const lastSuccessAt = last ? new Date(last) : null;
     const ageSeconds = lastSuccessAt ? Math.round((now.getTime() - lastSuccessAt.getTime()) / 1000) : null;
-    return { kind, lastSuccessAt, ageSeconds, stale: ageSeconds === null || ageSeconds > 2 * INTERVAL_SECONDS[kind] };
+    const stale = ageSeconds === null || ageSeconds > 2 * intervalSeconds(kind, schedule);
+    return { kind, lastSuccessAt, ageSeconds, stale };
   });
   const [verification] = (
     await db.execute<{ id: string; status: string; verified_at: Date }>(sql`
@@ -44,14 +77,37 @@ export async function backupHealth(db: Queryable, now = new Date()): Promise<Bac
     lastVerification: verification
       ? { backupId: verification.id, ok: verification.status === "verified", at: new Date(verification.verified_at) }
       : null,
+    replica: schedule.replica ? await replicaHealth(db, now) : null,
+  };
+}
+
+async function replicaHealth(db: Queryable, now: Date): Promise<ReplicaHealth> {
+  const [waiting] = (
+    await db.execute<{ n: number; oldest: Date | null }>(sql`
+      select count(*)::int as n, min(completed_at) as oldest from backups
+      where status in ${FINISHED} and replica_status is distinct from 'copied'`)
+  ).rows;
+  const [failure] = (
+    await db.execute<{ id: string; reason: string | null }>(sql`
+      select id, replica_reason as reason from backups
+      where status in ${FINISHED} and replica_status = 'failed' order by replica_at desc limit 1`)
+  ).rows;
+  const lagSeconds = waiting.oldest
+    ? Math.max(0, Math.round((now.getTime() - new Date(waiting.oldest).getTime()) / 1000))
+    : 0;
+  return {
+    waiting: Number(waiting.n),
+    lagSeconds,
+    lagging: lagSeconds > REPLICA_LAG_WARN_SECONDS,
+    lastFailure: failure ? { backupId: failure.id, reason: failure.reason } : null,
   };
 }
 
 /** The backup metrics of SPEC §8, plus the staleness gauges the alerts fire on. */
-export async function addBackupMetrics(exposition: Exposition, db: Queryable): Promise<void> {
+export async function addBackupMetrics(exposition: Exposition, db: Queryable, schedule: BackupSchedule): Promise<void> {
   type Row = Record<string, unknown>;
   const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
-  const health = await backupHealth(db);
+  const health = await backupHealth(db, schedule);
   exposition.gauge(
     "backup_last_success_timestamp_seconds",
     "When the newest completed backup of each type finished.",
@@ -83,11 +139,11 @@ export async function addBackupMetrics(exposition: Exposition, db: Queryable): P
     { value: Number(failures.n) },
   ]);
   const [newest] = await rows(sql`
-    select extract(epoch from now() - max(snapshot_at))::float8 as age from backups
+    select extract(epoch from now() - max(greatest(snapshot_at, unchanged_at)))::float8 as age from backups
     where status in ('completed', 'verified') and snapshot_at is not null`);
   exposition.gauge(
     "backup_rpo_seconds",
-    "What a restore now would lose: seconds since the newest snapshot of a finished backup.",
+    "What a restore now would lose: seconds since the newest finished backup's snapshot (or the newest empty interval that found it current).",
     newest?.age === null || newest?.age === undefined ? [] : [{ value: Math.round(Number(newest.age)) }],
   );
   const [drill] = await rows(sql`
@@ -108,6 +164,20 @@ export async function addBackupMetrics(exposition: Exposition, db: Queryable): P
     "1 when the newest recovery drill restored every table as the manifests say.",
     drill ? [{ value: drill.status === "passed" ? 1 : 0 }] : [],
   );
+  if (health.replica) {
+    exposition.gauge(
+      "backup_replica_lag_seconds",
+      "How long the oldest finished backup not yet in the replica bucket has waited (0 when all are copied).",
+      [{ value: health.replica.lagSeconds }],
+    );
+    exposition.gauge("backup_replica_pending", "Finished backups not yet copied to the replica bucket.", [
+      { value: health.replica.waiting },
+    ]);
+  }
+  const [changeLog] = await rows(sql`select count(*)::int as n from change_log`);
+  exposition.gauge("backup_change_log_rows", "Changes logged and not yet in a verified backup.", [
+    { value: Number(changeLog.n) },
+  ]);
   exposition.gauge(
     "backup_stale",
     "1 when the newest backup of a type is older than twice its interval (or there is none).",
@@ -122,5 +192,11 @@ export function describeProblems(health: BackupHealth): string | null {
     .map((f) => (f.lastSuccessAt ? `${f.kind} backup is ${f.ageSeconds} s old` : `no ${f.kind} backup yet`));
   if (health.lastVerification && !health.lastVerification.ok)
     problems.push(`verification of ${health.lastVerification.backupId} failed`);
+  if (health.replica?.lagging) {
+    const failure = health.replica.lastFailure;
+    problems.push(
+      `replica lags ${health.replica.lagSeconds} s (${health.replica.waiting} backups not copied${failure ? `; last failure: ${failure.reason}` : ""})`,
+    );
+  }
   return problems.length ? problems.join("; ") : null;
 }

@@ -24,7 +24,8 @@ export interface RetentionOutcome {
 
 export async function applyRetention(
   db: Database,
-  bucket: R2Bucket,
+  /** The primary bucket, and the replica when one is bound: a backup leaves both. */
+  buckets: R2Bucket[],
   config: Settings,
   now = new Date(),
 ): Promise<RetentionOutcome> {
@@ -33,7 +34,7 @@ export async function applyRetention(
   const outcome: RetentionOutcome = { kept: keep.size, deleted: [], failed: [] };
   for (const row of all.filter((backup) => !keep.has(backup.id))) {
     try {
-      await deletePrefix(bucket, row.prefix);
+      for (const bucket of buckets) await deletePrefix(bucket, row.prefix);
       await db.delete(backups).where(inArray(backups.id, [row.id]));
       outcome.deleted.push(row.id);
     } catch (error) {

@@ -15,6 +15,7 @@ import { logEvent } from "../observability/log";
 import {
   type BackupProgress,
   type BackupRow,
+  dropIfUnchanged,
   failInterrupted,
   findBackup,
   latestRestorable,
@@ -45,9 +46,12 @@ export interface BackupContext {
   config: Settings;
   db: Database;
   bucket: R2Bucket;
+  /** STORAGE_REPLICA, when bound: finished backups are copied there (replica.ts). */
+  replica?: R2Bucket;
 }
 
-export async function runBackup(context: BackupContext, backupId: string): Promise<BackupRow> {
+/** Runs the backup; null when it was a scheduled incremental with nothing to take (dropIfUnchanged). */
+export async function runBackup(context: BackupContext, backupId: string): Promise<BackupRow | null> {
   const row = await findBackup(context.db, backupId);
   if (!row) throw new BackupNotPossibleError(`backup ${backupId} does not exist`);
   if (row.status === "completed" || row.status === "verified" || row.status === "verification_failed") return row;
@@ -62,6 +66,7 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
     if (!locked) throw new BackupBusyError("another backup is running");
     try {
       await failInterrupted(context.db, context.bucket, backupId);
+      if (await dropIfUnchanged(context.db, row)) return null;
       await markRunning(context.db, backupId);
       const started = new Date();
       try {
@@ -70,16 +75,13 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
         await context.bucket.put(`${row.prefix}${MANIFEST_NAME}`, text, {
           httpMetadata: { contentType: "application/json" },
         });
-        await markCompleted(context.db, backupId, manifest, await sha256Hex(text), started);
-        // Changes the snapshot holds are in this backup; the next incremental starts after it.
-        await client.query("delete from change_log where pg_visible_in_snapshot(txid, $1::pg_snapshot)", [
-          manifest.snapshot,
-        ]);
-        await auditBackup(context, "backup.complete", backupId, {
-          kind: row.kind,
-          objects: manifest.objects.length,
-          rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
-        });
+        await markCompleted(context.db, backupId, manifest, await sha256Hex(text), started, Boolean(context.replica));
+        if (auditsSuccess(row))
+          await auditBackup(context, "backup.complete", backupId, {
+            kind: row.kind,
+            objects: manifest.objects.length,
+            rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
+          });
       } catch (error) {
         await client.query("rollback").catch(() => {});
         const reason = error instanceof Error ? error.message : String(error);
@@ -250,6 +252,16 @@ async function writeTable(
   const stored = await writer.close();
   if (rows !== expectedRows) throw new Error(`table ${table.name}: dumped ${rows} rows, counted ${expectedRows}`);
   return { name: stored.name, role: "data", bytes: stored.bytes, sha256: stored.sha256, table: table.name, rows };
+}
+
+/**
+ * Whether a backup's success goes to the audit log. A scheduled incremental's does not (the
+ * catalog records it): an audit row is a change, so auditing it would make every next minute's
+ * interval non-empty, and the schedule would back up its own audit rows forever. Failures, fulls
+ * and backups someone asked for are audited.
+ */
+export function auditsSuccess(row: BackupRow): boolean {
+  return row.kind === "full" || row.slot === null;
 }
 
 /** The platform's own audit row about a backup (the cron and the jobs queue act for nobody). */

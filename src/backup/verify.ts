@@ -17,7 +17,7 @@ import { ChainError, type ChainLink, resolveChain } from "./chain";
 import { checksumQuery, TEXT_SETTINGS } from "./checksum";
 import { directConnectionString } from "./direct-connection";
 import { measureObject, ObjectCheckError, readStatements } from "./object-reader";
-import { auditBackup, type BackupContext, manifestTrust } from "./run-backup";
+import { auditBackup, auditsSuccess, type BackupContext, manifestTrust } from "./run-backup";
 import { ident } from "./sql-text";
 
 export interface Verification {
@@ -185,12 +185,14 @@ async function record(context: BackupContext, row: BackupRow, verdict: Verificat
       ...(verdict.ok ? {} : { verificationFailures: sql`${backups.verificationFailures} + 1`, reason: verdict.reason }),
     })
     .where(eq(backups.id, row.id));
-  await auditBackup(context, verdict.ok ? "backup.verify" : "backup.verify_failed", row.id, {
-    ok: verdict.ok,
-    reason: verdict.reason,
-    durationMs: verdict.durationMs,
-    objects: verdict.objects,
-  });
+  if (verdict.ok && row.snapshot) await pruneChangeLog(context, row.snapshot);
+  if (!verdict.ok || auditsSuccess(row))
+    await auditBackup(context, verdict.ok ? "backup.verify" : "backup.verify_failed", row.id, {
+      ok: verdict.ok,
+      reason: verdict.reason,
+      durationMs: verdict.durationMs,
+      objects: verdict.objects,
+    });
   if (!verdict.ok)
     logEvent("error", "backup_verification_failed", {
       backupId: row.id,
@@ -198,4 +200,13 @@ async function record(context: BackupContext, row: BackupRow, verdict: Verificat
       reason: verdict.reason,
       durationMs: verdict.durationMs,
     });
+}
+
+/**
+ * The change log keeps each change until a verified backup holds it (SPEC §9): the chain up to a
+ * verified backup has been checked, so what its snapshot saw is safe to forget; until then the
+ * log still holds what the unverified backups took.
+ */
+async function pruneChangeLog(context: BackupContext, snapshot: string): Promise<void> {
+  await context.db.execute(sql`delete from change_log where pg_visible_in_snapshot(txid, ${snapshot}::pg_snapshot)`);
 }

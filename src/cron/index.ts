@@ -2,16 +2,18 @@
  * The Worker's one cron trigger (`* * * * *`, SPEC §7) dispatches every periodic job by the
  * scheduled minute. Jobs are idempotent per slot, so a minute fired twice does no harm.
  */
-import { settings } from "../config";
+import { type Settings, settings } from "../config";
 import { type Database, openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import {
+  isBackupSlot,
   scheduleBackups,
   scheduleChainRestore,
   scheduleDrill,
   scheduleMaintenance,
+  scheduleReplication,
   scheduleVerification,
 } from "./backups";
 import { runCleanup } from "./cleanup";
@@ -21,7 +23,7 @@ import { runWatchdog } from "./watchdog";
 
 interface Job {
   name: string;
-  due(slot: Date): boolean;
+  due(slot: Date, config: Settings): boolean;
   run(context: JobContext): Promise<unknown>;
 }
 
@@ -35,7 +37,7 @@ const everyMinute = () => true;
 const hourlyAt = (minute: number) => (slot: Date) => slot.getUTCMinutes() === minute;
 const dailyAt = (hour: number, minute: number) => (slot: Date) =>
   slot.getUTCHours() === hour && slot.getUTCMinutes() === minute;
-const everyQuarterHour = (offset: number) => (slot: Date) => slot.getUTCMinutes() % 15 === offset;
+const everyFiveMinutes = (offset: number) => (slot: Date) => slot.getUTCMinutes() % 5 === offset;
 const weeklyAt = (weekday: number, hour: number, minute: number) => (slot: Date) =>
   slot.getUTCDay() === weekday && dailyAt(hour, minute)(slot);
 
@@ -44,8 +46,13 @@ export const JOBS: Job[] = [
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
   { name: "reencrypt", due: dailyAt(5, 0), run: ({ db, env }) => reencryptAll(db, settings(env)) },
-  { name: "backups", due: everyQuarterHour(0), run: ({ db, env, slot }) => scheduleBackups(db, env, slot) },
-  { name: "verification", due: everyQuarterHour(5), run: ({ db, env, slot }) => scheduleVerification(db, env, slot) },
+  {
+    name: "backups",
+    due: (slot, config) => isBackupSlot(slot, config.BACKUP_INCREMENTAL_MINUTES),
+    run: ({ db, env, slot }) => scheduleBackups(db, env, slot),
+  },
+  { name: "replication", due: everyMinute, run: ({ db, env }) => scheduleReplication(db, env) },
+  { name: "verification", due: everyFiveMinutes(2), run: ({ db, env, slot }) => scheduleVerification(db, env, slot) },
   { name: "chain-restore", due: dailyAt(3, 0), run: ({ db, env, slot }) => scheduleChainRestore(db, env, slot) },
   // Sundays at 05:30 UTC, between the night's backups and the Monday morning that would need them.
   { name: "drill", due: weeklyAt(0, 5, 30), run: ({ db, env, slot }) => scheduleDrill(db, env, slot) },
@@ -72,7 +79,7 @@ export async function handleScheduled(
   try {
     // Jobs run side by side; one failing does not hold up the others.
     await Promise.all(
-      JOBS.filter((job) => job.due(slot)).map(async (job) => {
+      JOBS.filter((job) => job.due(slot, config)).map(async (job) => {
         try {
           await job.run({ env, db: session.db, slot });
         } catch (error) {

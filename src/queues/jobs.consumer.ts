@@ -1,6 +1,7 @@
-/** The jobs queue consumer: backups, their verification, retention and log archival. */
+/** The jobs queue consumer: backups, their replica copies and verification, retention, log archival and drills. */
 
 import { runDrill } from "../backup/drill";
+import { replicateBackup } from "../backup/replica";
 import { applyRetention } from "../backup/retention";
 import { BackupBusyError, type BackupContext, BackupNotPossibleError, runBackup } from "../backup/run-backup";
 import { verifyBackup } from "../backup/verify";
@@ -53,15 +54,28 @@ export async function runJob(
 ): Promise<unknown> {
   const config = settings(env);
   const session = openPlatformDatabase(config);
-  const context: BackupContext = { config, db: session.db, bucket: env.STORAGE };
+  const context: BackupContext = { config, db: session.db, bucket: env.STORAGE, replica: env.STORAGE_REPLICA };
   try {
     switch (job.type) {
-      case "backup":
-        return await runBackup(context, job.backupId);
+      case "backup": {
+        const backup = await runBackup(context, job.backupId);
+        // Copied at once; what fails here the cron retries (replica.ts).
+        if (backup && env.STORAGE_REPLICA)
+          await replicateBackup(session.db, env.STORAGE, env.STORAGE_REPLICA, backup.id);
+        return backup;
+      }
+      case "replicate":
+        return env.STORAGE_REPLICA
+          ? await replicateBackup(session.db, env.STORAGE, env.STORAGE_REPLICA, job.backupId)
+          : null;
       case "verify":
         return await verifyBackup(context, job.backupId, { ...options, mode: job.mode });
       case "retention": {
-        const outcome = await applyRetention(session.db, env.STORAGE, config);
+        const outcome = await applyRetention(
+          session.db,
+          env.STORAGE_REPLICA ? [env.STORAGE, env.STORAGE_REPLICA] : [env.STORAGE],
+          config,
+        );
         await finishSlot(session.db, "retention", new Date(job.slot), outcome);
         return outcome;
       }

@@ -1,6 +1,7 @@
 /** /admin/backups: backups:manage (SPEC §3). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
+import { NotFoundError } from "../errors";
 import { authenticate, requirePermission } from "../middleware/auth";
 import {
   backupObject,
@@ -62,6 +63,21 @@ const BackupSchema = z
       .nullable()
       .openapi({ description: "how far a running backup has got (an extension: tables written of all, rows so far)" }),
     reason: z.string().nullable(),
+    unchangedAt: Timestamp.nullable().openapi({
+      description:
+        "the newest time a scheduled incremental found nothing changed since this backup (an empty interval writes no objects); the backup is the database's state as of then",
+    }),
+    replica: z
+      .object({
+        status: z.enum(["pending", "copied", "failed"]),
+        at: Timestamp.nullable(),
+        reason: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "the copy in the replica bucket (STORAGE_REPLICA): every object and the manifest, each checked by sha256; null when no replica is bound",
+      }),
     createdAt: Timestamp,
     manifest: z.unknown().optional(),
   })
@@ -117,6 +133,12 @@ const object = createRoute({
         .regex(/^[\w.-]{1,200}$/)
         .openapi({ param: { name: "name", in: "path" } }),
     }),
+    query: z.object({
+      bucket: z
+        .enum(["primary", "replica"])
+        .default("primary")
+        .openapi({ description: "read the copy in the replica bucket (STORAGE_REPLICA) instead of the primary" }),
+    }),
   },
   responses: { 200: { description: "The object" }, ...readErrors, 404: errors[404] },
 });
@@ -132,7 +154,9 @@ export const adminBackupRoutes = createRouter()
   )
   .openapi(object, async (c) => {
     const { id, name } = c.req.valid("param");
-    const found = await backupObject(c.var.db.db, c.env.STORAGE, id, name);
+    const bucket = c.req.valid("query").bucket === "replica" ? c.env.STORAGE_REPLICA : c.env.STORAGE;
+    if (!bucket) throw new NotFoundError("Replica bucket");
+    const found = await backupObject(c.var.db.db, bucket, id, name);
     return new Response(found.body, {
       headers: {
         "content-type": name.endsWith(".json") ? "application/json" : "application/octet-stream",

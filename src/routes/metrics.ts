@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { backupSchedule } from "../backup/health";
 import { settings } from "../config";
 import { timingSafeEqual } from "../crypto/encoding";
 import type { AppEnv } from "../env";
@@ -23,7 +24,7 @@ const metricsAccess = createMiddleware<AppEnv>(async function metricsAccess(c, n
 export const metricsRoutes = new Hono<AppEnv>().use("*", database).get("/", metricsAccess, async (c) => {
   c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   c.header("Cache-Control", "no-store");
-  return c.body(await renderMetrics(c.var.db.db));
+  return c.body(await renderMetrics(c.var.db.db, backupSchedule(c.env, settings(c.env))));
 });
 
 /** For the OpenAPI document only (the route above is plain Hono: its answer is Prometheus text). */

@@ -29,6 +29,10 @@ export function toBackupView(row: BackupRow, withManifest = false) {
     verification: row.verification ?? null,
     progress: (row.progress as BackupProgress | null) ?? null,
     reason: row.reason,
+    unchangedAt: row.unchangedAt?.toISOString() ?? null,
+    replica: row.replicaStatus
+      ? { status: row.replicaStatus, at: row.replicaAt?.toISOString() ?? null, reason: row.replicaReason }
+      : null,
     createdAt: row.createdAt.toISOString(),
     ...(withManifest ? { manifest: (row.manifest as Manifest | null) ?? null } : {}),
   };

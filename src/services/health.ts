@@ -1,6 +1,6 @@
 /** Readiness checks: configuration and a database round trip under a deadline. */
 import { sql } from "drizzle-orm";
-import { type BackupHealth, backupHealth, describeProblems } from "../backup/health";
+import { type BackupHealth, backupHealth, backupSchedule, describeProblems } from "../backup/health";
 import { ConfigurationError, settings } from "../config";
 import { openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
@@ -32,7 +32,8 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
     await withDeadline(session.db.execute(sql`select 1`), READY_TIMEOUT_MS);
     const database: Check = { name: "database", ok: true, severity: "critical", latencyMs: Date.now() - started };
     const problems = describeProblems(
-      (await withDeadline(backupHealth(session.db), READY_TIMEOUT_MS).catch(() => null)) ?? EMPTY,
+      (await withDeadline(backupHealth(session.db, backupSchedule(env, config)), READY_TIMEOUT_MS).catch(() => null)) ??
+        EMPTY,
     );
     return [
       database,
@@ -47,7 +48,7 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
 }
 
 /** Backup state could not be read in time: reported as unknown rather than failing readiness. */
-const EMPTY: BackupHealth = { freshness: [], lastVerification: null };
+const EMPTY: BackupHealth = { freshness: [], lastVerification: null, replica: null };
 
 class DeadlineError extends Error {}
 

@@ -3,7 +3,7 @@
  * every scrape sees every execution, whichever Worker or Durable Object ran it.
  */
 import { sql } from "drizzle-orm";
-import { addBackupMetrics } from "../backup/health";
+import { addBackupMetrics, type BackupSchedule } from "../backup/health";
 import type { Database } from "../db/client";
 import { Exposition } from "../observability/prometheus";
 
@@ -13,7 +13,7 @@ export const TOKEN_BUCKETS = [100, 500, 1000, 5000, 10000, 50000];
 
 type Row = Record<string, unknown>;
 
-export async function renderMetrics(db: Database) {
+export async function renderMetrics(db: Database, schedule: BackupSchedule) {
   const exposition = new Exposition();
   const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
 
@@ -104,6 +104,6 @@ export async function renderMetrics(db: Database) {
     { value: Number(rejected.n) },
   ]);
 
-  await addBackupMetrics(exposition, db);
+  await addBackupMetrics(exposition, db, schedule);
   return exposition.toString();
 }

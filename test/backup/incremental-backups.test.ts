@@ -155,7 +155,7 @@ describe("retention", () => {
     await env.STORAGE.put(`${old.prefix}500-changes.sql.gz`, "old");
     const session = harness.open();
     try {
-      const outcome = await applyRetention(session.db, env.STORAGE, settings(harness.envFor()));
+      const outcome = await applyRetention(session.db, [env.STORAGE], settings(harness.envFor()));
       expect(outcome.deleted).toContain(old.id);
     } finally {
       await session.close();

@@ -166,7 +166,54 @@ describe("npm run restore", () => {
     }
     throw new Error("verification did not finish");
   }, 300_000);
+
+  it("restores to a minute boundary from the replica bucket: writes before it are in, writes after it are not", async () => {
+    const person = (name: string) =>
+      api("/users", {
+        email: `${name}@example.test`,
+        username: name,
+        password: `${name}-password-123`,
+        roles: ["viewer"],
+      });
+    await backup("full");
+    const before = await person("before-minute");
+    const first = await backup("incremental");
+    // The first whole minute after that snapshot, and writes after it.
+    const boundary = new Date(Math.floor(new Date(first.snapshotAt).getTime() / 60_000 + 1) * 60_000);
+    await new Promise((r) => setTimeout(r, Math.max(0, boundary.getTime() - Date.now() + 200)));
+    const after = await person("after-minute");
+    const second = await backup("incremental");
+    expect(new Date(second.snapshotAt).getTime()).toBeGreaterThan(boundary.getTime());
+    for (const id of [first.id, second.id]) await replicated(id);
+
+    const target = await freshDatabase("restored_minute");
+    const restored = await runRestore([
+      "--backup",
+      second.id,
+      "--until",
+      boundary.toISOString(),
+      "--target",
+      target,
+      "--replica",
+    ]);
+    expect(restored.code, restored.output).toBe(0);
+    expect(restored.output).toContain("(its replica bucket)");
+    expect(restored.output).toContain(`incremental ${first.id}`);
+    expect(restored.output).not.toContain(`incremental ${second.id}`);
+    expect(await rowsOf(target, "select id from users where id = $1", [before.body.id])).toHaveLength(1);
+    expect(await rowsOf(target, "select id from users where id = $1", [after.body.id])).toHaveLength(0);
+  }, 300_000);
 });
+
+/** Waits for the platform to have copied a backup to its replica bucket. */
+async function replicated(id: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const row = await api(`/admin/backups/${id}`);
+    if (row.body.replica?.status === "copied") return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`backup ${id} was not copied to the replica`);
+}
 
 /**
  * An attacker with write access to the bucket alone: the backup's objects and manifest copied

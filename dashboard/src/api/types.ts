@@ -193,6 +193,9 @@ export interface Backup {
   verifiedAt: string | null;
   progress: { stage: string; tablesDone: number; tablesTotal: number; rows: number; table?: string } | null;
   reason: string | null;
+  /** The newest minute an empty interval found this backup still current. */
+  unchangedAt: string | null;
+  replica: { status: "pending" | "copied" | "failed"; at: string | null; reason: string | null } | null;
   createdAt: string;
 }
 

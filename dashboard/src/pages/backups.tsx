@@ -88,7 +88,10 @@ export function Backups() {
       ) : !list.value?.items.length ? (
         <Empty>No backups yet.</Empty>
       ) : (
-        <DataTable caption="Backups" columns={["Backup", "Kind", "Status", "Snapshot", "Size", "Took", ""]}>
+        <DataTable
+          caption="Backups"
+          columns={["Backup", "Kind", "Status", "Snapshot", "Current as of", "Replica", "Size", "Took", ""]}
+        >
           {list.value.items.map((backup) => (
             <tr key={backup.id}>
               <td>
@@ -106,6 +109,11 @@ export function Backups() {
                 ) : null}
               </td>
               <td>{when(backup.snapshotAt)}</td>
+              <td>{backup.unchangedAt ? when(backup.unchangedAt) : "—"}</td>
+              <td>
+                {backup.replica ? <StatusBadge status={backup.replica.status} /> : "—"}
+                {backup.replica?.reason ? <small> {backup.replica.reason}</small> : null}
+              </td>
               <td>{bytes(backup.sizeBytes)}</td>
               <td>{duration(backup.durationMs)}</td>
               <td>

@@ -1,7 +1,9 @@
 /**
  * Where the restore CLI reads backups from: the running platform's admin API (IPA_URL with an
  * admin token, or ADMIN_EMAIL / ADMIN_PASSWORD), or straight from R2's S3 API when the platform
- * itself is down (R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET).
+ * itself is down (R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET). Either way it
+ * can read the replica bucket's copies instead (`replica`: STORAGE_REPLICA behind the platform,
+ * R2_REPLICA_BUCKET in R2); the manifests' signatures and the objects' hashes are checked the same.
  */
 import { Readable } from "node:stream";
 import { type Manifest, ManifestSchema } from "../../../src/backup/manifest.ts";
@@ -37,12 +39,21 @@ export interface BackupSource {
   object(backup: BackupRef, name: string): Promise<Readable>;
 }
 
-export async function openSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
-  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY && env.R2_BUCKET) return r2Source(env);
-  return apiSource(env);
+export interface SourceOptions {
+  /** Read the replica bucket's copies. */
+  replica?: boolean;
 }
 
-async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
+export async function openSource(env: NodeJS.ProcessEnv, options: SourceOptions = {}): Promise<BackupSource> {
+  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY && env.R2_BUCKET) {
+    if (!options.replica) return r2Source(env, env.R2_BUCKET);
+    if (!env.R2_REPLICA_BUCKET) throw new Error("--replica from R2 needs R2_REPLICA_BUCKET");
+    return r2Source(env, env.R2_REPLICA_BUCKET);
+  }
+  return apiSource(env, options.replica ? "replica" : "primary");
+}
+
+async function apiSource(env: NodeJS.ProcessEnv, bucket: "primary" | "replica"): Promise<BackupSource> {
   const api = await connectApi(env);
   const { backups } = api.client.api.v1.admin;
   const backup = async (id: string): Promise<BackupRef> => {
@@ -57,7 +68,7 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
     };
   };
   return {
-    describe: `the platform at ${api.baseUrl}`,
+    describe: `the platform at ${api.baseUrl}${bucket === "replica" ? " (its replica bucket)" : ""}`,
     backup,
     finished: async () => {
       const out: Array<{ id: string; snapshotAt: string }> = [];
@@ -73,7 +84,10 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
       return out.sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt));
     },
     object: async (ref, name) => {
-      const res = await backups[":id"].objects[":name"].$get({ param: { id: ref.id, name: encodeURIComponent(name) } });
+      const res = await backups[":id"].objects[":name"].$get({
+        param: { id: ref.id, name: encodeURIComponent(name) },
+        query: { bucket },
+      });
       if (res.status !== 200 || !res.body)
         throw new Error(`object ${name} of ${ref.id}: the platform answered ${res.status}`);
       return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
@@ -81,10 +95,10 @@ async function apiSource(env: NodeJS.ProcessEnv): Promise<BackupSource> {
   };
 }
 
-function r2Source(env: NodeJS.ProcessEnv): BackupSource {
+function r2Source(env: NodeJS.ProcessEnv, bucket: string): BackupSource {
   // R2_ENDPOINT for a bucket under a jurisdiction (https://<account>.eu.r2.cloudflarestorage.com).
   const host = env.R2_ENDPOINT ?? `https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`;
-  const endpoint = new URL(`${host.replace(/\/$/, "")}/${env.R2_BUCKET}/`);
+  const endpoint = new URL(`${host.replace(/\/$/, "")}/${bucket}/`);
   const credentials = {
     accessKeyId: env.R2_ACCESS_KEY_ID as string,
     secretAccessKey: env.R2_SECRET_ACCESS_KEY as string,
@@ -116,13 +130,13 @@ function r2Source(env: NodeJS.ProcessEnv): BackupSource {
       for (const key of await manifestKeys())
         prefixes.set(key.split("/").at(-2) as string, key.replace(/manifest\.json$/, ""));
     const prefix = prefixes.get(id);
-    if (!prefix) throw new Error(`backup ${id} has no manifest in bucket ${env.R2_BUCKET}`);
+    if (!prefix) throw new Error(`backup ${id} has no manifest in bucket ${bucket}`);
     const raw: unknown = await (await get(new URL(`${prefix}manifest.json`, endpoint))).json();
     const manifest = parseManifest(id, raw);
     return { id, kind: manifest.kind, snapshotAt: manifest.snapshotAt, manifest, raw };
   };
   return {
-    describe: `R2 bucket ${env.R2_BUCKET}`,
+    describe: `R2 bucket ${bucket}`,
     backup,
     finished: async () => {
       const refs = await Promise.all((await manifestKeys()).map((key) => backup(key.split("/").at(-2) as string)));

@@ -33,6 +33,9 @@ export const backupStatus = pgEnum("backup_status", [
   "verification_failed",
 ]);
 
+/** Where a backup's copy in the replica bucket (STORAGE_REPLICA) stands; null when none is bound. */
+export const backupReplicaStatus = pgEnum("backup_replica_status", ["pending", "copied", "failed"]);
+
 /** Postgres' 64-bit transaction id, compared with snapshots (pg_visible_in_snapshot). */
 const xid8 = customType<{ data: string }>({ dataType: () => "xid8" });
 
@@ -67,6 +70,15 @@ export const backups = pgTable(
     /** How far a running backup has got (stage, tables done of total, rows written), for the dashboard and CLI. */
     progress: jsonb("progress"),
     reason: text("reason"),
+    /**
+     * The newest time a scheduled incremental found nothing changed since this backup's snapshot:
+     * the backup is the database's state as of then (an empty interval writes no objects).
+     */
+    unchangedAt: tstz("unchanged_at"),
+    replicaStatus: backupReplicaStatus("replica_status"),
+    /** When the replica copy last finished or failed, and why it failed. */
+    replicaAt: tstz("replica_at"),
+    replicaReason: text("replica_reason"),
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
   (t) => [
