@@ -3,7 +3,9 @@
  * (`npm run dev`). Seeds a dataset of the stated size, takes a full backup, keeps writing and takes
  * an incremental, keeps writing, then "loses" the database: restores full + incremental into a
  * fresh database with stock psql, checks it, and prints rows, bytes, backup times, the restore
- * time (RTO) and the data-loss window (RPO) with and without the incremental.
+ * time (RTO) and the data-loss window (RPO) with and without the incremental, the Worker's memory
+ * during the full backup, and how soon the replica bucket held both backups. `--replica` restores
+ * from the replica's copies.
  *
  * Every line says the time since the drill began; `--timeout-minutes` (30) ends a drill that hangs,
  * naming the stage it hung in, and each backup is waited for at most 10 minutes.
@@ -18,6 +20,7 @@ import { answer, connectApi, createWorkflow } from "./lib/api-client.ts";
 import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
+import { sampleWorkerMemory } from "./lib/process-memory.ts";
 import { stageClock } from "./lib/stages.ts";
 
 const { values } = parseArgs({
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "100000" },
     keep: { type: "boolean", default: false },
     "timeout-minutes": { type: "string", default: "30" },
+    replica: { type: "boolean", default: false },
   },
 });
 const ROWS = Number(values.rows);
@@ -55,9 +59,12 @@ await seed(ROWS);
 const [{ size }] = (await db.query("select pg_database_size(current_database())::bigint as size")).rows;
 log(`seeded in ${secs(Date.now() - seedStarted)} s; database size ${mib(Number(size))}`);
 
+const memory = sampleWorkerMemory();
 const full = await backup("full");
+const fullMemory = await memory.stop();
 await seed(1_000);
 const incremental = await backup("incremental");
+const replicaLag = await replicated([full.id, incremental.id]);
 await seed(500);
 const disasterAt = new Date();
 stage = "restoring";
@@ -70,7 +77,7 @@ await admin.query(`create database ${targetName}`);
 const target = new URL(state.postgresUrl);
 target.pathname = `/${targetName}`;
 const report = await restore({
-  source: await openSource(process.env),
+  source: await openSource(process.env, { replica: values.replica }),
   target: target.toString(),
   backupId: incremental.id,
   encryptionKeys: process.env.ENCRYPTION_KEYS ?? localDevKeys(process.env.IPA_URL),
@@ -89,8 +96,11 @@ drill results (${ROWS} seeded rows)
   incremental backup                  ${secs(incremental.durationMs)} s, ${mib(incremental.sizeBytes)} stored
   restore (RTO, full + incremental)   ${secs(report.elapsedMs)} s
   checks                              ${report.mismatches.length ? `MISMATCH: ${report.mismatches.join("; ")}` : `all ${report.tables} tables match`}
+  worker memory during the full        ${fullMemory ? `${mib(fullMemory.startBytes)} at start, ${mib(fullMemory.peakBytes)} peak (workerd RSS)` : "not measured (no /proc)"}
+  replica copies                      ${replicaLag === null ? "no replica bucket bound" : `both copied and checked, the last ${secs(replicaLag)} s after its backup finished`}
+  restored from                       ${values.replica ? "the replica bucket" : "the primary bucket"}
   RPO with the full backup only       ${secs(rpoFull)} s of writes lost (schedule worst case 24 h)
-  RPO with incrementals               ${secs(rpoIncremental)} s of writes lost (schedule worst case 15 min)`);
+  RPO with incrementals               ${secs(rpoIncremental)} s of writes lost (schedule worst case 1 min)`);
 
 if (!values.keep) await db.query("delete from executions where workflow_id = $1", [workflow.id]);
 await db.end();
@@ -132,6 +142,27 @@ async function backup(kind: "full" | "incremental") {
     if (row.status === "failed") throw new Error(`${kind} backup failed: ${row.reason}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** Waits for the backups' replica copies; answers the longest finish-to-copied time, or null without a replica. */
+async function replicated(ids: string[]): Promise<number | null> {
+  stage = "waiting for the replica copies";
+  const { backups } = api.client.api.v1.admin;
+  let longest = 0;
+  for (const id of ids) {
+    const deadline = Date.now() + BACKUP_WAIT_MS;
+    for (;;) {
+      const row = await answer("read the backup", backups[":id"].$get({ param: { id } }));
+      if (!row.replica) return null;
+      if (row.replica.status === "copied" && row.replica.at && row.completedAt) {
+        longest = Math.max(longest, Date.parse(row.replica.at) - Date.parse(row.completedAt));
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`backup ${id} was not copied to the replica: ${row.replica.reason}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  return longest;
 }
 
 async function localDatabase(): Promise<{ databaseUrl: string; postgresUrl: string }> {

@@ -28,6 +28,10 @@ const KNOWN = new Set([
   "backup_restore_duration_seconds",
   "backup_rpo_seconds",
   "backup_stale",
+  // Extensions the README lists with their meaning.
+  "backup_replica_lag_seconds",
+  "backup_replica_pending",
+  "backup_change_log_rows",
   "up",
 ]);
 

@@ -1,0 +1,73 @@
+/**
+ * Admission of queued executions (SPEC §4 `concurrency`): as slots of a key free, its oldest
+ * queued executions become `pending` and are handed to their objects — when an execution of the
+ * key ends (its object's final flush) and, for whatever that missed, by the cron every minute.
+ */
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { executions, workflowVersions } from "../db/schema";
+import type { Definition } from "../engine/definition";
+import type { Bindings } from "../env";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
+import { lockKey, occupancy } from "./concurrency";
+import { findExecution } from "./execution-access";
+import { handOff, startRequestFromRow } from "./execution-start";
+
+/** Keys with queued executions one cron minute looks at. */
+const SWEEP_KEYS = 500;
+
+/**
+ * Admits the key's oldest queued executions while it has free slots (the limit is the one the
+ * oldest queued execution's version sets), then hands each to its object. A hand-off that fails
+ * leaves the row `pending` with a near `next_check_at`: the watchdog starts it.
+ */
+export async function admitQueued(db: Database, env: Bindings, workflowId: string, key: string): Promise<string[]> {
+  const admitted = await db.transaction(async (tx) => {
+    await lockKey(tx, workflowId, key);
+    const [head] = await tx
+      .select({ definition: workflowVersions.definition })
+      .from(executions)
+      .innerJoin(workflowVersions, eq(workflowVersions.id, executions.workflowVersionId))
+      .where(and(eq(executions.workflowId, workflowId), eq(executions.concurrencyKey, key), eq(executions.status, "queued")))
+      .orderBy(asc(executions.createdAt), asc(executions.id))
+      .limit(1);
+    if (!head) return [];
+    const limit = (head.definition as Definition).concurrency?.limit ?? Number.POSITIVE_INFINITY;
+    const { active } = await occupancy(tx, workflowId, key);
+    const free = Math.min(limit - active, 1_000);
+    if (free <= 0) return [];
+    const rows = await tx.execute<{ id: string }>(sql`
+      update executions set status = 'pending', next_check_at = now() + interval '30 seconds'
+      where id in (
+        select id from executions
+        where workflow_id = ${workflowId} and concurrency_key = ${key} and status = 'queued'
+        order by created_at, id limit ${free})
+      returning id`);
+    return rows.rows.map((row) => row.id);
+  });
+  for (const id of admitted) {
+    const found = await findExecution(db, id);
+    if (found) await handOff(env, await startRequestFromRow(db, found));
+  }
+  if (admitted.length) logEvent("info", "executions_admitted", { workflowId, admitted: admitted.length });
+  return admitted;
+}
+
+/** Every minute: each key with queued executions gets an admission pass (releases a crash lost). */
+export async function admitAllQueued(db: Database, env: Bindings): Promise<number> {
+  const keys = await db
+    .selectDistinct({ workflowId: executions.workflowId, key: executions.concurrencyKey })
+    .from(executions)
+    .where(eq(executions.status, "queued"))
+    .limit(SWEEP_KEYS);
+  let admitted = 0;
+  for (const { workflowId, key } of keys) {
+    try {
+      admitted += (await admitQueued(db, env, workflowId, key ?? "")).length;
+    } catch (error) {
+      logEvent("warn", "admission_failed", { workflowId, ...describeError(error) });
+    }
+  }
+  return admitted;
+}

@@ -1,0 +1,71 @@
+/**
+ * Concurrency limits (SPEC §4 `concurrency: { limit, key? }`, §5 `queued`): at most `limit`
+ * executions of a workflow per value of `key` are active (pending, running or paused) at once. A
+ * start beyond that is inserted `queued`, its object not started; queued executions are admitted
+ * oldest first as slots free — when an execution of the key ends (its object's final flush) and,
+ * for whatever that missed (a crash between the two), by the cron every minute. Admission for one
+ * key is serialised by a transaction-level advisory lock on (workflow, key), so two starts or two
+ * releases never both take the last slot, and nothing wider than the key is locked.
+ */
+import { sql } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import type { Definition } from "../engine/definition";
+import type { Scope } from "../engine/paths";
+import { renderText, TemplateError } from "../engine/template";
+import { ValidationError } from "../errors";
+
+/** Keys are compared as text; a longer one is refused at the start. */
+export const MAX_KEY_LENGTH = 256;
+/** A queued row is not the watchdog's business until it is admitted. */
+export const QUEUED_CHECK_AT = sql`'infinity'::timestamptz`;
+
+/** The execution's concurrency key: the rendered `key` ("" without one), or null when the workflow has no limit. */
+export function concurrencyKeyOf(definition: Definition, scope: Pick<Scope, "input">): string | null {
+  const limit = definition.concurrency;
+  if (!limit) return null;
+  if (!limit.key) return "";
+  let key: string;
+  try {
+    key = renderText(limit.key, { ...scope, steps: {}, execution: { id: "", startedAt: "", workflowId: "" } });
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    throw new ValidationError([{ path: "input", message: `the concurrency key cannot be read: ${error.message}` }]);
+  }
+  if (key.length > MAX_KEY_LENGTH)
+    throw new ValidationError([
+      { path: "input", message: `the concurrency key is ${key.length} characters; at most ${MAX_KEY_LENGTH}` },
+    ]);
+  return key;
+}
+
+export async function lockKey(tx: Queryable, workflowId: string, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${workflowId}\u0000${key}`}, 0))`);
+}
+
+export async function occupancy(tx: Queryable, workflowId: string, key: string) {
+  const [row] = (
+    await tx.execute<{ active: number; queued: number }>(sql`
+      select count(*) filter (where status <> 'queued')::int as active,
+             count(*) filter (where status = 'queued')::int as queued
+      from executions
+      where workflow_id = ${workflowId} and concurrency_key = ${key}
+        and status in ('pending', 'queued', 'running', 'paused')`)
+  ).rows;
+  return { active: Number(row.active), queued: Number(row.queued) };
+}
+
+/**
+ * Inside the start's transaction, before its insert: whether the new execution starts now or
+ * queues. It queues behind any execution already queued (arrival order), or when the key is full.
+ * The lock is held until that transaction commits, so the insert is counted by the next caller.
+ */
+export async function admissionFor(
+  tx: Queryable,
+  workflowId: string,
+  key: string,
+  limit: number,
+): Promise<"pending" | "queued"> {
+  await lockKey(tx, workflowId, key);
+  const { active, queued } = await occupancy(tx, workflowId, key);
+  return queued === 0 && active < limit ? "pending" : "queued";
+}
