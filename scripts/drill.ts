@@ -17,10 +17,10 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { answer, connectApi, createWorkflow } from "./lib/api-client.ts";
+import { sampleWorkerMemory } from "./lib/process-memory.ts";
 import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore } from "./lib/restore/restore.ts";
 import { openSource } from "./lib/restore/sources.ts";
-import { sampleWorkerMemory } from "./lib/process-memory.ts";
 import { stageClock } from "./lib/stages.ts";
 
 const { values } = parseArgs({

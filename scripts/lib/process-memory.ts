@@ -22,7 +22,9 @@ async function workerdRssBytes(): Promise<number | null> {
 }
 
 /** Samples every `everyMs` until stopped; answers the first and the highest sample. */
-export function sampleWorkerMemory(everyMs = 200): { stop(): Promise<{ startBytes: number; peakBytes: number } | null> } {
+export function sampleWorkerMemory(everyMs = 200): {
+  stop(): Promise<{ startBytes: number; peakBytes: number } | null>;
+} {
   let first: number | null = null;
   let peak = 0;
   let running = true;

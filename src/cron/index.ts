@@ -7,6 +7,7 @@ import { type Database, openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import { admitAllQueued } from "../services/admission";
 import {
   isBackupSlot,
   scheduleBackups,
@@ -44,6 +45,8 @@ const weeklyAt = (weekday: number, hour: number, minute: number) => (slot: Date)
 export const JOBS: Job[] = [
   { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
+  // Queued executions whose release a crash lost (admission.ts).
+  { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
   { name: "reencrypt", due: dailyAt(5, 0), run: ({ db, env }) => reencryptAll(db, settings(env)) },
   {

@@ -13,6 +13,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
+import { releaseSlot } from "../services/admission";
 import { drainOutbox } from "./execution/drain";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
 import { ExecutionMachine } from "./execution/machine";
@@ -48,6 +49,8 @@ const MAX_STORAGE_ROUNDS = 250;
 export const RETIRE_AFTER_MS = 24 * 3600 * 1000;
 /** Status of an execution whose object has been retired (the stream reads Postgres instead). */
 export const RETIRED_STATUS = 410;
+/** The object has not started (queued behind a concurrency limit, or its hand-off is pending). */
+export const NOT_STARTED_STATUS = 425;
 
 export class ExecutionObject extends DurableObject<Bindings> {
   private store: ExecutionStore;
@@ -68,7 +71,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket", { status: 426 });
     if (this.store.retired()) return new Response("retired", { status: RETIRED_STATUS });
-    if (!this.store.execution()) return refuseSocket(CLOSE.notVisible, "execution not started");
+    if (!this.store.execution()) return new Response("not started", { status: NOT_STARTED_STATUS });
     const response = acceptViewer(this.ctx, this.store, () => this.snapshot(), request);
     if (!this.store.timer("viewers")) {
       this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "viewers" }, Date.now() + VIEWER_CHECK_MS));
@@ -364,14 +367,17 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   private async drain(): Promise<void> {
     const outcome = await drainOutbox(this.store, this.env, (promise) => this.ctx.waitUntil(promise));
+    let ended = false;
     this.ctx.storage.transactionSync(() => {
       if (outcome.ok) {
         this.flushFailures = 0;
         if (this.store.lastSeq() === this.store.flushedSeq()) {
           this.store.deleteTimer({ kind: "flush" });
           const status = this.store.execution()?.status;
-          if (status && ["completed", "failed", "cancelled"].includes(status) && !this.store.timer("retire"))
+          if (status && ["completed", "failed", "cancelled"].includes(status) && !this.store.timer("retire")) {
             this.store.setTimer({ kind: "retire" }, Date.now() + RETIRE_AFTER_MS);
+            ended = true;
+          }
         }
       } else {
         this.flushFailures += 1;
@@ -380,6 +386,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
       }
     });
     this.armAlarm();
+    // Postgres has the final row: the next queued execution of a limited workflow's key may start.
+    const record = this.store.execution();
+    if (ended && record?.definition.concurrency) this.ctx.waitUntil(releaseSlot(this.env, record.id));
   }
 }
 

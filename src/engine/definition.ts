@@ -44,6 +44,16 @@ export const DefinitionSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
   /** Extension: the most tokens the execution's agent steps may use together. */
   tokenBudget: z.number().int().positive().max(100_000_000).optional(),
+  /**
+   * At most `limit` executions of the workflow (per value of `key`, a template over `input`) are
+   * active at once; the others wait `queued` and start in arrival order (SPEC §4).
+   */
+  concurrency: z
+    .strictObject({
+      limit: z.number().int().min(1).max(10_000),
+      key: z.string().min(1).max(500).optional(),
+    })
+    .optional(),
   /** The most its model calls may cost together (SPEC §4 Cost): a call that could go over waits for an owner. */
   costBudgetUsd: z.number().positive().max(1_000_000).optional(),
 });

@@ -1,8 +1,8 @@
 /**
  * Validation of a workflow definition at version creation (SPEC §4): schema, unique ids,
  * dependencies that exist, no cycles, condition branches that name the condition's dependents,
- * expression syntax, template paths that reach only `input`, `execution` or ancestor steps, and
- * agents that exist and are active. Every problem is reported with its path.
+ * expression syntax, template paths that reach only `input`, `execution` or ancestor steps (only
+ * `input` in a concurrency key), and agents that exist and are active. Every problem is reported with its path.
  */
 import type { ErrorDetail } from "../errors";
 import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step, stepKind } from "./definition";
@@ -11,7 +11,7 @@ import { ancestorsOf, findCycle } from "./graph";
 import { schemaProblems } from "./json-schema";
 import { PathError, referenceOf } from "./paths";
 import { FieldSyntaxError, pathsReadBy } from "./step-references";
-import { TemplateError } from "./template";
+import { collectTemplatePaths, TemplateError } from "./template";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;
 
@@ -36,6 +36,7 @@ export async function validateDefinition(raw: unknown, lookupAgents: AgentLookup
   const definition = parsed.data;
   const problems = structureProblems(definition.steps);
   if (definition.inputSchema) problems.push(...schemaProblems(definition.inputSchema, `${ROOT}.inputSchema`));
+  if (definition.concurrency?.key) problems.push(...concurrencyKeyProblems(definition.concurrency.key));
   // Reference checks need a sound graph; report structure first.
   if (problems.length === 0) {
     problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
@@ -160,4 +161,25 @@ function stepPath(index: number, field: string): string {
 
 function fail(problems: ErrorDetail[]): DefinitionVerdict {
   return { ok: false, problems };
+}
+
+/** A concurrency key is known at the start, before any step has run: it may read `input` only. */
+function concurrencyKeyProblems(key: string): ErrorDetail[] {
+  const at = `${ROOT}.concurrency.key`;
+  let paths: ReturnType<typeof collectTemplatePaths>;
+  try {
+    paths = collectTemplatePaths(key, at);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return [{ path: at, message: error.message }];
+  }
+  return paths.flatMap(({ path }) => {
+    try {
+      if (referenceOf(path).kind === "input") return [];
+    } catch (error) {
+      if (!(error instanceof PathError)) throw error;
+      return [{ path: at, message: error.message }];
+    }
+    return [{ path: at, message: `"${path.text}": a concurrency key may read only input` }];
+  });
 }

@@ -2,12 +2,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
 import { VIEWER_HEADER } from "../durable-objects/execution/viewers";
-import { RETIRED_STATUS } from "../durable-objects/execution-object";
+import { NOT_STARTED_STATUS, RETIRED_STATUS } from "../durable-objects/execution-object";
 import { executionStub } from "../durable-objects/execution-stub";
 import { BadRequestError } from "../errors";
 import { authenticate } from "../middleware/auth";
 import { endedStreamMessages, replaySocket } from "../services/ended-stream";
 import { findExecution } from "../services/execution-access";
+import { executionView } from "../services/executions";
 import { issueTicket, redeemTicket } from "../services/stream-tickets";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, readErrors, streamTicket, Timestamp } from "./schemas/common";
@@ -71,8 +72,17 @@ export const streamRoutes = createRouter()
     // Only what the object needs, built here: a client cannot pass its own viewer identity through.
     const headers = new Headers({ upgrade: "websocket", [VIEWER_HEADER]: JSON.stringify(redemption.viewer) });
     const response = await executionStub(c.env, id).fetch(new Request(target, { headers }));
-    if (response.status !== RETIRED_STATUS) return response;
+    if (response.status !== RETIRED_STATUS && response.status !== NOT_STARTED_STATUS) return response;
     const found = await findExecution(c.var.db.db, id);
     if (!found) return refuseSocket(CLOSE.notVisible, "not visible");
+    // Not started yet (queued, say): what Postgres has, then "try again later".
+    if (response.status === NOT_STARTED_STATUS)
+      return replaySocket(
+        [{ type: "snapshot", seq: 0, execution: (await executionView(c.var.db.db, found)) as never }],
+        {
+          code: CLOSE.tryAgainLater,
+          reason: `the execution is ${found.row.status}; reconnect to follow it`,
+        },
+      );
     return replaySocket(await endedStreamMessages(c.var.db.db, c.env.STORAGE, found, after));
   });

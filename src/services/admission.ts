@@ -4,7 +4,8 @@
  * key ends (its object's final flush) and, for whatever that missed, by the cron every minute.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { settings } from "../config";
+import { type Database, openPlatformDatabase } from "../db/client";
 import { executions, workflowVersions } from "../db/schema";
 import type { Definition } from "../engine/definition";
 import type { Bindings } from "../env";
@@ -29,7 +30,9 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
       .select({ definition: workflowVersions.definition })
       .from(executions)
       .innerJoin(workflowVersions, eq(workflowVersions.id, executions.workflowVersionId))
-      .where(and(eq(executions.workflowId, workflowId), eq(executions.concurrencyKey, key), eq(executions.status, "queued")))
+      .where(
+        and(eq(executions.workflowId, workflowId), eq(executions.concurrencyKey, key), eq(executions.status, "queued")),
+      )
       .orderBy(asc(executions.createdAt), asc(executions.id))
       .limit(1);
     if (!head) return [];
@@ -70,4 +73,24 @@ export async function admitAllQueued(db: Database, env: Bindings): Promise<numbe
     }
   }
   return admitted;
+}
+
+/**
+ * An execution of a limited workflow ended and Postgres has its final row: its key's next queued
+ * executions may start. Run by the execution's object after its final flush; what fails here the
+ * cron's sweep repeats.
+ */
+export async function releaseSlot(env: Bindings, executionId: string): Promise<void> {
+  const session = openPlatformDatabase(settings(env), { max: 1 });
+  try {
+    const [row] = await session.db
+      .select({ workflowId: executions.workflowId, key: executions.concurrencyKey })
+      .from(executions)
+      .where(eq(executions.id, executionId));
+    if (row?.key !== null && row?.key !== undefined) await admitQueued(session.db, env, row.workflowId, row.key);
+  } catch (error) {
+    logEvent("warn", "admission_failed", { executionId, ...describeError(error) });
+  } finally {
+    await session.close();
+  }
 }

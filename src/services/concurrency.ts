@@ -39,7 +39,7 @@ export function concurrencyKeyOf(definition: Definition, scope: Pick<Scope, "inp
 }
 
 export async function lockKey(tx: Queryable, workflowId: string, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${workflowId}\u0000${key}`}, 0))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${workflowId}:${key}`}, 0))`);
 }
 
 export async function occupancy(tx: Queryable, workflowId: string, key: string) {

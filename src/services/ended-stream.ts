@@ -34,11 +34,14 @@ export async function endedStreamMessages(
   }
 }
 
-/** A WebSocket that delivers `messages` and closes normally. */
-export function replaySocket(messages: StreamMessage[]): Response {
+/** A WebSocket that delivers `messages` and closes (normally, unless told otherwise). */
+export function replaySocket(
+  messages: StreamMessage[],
+  close: { code: number; reason: string } = { code: 1000, reason: "the execution has ended" },
+): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   for (const message of messages) server.send(JSON.stringify(message));
-  server.close(1000, "the execution has ended");
+  server.close(close.code, close.reason);
   return new Response(null, { status: 101, webSocket: client });
 }

@@ -3,10 +3,12 @@
  * change happens in the execution's Durable Object, which writes the audit row with the transition
  * through its outbox (SPEC §2).
  */
-import type { AuditContext } from "../audit/record";
+import { and, eq, sql } from "drizzle-orm";
+import { type AuditContext, recordAudit } from "../audit/record";
 import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
+import { executions } from "../db/schema";
 import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
 import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
@@ -32,8 +34,33 @@ export async function controlExecution(
   action: ControlAction,
 ) {
   const found = await actionableExecution(db, user, id, PERMISSION[action]);
+  if (action === "cancel" && found.row.status === "queued" && (await cancelQueued(db, audit, id))) {
+    return { id, status: "cancelled" as const };
+  }
   const result = await withStartedObject<ControlResult>(db, env, found, (stub) => stub.control({ action, audit }));
   return { id, status: unwrap(result).status };
+}
+
+/**
+ * A queued execution never started its object: cancelling it is one row in Postgres, with its
+ * audit row. False when admission took it first (then its object cancels it).
+ */
+async function cancelQueued(db: Database, audit: AuditContext, id: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [cancelled] = await tx
+      .update(executions)
+      .set({ status: "cancelled", completedAt: sql`now()` })
+      .where(and(eq(executions.id, id), eq(executions.status, "queued")))
+      .returning({ id: executions.id });
+    if (!cancelled) return false;
+    await recordAudit(tx, audit, {
+      action: "execution.cancel",
+      resourceType: "execution",
+      resourceId: id,
+      before: { status: "queued" },
+    });
+    return true;
+  });
 }
 
 export async function decideStep(
@@ -66,6 +93,12 @@ export async function withStartedObject<T extends Answer>(
   found: ExecutionWithOwner,
   call: (stub: Stub) => Promise<unknown>,
 ): Promise<T> {
+  // Its object has not started, and starting it would jump the queue.
+  if (found.row.status === "queued")
+    throw new ConflictError(
+      "The execution is queued behind its workflow's concurrency limit; it can only be cancelled until it starts",
+      "EXECUTION_QUEUED",
+    );
   const stub = executionStub(env, found.row.id);
   let result = (await call(stub)) as T;
   if (!result.ok && result.code === "NOT_STARTED") {

@@ -21,6 +21,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { TraceContext } from "../observability/tracing/trace-context";
 import { authorize } from "./access";
+import { admissionFor, concurrencyKeyOf, QUEUED_CHECK_AT } from "./concurrency";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
@@ -84,15 +85,21 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   const id = options.executionId ?? crypto.randomUUID();
   const createdAt = new Date();
   const needs = await executionNeeds(db, workflow.id, definition);
+  const concurrencyKey = concurrencyKeyOf(definition, { input: options.input });
+  let status = "pending" as "pending" | "queued";
   try {
     await db.transaction(async (tx) => {
       // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
       await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
+      if (concurrencyKey !== null && definition.concurrency)
+        status = await admissionFor(tx, workflow.id, concurrencyKey, definition.concurrency.limit);
       await tx.insert(executions).values({
         id,
         workflowId: workflow.id,
         workflowVersionId: version.id,
-        status: "pending",
+        status,
+        concurrencyKey,
+        ...(status === "queued" ? { nextCheckAt: QUEUED_CHECK_AT } : {}),
         triggerType: options.triggerType,
         triggeredBy: options.user?.id ?? null,
         parentExecutionId: options.parent?.executionId ?? null,
@@ -125,7 +132,12 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         action: "execution.start",
         resourceType: "execution",
         resourceId: id,
-        after: { workflowId: workflow.id, version: version.versionNumber, triggerType: options.triggerType },
+        after: {
+          workflowId: workflow.id,
+          version: version.versionNumber,
+          triggerType: options.triggerType,
+          ...(status === "queued" ? { queued: true, concurrencyKey } : {}),
+        },
       });
     });
   } catch (error) {
@@ -156,8 +168,9 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     createdAt: createdAt.toISOString(),
     ...needs,
   };
-  const status = await handOff(env, request);
-  return { id, status, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
+  // A queued execution's object starts when it is admitted (admission.ts).
+  const started = status === "queued" ? status : await handOff(env, request);
+  return { id, status: started, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
 }
 
 /** Starts the Durable Object; a failure leaves the row pending for the watchdog. */

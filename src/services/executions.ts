@@ -117,8 +117,23 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
     ...toExecutionView(found.row),
     versionNumber: found.versionNumber,
     costBudgetUsd: budget,
+    queue: await queuePlace(db, found),
     steps: rows.map(toStepView),
   };
+}
+
+/** Where a queued execution stands in its key's queue (arrival order). */
+async function queuePlace(db: Database, found: ExecutionWithOwner) {
+  const { row } = found;
+  if (row.status !== "queued" || row.concurrencyKey === null) return null;
+  const [ahead] = (
+    await db.execute<{ n: number }>(sql`
+      select count(*)::int as n from executions
+      where workflow_id = ${row.workflowId} and concurrency_key = ${row.concurrencyKey} and status = 'queued'
+        and (created_at, id) < (${row.createdAt}, ${row.id})`)
+  ).rows;
+  const limit = (found.definition as Definition).concurrency?.limit ?? 0;
+  return { key: row.concurrencyKey, position: Number(ahead.n) + 1, limit };
 }
 
 /**

@@ -58,6 +58,14 @@ export async function renderMetrics(db: Database, schedule: BackupSchedule) {
     sql`select count(*)::int as n from executions where status not in ('completed', 'failed', 'cancelled')`,
   );
   exposition.gauge("ipa_active_executions", "Executions not yet ended.", [{ value: Number(active.n) }]);
+  const queued = await rows(
+    sql`select workflow_id, count(*)::int as n from executions where status = 'queued' group by 1 order by 1`,
+  );
+  exposition.gauge(
+    "ipa_executions_queued",
+    "Executions waiting behind their workflow's concurrency limit, by workflow.",
+    queued.map((r) => ({ labels: { workflow_id: String(r.workflow_id) }, value: Number(r.n) })),
+  );
 
   const tokens = await rows(sql`
     select input->>'agentId' as agent_id, count(*)::int as n, sum(prompt_tokens + completion_tokens)::float8 as total,

@@ -68,6 +68,8 @@ export const executions = pgTable(
      * the object's own next timer plus a grace period, renewed by every flush and watchdog visit.
      */
     nextCheckAt: tstz("next_check_at").notNull().default(sql`now() + interval '30 seconds'`),
+    /** The value of the workflow's concurrency key for this execution (SPEC §4); null without a limit. */
+    concurrencyKey: text("concurrency_key"),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
     /** Kept by a trigger from started_at and completed_at. */
@@ -86,6 +88,13 @@ export const executions = pgTable(
     index("executions_next_check_idx")
       .on(t.nextCheckAt)
       .where(sql`${t.status} not in ('completed', 'failed', 'cancelled')`),
+    // A key's queue in arrival order, and its active executions (concurrency limits, SPEC §4).
+    index("executions_concurrency_queue_idx")
+      .on(t.workflowId, t.concurrencyKey, t.createdAt, t.id)
+      .where(sql`${t.status} = 'queued'`),
+    index("executions_concurrency_active_idx")
+      .on(t.workflowId, t.concurrencyKey)
+      .where(sql`${t.concurrencyKey} is not null and ${t.status} in ('pending', 'running', 'paused')`),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
     check(

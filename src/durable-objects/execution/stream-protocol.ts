@@ -16,6 +16,8 @@ export type StreamMessage =
 export const CLOSE = {
   badTicket: 4401,
   notVisible: 4404,
+  /** The execution has not started (queued): the snapshot was sent; reconnect later. */
+  tryAgainLater: 1013,
 } as const;
 
 export function eventMessage(event: ExecutionEvent): StreamMessage {

@@ -116,6 +116,14 @@ export const ExecutionSchema = z
       .number()
       .nullable()
       .openapi({ description: "the definition's costBudgetUsd, or the budget an owner raised it to" }),
+    queue: z
+      .object({
+        key: z.string().openapi({ description: 'the concurrency key\'s value for this execution ("" without a key)' }),
+        position: z.number().int().openapi({ description: "1 for the next to start" }),
+        limit: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "while the execution is queued behind its workflow's concurrency limit (SPEC §4)" }),
     steps: z.array(StepSchema),
   })
   .openapi("Execution");

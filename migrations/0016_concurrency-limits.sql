@@ -1,0 +1,3 @@
+ALTER TABLE "executions" ADD COLUMN "concurrency_key" text;--> statement-breakpoint
+CREATE INDEX "executions_concurrency_queue_idx" ON "executions" USING btree ("workflow_id","concurrency_key","created_at","id") WHERE "executions"."status" = 'queued';--> statement-breakpoint
+CREATE INDEX "executions_concurrency_active_idx" ON "executions" USING btree ("workflow_id","concurrency_key") WHERE "executions"."concurrency_key" is not null and "executions"."status" in ('pending', 'running', 'paused');
