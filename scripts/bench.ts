@@ -2,9 +2,13 @@
  * `npm run bench`: measures the running platform (`npm run dev`, or IPA_URL) from outside, as a
  * client sees it. Prints medians with p99 for step-to-step latency (transform and http), create-to-
  * done time, executions per second at a stated concurrency, and the delivery latency of one event
- * to 200 and 1,000 WebSocket viewers.
+ * to 200 and 1,000 WebSocket viewers. Against `npm run dev` it also starts its peers
+ * (bench/peer/, the same local runtime and Postgres) and prints each figure as a ratio to its
+ * peer, measured in the same run, interleaved: a bare Hono + Neon list, the raw queue-hop floor
+ * and Cloudflare Workflows; then a scale phase (`--scale` concurrent executions, peak Postgres
+ * connections from pg_stat_activity).
  *
- *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench [-- --runs 30 --concurrency 10 --throughput 200]
+ *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench [-- --runs 30 --concurrency 10 --throughput 200 --scale 1000]
  *
  * The http workflow calls a server this script starts on 127.0.0.1, which the platform must be
  * allowed to reach (`npm run dev` allows loopback unless HTTP_STEP_ALLOWLIST is set).
@@ -12,6 +16,7 @@
 import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import {
   answer,
   approveStep,
@@ -20,6 +25,8 @@ import {
   startExecution as startWith,
   streamTicket,
 } from "./lib/api-client.ts";
+import { startBenchPeer } from "./lib/bench-peer.ts";
+import { readDevState } from "./lib/dev-state.ts";
 import { summary } from "./lib/stats.ts";
 
 const { values: args } = parseArgs({
@@ -28,14 +35,24 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "10" },
     throughput: { type: "string", default: "200" },
     viewers: { type: "string", default: "200,1000" },
+    scale: { type: "string", default: "1000" },
+    "no-peers": { type: "boolean", default: false },
   },
 });
+const SCALE = Number(args.scale);
 const RUNS = Number(args.runs);
 const CONCURRENCY = Number(args.concurrency);
 const THROUGHPUT_RUNS = Number(args.throughput);
 const VIEWERS = String(args.viewers).split(",").map(Number);
 
 const api = await connectApi();
+const devState = args["no-peers"] ? null : await readDevState().catch(() => null);
+const peer = devState ? await startBenchPeer(devState) : null;
+// The platform's database, for the floor's table and pg_stat_activity (dropped again at the end).
+const postgres = devState
+  ? new pg.Pool({ connectionString: devState.databaseUrl, max: 4, application_name: "ipa-bench" })
+  : null;
+await postgres?.query("create table if not exists bench_floor (run text not null, hop int not null)");
 const arrivals = new Map<string, number[]>();
 const target = createServer((req, res) => {
   const run = new URL(req.url ?? "/", "http://x").searchParams.get("run") ?? "";
@@ -52,6 +69,28 @@ console.log(
   `machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
 console.log(`target: ${api.baseUrl}\n`);
+
+// 0. An authenticated, database-backed list against the bare peer, interleaved request by request.
+if (peer) {
+  const me = await answer("who am I", api.client.api.v1.auth.me.$get());
+  const ours = () =>
+    fetch(`${api.baseUrl}/api/v1/workflows?limit=20`, { headers: { authorization: `Bearer ${api.token}` } });
+  const bare = () => fetch(`${peer.url}/bare/workflows?owner=${me.id}`);
+  const [oursMs, bareMs] = [[], []] as [number[], number[]];
+  for (let i = 0; i < 20; i++) await Promise.all([(await ours()).text(), (await bare()).text()]); // warm both
+  for (let i = 0; i < RUNS * 10; i++) {
+    oursMs.push(await timed(ours));
+    bareMs.push(await timed(bare));
+  }
+  const [o, b] = [summary(oursMs), summary(bareMs)];
+  report.push(["GET /workflows (authenticated)", ms(o)]);
+  report.push(["  bare Hono + Neon peer, same query", `${ms(b)}; ratio p50 ${(o.p50 / b.p50).toFixed(2)}×`]);
+  const [oursRate, bareRate] = [await rate(ours), await rate(bare)];
+  report.push([
+    "  requests/s at 10 concurrent clients, 5 s",
+    `ours ${oursRate.toFixed(0)}/s, peer ${bareRate.toFixed(0)}/s; ratio ${(oursRate / bareRate).toFixed(2)}×`,
+  ]);
+}
 
 // 1. Three transform steps.
 const transformWf = await workflow(
@@ -96,6 +135,21 @@ for (let i = 0; i < RUNS; i++) {
 }
 report.push(["http step → step (request arrivals)", ms(summary(httpGaps))]);
 report.push(["http create → done", ms(summary(httpDone))]);
+if (peer) {
+  // The floor: three queue hops, each one Postgres write and the same call to the target.
+  const floorGaps: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const run = `floor${i}`;
+    await fetch(`${peer.url}/floor`, { method: "POST", body: JSON.stringify({ target: targetUrl, run }) });
+    const seen = await arrivalsOf(run, 3);
+    floorGaps.push(seen[1] - seen[0], seen[2] - seen[1]);
+  }
+  const floor = summary(floorGaps);
+  report.push([
+    "  raw floor: queue hop + Postgres write",
+    `${ms(floor)}; ratio p50 ${(summary(httpGaps).p50 / floor.p50).toFixed(2)}×`,
+  ]);
+}
 
 // 3. Throughput: THROUGHPUT_RUNS transform executions, CONCURRENCY starts in flight at a time.
 const ids: string[] = [];
@@ -116,6 +170,30 @@ report.push([
   `throughput (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} concurrent starts)`,
   `${(THROUGHPUT_RUNS / seconds).toFixed(1)} executions/s`,
 ]);
+if (peer) {
+  // The same three http calls, started CONCURRENCY at a time and polled until done, by each.
+  const oursHttp = await closedLoop(async (n) => {
+    await waitDone(await startExecution(httpWf, { run: `t${n}` }));
+  });
+  const workflows = await closedLoop(async (n) => {
+    const started = await fetch(`${peer.url}/workflows`, {
+      method: "POST",
+      body: JSON.stringify({ target: targetUrl, run: `w${n}` }),
+    });
+    const { id } = (await started.json()) as { id: string };
+    for (;;) {
+      const status = (await (await fetch(`${peer.url}/workflows/${id}`)).json()) as { status: string };
+      if (status.status === "complete") return;
+      if (status.status === "errored" || status.status === "terminated")
+        throw new Error(`workflow ${id} ${status.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+  report.push([
+    `throughput, 3 http steps (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} in flight, polled)`,
+    `ours ${oursHttp.toFixed(1)}/s, Cloudflare Workflows ${workflows.toFixed(1)}/s; ratio ${(oursHttp / workflows).toFixed(2)}×`,
+  ]);
+}
 
 // 4. One event to many viewers.
 for (const count of VIEWERS) {
@@ -123,9 +201,56 @@ for (const count of VIEWERS) {
   report.push([`one event → ${count} WebSocket viewers`, ms(summary(latencies))]);
 }
 
+// 5. Scale: SCALE executions at once, half waiting on a 30 s delay first, half running http steps.
+if (SCALE > 0 && postgres) {
+  const waitWf = await workflow("bench-scale-wait", [
+    { id: "hold", type: "delay", seconds: 30 },
+    {
+      id: "after",
+      type: "http",
+      request: { url: `${targetUrl}?run=s{{input.n}}`, method: "GET" },
+      dependsOn: ["hold"],
+    },
+  ]);
+  let peak = 0;
+  const sampling = setInterval(async () => {
+    const { rows } = await postgres.query(
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name <> 'ipa-bench'",
+    );
+    peak = Math.max(peak, rows[0].n);
+  }, 200);
+  const scaleBegan = Date.now();
+  let n = 0;
+  const ids = await inBatches(SCALE, 50, () => {
+    n += 1;
+    return startExecution(n % 2 ? waitWf : httpWf, { n, run: `scale${n}` });
+  });
+  const startedIn = (Date.now() - scaleBegan) / 1000;
+  for (;;) {
+    const { rows } = await postgres.query(
+      "select count(*) filter (where status = 'completed')::int as done, count(*) filter (where status in ('failed', 'cancelled'))::int as bad, max(completed_at) as last from executions where id = any($1::uuid[])",
+      [ids],
+    );
+    if (rows[0].bad > 0) throw new Error(`${rows[0].bad} scale executions did not complete`);
+    if (rows[0].done === ids.length) {
+      clearInterval(sampling);
+      const seconds = (new Date(rows[0].last).getTime() - scaleBegan) / 1000;
+      report.push([
+        `scale: ${SCALE} executions (half with a 30 s delay)`,
+        `started in ${startedIn.toFixed(1)} s, all completed in ${seconds.toFixed(1)} s; peak Postgres connections ${peak}`,
+      ]);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 console.log("\nresults");
 for (const [name, value] of report) console.log(`  ${name.padEnd(48)} ${value}`);
 target.close();
+await postgres?.query("drop table if exists bench_floor");
+await postgres?.end();
+await peer?.stop();
 process.exit(0);
 
 // -- helpers ----------------------------------------------------------------------------------------
@@ -137,17 +262,36 @@ async function workflow(name: string, steps: unknown[]): Promise<string> {
   return (await createWorkflow(api.client, `${name}-${Date.now()}`, steps)).id;
 }
 
-function startExecution(workflowId: string, input: Record<string, unknown>): Promise<string> {
-  return startWith(api.client, workflowId, input);
+/** Starts one; a 429 from the per-user rate limit (600 a minute) waits its Retry-After and tries again. */
+async function startExecution(workflowId: string, input: Record<string, unknown>): Promise<string> {
+  for (;;) {
+    try {
+      return await startWith(api.client, workflowId, input);
+    } catch (error) {
+      if (!/: 429 /.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 function executionOf(id: string) {
   return answer("read execution", api.client.api.v1.executions[":id"].$get({ param: { id } }));
 }
 
-async function waitDone(id: string): Promise<Execution> {
+/**
+ * Waits for an execution to end: from Postgres when the bench runs beside `npm run dev` (polling
+ * the API would spend the per-user rate limit), else from the API.
+ */
+async function waitDone(id: string): Promise<{ status: string; completedAt: string | null; error: unknown }> {
   for (;;) {
-    const execution = await executionOf(id);
+    const execution = postgres
+      ? ((
+          await postgres.query(
+            "select status, to_json(completed_at) #>> '{}' as \"completedAt\", error from executions where id = $1",
+            [id],
+          )
+        ).rows[0] ?? { status: "pending", completedAt: null, error: null })
+      : await executionOf(id);
     if (["completed", "failed", "cancelled"].includes(execution.status)) {
       if (execution.status !== "completed")
         throw new Error(`execution ${id} ${execution.status}: ${JSON.stringify(execution.error)}`);
@@ -224,6 +368,51 @@ async function fanOut(count: number): Promise<number[]> {
   const latencies = await Promise.all(received);
   for (const socket of sockets) socket.close();
   return latencies;
+}
+
+async function timed(request: () => Promise<Response>): Promise<number> {
+  const began = performance.now();
+  const res = await request();
+  await res.text();
+  if (!res.ok) throw new Error(`bench request answered ${res.status}`);
+  return performance.now() - began;
+}
+
+/** Requests per second from 10 clients sending back to back for 5 s. */
+async function rate(request: () => Promise<Response>): Promise<number> {
+  const until = Date.now() + 5_000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (Date.now() < until) {
+        await (await request()).text();
+        done++;
+      }
+    }),
+  );
+  return done / 5;
+}
+
+/** Runs THROUGHPUT_RUNS jobs, CONCURRENCY at a time; answers jobs per second. */
+async function closedLoop(job: (n: number) => Promise<void>): Promise<number> {
+  let n = 0;
+  const began = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (n < THROUGHPUT_RUNS) await job(n++);
+    }),
+  );
+  return THROUGHPUT_RUNS / ((Date.now() - began) / 1000);
+}
+
+/** The target's arrival times for `run`, once `count` have arrived. */
+async function arrivalsOf(run: string, count: number): Promise<number[]> {
+  for (let i = 0; i < 500; i++) {
+    const seen = arrivals.get(run) ?? [];
+    if (seen.length >= count) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`run ${run} reached the target ${(arrivals.get(run) ?? []).length} times`);
 }
 
 async function inBatches<T>(count: number, size: number, make: () => Promise<T>): Promise<T[]> {

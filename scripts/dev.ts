@@ -59,6 +59,7 @@ async function main(): Promise<void> {
         {
           postgresUrl: pg.url("postgres"),
           databaseUrl,
+          wsProxy,
           port,
           ...(controllable ? { relayControlUrl: `http://127.0.0.1:${relay.port}/control` } : {}),
         },

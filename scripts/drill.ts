@@ -13,10 +13,10 @@
  * Needs ADMIN_EMAIL / ADMIN_PASSWORD (or IPA_TOKEN) and the local database that `npm run dev`
  * describes in .data/dev-state.json (or DRILL_DATABASE_URL and DRILL_POSTGRES_URL).
  */
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { answer, connectApi, createWorkflow } from "./lib/api-client.ts";
+import { readDevState } from "./lib/dev-state.ts";
 import { sampleWorkerMemory } from "./lib/process-memory.ts";
 import { localDevKeys } from "./lib/restore/local-keys.ts";
 import { restore } from "./lib/restore/restore.ts";
@@ -92,8 +92,8 @@ console.log(`
 drill results (${ROWS} seeded rows)
   rows in the restore                 ${report.rows}
   database size before                ${mib(Number(size))}
-  full backup                         ${secs(full.durationMs)} s, ${mib(full.sizeBytes)} stored
-  incremental backup                  ${secs(incremental.durationMs)} s, ${mib(incremental.sizeBytes)} stored
+  full backup                         ${secs(full.durationMs)} s (${Math.round(report.rows / (full.durationMs / 1000))} rows/s), ${mib(full.sizeBytes)} stored
+  incremental backup                  ${incremental.durationMs} ms for the rows written since the full, ${mib(incremental.sizeBytes)} stored
   restore (RTO, full + incremental)   ${secs(report.elapsedMs)} s
   checks                              ${report.mismatches.length ? `MISMATCH: ${report.mismatches.join("; ")}` : `all ${report.tables} tables match`}
   worker memory during the full        ${fullMemory ? `${mib(fullMemory.startBytes)} at start, ${mib(fullMemory.peakBytes)} peak (workerd RSS)` : "not measured (no /proc)"}
@@ -169,12 +169,7 @@ async function localDatabase(): Promise<{ databaseUrl: string; postgresUrl: stri
   if (process.env.DRILL_DATABASE_URL && process.env.DRILL_POSTGRES_URL) {
     return { databaseUrl: process.env.DRILL_DATABASE_URL, postgresUrl: process.env.DRILL_POSTGRES_URL };
   }
-  const dir = process.env.IPA_DATA_DIR ?? `${process.cwd()}/.data`;
-  try {
-    return JSON.parse(await readFile(`${dir}/dev-state.json`, "utf8"));
-  } catch {
-    throw new Error("start the platform with `npm run dev` first (it writes .data/dev-state.json)");
-  }
+  return readDevState();
 }
 
 function secs(ms: number): string {

@@ -1,0 +1,92 @@
+/**
+ * The bench's peers (`npm run bench` starts this Worker with `wrangler dev` beside the platform, in
+ * the same local runtime, against the same Postgres through the same relay):
+ *
+ * - `GET /bare/workflows?owner=<id>`: the platform's workflow list query through the same Neon
+ *   driver and drizzle, with no authentication, middleware or envelope — the floor an
+ *   authenticated list is compared with.
+ * - `POST /workflows` and `GET /workflows/:id`: a Cloudflare Workflow of three `step.do` steps,
+ *   each calling the bench's target like an http step — the peer for executions per second.
+ * - `POST /floor`: three queue hops, each consumer writing one Postgres row and calling the target
+ *   — the raw floor under an http step's step-to-step time.
+ */
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { desc, eq, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { openDatabase } from "../../src/db/client";
+import { workflows } from "../../src/db/schema";
+
+interface PeerEnv {
+  DATABASE_URL: string;
+  NEON_WS_PROXY?: string;
+  BENCH_WORKFLOW: Workflow<{ target: string; run: string }>;
+  FLOOR_QUEUE: Queue<{ target: string; run: string; hop: number }>;
+}
+
+const HOPS = 3;
+
+const database = (env: PeerEnv) =>
+  openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY, max: 1 });
+
+const app = new Hono<{ Bindings: PeerEnv }>()
+  .get("/health", (c) => c.text("ok"))
+  .get("/bare/workflows", async (c) => {
+    const session = database(c.env);
+    try {
+      const owner = c.req.query("owner") ?? "";
+      const rows = await session.db
+        .select()
+        .from(workflows)
+        .where(eq(workflows.ownerId, owner))
+        .orderBy(desc(workflows.createdAt), desc(workflows.id))
+        .limit(21);
+      return c.json({ items: rows.slice(0, 20) });
+    } finally {
+      c.executionCtx.waitUntil(session.close());
+    }
+  })
+  .post("/workflows", async (c) => {
+    const { target, run } = await c.req.json<{ target: string; run: string }>();
+    const instance = await c.env.BENCH_WORKFLOW.create({ params: { target, run } });
+    return c.json({ id: instance.id }, 201);
+  })
+  .get("/workflows/:id", async (c) => {
+    const instance = await c.env.BENCH_WORKFLOW.get(c.req.param("id"));
+    return c.json(await instance.status());
+  })
+  .post("/floor", async (c) => {
+    const { target, run } = await c.req.json<{ target: string; run: string }>();
+    await c.env.FLOOR_QUEUE.send({ target, run, hop: 1 });
+    return c.json({ ok: true }, 202);
+  });
+
+/** Three steps, each calling the target as the platform's http step does. */
+export class BenchWorkflow extends WorkflowEntrypoint<PeerEnv, { target: string; run: string }> {
+  async run(event: Readonly<WorkflowEvent<{ target: string; run: string }>>, step: WorkflowStep) {
+    for (let hop = 1; hop <= HOPS; hop++) {
+      await step.do(`call ${hop}`, async () => {
+        const res = await fetch(`${event.payload.target}?run=${event.payload.run}`);
+        return res.status;
+      });
+    }
+  }
+}
+
+export default {
+  fetch: app.fetch,
+  /** One hop of the floor: a Postgres write and the target's call, then the next hop's message. */
+  async queue(batch: MessageBatch<{ target: string; run: string; hop: number }>, env: PeerEnv) {
+    const session = database(env);
+    try {
+      for (const message of batch.messages) {
+        const { target, run, hop } = message.body;
+        await session.db.execute(sql`insert into bench_floor (run, hop) values (${run}, ${hop})`);
+        await fetch(`${target}?run=${run}`);
+        if (hop < HOPS) await env.FLOOR_QUEUE.send({ target, run, hop: hop + 1 });
+        message.ack();
+      }
+    } finally {
+      await session.close();
+    }
+  },
+} satisfies ExportedHandler<PeerEnv, { target: string; run: string; hop: number }>;
