@@ -17,11 +17,13 @@ import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { createClient } from "#client";
 import {
   answer,
   approveStep,
   connectApi,
   createWorkflow,
+  type IpaClient,
   startExecution as startWith,
   streamTicket,
 } from "./lib/api-client.ts";
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
   },
 });
 const SCALE = Number(args.scale);
+const FLEET_USERS = 8;
 const RUNS = Number(args.runs);
 const CONCURRENCY = Number(args.concurrency);
 const THROUGHPUT_RUNS = Number(args.throughput);
@@ -70,17 +73,31 @@ console.log(
 );
 console.log(`target: ${api.baseUrl}\n`);
 
-// 0. An authenticated, database-backed list against the bare peer, interleaved request by request.
+const fleet = await benchFleet(FLEET_USERS);
+
+// 0. An authenticated, database-backed list against the bare peer, interleaved request by request:
+// each bench user owns 20 workflows, so both answer a full page of the same rows.
 if (peer) {
-  const me = await answer("who am I", api.client.api.v1.auth.me.$get());
-  const ours = () =>
-    fetch(`${api.baseUrl}/api/v1/workflows?limit=20`, { headers: { authorization: `Bearer ${api.token}` } });
-  const bare = () => fetch(`${peer.url}/bare/workflows?owner=${me.id}`);
+  await Promise.all(
+    fleet.users.map((user) =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          createWorkflow(user.client, `bench-list-${i}`, [{ id: "t", type: "transform", output: i }]),
+        ),
+      ),
+    ),
+  );
+  let turn = 0;
+  const nextUser = () => fleet.users[turn++ % fleet.users.length];
+  const ours = (user = nextUser()) =>
+    fetch(`${api.baseUrl}/api/v1/workflows?limit=20`, { headers: { authorization: `Bearer ${user.token}` } });
+  const bare = (user = nextUser()) => fetch(`${peer.url}/bare/workflows?owner=${user.id}`);
   const [oursMs, bareMs] = [[], []] as [number[], number[]];
   for (let i = 0; i < 20; i++) await Promise.all([(await ours()).text(), (await bare()).text()]); // warm both
   for (let i = 0; i < RUNS * 10; i++) {
-    oursMs.push(await timed(ours));
-    bareMs.push(await timed(bare));
+    const user = nextUser();
+    oursMs.push(await timed(() => ours(user)));
+    bareMs.push(await timed(() => bare(user)));
   }
   const [o, b] = [summary(oursMs), summary(bareMs)];
   report.push(["GET /workflows (authenticated)", ms(o)]);
@@ -93,15 +110,13 @@ if (peer) {
 }
 
 // 1. Three transform steps.
-const transformWf = await workflow(
-  "bench-transform",
-  [0, 1, 2].map((i) => ({
-    id: `t${i}`,
-    type: "transform",
-    output: { step: i, prev: i ? `{{steps.t${i - 1}.output.step}}` : "{{input.n}}" },
-    dependsOn: i ? [`t${i - 1}`] : [],
-  })),
-);
+const transformSteps = [0, 1, 2].map((i) => ({
+  id: `t${i}`,
+  type: "transform",
+  output: { step: i, prev: i ? `{{steps.t${i - 1}.output.step}}` : "{{input.n}}" },
+  dependsOn: i ? [`t${i - 1}`] : [],
+}));
+const transformWf = await workflow("bench-transform", transformSteps);
 const transformGaps: number[] = [];
 const transformDone: number[] = [];
 for (let i = 0; i < RUNS; i++) {
@@ -114,15 +129,13 @@ report.push(["transform step → step (event times)", ms(summary(transformGaps))
 report.push(["transform create → done", ms(summary(transformDone))]);
 
 // 2. Three http steps against the local server (arrival to arrival, seen by the server).
-const httpWf = await workflow(
-  "bench-http",
-  [0, 1, 2].map((i) => ({
-    id: `h${i}`,
-    type: "http",
-    request: { url: `${targetUrl}?run={{input.run}}&step=${i}`, method: "GET" },
-    dependsOn: i ? [`h${i - 1}`] : [],
-  })),
-);
+const httpSteps = [0, 1, 2].map((i) => ({
+  id: `h${i}`,
+  type: "http",
+  request: { url: `${targetUrl}?run={{input.run}}&step=${i}`, method: "GET" },
+  dependsOn: i ? [`h${i - 1}`] : [],
+}));
+const httpWf = await workflow("bench-http", httpSteps);
 const httpGaps: number[] = [];
 const httpDone: number[] = [];
 for (let i = 0; i < RUNS; i++) {
@@ -151,7 +164,9 @@ if (peer) {
   ]);
 }
 
-// 3. Throughput: THROUGHPUT_RUNS transform executions, CONCURRENCY starts in flight at a time.
+// 3. Throughput: THROUGHPUT_RUNS transform executions, CONCURRENCY starts in flight at a time,
+// spread over the bench users so that no one user's rate limit (600 requests a minute) caps it.
+const fleetTransform = await fleet.workflow("bench-transform", transformSteps);
 const ids: string[] = [];
 let next = 0;
 const began = Date.now();
@@ -159,7 +174,7 @@ await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (next < THROUGHPUT_RUNS) {
       next++;
-      ids.push(await startExecution(transformWf, { n: next }));
+      ids.push(await fleet.start(fleetTransform, next, { n: next }));
     }
   }),
 );
@@ -172,8 +187,9 @@ report.push([
 ]);
 if (peer) {
   // The same three http calls, started CONCURRENCY at a time and polled until done, by each.
+  const fleetHttp = await fleet.workflow("bench-http", httpSteps);
   const oursHttp = await closedLoop(async (n) => {
-    await waitDone(await startExecution(httpWf, { run: `t${n}` }));
+    await waitDone(await fleet.start(fleetHttp, n, { run: `t${n}` }));
   });
   const workflows = await closedLoop(async (n) => {
     const started = await fetch(`${peer.url}/workflows`, {
@@ -203,7 +219,7 @@ for (const count of VIEWERS) {
 
 // 5. Scale: SCALE executions at once, half waiting on a 30 s delay first, half running http steps.
 if (SCALE > 0 && postgres) {
-  const waitWf = await workflow("bench-scale-wait", [
+  const waitWf = await fleet.workflow("bench-scale-wait", [
     { id: "hold", type: "delay", seconds: 30 },
     {
       id: "after",
@@ -212,6 +228,7 @@ if (SCALE > 0 && postgres) {
       dependsOn: ["hold"],
     },
   ]);
+  const scaleHttp = await fleet.workflow("bench-scale-http", httpSteps);
   let peak = 0;
   const sampling = setInterval(async () => {
     const { rows } = await postgres.query(
@@ -223,7 +240,7 @@ if (SCALE > 0 && postgres) {
   let n = 0;
   const ids = await inBatches(SCALE, 50, () => {
     n += 1;
-    return startExecution(n % 2 ? waitWf : httpWf, { n, run: `scale${n}` });
+    return fleet.start(n % 2 ? waitWf : scaleHttp, n, { n, run: `scale${n}` });
   });
   const startedIn = (Date.now() - scaleBegan) / 1000;
   for (;;) {
@@ -262,11 +279,15 @@ async function workflow(name: string, steps: unknown[]): Promise<string> {
   return (await createWorkflow(api.client, `${name}-${Date.now()}`, steps)).id;
 }
 
-/** Starts one; a 429 from the per-user rate limit (600 a minute) waits its Retry-After and tries again. */
-async function startExecution(workflowId: string, input: Record<string, unknown>): Promise<string> {
+/** Starts one; a 429 from the per-user rate limit (600 a minute) waits a second and tries again. */
+async function startExecution(
+  workflowId: string,
+  input: Record<string, unknown>,
+  client: IpaClient = api.client,
+): Promise<string> {
   for (;;) {
     try {
-      return await startWith(api.client, workflowId, input);
+      return await startWith(client, workflowId, input);
     } catch (error) {
       if (!/: 429 /.test((error as Error).message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -368,6 +389,42 @@ async function fanOut(count: number): Promise<number[]> {
   const latencies = await Promise.all(received);
   for (const socket of sockets) socket.close();
   return latencies;
+}
+
+/**
+ * Bench users (role user, created through the admin API): many clients, as a platform has, so
+ * that the per-user rate limit measures nobody's throughput. Each owns its copy of a workflow.
+ */
+async function benchFleet(count: number) {
+  const stamp = Date.now();
+  const users: Array<{ id: string; token: string; client: IpaClient }> = [];
+  for (let i = 0; i < count; i++) {
+    const email = `bench-${stamp}-${i}@example.test`;
+    const password = `bench-password-${stamp}`;
+    await answer(
+      "create a bench user",
+      api.client.api.v1.users.$post({ json: { email, username: `bench${stamp}u${i}`, password, roles: ["user"] } }),
+    );
+    const session = await answer(
+      "bench user login",
+      createClient(api.baseUrl).api.v1.auth.login.$post({ json: { email, password } }),
+    );
+    const token = session.accessToken;
+    users.push({
+      id: session.user.id,
+      token,
+      client: createClient(api.baseUrl, { headers: { authorization: `Bearer ${token}` } }),
+    });
+  }
+  return {
+    users,
+    /** The workflow, once per user: its ids in user order. */
+    workflow: (name: string, steps: unknown[]) =>
+      Promise.all(users.map(async ({ client }) => (await createWorkflow(client, `${name}-${Date.now()}`, steps)).id)),
+    /** Start number `n` goes to user n mod count, on that user's copy. */
+    start: (workflowIds: string[], n: number, input: Record<string, unknown>) =>
+      startExecution(workflowIds[n % count], input, users[n % count].client),
+  };
 }
 
 async function timed(request: () => Promise<Response>): Promise<number> {
