@@ -73,7 +73,9 @@ console.log(
 );
 console.log(`target: ${api.baseUrl}\n`);
 
-const fleet = await benchFleet(FLEET_USERS);
+const fleet = await benchFleet(FLEET_USERS, "user");
+// Viewers read every execution: the fan-out's tickets come from them, 250 each at most.
+const watchers = await benchFleet(Math.max(1, Math.ceil(Math.max(...VIEWERS) / 250)), "viewer");
 
 // 0. An authenticated, database-backed list against the bare peer, interleaved request by request:
 // each bench user owns 20 workflows, so both answer a full page of the same rows.
@@ -357,7 +359,10 @@ async function fanOut(count: number): Promise<number[]> {
     if (steps[0]?.status === "waiting") break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const tickets = await inBatches(count, 50, () => streamTicket(api.client, id));
+  let turn = 0;
+  const tickets = await inBatches(count, 50, () =>
+    streamTicket(watchers.users[turn++ % watchers.users.length].client, id),
+  );
   const wsBase = api.baseUrl.replace(/^http/, "ws");
   let sentAt = 0;
   const sockets: WebSocket[] = [];
@@ -395,15 +400,15 @@ async function fanOut(count: number): Promise<number[]> {
  * Bench users (role user, created through the admin API): many clients, as a platform has, so
  * that the per-user rate limit measures nobody's throughput. Each owns its copy of a workflow.
  */
-async function benchFleet(count: number) {
+async function benchFleet(count: number, role: "user" | "viewer") {
   const stamp = Date.now();
   const users: Array<{ id: string; token: string; client: IpaClient }> = [];
   for (let i = 0; i < count; i++) {
-    const email = `bench-${stamp}-${i}@example.test`;
+    const email = `bench-${stamp}-${role}-${i}@example.test`;
     const password = `bench-password-${stamp}`;
     await answer(
       "create a bench user",
-      api.client.api.v1.users.$post({ json: { email, username: `bench${stamp}u${i}`, password, roles: ["user"] } }),
+      api.client.api.v1.users.$post({ json: { email, username: `bench${stamp}${role}${i}`, password, roles: [role] } }),
     );
     const session = await answer(
       "bench user login",

@@ -1,6 +1,7 @@
 /**
  * Writing audit rows. Callers pass the transaction that makes the change, so the row commits or
- * rolls back with it; the chain fields (seq, hashes, time) are filled by the database trigger.
+ * rolls back with it. Rows are appended unlinked, with no lock; the sequencer (sequencer.ts)
+ * links them into the hash chain.
  */
 
 import type { Queryable } from "../db/client";

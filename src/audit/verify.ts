@@ -2,10 +2,11 @@
  * Walks the audit chain in order and names the first broken link: a row whose content no longer
  * matches its hash (edited), whose prev_hash is not its predecessor's hash (edited neighbour,
  * inserted row) or whose seq skips (deleted row). Hashes are recomputed by the same SQL function
- * the insert trigger uses, so both sides agree byte for byte.
+ * the sequencer uses, so both sides agree byte for byte. Unlinked rows are linked first.
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
+import { linkAuditChain } from "./sequencer";
 
 const PAGE = 5_000;
 const GENESIS = "0".repeat(64);
@@ -25,6 +26,7 @@ interface Row extends Record<string, unknown> {
 }
 
 export async function verifyAuditChain(db: Queryable): Promise<ChainVerdict> {
+  await linkAuditChain(db);
   let previousSeq = 0;
   let previousHash = GENESIS;
   let checked = 0;

@@ -10,6 +10,7 @@ import type { Settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import { keyringOf } from "../crypto/keyring-of";
 import { type Database, openPlatformDatabase } from "../db/client";
+import { directConnectionString } from "../db/endpoints";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import {
@@ -27,7 +28,6 @@ import {
 import { EXCLUDED_FROM_DATA, listTables, postDataStatements, preDataStatements, type TableInfo } from "./catalog-dump";
 import type { ManifestTrust } from "./chain";
 import { checksumQuery, SUM_SCHEME, shiftChecksum, TEXT_SETTINGS } from "./checksum";
-import { directConnectionString } from "./direct-connection";
 import { FRAME_PLAINTEXT_BYTES, type FrameContext } from "./frames";
 import { type TableDelta, writeChanges } from "./incremental-changes";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestObject } from "./manifest";

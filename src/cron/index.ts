@@ -2,6 +2,8 @@
  * The Worker's one cron trigger (`* * * * *`, SPEC §7) dispatches every periodic job by the
  * scheduled minute. Jobs are idempotent per slot, so a minute fired twice does no harm.
  */
+
+import { linkAuditChain } from "../audit/sequencer";
 import { type Settings, settings } from "../config";
 import { type Database, openPlatformDatabase } from "../db/client";
 import type { Bindings } from "../env";
@@ -45,6 +47,8 @@ const weeklyAt = (weekday: number, hour: number, minute: number) => (slot: Date)
 export const JOBS: Job[] = [
   { name: "schedules", due: everyMinute, run: ({ db, env, slot }) => runSchedules(db, env, slot) },
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
+  // Links what writers appended to the audit trail since the last reader did (sequencer.ts).
+  { name: "audit-chain", due: everyMinute, run: ({ db }) => linkAuditChain(db) },
   // Queued executions whose release a crash lost (admission.ts).
   { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },

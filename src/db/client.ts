@@ -6,6 +6,7 @@
 import { Client, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import type { Settings } from "../config";
+import { pooledConnectionString } from "./endpoints";
 import * as schema from "./schema";
 
 export type Database = NeonDatabase<typeof schema>;
@@ -52,14 +53,19 @@ export function openDatabase(options: ConnectionOptions): DatabaseSession {
 }
 
 /**
- * A session against the platform's database as the settings name it (DATABASE_URL, through the
- * local relay when NEON_WS_PROXY is set); `connectionString` points it at another database.
+ * A session against the platform's database as the settings name it (DATABASE_URL's pooled
+ * endpoint, through the local relay when NEON_WS_PROXY is set); `connectionString` points it at
+ * another database (backups pass the direct endpoint).
  */
 export function openPlatformDatabase(
   config: Settings,
   options: Partial<Omit<ConnectionOptions, "wsProxy">> = {},
 ): DatabaseSession {
-  return openDatabase({ connectionString: config.DATABASE_URL, ...options, wsProxy: config.NEON_WS_PROXY });
+  return openDatabase({
+    connectionString: pooledConnectionString(config.DATABASE_URL),
+    ...options,
+    wsProxy: config.NEON_WS_PROXY,
+  });
 }
 
 const relayedClients = new Map<string, typeof Client>();

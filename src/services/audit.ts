@@ -1,5 +1,6 @@
 /** Reading the audit trail (audit:read): newest first, filtered, keyset-paginated by seq. */
-import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, lte } from "drizzle-orm";
+import { linkAuditChain } from "../audit/sequencer";
 import type { Database } from "../db/client";
 import { auditLogs } from "../db/schema";
 import { decodeCursor, type Page, toPage } from "./pagination";
@@ -34,6 +35,8 @@ export interface AuditView {
 
 export async function listAudit(db: Database, filters: AuditFilters): Promise<Page<AuditView>> {
   const after = decodeCursor(filters.cursor);
+  // Readers see the whole chain: what writers appended since the sequencer last ran is linked first.
+  await linkAuditChain(db);
   const rows = await db
     .select()
     .from(auditLogs)
@@ -46,6 +49,7 @@ export async function listAudit(db: Database, filters: AuditFilters): Promise<Pa
         filters.from ? gte(auditLogs.createdAt, filters.from) : undefined,
         filters.to ? lte(auditLogs.createdAt, filters.to) : undefined,
         after ? lt(auditLogs.seq, Number(after.at)) : undefined,
+        isNotNull(auditLogs.seq),
       ),
     )
     .orderBy(desc(auditLogs.seq))
@@ -56,7 +60,7 @@ export async function listAudit(db: Database, filters: AuditFilters): Promise<Pa
     (row) => ({ at: String(row.seq), id: row.id }),
     (row) => ({
       id: row.id,
-      seq: row.seq,
+      seq: row.seq as number,
       actorId: row.actorId,
       actorEmail: row.actorEmail,
       action: row.action,

@@ -4,7 +4,9 @@ import { createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
 import { signIn, uniqueName } from "../helpers/users";
 
+/** The resource's audit rows in chain order, once the sequencer has linked what was written. */
 async function auditRowsFor(resourceId: string) {
+  await query("select audit_link(100000)");
   return query<{
     action: string;
     actor_id: string;
@@ -85,6 +87,47 @@ describe("audit trail", () => {
     expect(forks).toBe(0);
   });
 
+  it("lets writers append without waiting on each other; the sequencer links them", async () => {
+    const admin = await signIn("admin");
+    const insert = (client: { query: (text: string, params: unknown[]) => Promise<unknown> }, action: string) =>
+      client.query("insert into audit_logs (action, resource_type, resource_id) values ($1, 'test', $2)", [
+        action,
+        admin.id,
+      ]);
+    await withDb(async ({ pool }) => {
+      const slow = await pool.connect();
+      try {
+        // A long transaction has appended its row and not committed...
+        await slow.query("begin");
+        await insert(slow, "test.slow");
+        // ...and another writer appends and commits meanwhile, without waiting for it (a global
+        // chain lock would hold it until the first commits).
+        const quick = withDb((other) => insert(other.pool, "test.quick"));
+        const waited = await Promise.race([
+          quick.then(() => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 3_000)),
+        ]);
+        await slow.query("commit");
+        await quick;
+        expect(waited, "the second writer waited for the first").toBe(false);
+      } finally {
+        slow.release();
+      }
+    });
+    // The sequencer links both (in the order they became visible to it) and the chain holds.
+    const verdict = await callJson("/api/v1/audit/verify", { token: admin.token });
+    expect(verdict.body.valid).toBe(true);
+    const linked = await query<{ action: string; seq: string }>(
+      "select action, seq from audit_logs where resource_type = 'test' and resource_id = $1 order by seq",
+      [admin.id],
+    );
+    expect(linked.map((row) => row.action).sort()).toEqual(["test.quick", "test.slow"]);
+    // Linking is the sequencer's alone, and only of an unlinked row with its content as written.
+    await expect(query("update audit_logs set seq = seq + 1000000 where seq = $1", [linked[0].seq])).rejects.toThrow(
+      /immutable/,
+    );
+  });
+
   it("refuses updates and deletes of audit rows at the database", async () => {
     await signIn("admin").then((admin) => createWorkflow(admin.token));
     await expect(
@@ -98,6 +141,7 @@ describe("audit trail", () => {
   it("names the row an attacker with table-owner rights altered", async () => {
     const admin = await signIn("admin");
     const wf = await createWorkflow(admin.token);
+    await query("select audit_link(100000)");
     const [target] = await query<{ seq: string; id: string; action: string }>(
       "select seq, id, action from audit_logs where resource_id = $1",
       [wf.id],

@@ -108,7 +108,7 @@ describe("full backups", () => {
     );
     expect(row).toEqual({ status: "verification_failed", verification_failures: 1 });
     const [audit] = await sqlIn<{ action: string }>(
-      "select action from audit_logs where resource_id = $1 order by seq desc limit 1",
+      "select action from audit_logs where resource_id = $1 order by created_at desc limit 1",
       [backup.id],
     );
     expect(audit.action).toBe("backup.verify_failed");

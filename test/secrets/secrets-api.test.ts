@@ -33,6 +33,7 @@ describe("platform secrets", () => {
     expect(JSON.stringify(list.body)).not.toContain("value");
     const [row] = await query<{ value: string }>("select value from secrets where name = $1", [name]);
     expect(row.value).toMatch(/^enc1:k2:/);
+    await query("select audit_link(100000)"); // the sequencer links in arrival order
     const audit = await query<{ action: string; row: string }>(
       "select action, a::text as row from audit_logs a where resource_type = 'secret' and (after->>'name' = $1 or before->>'name' = $1) order by seq",
       [name],

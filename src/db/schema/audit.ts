@@ -1,9 +1,10 @@
 /**
  * The audit trail: one row per successful change, written in the change's own transaction.
- * Rows form a hash chain computed by a database trigger (migrations), which also serialises
- * writers so concurrent transactions cannot fork the chain; another trigger refuses updates
- * and deletes.
+ * Writers append rows unlinked (no lock, so they never wait on each other); one sequencer at a
+ * time (`audit_link`, src/audit/sequencer.ts) links them into the hash chain in order, setting
+ * `seq`, `prev_hash` and `hash`. A trigger refuses every other update, and deletes.
  */
+import { sql } from "drizzle-orm";
 import { bigint, index, inet, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 
@@ -11,8 +12,8 @@ export const auditLogs = pgTable(
   "audit_logs",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** Position in the chain. This and the hashes are always set by the chain trigger. */
-    seq: bigint("seq", { mode: "number" }).notNull().default(0),
+    /** Position in the chain, null until the sequencer links the row; it sets the hashes with it. */
+    seq: bigint("seq", { mode: "number" }),
     /** Null for actions of the platform itself (cron, webhooks). */
     actorId: uuid("actor_id"),
     actorEmail: text("actor_email"),
@@ -35,5 +36,7 @@ export const auditLogs = pgTable(
     uniqueIndex("audit_logs_dedupe_key").on(t.dedupeKey),
     index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.seq.desc()),
     index("audit_logs_actor_idx").on(t.actorId, t.seq.desc()),
+    // What the sequencer links next, in arrival order.
+    index("audit_logs_unlinked_idx").on(t.createdAt, t.id).where(sql`${t.seq} is null`),
   ],
 );
