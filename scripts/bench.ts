@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
 });
 const SCALE = Number(args.scale);
 const FLEET_USERS = 8;
+/** Queries the bench itself sends Postgres while it waits (subtracted from the per-execution work). */
+let benchPolls = 0;
 const RUNS = Number(args.runs);
 const CONCURRENCY = Number(args.concurrency);
 const THROUGHPUT_RUNS = Number(args.throughput);
@@ -190,9 +192,12 @@ report.push([
 if (peer) {
   // The same three http calls, started CONCURRENCY at a time and polled until done, by each.
   const fleetHttp = await fleet.workflow("bench-http", httpSteps);
+  const before = await databaseWork();
+  const pollsBefore = benchPolls;
   const oursHttp = await closedLoop(async (n) => {
     await waitDone(await fleet.start(fleetHttp, n, { run: `t${n}` }));
   });
+  const after = await databaseWork();
   const workflows = await closedLoop(async (n) => {
     const started = await fetch(`${peer.url}/workflows`, {
       method: "POST",
@@ -207,6 +212,14 @@ if (peer) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   });
+  // Per execution, for the capacity model (less the bench's own polling queries, each a commit).
+  const polls = benchPolls - pollsBefore;
+  const per = (key: keyof typeof before) =>
+    ((after[key] - before[key] - (key === "commits" ? polls + 1 : 0)) / THROUGHPUT_RUNS).toFixed(1);
+  report.push([
+    "  Postgres work per 3-http-step execution",
+    `${per("commits")} commits, ${per("written")} rows written (inserted + updated + deleted)`,
+  ]);
   report.push([
     `throughput, 3 http steps (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} in flight, polled)`,
     `ours ${oursHttp.toFixed(1)}/s, Cloudflare Workflows ${workflows.toFixed(1)}/s; ratio ${(oursHttp / workflows).toFixed(2)}×`,
@@ -307,6 +320,7 @@ function executionOf(id: string) {
  */
 async function waitDone(id: string): Promise<{ status: string; completedAt: string | null; error: unknown }> {
   for (;;) {
+    if (postgres) benchPolls++;
     const execution = postgres
       ? ((
           await postgres.query(
@@ -430,6 +444,17 @@ async function benchFleet(count: number, role: "user" | "viewer") {
     start: (workflowIds: string[], n: number, input: Record<string, unknown>) =>
       startExecution(workflowIds[n % count], input, users[n % count].client),
   };
+}
+
+/** The database's commit and row-write counters (pg_stat_database). */
+async function databaseWork(): Promise<{ commits: number; written: number }> {
+  if (!postgres) return { commits: 0, written: 0 };
+  // The statistics collector flushes about once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { rows } = await postgres.query(
+    "select xact_commit::float8 as commits, (tup_inserted + tup_updated + tup_deleted)::float8 as written from pg_stat_database where datname = current_database()",
+  );
+  return { commits: Number(rows[0].commits), written: Number(rows[0].written) };
 }
 
 async function timed(request: () => Promise<Response>): Promise<number> {
