@@ -228,8 +228,9 @@ if (peer) {
 
 // 4. One event to many viewers.
 for (const count of VIEWERS) {
-  const latencies = await fanOut(count);
-  report.push([`one event → ${count} WebSocket viewers`, ms(summary(latencies))]);
+  const { fromApproval, fromEvent } = await fanOut(count);
+  report.push([`approval request → ${count} WebSocket viewers`, ms(summary(fromApproval))]);
+  report.push([`  delivery: the event's time → each viewer`, ms(summary(fromEvent))]);
 }
 
 // 5. Scale: SCALE executions at once, half waiting on a 30 s delay first, half running http steps.
@@ -364,8 +365,11 @@ async function createToDone(id: string): Promise<number> {
   return Date.parse(execution.completedAt ?? "") - Date.parse(execution.createdAt);
 }
 
-/** Opens `count` viewers on a waiting execution, approves it, and times the event's arrival. */
-async function fanOut(count: number): Promise<number[]> {
+/**
+ * Opens `count` viewers on a waiting execution, approves it, and times the event's arrival at each:
+ * from the approval request (the API's work included), and from the event's own time (delivery).
+ */
+async function fanOut(count: number): Promise<{ fromApproval: number[]; fromEvent: number[] }> {
   const gateWf = await workflow("bench-fanout", [{ id: "gate", type: "approval" }]);
   const id = await startExecution(gateWf, {});
   for (;;) {
@@ -380,7 +384,7 @@ async function fanOut(count: number): Promise<number[]> {
   const wsBase = api.baseUrl.replace(/^http/, "ws");
   let sentAt = 0;
   const sockets: WebSocket[] = [];
-  const received: Array<Promise<number>> = [];
+  const received: Array<Promise<[number, number]>> = [];
   // Viewers join in batches (each join redeems a ticket in Postgres), then all wait for one event.
   for (let i = 0; i < tickets.length; i += 50) {
     const joined = tickets.slice(i, i + 50).map((ticket) => {
@@ -389,12 +393,14 @@ async function fanOut(count: number): Promise<number[]> {
       let seenSnapshot: () => void = () => {};
       const snapshot = new Promise<void>((resolve) => (seenSnapshot = resolve));
       received.push(
-        new Promise<number>((resolve, reject) => {
+        new Promise<[number, number]>((resolve, reject) => {
           socket.onmessage = (message) => {
             const data = JSON.parse(String(message.data));
             if (data.type === "snapshot") seenSnapshot();
-            if (data.type === "event" && data.event === "step.completed")
-              resolve(performance.timeOrigin + performance.now() - sentAt);
+            if (data.type === "event" && data.event === "step.completed") {
+              const now = performance.timeOrigin + performance.now();
+              resolve([now - sentAt, now - Date.parse(data.at)]);
+            }
           };
           socket.onerror = () => reject(new Error("a viewer's connection failed"));
         }),
@@ -407,7 +413,7 @@ async function fanOut(count: number): Promise<number[]> {
   await approveStep(api.client, id, "gate");
   const latencies = await Promise.all(received);
   for (const socket of sockets) socket.close();
-  return latencies;
+  return { fromApproval: latencies.map(([a]) => a), fromEvent: latencies.map(([, e]) => e) };
 }
 
 /**

@@ -16,7 +16,12 @@ interface Step {
 interface Snapshot {
   type: "snapshot";
   seq: number;
-  execution: { id: string; status: string; steps: Step[] };
+  execution: {
+    id: string;
+    status: string;
+    steps: Step[];
+    queue?: { key: string; position: number; limit: number } | null;
+  };
 }
 
 interface StreamEvent {
@@ -36,6 +41,8 @@ interface Token {
   text: string;
 }
 
+/** How often to look again at an execution that has not started (queued). */
+const QUEUED_POLL_MS = 2_000;
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 const MAX_RECONNECTS = 20;
 
@@ -59,6 +66,7 @@ export async function watchExecution(
     streaming = null;
   };
   const progress = () => `[${done.size}/${total}]`;
+  let lastSnapshotLine = "";
 
   const handle = (message: Snapshot | StreamEvent | Token): boolean => {
     if (message.type === "snapshot") {
@@ -67,7 +75,11 @@ export async function watchExecution(
       total = message.execution.steps.length;
       for (const step of message.execution.steps)
         if (ENDED.has(step.status) || step.status === "skipped") done.add(step.stepId);
-      print(`${elapsed()} ${progress()} execution ${message.execution.id} ${status}`);
+      const queue = message.execution.queue;
+      const line = `execution ${message.execution.id} ${status}${queue ? ` (position ${queue.position} behind a concurrency limit of ${queue.limit})` : ""}`;
+      // A queued execution is looked at again every few seconds: say so only when it changes.
+      if (line !== lastSnapshotLine) print(`${elapsed()} ${progress()} ${line}`);
+      lastSnapshotLine = line;
       for (const step of message.execution.steps.filter((s) => s.status !== "pending")) {
         const why =
           step.status === "waiting" ? waitingHint(message.execution.id, step.stepId, step.waiting ?? null) : "";
@@ -113,7 +125,7 @@ export async function watchExecution(
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("ticket", ticket);
     if (lastSeq) url.searchParams.set("after", String(lastSeq));
-    const ended = await new Promise<boolean>((resolve, reject) => {
+    const ended = await new Promise<boolean | "not started">((resolve, reject) => {
       const socket = new WebSocket(url);
       socket.addEventListener("message", (event) => {
         if (event.data === "pong") return;
@@ -124,13 +136,19 @@ export async function watchExecution(
       });
       socket.addEventListener("close", (event) => {
         if (event.code === 4404) reject(new CliError(`execution ${executionId} is not visible to you`));
-        else resolve(false);
+        // 1013: not started yet (queued behind its workflow's concurrency limit): not a lost stream.
+        else resolve(event.code === 1013 ? "not started" : false);
       });
       socket.addEventListener("error", () => undefined);
     });
-    if (ended) {
+    if (ended === true) {
       endText();
       return status;
+    }
+    if (ended === "not started") {
+      attempt--;
+      await new Promise((r) => setTimeout(r, QUEUED_POLL_MS));
+      continue;
     }
     await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
   }
