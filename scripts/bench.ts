@@ -288,7 +288,6 @@ process.exit(0);
 
 // -- helpers ----------------------------------------------------------------------------------------
 
-type Execution = Awaited<ReturnType<typeof executionOf>>;
 type LogEntry = Awaited<ReturnType<typeof logsOf>>[number];
 
 async function workflow(name: string, steps: unknown[]): Promise<string> {

@@ -18,7 +18,7 @@ import { drainOutbox } from "./execution/drain";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
 import { ExecutionMachine } from "./execution/machine";
 import { ExecutionStore } from "./execution/store";
-import { CLOSE, eventMessage, refuseSocket, type StreamMessage } from "./execution/stream-protocol";
+import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
 import { type Timer, type TimerKind, type TimerOf, timerKey } from "./execution/timers";
 import type {
   AgentSuspension,

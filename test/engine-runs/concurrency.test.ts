@@ -95,7 +95,8 @@ describe("concurrency limits", () => {
       Array.from({ length: 10 }, (_, n) => start(owner.token, workflowId, { customer: `c${n}` })),
     );
     const rows = await query<{ status: string }>("select status from executions where workflow_id = $1", [workflowId]);
-    const counts = rows.reduce<Record<string, number>>((n, r) => ({ ...n, [r.status]: (n[r.status] ?? 0) + 1 }), {});
+    const counts: Record<string, number> = {};
+    for (const { status } of rows) counts[status] = (counts[status] ?? 0) + 1;
     expect(counts.queued).toBe(8);
     expect((counts.pending ?? 0) + (counts.running ?? 0)).toBe(2);
     for (const id of ids) await callJson(`/api/v1/executions/${id}/cancel`, { method: "POST", token: owner.token });
