@@ -2,19 +2,20 @@
  * The bench's peers (`npm run bench` starts this Worker with `wrangler dev` beside the platform, in
  * the same local runtime, against the same Postgres through the same relay):
  *
- * - `GET /bare/workflows?owner=<id>`: the platform's workflow list query through the same Neon
- *   driver and drizzle, with no authentication, middleware or envelope — the floor an
- *   authenticated list is compared with.
+ * - `GET /bare/workflows?owner=<id>`: the platform's own workflow list (its service function, so
+ *   the same query and the same page) through the same Neon driver and drizzle, with no
+ *   authentication or middleware — the floor an authenticated list is compared with.
  * - `POST /workflows` and `GET /workflows/:id`: a Cloudflare Workflow of three `step.do` steps,
  *   each calling the bench's target like an http step — the peer for executions per second.
  * - `POST /floor`: three queue hops, each consumer writing one Postgres row and calling the target
  *   — the raw floor under an http step's step-to-step time.
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { desc, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { Hono } from "hono";
+import type { AuthenticatedUser } from "../../src/auth/principal";
 import { openDatabase } from "../../src/db/client";
-import { workflows } from "../../src/db/schema";
+import { listWorkflows } from "../../src/services/workflows";
 
 interface PeerEnv {
   DATABASE_URL: string;
@@ -33,14 +34,8 @@ const app = new Hono<{ Bindings: PeerEnv }>()
   .get("/bare/workflows", async (c) => {
     const session = database(c.env);
     try {
-      const owner = c.req.query("owner") ?? "";
-      const rows = await session.db
-        .select()
-        .from(workflows)
-        .where(eq(workflows.ownerId, owner))
-        .orderBy(desc(workflows.createdAt), desc(workflows.id))
-        .limit(21);
-      return c.json({ items: rows.slice(0, 20) });
+      const owner = { id: c.req.query("owner") ?? "", roles: ["user"] } as AuthenticatedUser;
+      return c.json(await listWorkflows(session.db, owner, { limit: 20 }));
     } finally {
       c.executionCtx.waitUntil(session.close());
     }
