@@ -24,7 +24,12 @@ const metricsAccess = createMiddleware<AppEnv>(async function metricsAccess(c, n
 export const metricsRoutes = new Hono<AppEnv>().use("*", database).get("/", metricsAccess, async (c) => {
   c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   c.header("Cache-Control", "no-store");
-  return c.body(await renderMetrics(c.var.db.db, backupSchedule(c.env, settings(c.env))));
+  return c.body(
+    await renderMetrics(c.var.db.db, {
+      schedule: backupSchedule(c.env, settings(c.env)),
+      queues: { steps: c.env.STEPS_QUEUE, jobs: c.env.JOBS_QUEUE },
+    }),
+  );
 });
 
 /** For the OpenAPI document only (the route above is plain Hono: its answer is Prometheus text). */

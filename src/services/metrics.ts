@@ -1,6 +1,7 @@
 /**
  * The metrics of SPEC §8, computed from Postgres (shared data), never from one isolate's memory:
- * every scrape sees every execution, whichever Worker or Durable Object ran it.
+ * every scrape sees every execution, whichever Worker or Durable Object ran it. Queue depth comes
+ * from the queues themselves (`Queue.metrics()`, the queue service's own backlog count).
  */
 import { sql } from "drizzle-orm";
 import { addBackupMetrics, type BackupSchedule } from "../backup/health";
@@ -13,7 +14,13 @@ export const TOKEN_BUCKETS = [100, 500, 1000, 5000, 10000, 50000];
 
 type Row = Record<string, unknown>;
 
-export async function renderMetrics(db: Database, schedule: BackupSchedule) {
+export interface MetricSources {
+  schedule: BackupSchedule;
+  /** The queues by the name `ipa_queue_depth` labels them with. */
+  queues: Record<string, Queue>;
+}
+
+export async function renderMetrics(db: Database, sources: MetricSources) {
   const exposition = new Exposition();
   const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;
 
@@ -112,6 +119,25 @@ export async function renderMetrics(db: Database, schedule: BackupSchedule) {
     { value: Number(rejected.n) },
   ]);
 
-  await addBackupMetrics(exposition, db, schedule);
+  await addQueueDepth(exposition, sources.queues);
+  await addBackupMetrics(exposition, db, sources.schedule);
   return exposition.toString();
+}
+
+/** Messages each queue holds that no consumer has taken yet: for the steps queue, step messages dispatched and not yet claimed. */
+async function addQueueDepth(exposition: Exposition, queues: Record<string, Queue>): Promise<void> {
+  const samples = await Promise.all(
+    Object.entries(queues).map(async ([name, queue]) => {
+      try {
+        return [{ labels: { queue_name: name }, value: (await queue.metrics()).backlogCount }];
+      } catch {
+        return []; // The queue service could not say: no sample rather than a wrong one.
+      }
+    }),
+  );
+  exposition.gauge(
+    "ipa_queue_depth",
+    "Messages sent to a queue and not yet taken by a consumer (steps: dispatched, not yet claimed).",
+    samples.flat(),
+  );
 }

@@ -50,6 +50,11 @@ describe("metrics", () => {
     expect(after.samples.has('ipa_execution_duration_seconds_bucket{le="51.2"}')).toBe(true);
     expect(after.samples.has("ipa_active_executions")).toBe(true);
     expect(after.samples.has("ipa_steps_dead_lettered_total")).toBe(true);
+    // Each queue's own backlog count (Miniflare's queues report 0; Cloudflare's report the backlog).
+    for (const queue of ["steps", "jobs"]) {
+      const depth = after.samples.get(`ipa_queue_depth{queue_name="${queue}"}`);
+      expect(depth, queue).toBe((await env[queue === "steps" ? "STEPS_QUEUE" : "JOBS_QUEUE"].metrics()).backlogCount);
+    }
   });
 
   it("is protected: the scraper token or an admin token, nothing else", async () => {
