@@ -7,6 +7,14 @@ import type { Manifest } from "./manifest";
 export type BackupRow = typeof backups.$inferSelect;
 export type BackupKind = BackupRow["kind"];
 
+/** A backup whose objects and manifest are all written (verified or not): chains, copies and freshness use these. */
+export const FINISHED_STATUSES = [
+  "completed",
+  "verified",
+  "verification_failed",
+] as const satisfies BackupRow["status"][];
+export const isFinished = (status: BackupRow["status"]) => (FINISHED_STATUSES as readonly string[]).includes(status);
+
 export function prefixFor(kind: BackupKind, id: string, at = new Date()): string {
   return `backups/${kind}/${at.toISOString().slice(0, 10)}/${id}/`;
 }

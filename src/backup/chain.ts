@@ -5,7 +5,7 @@
 import { sha256Hex } from "../crypto/encoding";
 import type { Keyring } from "../crypto/keyring";
 import type { Database } from "../db/client";
-import { type BackupRow, findBackup } from "./catalog";
+import { type BackupRow, findBackup, isFinished } from "./catalog";
 import { MANIFEST_NAME, type Manifest, ManifestSchema } from "./manifest";
 import { assertSigned, SignatureError } from "./manifest-signature";
 
@@ -15,8 +15,6 @@ export interface ChainLink {
   row: BackupRow;
   manifest: Manifest;
 }
-
-const USABLE = new Set(["completed", "verified", "verification_failed"]);
 
 /** Oldest first: [full, incremental…, target]. */
 export async function resolveChain(
@@ -28,7 +26,7 @@ export async function resolveChain(
   const chain: ChainLink[] = [];
   let current: BackupRow | null = target;
   while (current) {
-    if (!USABLE.has(current.status)) throw new ChainError(`chain broken: backup ${current.id} is ${current.status}`);
+    if (!isFinished(current.status)) throw new ChainError(`chain broken: backup ${current.id} is ${current.status}`);
     const manifest = await loadManifest(bucket, current, trust);
     chain.unshift({ row: current, manifest });
     if (manifest.kind === "full") return chain;

@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import type { Settings } from "../config";
 import type { Queryable } from "../db/client";
 import type { Exposition } from "../observability/prometheus";
+import { FINISHED_STATUSES } from "./catalog";
 
 type Kind = "full" | "incremental";
 
@@ -51,7 +52,7 @@ export interface BackupHealth {
   replica: ReplicaHealth | null;
 }
 
-const FINISHED = sql`('completed', 'verified', 'verification_failed')`;
+const FINISHED = sql.raw(`(${FINISHED_STATUSES.map((status) => `'${status}'`).join(", ")})`);
 
 export async function backupHealth(db: Queryable, schedule: BackupSchedule, now = new Date()): Promise<BackupHealth> {
   const rows = (

@@ -11,15 +11,13 @@ import type { Database } from "../db/client";
 import { backups } from "../db/schema";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { type BackupRow, findBackup } from "./catalog";
+import { type BackupRow, FINISHED_STATUSES, findBackup, isFinished } from "./catalog";
 import { MANIFEST_NAME, type Manifest } from "./manifest";
 
 /** A copy waits this long before the cron retries it (the backup's own job copies it first). */
 export const REPLICA_RETRY_AFTER_SECONDS = 60;
 /** Backups one cron minute sends to be copied. */
 export const REPLICA_PER_SLOT = 5;
-
-export const FINISHED = ["completed", "verified", "verification_failed"] as const;
 
 export class ReplicaCopyError extends Error {}
 
@@ -31,7 +29,7 @@ export async function replicateBackup(
   backupId: string,
 ): Promise<BackupRow["replicaStatus"]> {
   const row = await findBackup(db, backupId);
-  if (!row || !(FINISHED as readonly string[]).includes(row.status) || !row.manifestSha256) return null;
+  if (!row || !isFinished(row.status) || !row.manifestSha256) return null;
   if (row.replicaStatus === "copied") return "copied";
   const manifest = row.manifest as Manifest;
   try {
@@ -62,7 +60,7 @@ export async function backupsToReplicate(db: Database): Promise<string[]> {
     .from(backups)
     .where(
       and(
-        inArray(backups.status, [...FINISHED]),
+        inArray(backups.status, [...FINISHED_STATUSES]),
         sql`${backups.replicaStatus} is distinct from 'copied'`,
         sql`coalesce(${backups.replicaAt}, ${backups.completedAt}) < now() - make_interval(secs => ${REPLICA_RETRY_AFTER_SECONDS})`,
       ),
