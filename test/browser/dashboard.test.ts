@@ -302,6 +302,61 @@ describe("dashboard", () => {
     expect(problems).toEqual([]);
   });
 
+  it("shows a queued execution's place in line, draws its steps before they exist, and goes live when it starts", async () => {
+    const limited = await api("/workflows", { name: "One at a time" });
+    expect(limited.status, JSON.stringify(limited.body)).toBe(201);
+    const version = await api(`/workflows/${limited.body.id}/versions`, {
+      definition: {
+        concurrency: { limit: 1 },
+        steps: [
+          { id: "hold", type: "event", event: "go", timeoutSeconds: 600 },
+          { id: "done", type: "transform", output: "ok", dependsOn: ["hold"] },
+        ],
+      },
+    });
+    expect(version.status, JSON.stringify(version.body)).toBe(201);
+    const startOne = async () => (await api(`/workflows/${limited.body.id}/executions`, { input: {} })).body;
+    const first = await startOne();
+    const second = await startOne();
+    expect(second.status).toBe("queued");
+
+    const { context, page, problems } = await signedIn(admin);
+    // The definition arrives late (a slow network): until then the queued execution has no steps to draw.
+    let releaseDefinition = () => {};
+    const definitionHeld = new Promise<void>((resolve) => {
+      releaseDefinition = resolve;
+    });
+    await page.route(/\/versions\/\d+$/, async (route) => {
+      await definitionHeld;
+      await route.continue();
+    });
+    let tickets = 0;
+    page.on("request", (request) => {
+      if (request.url().endsWith("/stream-ticket")) tickets++;
+    });
+    await page.goto(`${stack.url}/executions/${second.id}`);
+    const notice = page.getByRole("status").filter({ hasText: "Queued" });
+    await expect.poll(() => notice.textContent()).toContain("1st in line behind a concurrency limit of 1");
+    await page.waitForTimeout(500);
+    releaseDefinition();
+    for (const step of ["hold", "done"]) await expect.poll(() => stepNode(page, step).count()).toBe(1);
+    await expectNoSeriousViolations(page);
+    // While it waits, the page asks for the stream at a calm pace, not in a tight loop.
+    const before = tickets;
+    await page.waitForTimeout(4_000);
+    expect(tickets - before).toBeLessThanOrEqual(3);
+
+    // The first one ends; the queued one starts and the page goes live with it.
+    const sent = await api(`/executions/${first.id}/events/go`, { payload: {} });
+    expect(sent.status, JSON.stringify(sent.body)).toBeLessThan(300);
+    await expect.poll(() => stepNode(page, "hold").getAttribute("data-status"), { timeout: 20_000 }).toBe("waiting");
+    await expect.poll(() => page.locator("[data-stream-state]").getAttribute("data-stream-state")).toBe("live");
+    expect(await notice.count()).toBe(0);
+    expect(problems).toEqual([]);
+    await api(`/executions/${second.id}/events/go`, { payload: {} });
+    await context.close();
+  });
+
   it("serves the API docs from this origin under the same CSP, with no inline script", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -78,6 +78,8 @@ export interface Execution extends ExecutionSummary {
   versionNumber: number;
   /** The definition's costBudgetUsd, or what an owner raised it to. */
   costBudgetUsd: number | null;
+  /** Where a queued execution stands behind its workflow's concurrency limit; null once it starts. */
+  queue?: { key: string; position: number; limit: number } | null;
   steps: ExecutionStep[];
 }
 

@@ -58,6 +58,8 @@ export function Dag(props: {
   onSelect?: (stepId: string) => void;
 }) {
   const laid = useMemo(() => layout(props.steps), [props.steps]);
+  // dagre lays out an empty graph as -Infinity wide: there is nothing to draw until the steps are known.
+  if (laid.nodes.length === 0) return <p class="empty">No steps to show yet.</p>;
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a diagram wider than the screen scrolls, so it must take focus
     <figure class="dag" tabIndex={0} aria-label="Workflow diagram">

@@ -25,4 +25,12 @@ export function bytes(n: number | null | undefined): string {
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
 }
 
+const ordinals = new Intl.PluralRules("en", { type: "ordinal" });
+const ordinalSuffix: Record<string, string> = { one: "st", two: "nd", few: "rd", other: "th" };
+
+/** 1st, 2nd, 3rd, 4th… */
+export function ordinal(n: number): string {
+  return `${n}${ordinalSuffix[ordinals.select(n)] ?? "th"}`;
+}
+
 export const json = (value: unknown) => JSON.stringify(value, null, 2);

@@ -25,7 +25,7 @@ export interface TokenMessage {
   replay?: boolean;
 }
 
-export type StreamState = "connecting" | "live" | "reconnecting" | "closed";
+export type StreamState = "connecting" | "live" | "waiting" | "reconnecting" | "closed";
 
 export interface StreamHandlers {
   snapshot(execution: Execution, seq: number): void;
@@ -39,12 +39,18 @@ const PONG_WAIT_MS = 10_000;
 const MAX_BACKOFF_MS = 10_000;
 /** Close codes after which reconnecting cannot help (SPEC §5). */
 const NOT_VISIBLE = 4404;
+/** "Try again later": the execution has not started (queued), so the server sent its snapshot and closed. */
+const NOT_STARTED = 1013;
+/** How often a page asks again whether a queued execution has started: calm, since it may wait long. */
+const NOT_STARTED_RETRY_MS = 2_000;
 
 export class ExecutionStream {
   private lastSeq = 0;
   private socket: WebSocket | null = null;
   private stopped = false;
   private failures = 0;
+  /** Between "try again later" closes the page shows one steady "waiting", not a flicker of states. */
+  private waitingForStart = false;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -71,7 +77,7 @@ export class ExecutionStream {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    this.handlers.state(this.lastSeq ? "reconnecting" : "connecting");
+    if (!this.waitingForStart) this.handlers.state(this.lastSeq ? "reconnecting" : "connecting");
     let ticket: string;
     try {
       ticket = (await post<{ ticket: string }>(`/executions/${this.executionId}/stream-ticket`)).ticket;
@@ -88,7 +94,7 @@ export class ExecutionStream {
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.failures = 0;
-      this.handlers.state("live");
+      if (!this.waitingForStart) this.handlers.state("live");
       this.pingTimer = setInterval(() => this.ping(), PING_MS);
     });
     socket.addEventListener("message", (message) => this.receive(String(message.data)));
@@ -97,6 +103,7 @@ export class ExecutionStream {
       this.clearTimers();
       this.socket = null;
       if (event.code === NOT_VISIBLE) return this.end("this execution is no longer visible to you");
+      if (event.code === NOT_STARTED) return this.waitForStart();
       this.retry();
     });
   }
@@ -111,6 +118,10 @@ export class ExecutionStream {
       const snapshot = message as unknown as { seq: number; execution: Execution };
       this.lastSeq = snapshot.seq;
       this.handlers.snapshot(snapshot.execution, snapshot.seq);
+      if (this.waitingForStart && snapshot.execution.status !== "queued") {
+        this.waitingForStart = false;
+        this.handlers.state("live");
+      }
     } else if (message.type === "event") {
       const event = message as StreamEvent;
       if (event.seq <= this.lastSeq) return;
@@ -134,6 +145,13 @@ export class ExecutionStream {
     const wait = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 6));
     this.handlers.state("reconnecting");
     setTimeout(() => void this.connect(), wait);
+  }
+
+  private waitForStart(): void {
+    if (this.stopped) return;
+    if (!this.waitingForStart) this.handlers.state("waiting", "the execution has not started");
+    this.waitingForStart = true;
+    setTimeout(() => void this.connect(), NOT_STARTED_RETRY_MS);
   }
 
   private end(detail: string): void {

@@ -8,7 +8,7 @@ import { get } from "../api/client";
 import { can } from "../api/session";
 import type { Definition, Execution, StepStatus, Version, Workflow } from "../api/types";
 import { Dag } from "../components/dag";
-import { duration, shortId, when } from "../components/format";
+import { duration, ordinal, shortId, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
 import { Timeline } from "../components/timeline";
@@ -141,6 +141,13 @@ export function ExecutionPage({ id }: { id: string }) {
       {execution.syncError && <div class="notice notice-error">Sync error: {execution.syncError}</div>}
       {execution.error && <div class="notice notice-error">Failed: {execution.error.message}</div>}
       <Controls execution={execution} onDone={() => void load()} />
+
+      {execution.status === "queued" && execution.queue && (
+        <div class="notice notice-info" role="status">
+          Queued: {ordinal(execution.queue.position)} in line behind a concurrency limit of {execution.queue.limit}
+          {execution.queue.key ? ` (key ${execution.queue.key})` : ""}. It starts when a running execution ends.
+        </div>
+      )}
 
       {waiting.length > 0 && (
         <div class="notice notice-info" role="status">
