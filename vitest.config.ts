@@ -51,6 +51,7 @@ function workersProject(
             TEST_INCREMENTAL_DATABASE_URL: inject("incrementalDatabaseUrl"),
             TEST_CHECKSUM_DATABASE_URL: inject("checksumDatabaseUrl"),
             TEST_SCHEDULE_DATABASE_URL: inject("scheduleDatabaseUrl"),
+            TEST_PARTITIONS_DATABASE_URL: inject("partitionsDatabaseUrl"),
             // The main project exports its traces to the outside world's OTLP receiver.
             ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${inject("outsideUrl")}/otlp` } : {}),
             ...extra,

@@ -15,5 +15,6 @@ declare namespace Cloudflare {
     TEST_INCREMENTAL_DATABASE_URL: string;
     TEST_CHECKSUM_DATABASE_URL: string;
     TEST_SCHEDULE_DATABASE_URL: string;
+    TEST_PARTITIONS_DATABASE_URL: string;
   }
 }

@@ -18,7 +18,13 @@ export default async function setup(project: TestProject) {
   await pg.createDatabase("ipa_test");
   await runMigrations(pg.url("ipa_test"));
   // Backup tests need data nobody else changes while they compare it.
-  for (const name of ["ipa_backup_test", "ipa_incremental_test", "ipa_checksum_test", "ipa_schedule_test"]) {
+  for (const name of [
+    "ipa_backup_test",
+    "ipa_incremental_test",
+    "ipa_checksum_test",
+    "ipa_schedule_test",
+    "ipa_partitions_test",
+  ]) {
     await pg.createDatabase(name);
     await runMigrations(pg.url(name));
   }
@@ -32,6 +38,7 @@ export default async function setup(project: TestProject) {
   project.provide("incrementalDatabaseUrl", pg.url("ipa_incremental_test"));
   project.provide("checksumDatabaseUrl", pg.url("ipa_checksum_test"));
   project.provide("scheduleDatabaseUrl", pg.url("ipa_schedule_test"));
+  project.provide("partitionsDatabaseUrl", pg.url("ipa_partitions_test"));
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
@@ -56,6 +63,7 @@ declare module "vitest" {
     incrementalDatabaseUrl: string;
     checksumDatabaseUrl: string;
     scheduleDatabaseUrl: string;
+    partitionsDatabaseUrl: string;
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;

@@ -5,7 +5,7 @@
  */
 
 import type { Queryable } from "../db/client";
-import { auditLogs } from "../db/schema";
+import { auditDedupeKeys, auditLogs } from "../db/schema";
 
 /** Who did it and from where; built once per request (see `auditContextOf`). */
 export interface AuditContext {
@@ -37,7 +37,17 @@ export const SYSTEM_ACTOR: AuditContext = {
 };
 
 export async function recordAudit(tx: Queryable, context: AuditContext, entry: AuditEntry): Promise<void> {
-  const insert = tx.insert(auditLogs).values({
+  // A retried write finds its key taken and writes nothing (audit_logs, partitioned by month,
+  // cannot hold a unique index on the key alone). The caller's transaction makes both one.
+  if (entry.dedupeKey) {
+    const claimed = await tx
+      .insert(auditDedupeKeys)
+      .values({ dedupeKey: entry.dedupeKey })
+      .onConflictDoNothing()
+      .returning({ key: auditDedupeKeys.dedupeKey });
+    if (claimed.length === 0) return;
+  }
+  await tx.insert(auditLogs).values({
     actorId: context.actorId,
     actorEmail: context.actorEmail,
     ip: context.ip,
@@ -50,7 +60,6 @@ export async function recordAudit(tx: Queryable, context: AuditContext, entry: A
     after: toJson(entry.after),
     dedupeKey: entry.dedupeKey ?? null,
   });
-  await (entry.dedupeKey ? insert.onConflictDoNothing({ target: auditLogs.dedupeKey }) : insert);
 }
 
 /** Dates and other class instances become their JSON form, as the API shows them. */

@@ -3,7 +3,9 @@
  * found in the change log by transaction visibility (not timestamps, so a transaction that
  * committed late is never missed), written as deletes and upserts of the rows' current state.
  * The rows are applied in one transaction with constraints deferred and user triggers disabled,
- * so nothing is rewritten and the order of tables does not matter.
+ * so nothing is rewritten and the order of tables does not matter. A month of a partitioned
+ * table that log archival dropped (op 'P') is dropped in the restore too, and every month that
+ * exists is created there first, so upserted rows always find theirs.
  */
 import type { PoolClient } from "@neondatabase/serverless";
 import type { TableInfo } from "./catalog-dump";
@@ -28,6 +30,8 @@ export type TableDelta = { rows: number; sum: bigint } | null;
 
 interface Changed {
   truncated: boolean;
+  /** Partitions dropped whole since the previous snapshot. */
+  dropped: string[];
   keys: Map<string, Record<string, unknown>>;
   /** Per key, its first change since the previous snapshot: whether the row existed then, and its hash. */
   before: Map<string, { existed: boolean | null; hash: string | null }>;
@@ -44,20 +48,32 @@ export async function writeChanges(
   const deltas = new Map<string, TableDelta>();
   const touched = tables.filter((table) => changed.has(table.name));
   await write(statement("BEGIN"));
+  // Before triggers are disabled, so the months' cloned triggers are disabled with their parent's.
+  for (const table of touched) {
+    for (const partition of table.partitions ?? []) {
+      const month = /^(\d{4})_(\d{2})$/.exec(partition.name.slice(table.name.length + 2));
+      if (!month) continue;
+      const first = `${month[1]}-${month[2]}-01`;
+      await write(
+        statement(`SELECT ensure_month_partitions(${literal(table.name)}, ${literal(first)}, ${literal(first)})`),
+      );
+    }
+  }
   await write(statement("SET CONSTRAINTS ALL DEFERRED"));
   for (const table of touched) await write(statement(`ALTER TABLE ${ident(table.name)} DISABLE TRIGGER USER`));
   // Deletes first: a row that left and another that took its unique value must not collide.
   const current = new Map<string, Array<Array<string | null>>>();
   for (const table of touched) {
     const entry = changed.get(table.name) as Changed;
+    for (const partition of entry.dropped) await write(statement(`DROP TABLE IF EXISTS ${ident(partition)}`));
     if (entry.truncated) {
       summary.truncated.push(table.name);
       await write(statement(`DELETE FROM ${ident(table.name)}`));
     }
-    const { rows, hashes } = await currentRows(client, table, [...entry.keys.values()]);
+    const { rows, hashes, keys } = await currentRows(client, table, [...entry.keys.values()]);
     current.set(table.name, rows);
     deltas.set(table.name, deltaOf(entry, rows.length, hashes));
-    const present = new Set(rows.map((row) => keyOf(table, row)));
+    const present = new Set(keys.map(canonicalKey));
     const gone = [...entry.keys.entries()].filter(([key]) => !present.has(key)).map(([, pk]) => pk);
     summary.deletes += gone.length;
     if (!entry.truncated) await writeDeletes(table, gone, write);
@@ -76,7 +92,7 @@ export async function writeChanges(
 
 function deltaOf(entry: Changed, present: number, hashes: string[]): TableDelta {
   const before = [...entry.before.values()];
-  if (entry.truncated || before.some((change) => change.existed === null)) return null;
+  if (entry.truncated || entry.dropped.length > 0 || before.some((change) => change.existed === null)) return null;
   const existed = before.filter((change) => change.existed);
   const sum = (values: Array<string | null>) => values.reduce((total: bigint, hash) => total + BigInt(hash ?? 0), 0n);
   return { rows: present - existed.length, sum: sum(hashes) - sum(existed.map((change) => change.hash)) };
@@ -93,8 +109,15 @@ async function changedKeys(client: PoolClient, previousSnapshot: string): Promis
   const changed = new Map<string, Changed>();
   type Row = { table_name: string; op: string; pk: Record<string, unknown>; had_old: boolean | null; old_hash: string };
   for (const row of result.rows as Row[]) {
-    const entry = changed.get(row.table_name) ?? { truncated: false, keys: new Map(), before: new Map() };
-    if (row.op === "T") {
+    const entry: Changed = changed.get(row.table_name) ?? {
+      truncated: false,
+      dropped: [],
+      keys: new Map(),
+      before: new Map(),
+    };
+    if (row.op === "P") {
+      entry.dropped.push(String(row.pk.partition));
+    } else if (row.op === "T") {
       entry.truncated = true;
       entry.keys.clear();
     } else {
@@ -107,11 +130,17 @@ async function changedKeys(client: PoolClient, previousSnapshot: string): Promis
   return changed;
 }
 
-/** The rows that exist now for the given keys, as text, in primary-key order, and their hashes. */
+/**
+ * The rows that exist now for the given keys, as text, in primary-key order, their hashes, and
+ * their keys spelled as the change log spells them (jsonb, so a timestamp key compares equal).
+ */
 async function currentRows(client: PoolClient, table: TableInfo, keys: Array<Record<string, unknown>>) {
-  const select = [...table.columns.map((column) => `t.${ident(column.name)}::text`), `${rowHash("t")}::text`].join(
-    ", ",
-  );
+  const keyObject = `jsonb_build_object(${table.primaryKey.map((name) => `${literal(name)}, t.${ident(name)}`).join(", ")})`;
+  const select = [
+    ...table.columns.map((column) => `t.${ident(column.name)}::text`),
+    keyObject,
+    `${rowHash("t")}::text`,
+  ].join(", ");
   const keyColumns = table.primaryKey.map((name) => `${ident(name)} ${columnType(table, name)}`).join(", ");
   const join = table.primaryKey.map((name) => `t.${ident(name)} = k.${ident(name)}`).join(" and ");
   const rows: Array<Array<string | null>> = [];
@@ -128,8 +157,12 @@ async function currentRows(client: PoolClient, table: TableInfo, keys: Array<Rec
   // Rows that reference others of the same table (child executions) come after them.
   const created = table.columns.findIndex((column) => column.name === "created_at");
   if (created >= 0) rows.sort((a, b) => String(a[created]).localeCompare(String(b[created])));
-  // The last column is the row's hash, for the checksum; the others are the row.
-  return { rows: rows.map((row) => row.slice(0, -1)), hashes: rows.map((row) => row.at(-1) as string) };
+  // The last columns are the row's key and its hash, for the checksum; the others are the row.
+  return {
+    rows: rows.map((row) => row.slice(0, -2)),
+    keys: rows.map((row) => row.at(-2) as unknown as Record<string, unknown>),
+    hashes: rows.map((row) => row.at(-1) as string),
+  };
 }
 
 async function writeDeletes(
@@ -167,12 +200,6 @@ async function writeUpserts(
       ),
     );
   }
-}
-
-function keyOf(table: TableInfo, row: Array<string | null>): string {
-  return canonicalKey(
-    Object.fromEntries(table.primaryKey.map((name) => [name, row[table.columns.findIndex((c) => c.name === name)]])),
-  );
 }
 
 /** One spelling of a primary key, whether it came from the change log (jsonb) or a row (text). */

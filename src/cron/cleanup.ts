@@ -17,6 +17,8 @@ export async function runCleanup(db: Database): Promise<Record<string, number>> 
       sql`delete from login_failures where window_started_at < now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS})
           and (locked_until is null or locked_until < now())`,
     ],
+    // An execution's outbox retries its audit rows until Postgres takes them: minutes, at worst days.
+    ["auditDedupeKeys", sql`delete from audit_dedupe_keys where created_at < now() - interval '30 days'`],
     ["refreshTokens", sql`delete from refresh_token_families where expires_at < now() - interval '1 day'`],
   ];
   for (const [name, statement] of statements) removed[name] = (await db.execute(statement)).rowCount ?? 0;

@@ -6,6 +6,7 @@
 import { linkAuditChain } from "../audit/sequencer";
 import { type Settings, settings } from "../config";
 import { type Database, openPlatformDatabase } from "../db/client";
+import { createPartitionsAhead } from "../db/partitions";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -52,6 +53,8 @@ export const JOBS: Job[] = [
   // Queued executions whose release a crash lost (admission.ts).
   { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
+  // Next months' log and audit partitions, long before a write needs them (src/db/partitions.ts).
+  { name: "partitions", due: hourlyAt(17), run: ({ db, slot }) => createPartitionsAhead(db, slot) },
   { name: "reencrypt", due: dailyAt(5, 0), run: ({ db, env }) => reencryptAll(db, settings(env)) },
   {
     name: "backups",

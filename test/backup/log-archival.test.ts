@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client";
+import { partitionName } from "../../src/db/partitions";
 import { archiveKey, archiveLogs } from "../../src/logs/archive";
 import { query } from "../helpers/db";
 import { logsOf, start, waitForExecution, workflowWith } from "../helpers/executions";
@@ -14,15 +15,32 @@ const flow = {
   ],
 };
 
-/** An execution whose log lines are all older than the archive cut-off. */
-async function oldExecution(token: string, workflowId: string, daysAgo = 40) {
+/**
+ * An execution whose log lines all lie in a month that ended more than the 30-day cut-off ago
+ * (75 days back is always in one), its partition created as a restore or a late write would find it.
+ */
+async function oldExecution(token: string, workflowId: string, daysAgo = 75) {
   const id = await start(token, workflowId);
   await waitForExecution(token, id);
+  const month = new Date(Date.now() - daysAgo * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await query("select ensure_month_partitions('execution_logs', $1::date, $1::date)", [month]);
   await query(
     `update execution_logs set created_at = created_at - interval '${daysAgo} days' where execution_id = $1`,
     [id],
   );
   return id;
+}
+
+const partitionOf = async (id: string) =>
+  (
+    await query<{ month: string }>(
+      "select tableoid::regclass::text as month from execution_logs where execution_id = $1 limit 1",
+      [id],
+    )
+  )[0].month;
+
+async function exists(table: string): Promise<boolean> {
+  return (await query<{ found: boolean }>("select to_regclass($1) is not null as found", [table]))[0].found;
 }
 
 async function archive(bucket: R2Bucket) {
@@ -52,10 +70,11 @@ function failingBucket(failOn: number): R2Bucket {
 }
 
 describe("log archival", () => {
-  it("moves old logs to R2 as gzip NDJSON and reads them back with the live ones, in order", async () => {
+  it("moves past months to R2 as gzip NDJSON, drops their partitions, and reads them back with the live lines, in order", async () => {
     const user = await signIn("user");
     const workflowId = await workflowWith(user.token, flow);
     const id = await oldExecution(user.token, workflowId);
+    const month = await partitionOf(id);
     const before = await logsOf(user.token, id);
     expect(before.length).toBeGreaterThan(4);
     // A line written today stays in Postgres.
@@ -64,7 +83,10 @@ describe("log archival", () => {
       [id],
     );
 
-    await archive(env.STORAGE);
+    const outcome = await archive(env.STORAGE);
+    // The month left whole: its partition is gone, and no row was deleted one by one.
+    expect(outcome.dropped).toContain(month);
+    expect(await exists(month)).toBe(false);
     const [remaining] = await query<{ n: number }>(
       "select count(*)::int as n from execution_logs where execution_id = $1",
       [id],
@@ -92,14 +114,19 @@ describe("log archival", () => {
   it("loses no line when R2 fails part-way, and finishes on the next run", async () => {
     const user = await signIn("user");
     const workflowId = await workflowWith(user.token, flow);
-    const ids = [await oldExecution(user.token, workflowId, 45), await oldExecution(user.token, workflowId, 45)];
+    const ids = [await oldExecution(user.token, workflowId, 80), await oldExecution(user.token, workflowId, 80)];
+    const month = await partitionOf(ids[0]);
+    expect(month).toBe(partitionName("execution_logs", new Date(Date.now() - 80 * 24 * 3600 * 1000)));
     const expected = await Promise.all(ids.map((id) => logsOf(user.token, id)));
 
     const outcome = await archive(failingBucket(2));
     expect(outcome.failed).toBeGreaterThanOrEqual(1);
+    // Not every group is in R2: the month stays in Postgres, every line readable.
+    expect(outcome.dropped).not.toContain(month);
+    expect(await exists(month)).toBe(true);
     for (const [i, id] of ids.entries()) expect(await logsOf(user.token, id)).toEqual(expected[i]);
 
-    await archive(env.STORAGE);
+    expect((await archive(env.STORAGE)).dropped).toContain(month);
     for (const [i, id] of ids.entries()) {
       expect(await logsOf(user.token, id)).toEqual(expected[i]);
       const [left] = await query<{ n: number }>(

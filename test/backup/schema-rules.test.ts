@@ -16,7 +16,7 @@ describe("schema rules for backups", () => {
       `select c.relname,
          exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary) as has_pk,
          exists (select 1 from pg_trigger t where t.tgrelid = c.oid and t.tgname = c.relname || '_record_change') as has_trigger
-       from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'`,
+       from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition`,
     );
     for (const table of tables.filter((t) => !EXCLUDED_FROM_DATA.has(t.relname))) {
       expect(table, table.relname).toMatchObject({ has_pk: true, has_trigger: true });

@@ -3,15 +3,19 @@
  * Writers append rows unlinked (no lock, so they never wait on each other); one sequencer at a
  * time (`audit_link`, src/audit/sequencer.ts) links them into the hash chain in order, setting
  * `seq`, `prev_hash` and `hash`. A trigger refuses every other update, and deletes.
+ *
+ * Partitioned by month of `created_at` (migrations/0018, src/db/partitions.ts): keys include the
+ * partition column, so `seq` is kept unique by the one sequencer, not an index (verification
+ * names a repeated or missing seq), and retried writes are made unique by `audit_dedupe_keys`.
  */
 import { sql } from "drizzle-orm";
-import { bigint, index, inet, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, inet, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 
 export const auditLogs = pgTable(
   "audit_logs",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     /** Position in the chain, null until the sequencer links the row; it sets the hashes with it. */
     seq: bigint("seq", { mode: "number" }),
     /** Null for actions of the platform itself (cron, webhooks). */
@@ -27,16 +31,23 @@ export const auditLogs = pgTable(
     requestId: text("request_id"),
     /** Lets a retried writer (an execution outbox) record an event once. */
     dedupeKey: text("dedupe_key"),
-    createdAt: tstz("created_at").notNull().defaultNow(),
+    /** The insert trigger truncates it to milliseconds, the precision the hash covers. */
+    createdAt: tstz("created_at").notNull().default(sql`clock_timestamp()`),
     prevHash: text("prev_hash").notNull().default(""),
     hash: text("hash").notNull().default(""),
   },
   (t) => [
-    uniqueIndex("audit_logs_seq_key").on(t.seq),
-    uniqueIndex("audit_logs_dedupe_key").on(t.dedupeKey),
+    primaryKey({ name: "audit_logs_pkey", columns: [t.id, t.createdAt] }),
+    index("audit_logs_seq_idx").on(t.seq),
     index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.seq.desc()),
     index("audit_logs_actor_idx").on(t.actorId, t.seq.desc()),
     // What the sequencer links next, in arrival order.
     index("audit_logs_unlinked_idx").on(t.createdAt, t.id).where(sql`${t.seq} is null`),
   ],
 );
+
+/** The dedupe keys of audit rows written once however often their writer retries (an execution outbox). */
+export const auditDedupeKeys = pgTable("audit_dedupe_keys", {
+  dedupeKey: text("dedupe_key").primaryKey(),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+});

@@ -162,7 +162,9 @@ export const executionLogs = pgTable(
     createdAt: tstz("created_at").notNull(),
   },
   (t) => [
-    primaryKey({ name: "execution_logs_pkey", columns: [t.executionId, t.seq] }),
+    // Partitioned by month of created_at (the event's time, the same on every retried flush), which
+    // every key must include (migrations/0018, src/db/partitions.ts).
+    primaryKey({ name: "execution_logs_pkey", columns: [t.executionId, t.seq, t.createdAt] }),
     index("execution_logs_created_idx").on(t.createdAt),
     check("execution_logs_seq_positive", sql`${t.seq} >= 1`),
   ],
