@@ -12,6 +12,27 @@ import type { AuthenticatedUser, Role } from "./principal";
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 
+/**
+ * The HMAC key, imported once per isolate and secret: jose would otherwise import the raw bytes
+ * on every call (a WebCrypto round trip per request). A changed JWT_SECRET imports anew.
+ */
+let signingKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+function keyOf(secret: string): Promise<CryptoKey> {
+  if (signingKey?.secret !== secret) {
+    const key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    signingKey = { secret, key };
+    // A failed import is not kept: the next call tries again.
+    key.catch(() => {
+      if (signingKey?.key === key) signingKey = null;
+    });
+  }
+  return signingKey.key;
+}
+
 const ClaimsSchema = z.object({
   sub: z.uuid(),
   email: z.string(),
@@ -50,14 +71,14 @@ export async function issueAccessToken(
     .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
     .setIssuer(config.JWT_ISSUER)
     .setAudience(config.JWT_AUDIENCE)
-    .sign(utf8(config.JWT_SECRET));
+    .sign(await keyOf(config.JWT_SECRET));
   return { token, jti, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
 }
 
 /** The token's principal; throws UnauthorizedError for any defect, without saying which. */
 export async function verifyAccessToken(config: Settings, token: string): Promise<AuthenticatedUser> {
   try {
-    const { payload } = await jwtVerify(token, utf8(config.JWT_SECRET), {
+    const { payload } = await jwtVerify(token, await keyOf(config.JWT_SECRET), {
       algorithms: ["HS256"],
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
