@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     throughput: { type: "string", default: "200" },
     viewers: { type: "string", default: "200,1000" },
     scale: { type: "string", default: "1000" },
-    "load-rate": { type: "string", default: "100" },
+    "load-rate": { type: "string", default: "100,40" },
     "no-peers": { type: "boolean", default: false },
   },
 });
@@ -50,7 +50,7 @@ const RUNS = Number(args.runs);
 const CONCURRENCY = Number(args.concurrency);
 const THROUGHPUT_RUNS = Number(args.throughput);
 const VIEWERS = String(args.viewers).split(",").map(Number);
-const LOAD_RATE = Number(args["load-rate"]);
+const LOAD_RATES = String(args["load-rate"]).split(",").map(Number);
 const LOAD_SECONDS = 10;
 
 const api = await connectApi();
@@ -114,14 +114,16 @@ if (peer) {
     "  requests/s at 10 concurrent clients, 5 s",
     `ours ${oursRate.toFixed(0)}/s, peer ${bareRate.toFixed(0)}/s; ratio ${(oursRate / bareRate).toFixed(2)}×`,
   ]);
-  const [oursLoad, bareLoad] = [await load(ours), await load(bare)];
   const loaded = (l: Awaited<ReturnType<typeof load>>) =>
     `${ms(l.latency)}, ${l.errors} errors (${l.serverErrors} 5xx)`;
-  report.push([`load: ${LOAD_RATE} requests/s for ${LOAD_SECONDS} s, ours`, loaded(oursLoad)]);
-  report.push([
-    "  the same load, bare peer",
-    `${loaded(bareLoad)}; ratio p99 ${(oursLoad.latency.p99 / bareLoad.latency.p99).toFixed(2)}×`,
-  ]);
+  for (const perSecond of LOAD_RATES) {
+    const [oursLoad, bareLoad] = [await load(ours, perSecond), await load(bare, perSecond)];
+    report.push([`load: ${perSecond} requests/s for ${LOAD_SECONDS} s, ours`, loaded(oursLoad)]);
+    report.push([
+      "  the same load, bare peer",
+      `${loaded(bareLoad)}; ratio p99 ${(oursLoad.latency.p99 / bareLoad.latency.p99).toFixed(2)}×`,
+    ]);
+  }
 }
 
 // 1. Three transform steps.
@@ -497,18 +499,18 @@ async function rate(request: () => Promise<Response>): Promise<number> {
 }
 
 /**
- * An open-loop load: a request every 1/LOAD_RATE s for LOAD_SECONDS whether or not earlier ones
+ * An open-loop load: `perSecond` requests a second for LOAD_SECONDS whether or not earlier ones
  * have answered (a closed loop would slow down with the server and hide its queueing). Written
  * here rather than with a load tool so both targets share the bench's users and timing.
  */
-async function load(request: () => Promise<Response>) {
+async function load(request: () => Promise<Response>, perSecond: number) {
   const latencies: number[] = [];
   let errors = 0;
   let serverErrors = 0;
   const began = performance.now();
   const inFlight: Array<Promise<void>> = [];
-  for (let i = 0; i < LOAD_RATE * LOAD_SECONDS; i++) {
-    const due = began + (i * 1000) / LOAD_RATE;
+  for (let i = 0; i < perSecond * LOAD_SECONDS; i++) {
+    const due = began + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(

@@ -8,13 +8,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AgentState } from "../agents/state";
+import { isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
-import { releaseSlot } from "../services/admission";
-import { drainOutbox } from "./execution/drain";
+import { FLUSH_SAFETY_MS, OutboxFlusher } from "./execution/flusher";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
 import { ExecutionMachine } from "./execution/machine";
 import { ExecutionStore } from "./execution/store";
@@ -45,8 +45,6 @@ import { executionStub } from "./execution-stub";
 
 /** A transition may need this many R2 reads and writes first (large values). */
 const MAX_STORAGE_ROUNDS = 250;
-/** Storage is freed this long after the execution ended and Postgres has every row. */
-export const RETIRE_AFTER_MS = 24 * 3600 * 1000;
 /** Status of an execution whose object has been retired (the stream reads Postgres instead). */
 export const RETIRED_STATUS = 410;
 /** The object has not started (queued behind a concurrency limit, or its hand-off is pending). */
@@ -55,8 +53,12 @@ export const NOT_STARTED_STATUS = 425;
 export class ExecutionObject extends DurableObject<Bindings> {
   private store: ExecutionStore;
   private readonly values = new LargeValues();
-  private flushing: Promise<void> | null = null;
-  private flushFailures = 0;
+  private readonly outbox = new OutboxFlusher({
+    ctx: this.ctx,
+    env: this.env,
+    store: () => this.store,
+    armAlarm: () => this.armAlarm(),
+  });
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
@@ -151,7 +153,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
   /** This execution as a child: its result once it has ended, else null (a parent's poll). */
   async childStatus(): Promise<ChildResult | null> {
     const record = this.store.execution();
-    if (!record || !["completed", "failed", "cancelled"].includes(record.status)) return null;
+    if (!record || !isTerminalExecution(record.status)) return null;
     return childResultOf(record);
   }
 
@@ -189,7 +191,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     const redriven = await this.transition((machine) => machine.redriveUnclaimed());
     this.alarmAt = undefined;
     this.armAlarm();
-    await this.flush();
+    await this.outbox.flush();
     return {
       started: true,
       status: this.store.execution()?.status ?? record.status,
@@ -230,7 +232,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     step_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
     execution_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
     children: (timer) => this.pollChildren(timer),
-    flush: () => this.flush(),
+    flush: () => this.outbox.flush(),
     notify_parent: (timer) => this.notifyParent(timer.tries),
     retire: () => this.retire(),
     viewers: () => this.checkViewers(),
@@ -284,7 +286,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
   /** Frees the object's storage; Postgres (and R2 for large values) hold the execution now. */
   private async retire(): Promise<void> {
     const record = this.store.execution();
-    if (!record || !["completed", "failed", "cancelled"].includes(record.status)) return;
+    if (!record || !isTerminalExecution(record.status)) return;
     if (this.store.flushedSeq() < this.store.lastSeq()) {
       this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "retire" }, Date.now() + 60_000));
       return;
@@ -319,7 +321,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
       this.armAlarm();
       for (const event of events) this.broadcast(eventMessage(event));
       if (enqueue.length > 0) await this.sendStepMessages(enqueue, machine.execution?.id ?? "");
-      if (events.length > 0) this.ctx.waitUntil(this.flush());
+      if (events.length > 0) this.ctx.waitUntil(this.outbox.flush());
       if (spans.length > 0) this.ctx.waitUntil(exportTrace(this.env, spans));
       return result;
     }
@@ -356,46 +358,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
       for (const message of messages) machine.markSent(message.stepId, message.attempt);
     });
   }
-
-  /** Drains the outbox to Postgres; on failure, retries from the alarm with backoff. Single-flight. */
-  private flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
-  private async drain(): Promise<void> {
-    const outcome = await drainOutbox(this.store, this.env, (promise) => this.ctx.waitUntil(promise));
-    let ended = false;
-    this.ctx.storage.transactionSync(() => {
-      if (outcome.ok) {
-        this.flushFailures = 0;
-        if (this.store.lastSeq() === this.store.flushedSeq()) {
-          this.store.deleteTimer({ kind: "flush" });
-          const status = this.store.execution()?.status;
-          if (status && ["completed", "failed", "cancelled"].includes(status) && !this.store.timer("retire")) {
-            this.store.setTimer({ kind: "retire" }, Date.now() + RETIRE_AFTER_MS);
-            ended = true;
-          }
-        }
-      } else {
-        this.flushFailures += 1;
-        const delay = Math.min(FLUSH_RETRY_MS.first * 2 ** (this.flushFailures - 1), FLUSH_RETRY_MS.max);
-        this.store.setTimer({ kind: "flush" }, Date.now() + delay);
-      }
-    });
-    this.armAlarm();
-    // Postgres has the final row: the next queued execution of a limited workflow's key may start.
-    const record = this.store.execution();
-    if (ended && record?.definition.concurrency) this.ctx.waitUntil(releaseSlot(this.env, record.id));
-  }
 }
-
-/** Flush backoff while Postgres is unreachable: 1 s doubling to 30 s. */
-const FLUSH_RETRY_MS = { first: 1_000, max: 30_000 };
-/** A safety net: if the object is evicted mid-flush, the alarm flushes again. */
-const FLUSH_SAFETY_MS = 5_000;
 
 /** What a parent's agent step learns of this execution as its child. */
 function childResultOf(record: ExecutionRecord): ChildResult {
