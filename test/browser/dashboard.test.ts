@@ -337,6 +337,9 @@ describe("dashboard", () => {
     await page.goto(`${stack.url}/executions/${second.id}`);
     const notice = page.getByRole("status").filter({ hasText: "Queued" });
     await expect.poll(() => notice.textContent()).toContain("1st in line behind a concurrency limit of 1");
+    // Until it starts, cancelling is the one control that reaches it.
+    expect(await page.getByRole("button", { name: "Pause" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
     await page.waitForTimeout(500);
     releaseDefinition();
     for (const step of ["hold", "done"]) await expect.poll(() => stepNode(page, step).count()).toBe(1);

@@ -6,7 +6,8 @@ import { ErrorNotice } from "../components/notices";
 import { useAction } from "../components/use-action";
 
 const ACTIONS: Array<{ action: string; label: string; permission: string; when: string[] }> = [
-  { action: "pause", label: "Pause", permission: "executions:cancel", when: ["running", "queued", "pending"] },
+  // A queued execution can only be cancelled until it starts (the API answers 409 EXECUTION_QUEUED).
+  { action: "pause", label: "Pause", permission: "executions:cancel", when: ["running", "pending"] },
   { action: "resume", label: "Resume", permission: "executions:cancel", when: ["paused"] },
   {
     action: "cancel",
