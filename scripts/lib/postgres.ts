@@ -30,7 +30,10 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
   // must be able to reach the data directory and the binaries (both under the project).
   await mkdir(dirname(options.dataDir), { recursive: true });
   if (process.getuid?.() === 0) {
-    await chmod(dirname(options.dataDir), 0o755);
+    // Only adds read and traversal: the parent may be shared (a data directory right under /tmp
+    // must leave /tmp's 1777 as it is).
+    const parent = dirname(options.dataDir);
+    await chmod(parent, ((await stat(parent)).mode & 0o7777) | 0o755);
     await allowTraversal(dirname(dirname(options.dataDir)));
   }
   const pg = new EmbeddedPostgres({
