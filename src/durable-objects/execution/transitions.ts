@@ -2,77 +2,26 @@
  * The core transitions of an execution (SPEC §4, §5): scheduling ready steps, starting them
  * through their step type, finishing, failing and skipping them, and ending the execution. All
  * synchronous over the store; the object runs each command inside one storage transaction and
- * carries out the effects (stream, queue, Postgres) only once it has committed.
+ * carries out the effects (stream, queue, Postgres) only once it has committed. The state they
+ * share and its helpers are in execution-state.ts.
  */
-import type { AuditEntry } from "../../audit/record";
 import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { ExpressionError } from "../../engine/expression";
-import { PathError, type Scope } from "../../engine/paths";
+import { PathError } from "../../engine/paths";
 import { retryDelayMs, retryPolicyOf } from "../../engine/retry";
 import { storable } from "../../engine/storable-text";
 import { TemplateError } from "../../engine/template";
-import { isTerminalExecution, isTerminalStep, type SkipReason } from "../../engine/vocabulary";
-import type { Span } from "../../observability/tracing/spans";
+import { isTerminalStep, type SkipReason } from "../../engine/vocabulary";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
-import { countUsage } from "./attempt-usage";
-import {
-  executionOutputKey,
-  inputKey,
-  type LargeValues,
-  type OffloadRef,
-  outputKey,
-  ValueTooLargeError,
-} from "./large-values";
-import { scopeOf, sinkOutputs } from "./step-data";
-import type { ExecutionStore } from "./store";
+import { ExecutionState } from "./execution-state";
+import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "./large-values";
 import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
-import type {
-  EventName,
-  ExecutionEvent,
-  ExecutionRecord,
-  ExecutionStatus,
-  PendingAudit,
-  StepError,
-  StepState,
-  TokenUsage,
-  Waiting,
-} from "./types";
+import type { ExecutionRecord, PendingAudit, StepError, StepState, TokenUsage, Waiting } from "./types";
 
 /** How soon an unconfirmed send of a step message is tried again. */
 export const RESEND_UNSENT_MS = 5_000;
 
-export interface Effects {
-  /** Step messages to send once this transition has committed. */
-  enqueue: Array<{ stepId: string; attempt: number; idempotencyKey: string }>;
-  events: ExecutionEvent[];
-  finished: boolean;
-  /** Trace spans of the work this transition ended, to export once it has committed. */
-  spans: Span[];
-}
-
-export abstract class ExecutionTransitions {
-  readonly effects: Effects = { enqueue: [], events: [], finished: false, spans: [] };
-  protected readonly store: ExecutionStore;
-  protected readonly values: LargeValues;
-  protected readonly now: number;
-  protected record: ExecutionRecord | null;
-  /** An audit row for the step change a step type makes next (a decision, a delivered event). */
-  protected auditNext: PendingAudit | null = null;
-  /** Whether spans are wanted (OTEL_EXPORTER_OTLP_ENDPOINT set): without it none are built. */
-  private readonly traced: boolean;
-
-  constructor(store: ExecutionStore, values: LargeValues, now: number, traced = false) {
-    this.store = store;
-    this.values = values;
-    this.now = now;
-    this.traced = traced;
-    this.record = store.execution();
-  }
-
-  get execution(): ExecutionRecord | null {
-    return this.record;
-  }
-
+export abstract class ExecutionTransitions extends ExecutionState {
   // -- scheduling ---------------------------------------------------------------------------------
 
   /** Starts every step whose dependencies are settled, until nothing more can start. */
@@ -295,7 +244,6 @@ export abstract class ExecutionTransitions {
     this.store.putStep(step);
     this.store.deleteStepTimers(step.stepId);
   }
-
   // -- execution lifecycle ------------------------------------------------------------------------
 
   protected finish(
@@ -319,7 +267,6 @@ export abstract class ExecutionTransitions {
     this.effects.finished = true;
     if (this.traced) this.effects.spans.push(spanOfExecution(record));
   }
-
   private traceAttempt(
     step: StepState,
     definition: Step,
@@ -329,76 +276,6 @@ export abstract class ExecutionTransitions {
     if (!this.traced) return;
     const ended = { at: this.iso(), error, ledger: ledger() };
     this.effects.spans.push(...spansOfAttempt(this.requireRecord(), step, definition, ended, this.store.agents()));
-  }
-
-  protected setStatus(status: ExecutionStatus, audit: PendingAudit): void {
-    const record = this.requireRecord();
-    record.status = status;
-    this.saveRecord();
-    this.emit(`execution.${status}`, null, {}, "info", null, audit);
-  }
-
-  protected armExecutionTimeout(): void {
-    const seconds = this.record?.definition.timeoutSeconds;
-    if (seconds) this.store.setTimer({ kind: "execution_timeout" }, this.now + seconds * 1000);
-  }
-
-  // -- helpers ------------------------------------------------------------------------------------
-
-  private takeAudit(): PendingAudit | undefined {
-    const audit = this.auditNext ?? undefined;
-    this.auditNext = null;
-    return audit;
-  }
-
-  /** Appends an event; once the execution has ended, nothing but its end is appended. */
-  protected emit(
-    event: EventName,
-    stepId: string | null,
-    data: unknown,
-    level: ExecutionEvent["level"] = "info",
-    message: string | null = null,
-    audit?: PendingAudit,
-  ): void {
-    if (this.record && isTerminalExecution(this.record.status) && event !== `execution.${this.record.status}`) return;
-    const appended = this.store.appendEvent({ at: this.iso(), event, stepId, level, message, data });
-    if (audit) {
-      const after = audit.entry.after ?? { status: this.record?.status, event };
-      this.store.putAudit(appended.seq, { ...audit, entry: { ...audit.entry, after } satisfies AuditEntry });
-    }
-    this.effects.events.push(appended);
-  }
-
-  /** Counts an attempt's tokens and cost once: `usage` is the attempt's total so far. */
-  protected countAttemptUsage(step: StepState, usage: TokenUsage | undefined): void {
-    if (!usage) return;
-    countUsage(step, this.requireRecord(), usage);
-    this.saveRecord();
-  }
-
-  protected scope(): Scope {
-    return scopeOf(this.requireRecord(), this.store.steps(), (ref) => this.values.load(ref));
-  }
-
-  protected sinkOutputs(): Record<string, unknown> {
-    return sinkOutputs(this.requireRecord(), this.store.steps());
-  }
-
-  protected definitionOf(stepId: string): Step | undefined {
-    return this.record?.definition.steps.find((step) => step.id === stepId);
-  }
-
-  protected requireRecord(): ExecutionRecord {
-    if (!this.record) throw new Error("execution not started");
-    return this.record;
-  }
-
-  protected saveRecord(): void {
-    this.store.putExecution(this.requireRecord());
-  }
-
-  protected iso(offsetMs = 0): string {
-    return new Date(this.now + offsetMs).toISOString();
   }
 }
 

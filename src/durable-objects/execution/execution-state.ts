@@ -1,0 +1,126 @@
+/**
+ * The state an execution's transitions work on (transitions.ts, then the step types' commands in
+ * machine.ts): the store, the record, the effects a command leaves for the object to carry out
+ * once it has committed, and the helpers every transition shares — appending events with their
+ * audit rows, saving the record, the template scope, the status and timeout of the execution.
+ */
+import type { AuditEntry } from "../../audit/record";
+import type { Step } from "../../engine/definition";
+import type { Scope } from "../../engine/paths";
+import { isTerminalExecution } from "../../engine/vocabulary";
+import type { Span } from "../../observability/tracing/spans";
+import { countUsage } from "./attempt-usage";
+import type { LargeValues } from "./large-values";
+import { scopeOf, sinkOutputs } from "./step-data";
+import type { ExecutionStore } from "./store";
+import type {
+  EventName,
+  ExecutionEvent,
+  ExecutionRecord,
+  ExecutionStatus,
+  PendingAudit,
+  StepState,
+  TokenUsage,
+} from "./types";
+
+export interface Effects {
+  /** Step messages to send once this transition has committed. */
+  enqueue: Array<{ stepId: string; attempt: number; idempotencyKey: string }>;
+  events: ExecutionEvent[];
+  finished: boolean;
+  /** Trace spans of the work this transition ended, to export once it has committed. */
+  spans: Span[];
+}
+
+export abstract class ExecutionState {
+  readonly effects: Effects = { enqueue: [], events: [], finished: false, spans: [] };
+  protected readonly store: ExecutionStore;
+  protected readonly values: LargeValues;
+  protected readonly now: number;
+  protected record: ExecutionRecord | null;
+  /** An audit row for the step change a step type makes next (a decision, a delivered event). */
+  protected auditNext: PendingAudit | null = null;
+  /** Whether spans are wanted (OTEL_EXPORTER_OTLP_ENDPOINT set): without it none are built. */
+  protected readonly traced: boolean;
+
+  constructor(store: ExecutionStore, values: LargeValues, now: number, traced = false) {
+    this.store = store;
+    this.values = values;
+    this.now = now;
+    this.traced = traced;
+    this.record = store.execution();
+  }
+
+  get execution(): ExecutionRecord | null {
+    return this.record;
+  }
+
+  protected setStatus(status: ExecutionStatus, audit: PendingAudit): void {
+    const record = this.requireRecord();
+    record.status = status;
+    this.saveRecord();
+    this.emit(`execution.${status}`, null, {}, "info", null, audit);
+  }
+
+  protected armExecutionTimeout(): void {
+    const seconds = this.record?.definition.timeoutSeconds;
+    if (seconds) this.store.setTimer({ kind: "execution_timeout" }, this.now + seconds * 1000);
+  }
+  // -- helpers ------------------------------------------------------------------------------------
+
+  protected takeAudit(): PendingAudit | undefined {
+    const audit = this.auditNext ?? undefined;
+    this.auditNext = null;
+    return audit;
+  }
+
+  /** Appends an event; once the execution has ended, nothing but its end is appended. */
+  protected emit(
+    event: EventName,
+    stepId: string | null,
+    data: unknown,
+    level: ExecutionEvent["level"] = "info",
+    message: string | null = null,
+    audit?: PendingAudit,
+  ): void {
+    if (this.record && isTerminalExecution(this.record.status) && event !== `execution.${this.record.status}`) return;
+    const appended = this.store.appendEvent({ at: this.iso(), event, stepId, level, message, data });
+    if (audit) {
+      const after = audit.entry.after ?? { status: this.record?.status, event };
+      this.store.putAudit(appended.seq, { ...audit, entry: { ...audit.entry, after } satisfies AuditEntry });
+    }
+    this.effects.events.push(appended);
+  }
+
+  /** Counts an attempt's tokens and cost once: `usage` is the attempt's total so far. */
+  protected countAttemptUsage(step: StepState, usage: TokenUsage | undefined): void {
+    if (!usage) return;
+    countUsage(step, this.requireRecord(), usage);
+    this.saveRecord();
+  }
+
+  protected scope(): Scope {
+    return scopeOf(this.requireRecord(), this.store.steps(), (ref) => this.values.load(ref));
+  }
+
+  protected sinkOutputs(): Record<string, unknown> {
+    return sinkOutputs(this.requireRecord(), this.store.steps());
+  }
+
+  protected definitionOf(stepId: string): Step | undefined {
+    return this.record?.definition.steps.find((step) => step.id === stepId);
+  }
+
+  protected requireRecord(): ExecutionRecord {
+    if (!this.record) throw new Error("execution not started");
+    return this.record;
+  }
+
+  protected saveRecord(): void {
+    this.store.putExecution(this.requireRecord());
+  }
+
+  protected iso(offsetMs = 0): string {
+    return new Date(this.now + offsetMs).toISOString();
+  }
+}
