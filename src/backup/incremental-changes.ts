@@ -8,6 +8,7 @@
  * exists is created there first, so upserted rows always find theirs.
  */
 import type { PoolClient } from "@neondatabase/serverless";
+import { partitionMonth } from "../db/partitions";
 import type { TableInfo } from "./catalog-dump";
 import { rowHash } from "./checksum";
 import { ident, literal, statement } from "./sql-text";
@@ -51,9 +52,9 @@ export async function writeChanges(
   // Before triggers are disabled, so the months' cloned triggers are disabled with their parent's.
   for (const table of touched) {
     for (const partition of table.partitions ?? []) {
-      const month = /^(\d{4})_(\d{2})$/.exec(partition.name.slice(table.name.length + 2));
+      const month = partitionMonth(table.name, partition.name);
       if (!month) continue;
-      const first = `${month[1]}-${month[2]}-01`;
+      const first = month.toISOString().slice(0, 10);
       await write(
         statement(`SELECT ensure_month_partitions(${literal(table.name)}, ${literal(first)}, ${literal(first)})`),
       );

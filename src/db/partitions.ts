@@ -23,7 +23,7 @@ export function partitionName(table: PartitionedTable, month: Date): string {
 }
 
 /** The month a partition holds, from its name; null for a name that is not one of ours. */
-export function partitionMonth(table: PartitionedTable, name: string): Date | null {
+export function partitionMonth(table: string, name: string): Date | null {
   const match = new RegExp(`^${table}_p(\\d{4})_(\\d{2})$`).exec(name);
   return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)) : null;
 }
