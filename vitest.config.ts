@@ -42,9 +42,10 @@ function workersProject(
             ...TEST_SETTINGS,
             DATABASE_URL: inject("databaseUrl"),
             NEON_WS_PROXY: inject(relay),
+            NEON_DIRECT_WS_PROXY: inject(relay === "wsProxy" ? "directWsProxy" : "outageDirectWsProxy"),
             TEST_OUTAGE_CONTROL_URL: inject("outageControlUrl"),
             // A path to the database that the outage tests never cut, to look at rows mid-outage.
-            TEST_DIRECT_WS_PROXY: inject("wsProxy"),
+            TEST_UNCUT_WS_PROXY: inject("wsProxy"),
             TEST_OUTSIDE_URL: inject("outsideUrl"),
             TEST_OTHER_ORIGIN_URL: inject("otherOriginUrl"),
             TEST_BACKUP_DATABASE_URL: inject("backupDatabaseUrl"),

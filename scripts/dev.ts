@@ -19,6 +19,8 @@ import { type LocalPostgres, startPostgres } from "./lib/postgres.ts";
 import { formatDotenv, forwardedFrom, parseDotenv, REQUIRED_SECRETS } from "./lib/settings.ts";
 import { type Relay, startRelay } from "./lib/ws-relay.ts";
 
+type RelayEndpoints = Pick<Relay, "wsProxy" | "directWsProxy">;
+
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Local state (Postgres data, generated secrets); IPA_DATA_DIR moves it (the launcher's own tests do). */
 const DATA = process.env.IPA_DATA_DIR ?? `${ROOT}.data`;
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   // Refuse bad settings before anything starts; the placeholder stands in for the embedded database.
   refuseBadSettings(workerSettings(secrets, process.env.DATABASE_URL ?? "postgres://placeholder/ipa", undefined));
   let databaseUrl = process.env.DATABASE_URL;
-  let wsProxy: string | undefined;
+  let relayEndpoints: RelayEndpoints | undefined;
   if (databaseUrl) {
     log("using DATABASE_URL from the environment (no embedded PostgreSQL)");
   } else {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
       controllable,
     });
     cleanups.push(() => relay.close());
-    wsProxy = relay.wsProxy;
+    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy };
     // Where the local tools (npm run drill) find this database; the password stays in .data/.
     await writeFile(
       `${DATA}/dev-state.json`,
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
         {
           postgresUrl: pg.url("postgres"),
           databaseUrl,
-          wsProxy,
+          ...relayEndpoints,
           port,
           ...(controllable ? { relayControlUrl: `http://127.0.0.1:${relay.port}/control` } : {}),
         },
@@ -69,7 +71,9 @@ async function main(): Promise<void> {
       { mode: 0o600 },
     );
     cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));
-    log(`PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy}`);
+    log(
+      `PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy} (pooled) and ${relay.directWsProxy} (direct)`,
+    );
   }
 
   await runMigrations(databaseUrl);
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
     log(`admin: ${admin.email}`);
   }
 
-  const settings = workerSettings(secrets, databaseUrl, wsProxy);
+  const settings = workerSettings(secrets, databaseUrl, relayEndpoints);
   refuseBadSettings(settings);
   // wrangler dev reads only the secrets wrangler.toml requires from an env file; the rest go as vars.
   const envFile = `${DATA}/worker.env`;
@@ -131,7 +135,7 @@ async function startLocalPostgres(password: string): Promise<LocalPostgres> {
 function workerSettings(
   secrets: Awaited<ReturnType<typeof loadOrCreateDevSecrets>>,
   databaseUrl: string,
-  wsProxy: string | undefined,
+  relay: RelayEndpoints | undefined,
 ): Record<string, string> {
   const values: Record<string, string> = {
     JWT_SECRET: secrets.jwtSecret,
@@ -145,7 +149,10 @@ function workerSettings(
   if (existsSync(devVars)) Object.assign(values, parseDotenv(readFileSync(devVars, "utf8")));
   Object.assign(values, forwardedFrom(process.env));
   values.DATABASE_URL = databaseUrl;
-  if (wsProxy) values.NEON_WS_PROXY = wsProxy;
+  if (relay) {
+    values.NEON_WS_PROXY = relay.wsProxy;
+    values.NEON_DIRECT_WS_PROXY = relay.directWsProxy;
+  }
   return values;
 }
 

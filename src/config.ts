@@ -101,6 +101,7 @@ const SettingsSchema = z
     RETENTION_MONTHLY_DAYS: positiveInt(90),
     LOG_ARCHIVE_AFTER_DAYS: positiveInt(30),
     NEON_WS_PROXY: z.string().optional(),
+    NEON_DIRECT_WS_PROXY: z.string().optional(),
     /** Local only (the soak, the fault tests): JSON of src/queues/faults.ts. */
     FAULT_INJECTION: z
       .string()

@@ -36,8 +36,10 @@ export interface Secrets {
   RETENTION_DAILY_DAYS?: string;
   RETENTION_MONTHLY_DAYS?: string;
   LOG_ARCHIVE_AFTER_DAYS?: string;
-  /** Local only: `host:port/path` of the WebSocket relay in front of a plain PostgreSQL. */
+  /** Local only: `host:port/path` of the relay's pooled endpoint in front of a plain PostgreSQL. */
   NEON_WS_PROXY?: string;
+  /** Local only: the relay's direct endpoint (one Postgres connection per client), for backups. */
+  NEON_DIRECT_WS_PROXY?: string;
 }
 
 /** STORAGE_REPLICA is optional (SPEC §7): wrangler.toml binds one, a deployment may not. */

@@ -42,7 +42,9 @@ export default async function setup(project: TestProject) {
   project.provide("postgresAdminUrl", pg.url("postgres"));
   project.provide("postgresPort", pg.port);
   project.provide("wsProxy", relay.wsProxy);
+  project.provide("directWsProxy", relay.directWsProxy);
   project.provide("outageWsProxy", outageRelay.wsProxy);
+  project.provide("outageDirectWsProxy", outageRelay.directWsProxy);
   project.provide("outageControlUrl", `http://127.0.0.1:${outageRelay.port}/control`);
   project.provide("outsideUrl", outside.url);
   project.provide("otherOriginUrl", outside.otherOriginUrl);
@@ -67,7 +69,9 @@ declare module "vitest" {
     postgresAdminUrl: string;
     postgresPort: number;
     wsProxy: string;
+    directWsProxy: string;
     outageWsProxy: string;
+    outageDirectWsProxy: string;
     outageControlUrl: string;
     outsideUrl: string;
     otherOriginUrl: string;

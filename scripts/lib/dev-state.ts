@@ -4,8 +4,10 @@ import { readFile } from "node:fs/promises";
 export interface DevState {
   postgresUrl: string;
   databaseUrl: string;
-  /** The WebSocket relay in front of the embedded PostgreSQL (the Worker's NEON_WS_PROXY). */
+  /** The relay's pooled endpoint in front of the embedded PostgreSQL (the Worker's NEON_WS_PROXY). */
   wsProxy?: string;
+  /** The relay's direct endpoint (the Worker's NEON_DIRECT_WS_PROXY, for backups). */
+  directWsProxy?: string;
   port: number;
 }
 

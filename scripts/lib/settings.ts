@@ -5,10 +5,13 @@ import { SETTING_NAMES } from "../../src/config.ts";
 export const REQUIRED_SECRETS = ["DATABASE_URL", "JWT_SECRET", "ENCRYPTION_KEYS"] as const;
 
 /**
- * Every SPEC §7 setting the Worker parses (from its own schema), minus the local relay the
- * launcher sets itself, plus the provider keys agents name with `apiKeySecret` (any `*_API_KEY`).
+ * Every SPEC §7 setting the Worker parses (from its own schema), minus the local relay's two
+ * endpoints the launcher sets itself, plus the provider keys agents name with `apiKeySecret`
+ * (any `*_API_KEY`).
  */
-export const FORWARDED_SETTINGS: readonly string[] = SETTING_NAMES.filter((name) => name !== "NEON_WS_PROXY");
+export const FORWARDED_SETTINGS: readonly string[] = SETTING_NAMES.filter(
+  (name) => name !== "NEON_WS_PROXY" && name !== "NEON_DIRECT_WS_PROXY",
+);
 
 /** The settings of `environment` that reach the Worker. */
 export function forwardedFrom(environment: Record<string, string | undefined>): Record<string, string> {

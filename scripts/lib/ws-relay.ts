@@ -1,11 +1,14 @@
 /**
  * WebSocket-to-TCP relay so the Neon serverless driver (which speaks Postgres over WebSocket)
- * reaches a plain local PostgreSQL, as Neon's own proxy does in production.
+ * reaches a plain local PostgreSQL, as Neon's own proxy does in production. Like Neon it has two
+ * endpoints: the pooled one (`/pooled`, a transaction-mode pooler bounding Postgres connections)
+ * for everything but backups, and the direct one (`/v2`, one Postgres connection per client).
  */
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
 import type { WebSocket, WebSocketServer as WebSocketServerType } from "ws";
+import { createPooler } from "./pg-pooler.ts";
 
 // Loaded through require: bundlers that prefer the "browser" export condition (vitest's
 // workerd project) would otherwise resolve ws to its browser stub.
@@ -15,8 +18,10 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as {
 
 export interface Relay {
   port: number;
-  /** `host:port/path` for `neonConfig.wsProxy`. */
+  /** `host:port/path` for `neonConfig.wsProxy`: the pooled endpoint (NEON_WS_PROXY). */
   wsProxy: string;
+  /** The direct endpoint (NEON_DIRECT_WS_PROXY): session state kept, for backups. */
+  directWsProxy: string;
   /** Drops every open connection and refuses new ones until `up()` (outage drills in tests). */
   down(): void;
   up(): void;
@@ -29,11 +34,17 @@ export interface RelayOptions {
   target: string;
   /** Serves `POST /control/down|up` so tests running inside workerd can cut the database. */
   controllable?: boolean;
+  /** Postgres connections the pooled endpoint shares among its clients. */
+  poolSize?: number;
 }
+
+/** Neon's pooled endpoint allows up to 90% of the compute's connections; locally a round 40. */
+export const DEFAULT_POOL_SIZE = 40;
 
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const [targetHost, targetPort] = splitHostPort(options.target);
   const open = new Set<{ ws: WebSocket; tcp: Socket }>();
+  const pooler = createPooler({ host: targetHost, port: targetPort, size: options.poolSize ?? DEFAULT_POOL_SIZE });
   let isDown = false;
 
   const dropAll = () => {
@@ -42,6 +53,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       pair.ws.terminate();
     }
     open.clear();
+    pooler.dropAll();
   };
 
   const server: Server = createServer((req, res) => {
@@ -56,15 +68,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       res.writeHead(404).end();
     }
   });
-  const wss = new WebSocketServer({ server, path: "/v2" });
+  const wss = new WebSocketServer({ server });
 
   wss.on("connection", (ws, req) => {
-    const address = new URL(req.url ?? "", "http://relay").searchParams.get("address");
-    if (isDown || !address || !sameTarget(address, targetPort)) {
+    const url = new URL(req.url ?? "", "http://relay");
+    const address = url.searchParams.get("address");
+    const endpoint = ENDPOINTS[url.pathname];
+    if (isDown || !endpoint || !address || !sameTarget(address, targetPort)) {
       ws.close(1008, "refused");
       return;
     }
-    const tcp = connect({ host: targetHost, port: targetPort });
+    if (endpoint === "pooled") return pooler.accept(ws);
+    const tcp = connect({ host: targetHost, port: targetPort, noDelay: true });
     const pair = { ws, tcp };
     open.add(pair);
     const pending: Buffer[] = [];
@@ -94,7 +109,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const port = (server.address() as { port: number }).port;
   return {
     port,
-    wsProxy: `127.0.0.1:${port}/v2`,
+    wsProxy: `127.0.0.1:${port}/pooled`,
+    directWsProxy: `127.0.0.1:${port}/v2`,
     down: () => {
       isDown = true;
       dropAll();
@@ -105,11 +121,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     close: () =>
       new Promise<void>((resolve) => {
         dropAll();
+        pooler.close();
         wss.close();
         server.close(() => resolve());
       }),
   };
 }
+
+const ENDPOINTS: Record<string, "pooled" | "direct" | undefined> = { "/pooled": "pooled", "/v2": "direct" };
 
 function splitHostPort(value: string): [string, number] {
   const index = value.lastIndexOf(":");

@@ -9,8 +9,7 @@ import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
 import type { Settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import { keyringOf } from "../crypto/keyring-of";
-import { type Database, openPlatformDatabase } from "../db/client";
-import { directConnectionString } from "../db/endpoints";
+import { type Database, openDirectDatabase } from "../db/client";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import {
@@ -56,10 +55,7 @@ export async function runBackup(context: BackupContext, backupId: string): Promi
   if (!row) throw new BackupNotPossibleError(`backup ${backupId} does not exist`);
   if (row.status === "completed" || row.status === "verified" || row.status === "verification_failed") return row;
 
-  const session = openPlatformDatabase(context.config, {
-    connectionString: directConnectionString(context.config.DATABASE_URL),
-    max: 1,
-  });
+  const session = openDirectDatabase(context.config, { max: 1 });
   const client = await session.pool.connect();
   try {
     const locked = (await client.query(`select pg_try_advisory_lock(${LOCK}) as locked`)).rows[0].locked;

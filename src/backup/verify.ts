@@ -8,8 +8,7 @@
 import type { PoolClient } from "@neondatabase/serverless";
 import { eq, sql } from "drizzle-orm";
 import { keyringOf } from "../crypto/keyring-of";
-import { openPlatformDatabase } from "../db/client";
-import { directConnectionString } from "../db/endpoints";
+import { openDirectDatabase } from "../db/client";
 import { backups } from "../db/schema";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -117,7 +116,7 @@ async function restoreAndCompare(
   options: VerifyOptions,
 ): Promise<Verification["tables"]> {
   const target = context.config.VERIFY_DATABASE_URL ?? context.config.DATABASE_URL;
-  const session = openPlatformDatabase(context.config, { connectionString: directConnectionString(target), max: 1 });
+  const session = openDirectDatabase(context.config, { databaseUrl: target, max: 1 });
   const client = await session.pool.connect();
   const schema = `ipa_verify_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
   try {

@@ -6,7 +6,7 @@
 import { Client, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import type { Settings } from "../config";
-import { pooledConnectionString } from "./endpoints";
+import { directConnectionString, pooledConnectionString } from "./endpoints";
 import * as schema from "./schema";
 
 export type Database = NeonDatabase<typeof schema>;
@@ -53,18 +53,34 @@ export function openDatabase(options: ConnectionOptions): DatabaseSession {
 }
 
 /**
- * A session against the platform's database as the settings name it (DATABASE_URL's pooled
- * endpoint, through the local relay when NEON_WS_PROXY is set); `connectionString` points it at
- * another database (backups pass the direct endpoint).
+ * A session against the platform's database on its pooled endpoint (DATABASE_URL's, through the
+ * local relay's pooled endpoint when NEON_WS_PROXY is set). Session state does not outlive a
+ * transaction there; what needs it opens the direct endpoint.
  */
 export function openPlatformDatabase(
   config: Settings,
-  options: Partial<Omit<ConnectionOptions, "wsProxy">> = {},
+  options: Partial<Omit<ConnectionOptions, "wsProxy" | "connectionString">> = {},
 ): DatabaseSession {
   return openDatabase({
     connectionString: pooledConnectionString(config.DATABASE_URL),
     ...options,
     wsProxy: config.NEON_WS_PROXY,
+  });
+}
+
+/**
+ * A session on the direct endpoint of `databaseUrl` (by default the platform's), for backups and
+ * their verification: one snapshot in one long transaction, session settings, a session lock.
+ */
+export function openDirectDatabase(
+  config: Settings,
+  options: Partial<Omit<ConnectionOptions, "wsProxy" | "connectionString">> & { databaseUrl?: string } = {},
+): DatabaseSession {
+  const { databaseUrl, ...rest } = options;
+  return openDatabase({
+    connectionString: directConnectionString(databaseUrl ?? config.DATABASE_URL),
+    ...rest,
+    wsProxy: config.NEON_DIRECT_WS_PROXY ?? config.NEON_WS_PROXY,
   });
 }
 

@@ -4,7 +4,9 @@
  * PgBouncer in transaction mode, which multiplexes thousands of client connections onto the
  * compute's bounded pool), whichever DATABASE_URL names; backups and their verification use the
  * direct one, since they hold one snapshot in one long transaction with session settings and a
- * session advisory lock. Hosts that are not Neon's (local PostgreSQL) are used as given.
+ * session advisory lock. Hosts that are not Neon's (local PostgreSQL) are used as given: there
+ * the local relay's two paths are the two endpoints (NEON_WS_PROXY pooled, NEON_DIRECT_WS_PROXY
+ * direct; scripts/lib/ws-relay.ts).
  */
 
 const NEON_HOST = /^(ep-[a-z0-9-]+?)(-pooler)?(\.[a-z0-9.-]+\.neon\.tech)$/;

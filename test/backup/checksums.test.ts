@@ -10,7 +10,7 @@ import { SUM_SCHEME } from "../../src/backup/checksum";
 import { backupHarness } from "../helpers/backup";
 import { fireCron } from "../helpers/cron";
 
-const { envFor, open, seed, sql, takeBackup, verify } = backupHarness(env.TEST_CHECKSUM_DATABASE_URL);
+const { envFor, openDirect, seed, sql, takeBackup, verify } = backupHarness(env.TEST_CHECKSUM_DATABASE_URL);
 
 const tableOf = (backup: any, name: string) => backup.manifest.tables.find((t: { name: string }) => t.name === name);
 
@@ -41,8 +41,8 @@ describe("table checksums", () => {
     await seed(100);
     const full = await takeBackup("full");
     const [user] = await sql<{ id: string }>("select id from users order by created_at desc limit 1");
-    // Triggers off for this session: the change log never hears of this update.
-    const session = open();
+    // Triggers off for this session (a session setting: the direct endpoint): the change log never hears of this update.
+    const session = openDirect();
     const client = await session.pool.connect();
     try {
       await client.query("set session_replication_role = replica");

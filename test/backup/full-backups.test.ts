@@ -159,7 +159,12 @@ describe("full backups", () => {
   });
 
   it("refuses to overlap: a run waits while another holds the backup lock", async () => {
-    const holder = openDatabase({ connectionString: env.TEST_BACKUP_DATABASE_URL, wsProxy: env.NEON_WS_PROXY, max: 1 });
+    // A session lock needs the direct endpoint: on the pooled one it would stay behind on a shared connection.
+    const holder = openDatabase({
+      connectionString: env.TEST_BACKUP_DATABASE_URL,
+      wsProxy: env.NEON_DIRECT_WS_PROXY,
+      max: 1,
+    });
     const client = await holder.pool.connect();
     await client.query("select pg_advisory_lock(hashtext('ipa.backups'))");
     try {

@@ -15,6 +15,8 @@ export function backupHarness(databaseUrl: string) {
   const envFor = (extra: Record<string, string> = {}) =>
     ({ ...env, DATABASE_URL: databaseUrl, ...extra }) as typeof env;
   const open = () => openDatabase({ connectionString: databaseUrl, wsProxy: env.NEON_WS_PROXY });
+  /** The direct endpoint: for session settings, which the pooled one would leave on a shared connection. */
+  const openDirect = () => openDatabase({ connectionString: databaseUrl, wsProxy: env.NEON_DIRECT_WS_PROXY });
 
   async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     const session = open();
@@ -67,5 +69,5 @@ export function backupHarness(databaseUrl: string) {
       from e, generate_series(1, ${Math.max(1, Math.ceil(logs / 5))}) s`);
   }
 
-  return { envFor, open, sql, takeBackup, verify, seed };
+  return { envFor, open, openDirect, sql, takeBackup, verify, seed };
 }

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 function roundTrip(address: string, payload: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${relay.wsProxy}?address=${address}`);
+    const ws = new WebSocket(`ws://${relay.directWsProxy}?address=${address}`);
     ws.on("open", () => ws.send(Buffer.from(payload)));
     ws.on("message", (data) => {
       resolve(String(data));

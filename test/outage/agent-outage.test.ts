@@ -10,7 +10,7 @@ import { signIn } from "../helpers/users";
 const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
 
 async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
-  const session = openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.TEST_DIRECT_WS_PROXY });
+  const session = openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.TEST_UNCUT_WS_PROXY });
   try {
     return (await session.pool.query(text, params)).rows as T[];
   } finally {
