@@ -37,6 +37,20 @@ export class FrameReader {
   }
 }
 
+/** The first byte of the messages the pooler looks at. */
+export const MESSAGE = {
+  sync: 0x53,
+  query: 0x51,
+  functionCall: 0x46,
+  terminate: 0x58,
+  ready: 0x5a,
+  password: 0x70,
+  authentication: 0x52,
+  error: 0x45,
+} as const;
+/** ReadyForQuery's status byte outside a transaction. */
+export const IDLE_STATUS = 0x49;
+
 export const SSL_REQUEST_CODE = 80877103;
 export const CANCEL_REQUEST_CODE = 80877102;
 
