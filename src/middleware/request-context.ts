@@ -19,7 +19,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
     // Set again on the final answer: onError and notFound build new responses.
     c.header("X-Request-Id", requestId);
     const status = c.res.status;
-    logEvent(status >= 500 ? "error" : "info", "request", {
+    const line = {
       requestId,
       method: c.req.method,
       // The path only: query strings can carry stream tickets and cursors.
@@ -27,6 +27,8 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
       status,
       durationMs: Date.now() - started,
       userId: c.var.user?.id,
-    });
+    };
+    // Written once the answer is on its way: a log line costs the isolate time the caller need not wait for.
+    c.executionCtx.waitUntil(scheduler.wait(0).then(() => logEvent(status >= 500 ? "error" : "info", "request", line)));
   }
 });
