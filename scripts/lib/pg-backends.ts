@@ -114,8 +114,9 @@ export class BackendPool {
   }
 
   closeAll(): void {
-    for (const backend of [...this.all]) this.discard(backend);
+    // Waiters first: a discard hands its place to the next waiter with a fresh connection.
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error("the pool was closed"));
+    for (const backend of [...this.all]) this.discard(backend);
   }
 
   private async open(password: string): Promise<Backend> {

@@ -40,9 +40,10 @@ export function createPooler(options: PoolerOptions): Pooler {
     }
     return pool;
   };
+  // The pools first: a client closed while holding a connection would hand it to one still waiting.
   const dropAll = () => {
-    for (const session of sessions) session.close();
     for (const pool of pools.values()) pool.closeAll();
+    for (const session of sessions) session.close();
   };
   return {
     accept: (ws) => {

@@ -139,6 +139,26 @@ describe("the relay's pooled endpoint", () => {
     await next.end();
   });
 
+  it("drops every client and every Postgres connection when the relay goes down, opening none for those waiting", async () => {
+    const holders = await Promise.all(Array.from({ length: POOL_SIZE }, () => connectClient()));
+    for (const holder of holders) await holder.query("begin");
+    const waiting = await Promise.all(Array.from({ length: 3 }, () => connectClient()));
+    const queries = waiting.map((client) => client.query("select 1").catch((error: Error) => error));
+    await expect.poll(sessions).toBe(POOL_SIZE);
+    relay.down();
+    try {
+      for (const outcome of await Promise.all(queries)) expect(outcome).toBeInstanceOf(Error);
+      await expect.poll(sessions).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await sessions()).toBe(0);
+    } finally {
+      relay.up();
+    }
+    const after = await connectClient();
+    expect((await after.query("select 2 as two")).rows[0].two).toBe(2);
+    await after.end();
+  });
+
   it("asks the client's password and refuses a wrong one with Postgres's own error", async () => {
     // The driver pipelines its handshake with the first query, so that query carries the refusal.
     const stranger = await connectClient({ password: "not-the-password" });
