@@ -13,7 +13,7 @@ export interface BackendTarget {
 }
 
 /** The application_name of pooled connections in pg_stat_activity. */
-export const POOLER_APPLICATION_NAME = "ipa-local-pooler";
+const POOLER_APPLICATION_NAME = "ipa-local-pooler";
 
 /** Whoever holds a connection: hears its messages, and is closed when it is lost. */
 export interface BackendHolder {

@@ -102,8 +102,7 @@ export class ClientSession implements BackendHolder {
         this.phase = "ready";
         this.pump();
       },
-      (error: Error) =>
-        this.fail(error instanceof PoolerError ? error.response : errorResponse("08006", error.message)),
+      (error: Error) => this.failWith(error),
     );
   }
 
@@ -128,8 +127,7 @@ export class ClientSession implements BackendHolder {
         backend.session = this;
         this.forward(backend);
       },
-      (error: Error) =>
-        this.fail(error instanceof PoolerError ? error.response : errorResponse("08006", error.message)),
+      (error: Error) => this.failWith(error),
     );
   }
 
@@ -157,6 +155,11 @@ export class ClientSession implements BackendHolder {
       this.backend = null;
       this.pool.release(backend);
     }
+  }
+
+  /** A pooler error carries Postgres's own answer; anything else is a broken connection. */
+  private failWith(error: Error): void {
+    this.fail(error instanceof PoolerError ? error.response : errorResponse("08006", error.message));
   }
 
   private fail(response: Buffer): void {

@@ -75,7 +75,7 @@ export function startupPacket(parameters: Record<string, string>): Buffer {
   return packet;
 }
 
-export function typedMessage(type: string, body: Buffer): Buffer {
+function typedMessage(type: string, body: Buffer): Buffer {
   const message = Buffer.alloc(5 + body.length);
   message.write(type, 0, "latin1");
   message.writeInt32BE(4 + body.length, 1);
@@ -98,14 +98,6 @@ export function cleartextPasswordRequest(): Buffer {
 export function errorResponse(code: string, message: string): Buffer {
   const fields = `SFATAL\0VFATAL\0C${code}\0M${message}\0\0`;
   return typedMessage("E", Buffer.from(fields, "utf8"));
-}
-
-/** The human message of an ErrorResponse. */
-export function errorText(message: Buffer): string {
-  for (const field of message.subarray(5).toString("utf8").split("\0")) {
-    if (field.startsWith("M")) return field.slice(1);
-  }
-  return "unknown error";
 }
 
 /** The text of a PasswordMessage. */

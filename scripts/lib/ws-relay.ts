@@ -39,7 +39,7 @@ export interface RelayOptions {
 }
 
 /** Neon's pooled endpoint allows up to 90% of the compute's connections; locally a round 40. */
-export const DEFAULT_POOL_SIZE = 40;
+const DEFAULT_POOL_SIZE = 40;
 
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const [targetHost, targetPort] = splitHostPort(options.target);
