@@ -100,6 +100,7 @@ const SettingsSchema = z
     RETENTION_DAILY_DAYS: positiveInt(30),
     RETENTION_MONTHLY_DAYS: positiveInt(90),
     LOG_ARCHIVE_AFTER_DAYS: positiveInt(30),
+    INLINE_STEP_ATTEMPTS: z.coerce.number().int().min(0).max(16).default(4),
     NEON_WS_PROXY: z.string().optional(),
     NEON_DIRECT_WS_PROXY: z.string().optional(),
     /** Local only (the soak, the fault tests): JSON of src/queues/faults.ts. */

@@ -15,8 +15,10 @@ import { logEvent } from "../observability/log";
 import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
 import { FLUSH_SAFETY_MS, OutboxFlusher } from "./execution/flusher";
+import { InlineAttempts } from "./execution/inline-attempts";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
 import { ExecutionMachine } from "./execution/machine";
+import { INLINE_LEASE_MS } from "./execution/queued-steps";
 import { ExecutionStore } from "./execution/store";
 import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
 import { type Timer, type TimerKind, type TimerOf, timerKey } from "./execution/timers";
@@ -58,6 +60,16 @@ export class ExecutionObject extends DurableObject<Bindings> {
     env: this.env,
     store: () => this.store,
     armAlarm: () => this.armAlarm(),
+  });
+  private readonly inline = new InlineAttempts({
+    env: this.env,
+    store: () => this.store,
+    host: this,
+    claim: ({ stepId, attempt, idempotencyKey }) =>
+      this.transition((machine) => machine.claim(stepId, attempt, idempotencyKey, INLINE_LEASE_MS)),
+    waitUntil: (work) => this.ctx.waitUntil(work),
+    toQueue: (message, delaySeconds) =>
+      this.sendStepMessages([message], this.store.execution()?.id ?? "", delaySeconds),
   });
   private alarmAt: number | null | undefined;
 
@@ -320,7 +332,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
         this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "flush" }, now + FLUSH_SAFETY_MS));
       this.armAlarm();
       for (const event of events) this.broadcast(eventMessage(event));
-      if (enqueue.length > 0) await this.sendStepMessages(enqueue, machine.execution?.id ?? "");
+      const executionId = machine.execution?.id ?? "";
+      const queued = enqueue.length > 0 ? this.inline.take(enqueue, executionId) : enqueue;
+      if (queued.length > 0) await this.sendStepMessages(queued, executionId);
       if (events.length > 0) this.ctx.waitUntil(this.outbox.flush());
       if (spans.length > 0) this.ctx.waitUntil(exportTrace(this.env, spans));
       return result;
@@ -340,12 +354,17 @@ export class ExecutionObject extends DurableObject<Bindings> {
     broadcast(this.ctx, message);
   }
 
-  private async sendStepMessages(messages: ExecutionMachine["effects"]["enqueue"], executionId: string): Promise<void> {
+  private async sendStepMessages(
+    messages: ExecutionMachine["effects"]["enqueue"],
+    executionId: string,
+    delaySeconds = 0,
+  ): Promise<void> {
     try {
       await this.env.STEPS_QUEUE.sendBatch(
         messages.map((message) => ({
           body: { executionId, ...message } satisfies StepMessage,
           contentType: "json" as const,
+          ...(delaySeconds > 0 ? { delaySeconds } : {}),
         })),
       );
     } catch (error) {

@@ -79,6 +79,11 @@ export interface QueuedKind<S extends StepBase> extends KindBase<S> {
   input(step: S, scope: Scope): unknown;
   /** Default attempt timeout when the step sets no `timeoutSeconds`. */
   defaultTimeoutMs: number;
+  /**
+   * A run's first attempt may run in the execution's object itself, sparing the queue hop (short
+   * steps that stream nothing); retries and re-sends always go through the queue.
+   */
+  firstAttemptInObject: boolean;
   run(task: StepTask, input: unknown, context: RunContext): Promise<RunResult>;
 }
 

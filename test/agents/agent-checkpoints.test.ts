@@ -32,6 +32,7 @@ async function taskFor(
     attempt: 1,
     idempotencyKey: crypto.randomUUID(),
     lease: "lease",
+    leaseMs: 30_000,
     claims: 2,
     input: null,
     inputRef: null,

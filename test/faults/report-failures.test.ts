@@ -1,6 +1,7 @@
 /**
- * Runs with FAULT_INJECTION={"failReports":7}: every attempt's first consumer runs the step and
- * then cannot report it. The result must be reported later, and the step must not run again.
+ * Runs with FAULT_INJECTION={"failReports":7}: every attempt's first runner (for an http step's
+ * first attempt, the execution's object itself) runs the step and then cannot report it. The
+ * result must be reported later, and the step must not run again.
  */
 import { describe, expect, it } from "vitest";
 import { logsOf, start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";

@@ -129,6 +129,7 @@ describe("re-encryption and key retirement", () => {
       attempt: 1,
       idempotencyKey: crypto.randomUUID(),
       lease: "lease",
+      leaseMs: 30_000,
       claims: 1,
       input: null,
       inputRef: null,

@@ -19,6 +19,7 @@ import type {
   ClaimResult,
   ControlResult,
   DecisionRequest,
+  Lease,
   PendingAudit,
   ReportResult,
   StepOutcome,
@@ -28,6 +29,15 @@ import type {
 
 /** A claimed attempt's consumer renews its lease every third of this (heartbeats). */
 export const LEASE_MS = 30_000;
+/**
+ * The lease of an attempt the object runs itself: short, so that an object evicted mid-attempt
+ * hands it to the queue within seconds (the alarm wakes the new instance), and cheap to renew.
+ */
+export const INLINE_LEASE_MS = 6_000;
+
+export function leaseLength(lease: Lease | null): number {
+  return lease?.ms ?? LEASE_MS;
+}
 /** Re-send an unclaimed message after 15 s, 30 s, then every 45 s (a restart loses the local queue). */
 const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
 /** Sends of one attempt before it is failed as lost (about half an hour). */
@@ -38,8 +48,8 @@ export const CHILDREN_CHECK_MS = 60_000;
 export abstract class QueuedStepTransitions extends ExecutionTransitions {
   // -- queued steps: claims and reports ---------------------------------------------------------
 
-  /** A consumer asks to run a step attempt; duplicates wait for the holder's lease to end. */
-  claim(stepId: string, attempt: number, idempotencyKey: string): ClaimResult {
+  /** A runner asks to run a step attempt; duplicates wait for the holder's lease to end. */
+  claim(stepId: string, attempt: number, idempotencyKey: string, leaseMs = LEASE_MS): ClaimResult {
     const record = this.record;
     const step = this.store.step(stepId);
     const definition = this.definitionOf(stepId);
@@ -58,7 +68,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     }
     const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
     step.dispatch.claims += 1;
-    step.lease = { token: crypto.randomUUID(), until: this.now + LEASE_MS };
+    step.lease = { token: crypto.randomUUID(), until: this.now + leaseMs, ms: leaseMs };
     // This consumer resumes from the checkpoint: text an earlier one streamed past it comes again.
     this.store.rewindStreamedText(stepId, attempt);
     this.store.deleteTimer({ kind: "dispatch", stepId });
@@ -76,8 +86,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
   heartbeat(stepId: string, attempt: number, lease: string): ReportResult {
     const step = this.leased(stepId, attempt, lease);
     if ("accepted" in step) return step;
-    step.lease = { token: lease, until: this.now + LEASE_MS };
-    this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
+    this.renewLease(step, lease);
     this.store.putStep(step);
     return { accepted: true };
   }
@@ -90,8 +99,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     this.store.putCheckpoint(stepId, attempt, clean);
     this.store.commitStreamedText(stepId, attempt);
     this.countAttemptUsage(step, clean.usage);
-    step.lease = { token: lease, until: this.now + LEASE_MS };
-    this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
+    this.renewLease(step, lease);
     this.store.putStep(step);
     return { accepted: true };
   }
@@ -364,6 +372,12 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if (!waitingFor.every(({ executionId }) => results[executionId])) return;
     this.store.deleteTimer({ kind: "children", stepId: step.stepId });
     this.resumeSuspended(step);
+  }
+
+  private renewLease(step: StepState, token: string): void {
+    const ms = leaseLength(step.lease);
+    step.lease = { token, until: this.now + ms, ms };
+    this.store.setTimer({ kind: "lease", stepId: step.stepId, attempt: step.attempt }, step.lease.until);
   }
 
   /** The step, when `lease` is its current lease for `attempt`; else why the report is refused. */

@@ -5,6 +5,7 @@
  */
 import type { QueuedStepType, Step } from "../../engine/definition";
 import { traceOf } from "../../observability/tracing/trace-context";
+import { leaseLength } from "./queued-steps";
 import { costBudgetOf } from "./step-data";
 import type { ExecutionStore } from "./store";
 import type { ExecutionRecord, StepState, StepTask } from "./types";
@@ -26,6 +27,7 @@ export function stepTask(
     attempt: step.attempt,
     idempotencyKey: step.idempotencyKey ?? "",
     lease: step.lease?.token ?? "",
+    leaseMs: leaseLength(step.lease),
     claims: step.dispatch?.claims ?? 1,
     input: step.inputRef ? null : step.input,
     inputRef: step.inputRef,

@@ -74,6 +74,8 @@ export interface Dispatch {
 export interface Lease {
   token: string;
   until: number;
+  /** How long each renewal holds it (absent in leases granted before runners differed: LEASE_MS). */
+  ms?: number;
 }
 
 export interface StepState {
@@ -216,6 +218,8 @@ export interface StepTask {
   idempotencyKey: string;
   /** Presented with every report; a consumer whose lease was taken over is refused. */
   lease: string;
+  /** The lease runs out this long after the claim or the last heartbeat. */
+  leaseMs: number;
   /** Claims of this attempt so far (1 for the first). */
   claims: number;
   /** The resolved input, or null when it is in R2 (inputRef). */

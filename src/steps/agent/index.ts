@@ -17,6 +17,8 @@ export const agentStep = {
   agentIds: (step) => [step.agentId],
   validate: (step) => (step.responseFormat ? schemaProblems(step.responseFormat.schema, "responseFormat.schema") : []),
   defaultTimeoutMs: 300_000,
+  // Agent attempts stream tokens and may run for minutes: the queue spreads them over consumers.
+  firstAttemptInObject: false,
   input: (step, scope) => ({
     agentId: step.agentId,
     prompt: renderText(step.prompt, scope),

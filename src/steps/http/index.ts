@@ -12,6 +12,7 @@ export const httpStep = {
   sideEffects: true,
   templatedFields: (step) => [["request", step.request]],
   defaultTimeoutMs: 30_000,
+  firstAttemptInObject: true,
   input: httpStepInput,
   run: async (task, input, context) => ({ outcome: await runHttpStep(task, input, context) }),
 } satisfies QueuedKind<HttpStep>;
