@@ -63,13 +63,11 @@ export class ExecutionObject extends DurableObject<Bindings> {
   });
   private readonly inline = new InlineAttempts({
     env: this.env,
-    store: () => this.store,
     host: this,
     claim: ({ stepId, attempt, idempotencyKey }) =>
       this.transition((machine) => machine.claim(stepId, attempt, idempotencyKey, INLINE_LEASE_MS)),
     waitUntil: (work) => this.ctx.waitUntil(work),
-    toQueue: (message, delaySeconds) =>
-      this.sendStepMessages([message], this.store.execution()?.id ?? "", delaySeconds),
+    toQueue: ({ executionId, ...message }, delaySeconds) => this.sendStepMessages([message], executionId, delaySeconds),
   });
   private alarmAt: number | null | undefined;
 
@@ -333,7 +331,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
       this.armAlarm();
       for (const event of events) this.broadcast(eventMessage(event));
       const executionId = machine.execution?.id ?? "";
-      const queued = enqueue.length > 0 ? this.inline.take(enqueue, executionId) : enqueue;
+      const queued = this.inline.take(enqueue, executionId);
       if (queued.length > 0) await this.sendStepMessages(queued, executionId);
       if (events.length > 0) this.ctx.waitUntil(this.outbox.flush());
       if (spans.length > 0) this.ctx.waitUntil(exportTrace(this.env, spans));
@@ -355,14 +353,14 @@ export class ExecutionObject extends DurableObject<Bindings> {
   }
 
   private async sendStepMessages(
-    messages: ExecutionMachine["effects"]["enqueue"],
+    messages: Array<Omit<StepMessage, "executionId">>,
     executionId: string,
     delaySeconds = 0,
   ): Promise<void> {
     try {
       await this.env.STEPS_QUEUE.sendBatch(
-        messages.map((message) => ({
-          body: { executionId, ...message } satisfies StepMessage,
+        messages.map(({ stepId, attempt, idempotencyKey }) => ({
+          body: { executionId, stepId, attempt, idempotencyKey } satisfies StepMessage,
           contentType: "json" as const,
           ...(delaySeconds > 0 ? { delaySeconds } : {}),
         })),

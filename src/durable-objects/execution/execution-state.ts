@@ -24,8 +24,14 @@ import type {
 } from "./types";
 
 export interface Effects {
-  /** Step messages to send once this transition has committed. */
-  enqueue: Array<{ stepId: string; attempt: number; idempotencyKey: string }>;
+  /** Step messages to send once this transition has committed (or attempts to run in the object). */
+  enqueue: Array<{
+    stepId: string;
+    attempt: number;
+    idempotencyKey: string;
+    /** The run's first attempt of a type that allows it, never claimed nor sent: the object may run it. */
+    inObject: boolean;
+  }>;
   events: ExecutionEvent[];
   finished: boolean;
   /** Trace spans of the work this transition ended, to export once it has committed. */

@@ -6,28 +6,25 @@
  * queue, as a dead consumer's would. Retries, re-sends and agent steps always take the queue.
  */
 import { settings } from "../../config";
-import { isQueued, stepKind } from "../../engine/definition";
 import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
 import { logEvent } from "../../observability/log";
 import type { StepMessage } from "../../queues/messages";
 import { type AttemptHost, runDelivery } from "../../queues/step-attempt";
-import type { QueuedKind } from "../../steps/kind";
-import type { ExecutionStore } from "./store";
+import type { Effects } from "./execution-state";
 import type { ClaimResult } from "./types";
 
-type Message = Omit<StepMessage, "executionId">;
+type Dispatched = Effects["enqueue"][number];
 
 export interface InlineAttemptsOptions {
   env: Bindings;
-  store: () => ExecutionStore;
   /** The object itself, which answers an attempt's calls as its RPC stub would. */
   host: AttemptHost;
   /** Claims the attempt for the object (a short lease: INLINE_LEASE_MS). */
-  claim(message: Message): Promise<ClaimResult>;
+  claim(message: StepMessage): Promise<ClaimResult>;
   waitUntil(work: Promise<unknown>): void;
   /** Hands an attempt the object could not finish to the steps queue. */
-  toQueue(message: Message, delaySeconds: number): Promise<void>;
+  toQueue(message: StepMessage, delaySeconds: number): Promise<void>;
 }
 
 export class InlineAttempts {
@@ -38,27 +35,14 @@ export class InlineAttempts {
     this.options = options;
   }
 
-  /** Starts the messages' attempts this object may run itself; returns the others, for the queue. */
-  take(messages: Message[], executionId: string): Message[] {
+  /** Starts the dispatched attempts this object may run itself, up to the limit; returns the others, for the queue. */
+  take(dispatched: Dispatched[], executionId: string): Dispatched[] {
     const limit = settings(this.options.env).INLINE_STEP_ATTEMPTS;
-    const rest: Message[] = [];
-    for (const message of messages) {
-      if (this.running < limit && this.runsHere(message)) this.start({ executionId, ...message });
-      else rest.push(message);
-    }
-    return rest;
-  }
-
-  /** The run's first attempt of a step type that allows it, never claimed nor sent before. */
-  private runsHere(message: Message): boolean {
-    const step = this.options.store().step(message.stepId);
-    if (!step || !isQueued(step.type) || !(stepKind(step.type) as QueuedKind<never>).firstAttemptInObject) return false;
-    return (
-      step.attempt === message.attempt &&
-      step.runAttempts === 1 &&
-      step.dispatch?.claims === 0 &&
-      step.dispatch.sends === 0
-    );
+    return dispatched.filter(({ inObject, stepId, attempt, idempotencyKey }) => {
+      if (!inObject || this.running >= limit) return true;
+      this.start({ executionId, stepId, attempt, idempotencyKey });
+      return false;
+    });
   }
 
   private start(message: StepMessage): void {

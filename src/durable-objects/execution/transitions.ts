@@ -126,7 +126,19 @@ export abstract class ExecutionTransitions extends ExecutionState {
   /** Has the object send the step's current attempt once this transition commits. */
   protected enqueue(step: StepState): void {
     if (!step.idempotencyKey) return;
-    this.effects.enqueue.push({ stepId: step.stepId, attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+    const kind = stepKind(step.type);
+    const inObject =
+      kind.mode === "queued" &&
+      kind.firstAttemptInObject &&
+      step.runAttempts === 1 &&
+      step.dispatch?.claims === 0 &&
+      step.dispatch.sends === 0;
+    this.effects.enqueue.push({
+      stepId: step.stepId,
+      attempt: step.attempt,
+      idempotencyKey: step.idempotencyKey,
+      inObject,
+    });
     this.store.setTimer({ kind: "dispatch", stepId: step.stepId, attempt: step.attempt }, this.now + RESEND_UNSENT_MS);
   }
 
