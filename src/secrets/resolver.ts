@@ -5,7 +5,7 @@
  * back (an echoed header, an error quoting the URL), so no copy of the execution ever holds one.
  */
 import type { Keyring } from "../crypto/keyring";
-import { parseTemplate } from "../engine/template";
+import type { SendableText } from "../engine/template";
 import { secretBinding } from "./sealed";
 import type { SealedLookup } from "./sealed-source";
 
@@ -33,35 +33,24 @@ export class SecretResolver {
     this.keyring = keyring;
   }
 
-  /** `text` with its secret templates filled in. */
-  async fill(text: string, placement: Placement): Promise<string> {
-    if (!text.includes("{{secrets.")) return text;
-    const parts = parseTemplate(text);
-    const whole = parts.length === 1;
+  /**
+   * `text` with its secrets filled in. Only the secret parts are opened: the literal parts are
+   * final, whatever they hold (data is never a template). In a URL a secret is percent-encoded
+   * unless it is the whole URL.
+   */
+  async fill(text: SendableText, placement: Placement): Promise<string> {
     let out = "";
-    for (const part of parts) {
+    for (const part of text) {
       if (typeof part === "string") {
         out += part;
         continue;
       }
-      const value = await this.open(String(part.segments[1]));
-      out += placement === "url" && !whole ? encodeURIComponent(value) : value;
+      const value = await this.open(part.secret);
+      out += placement === "url" && text.length > 1 ? encodeURIComponent(value) : value;
     }
     if (placement === "header" && /[\r\n]/.test(out))
       throw new SecretInjectionError("a header value may not hold a line break");
     return out;
-  }
-
-  /** Every string of a JSON value filled in (request bodies). */
-  async fillJson(value: unknown): Promise<unknown> {
-    if (typeof value === "string") return this.fill(value, "raw");
-    if (Array.isArray(value)) return Promise.all(value.map((item) => this.fillJson(item)));
-    if (value && typeof value === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) out[key] = await this.fillJson(item);
-      return out;
-    }
-    return value;
   }
 
   /** Scrubs `value` from results too: a write-only value opened elsewhere (a tool's sealed header). */

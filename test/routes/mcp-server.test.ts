@@ -3,30 +3,13 @@
  * viewer, a user and an admin.
  */
 
-import { exports } from "cloudflare:workers";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
 import { start, stepOf, waitForExecution } from "../helpers/executions";
 import { createVersion } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
+import { connectMcpAs as connectAs } from "../helpers/mcp";
 import { signIn, uniqueName } from "../helpers/users";
-
-const MCP_URL = new URL("https://ipa.test/mcp");
-
-async function connectAs(token: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(MCP_URL, {
-    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  const client = new Client(
-    { name: "ipa-test-agent", version: "1.0.0" },
-    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-  );
-  await client.connect(transport);
-  return client;
-}
 
 async function activeWorkflow(token: string, name: string, definition: unknown, description?: string) {
   const res = await callJson("/api/v1/workflows", { token, body: { name, description } });

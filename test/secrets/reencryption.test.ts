@@ -149,6 +149,7 @@ describe("re-encryption and key retirement", () => {
       url: target.url,
       method: "GET",
       headers: { "x-key": `{{secrets.${old.name}}}` },
+      secretSlots: [{ at: ["headers", "x-key"], text: [{ secret: old.name }] }],
       expectStatus: null,
     };
     const context = {

@@ -4,6 +4,8 @@
  * The same address guard as http steps applies.
  */
 
+import { type SendableText, TemplateError } from "../../engine/template";
+import { assembleUrl, type UrlPiece } from "../../engine/url-template";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
 import { SecretInjectionError, SecretMissingError } from "../../secrets/resolver";
@@ -18,6 +20,35 @@ export interface HttpToolOptions extends HeaderSources {
   traceparent: string;
 }
 
+const TOOL_TEMPLATE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const SECRET = /^secrets\.([A-Z][A-Z0-9_]{0,63})$/;
+const ARGUMENT = /^[A-Za-z_][\w-]*$/;
+
+/**
+ * The tool's URL in one pass over its configuration: `{{arg}}` becomes the model's argument
+ * (encoded, never read as a template), `{{secrets.NAME}}` a secret filled as it is sent.
+ */
+export function renderToolUrl(template: string, args: Record<string, unknown>, used: Set<string>): SendableText {
+  const pieces: UrlPiece[] = [];
+  let last = 0;
+  for (const match of template.matchAll(TOOL_TEMPLATE)) {
+    if (match.index > last) pieces.push({ text: template.slice(last, match.index), fromTemplate: false });
+    last = match.index + match[0].length;
+    const secret = SECRET.exec(match[1]);
+    if (secret) pieces.push({ secret: secret[1] });
+    else if (ARGUMENT.test(match[1])) {
+      used.add(match[1]);
+      const value = args[match[1]] ?? "";
+      pieces.push({
+        text: encodeURIComponent(typeof value === "string" ? value : JSON.stringify(value)),
+        fromTemplate: true,
+      });
+    } else pieces.push({ text: match[0], fromTemplate: false });
+  }
+  if (last < template.length) pieces.push({ text: template.slice(last), fromTemplate: false });
+  return assembleUrl(pieces);
+}
+
 export async function runHttpTool(
   toolId: string,
   config: HttpToolConfig,
@@ -29,15 +60,11 @@ export async function runHttpTool(
   let headers: Headers;
   let sensitiveHeaders: string[];
   try {
-    // Arguments fill `{{arg}}` (encoded); secrets fill `{{secrets.NAME}}` (encoded) only now.
-    const filled = config.url.replace(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g, (_, name: string) => {
-      used.add(name);
-      return encodeURIComponent(String(args[name] ?? ""));
-    });
-    url = new URL(await options.secrets.fill(filled, "url"));
+    url = new URL(await options.secrets.fill(renderToolUrl(config.url, args, used), "url"));
     ({ headers, sensitive: sensitiveHeaders } = await headersToSend(toolId, config.headers as StoredHeaders, options));
   } catch (error) {
-    if (error instanceof SecretMissingError || error instanceof SecretInjectionError) return { error: error.message };
+    if (error instanceof SecretMissingError || error instanceof SecretInjectionError || error instanceof TemplateError)
+      return { error: error.message };
     throw error;
   }
   const rest = Object.fromEntries(Object.entries(args).filter(([name]) => !used.has(name)));

@@ -9,6 +9,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
+import { sendableFromConfig } from "../../engine/template";
 import { SERVER_INFO } from "../../mcp/server-info";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedRequest } from "../../net/guarded-fetch";
@@ -108,7 +109,7 @@ async function openSession(
   extraHeaders: Record<string, string>,
 ): Promise<Client> {
   const timeoutMs = timeoutOf(config);
-  const url = new URL(await options.secrets.fill(config.url, "url"));
+  const url = new URL(await options.secrets.fill(sendableFromConfig(config.url), "url"));
   const { headers, sensitive } = await headersToSend(toolId, config.headers as StoredHeaders, options);
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   const transport = new StreamableHTTPClientTransport(url, {

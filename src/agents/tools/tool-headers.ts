@@ -5,6 +5,7 @@
  * the sealed value, so a client can round-trip a configuration it read.
  */
 import { type Keyring, KeyringError } from "../../crypto/keyring";
+import { sendableFromConfig } from "../../engine/template";
 import type { SecretResolver } from "../../secrets/resolver";
 
 export const MASK = "***";
@@ -93,7 +94,7 @@ export async function headersToSend(
   for (const [name, value] of Object.entries(stored ?? {})) {
     const opened = await openHeader(value, sources.keyring, toolId, name, () => sources.currentHeaders(toolId));
     if (opened !== value) sources.secrets.track(`header ${name}`, opened);
-    const filled = await sources.secrets.fill(opened, "header");
+    const filled = await sources.secrets.fill(sendableFromConfig(opened), "header");
     if (filled !== value) sensitive.push(name);
     headers.set(name, filled);
   }

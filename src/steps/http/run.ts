@@ -10,12 +10,19 @@ import { attemptSpanId, formatTraceparent } from "../../observability/tracing/tr
 import { SecretInjectionError, SecretMissingError, SecretResolver } from "../../secrets/resolver";
 import { SealedSecretSource } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
+import { type FilledRequest, fillRequest } from "./request";
+
+const SendableTextSchema = z.array(z.union([z.string(), z.object({ secret: z.string() })]));
 
 export const HttpInputSchema = z.object({
   url: z.string(),
   method: z.string(),
   headers: z.record(z.string(), z.string()),
   body: z.unknown().optional(),
+  /** Where the definition named secrets (absent in inputs rendered before slots existed). */
+  secretSlots: z
+    .array(z.object({ at: z.array(z.union([z.string(), z.number()])), text: SendableTextSchema }))
+    .optional(),
   expectStatus: z.array(z.number()).nullable(),
 });
 export type HttpInput = z.infer<typeof HttpInputSchema>;
@@ -50,23 +57,9 @@ async function send(
   config: Settings,
   secrets: SecretResolver,
 ): Promise<StepOutcome> {
-  const headers = new Headers();
-  const sensitiveHeaders: string[] = [];
-  let url: string;
-  let body: string | undefined;
+  let request: FilledRequest;
   try {
-    url = await secrets.fill(input.url, "url");
-    for (const [name, value] of Object.entries(input.headers)) {
-      const filled = await secrets.fill(value, "header");
-      if (filled !== value) sensitiveHeaders.push(name);
-      headers.set(name, filled);
-    }
-    if (input.body !== undefined && input.method !== "GET" && input.method !== "HEAD") {
-      const filled = await secrets.fillJson(input.body);
-      body = typeof filled === "string" ? filled : JSON.stringify(filled);
-      if (!headers.has("content-type"))
-        headers.set("Content-Type", typeof input.body === "string" ? "text/plain" : "application/json");
-    }
+    request = await fillRequest(input, secrets);
   } catch (error) {
     if (error instanceof SecretMissingError)
       return { ok: false, error: { message: error.message, reason: "secret_missing", retryable: false } };
@@ -74,6 +67,7 @@ async function send(
       return { ok: false, error: { message: error.message, reason: "invalid_request", retryable: false } };
     throw error;
   }
+  const { url, headers, body, sensitiveHeaders } = request;
   headers.set("Idempotency-Key", task.idempotencyKey);
   // The target joins the execution's trace under this attempt's span, unless the step set its own.
   if (!headers.has("traceparent"))
