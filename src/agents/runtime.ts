@@ -38,7 +38,7 @@ export interface AgentInput {
 export async function runAgent(task: StepTask, input: AgentInput, context: RunContext): Promise<RunResult> {
   const config = settings(context.env);
   const meter: { usage: TokenUsage } = { usage: { promptTokens: 0, completionTokens: 0 } };
-  const sealedSecrets = new SealedSecretSource(config, task.workflowId, task.secrets);
+  const sealedSecrets = new SealedSecretSource(config, { kind: "tools" }, task.secrets.tools);
   try {
     const agent = task.agent;
     if (agent?.id !== input.agentId || agent.status !== "active")

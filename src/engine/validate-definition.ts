@@ -2,7 +2,8 @@
  * Validation of a workflow definition at version creation (SPEC §4): schema, unique ids,
  * dependencies that exist, no cycles, condition branches that name the condition's dependents,
  * expression syntax, template paths that reach only `input`, `execution` or ancestor steps (only
- * `input` in a concurrency key), and agents that exist and are active. Every problem is reported with its path.
+ * `input` in a concurrency key), agents that exist and are active, and secrets the workflow may
+ * use. Every problem is reported with its path.
  */
 import type { ErrorDetail } from "../errors";
 import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step, stepKind } from "./definition";
@@ -14,12 +15,20 @@ import { FieldSyntaxError, pathsReadBy } from "./step-references";
 import { collectTemplatePaths, TemplateError } from "./template";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;
+/** Of the secret names asked for, those the workflow may use. */
+export type SecretLookup = (names: string[]) => Promise<Set<string>>;
+
+/** What validation asks the platform: the agents the steps use, and the secrets they name. */
+export interface DefinitionLookups {
+  agents: AgentLookup;
+  secrets: SecretLookup;
+}
 
 export type DefinitionVerdict = { ok: true; definition: Definition } | { ok: false; problems: ErrorDetail[] };
 
 const ROOT = "definition";
 
-export async function validateDefinition(raw: unknown, lookupAgents: AgentLookup): Promise<DefinitionVerdict> {
+export async function validateDefinition(raw: unknown, lookups: DefinitionLookups): Promise<DefinitionVerdict> {
   const size = new TextEncoder().encode(JSON.stringify(raw ?? null)).length;
   if (size > MAX_DEFINITION_BYTES) {
     return fail([{ path: ROOT, message: `definition is ${size} bytes; the limit is ${MAX_DEFINITION_BYTES}` }]);
@@ -41,7 +50,8 @@ export async function validateDefinition(raw: unknown, lookupAgents: AgentLookup
   if (problems.length === 0) {
     problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
     problems.push(...referenceProblems(definition.steps));
-    problems.push(...(await agentProblems(definition.steps, lookupAgents)));
+    problems.push(...(await agentProblems(definition.steps, lookups.agents)));
+    if (problems.length === 0) problems.push(...(await secretProblems(definition.steps, lookups.secrets)));
   }
   return problems.length ? fail(problems) : { ok: true, definition };
 }
@@ -153,6 +163,24 @@ async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<
     }
     return [];
   });
+}
+
+/**
+ * A secret the workflow may not use (not set, or a platform secret its owner may not use) is
+ * refused with one message either way, so the answer does not tell whether the name exists.
+ */
+async function secretProblems(steps: Step[], lookupSecrets: SecretLookup): Promise<ErrorDetail[]> {
+  const references = steps.flatMap((step, index) =>
+    pathsReadBy(step).flatMap(({ at, path }) => {
+      const reference = referenceOf(path);
+      return reference.kind === "secret" ? [{ name: reference.name, path: stepPath(index, at) }] : [];
+    }),
+  );
+  if (references.length === 0) return [];
+  const available = await lookupSecrets([...new Set(references.map(({ name }) => name))]);
+  return references
+    .filter(({ name }) => !available.has(name))
+    .map(({ name, path }) => ({ path, message: `secret ${name}: secret not available to this workflow` }));
 }
 
 function stepPath(index: number, field: string): string {

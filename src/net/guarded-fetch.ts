@@ -15,7 +15,14 @@ export interface GuardedInit extends RequestInit {
   signal?: AbortSignal;
   /** More headers to drop on a cross-origin redirect (those that carried secrets). */
   sensitiveHeaders?: string[];
+  /** Checks each URL (the first and every redirect hop) before anything is sent to it. */
+  checkUrl?: (url: URL) => void;
+  /** The body carries a secret: a 307/308 to another origin, which would re-send it, is refused. */
+  bodyCarriesSecret?: boolean;
 }
+
+/** A redirect that would re-send a body carrying a secret to another origin. */
+export class RedirectRefusedError extends Error {}
 
 export interface GuardedResponse {
   status: number;
@@ -29,8 +36,9 @@ export interface GuardedResponse {
 export async function guardedRequest(url: string, init: GuardedInit, allowlist: readonly string[]): Promise<Response> {
   const timeout = AbortSignal.timeout(init.timeoutMs);
   const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
+  const { timeoutMs: _timeoutMs, sensitiveHeaders = [], checkUrl, bodyCarriesSecret, ...rest } = init;
   let target = assertPublicUrl(url, allowlist);
-  const { timeoutMs: _timeoutMs, sensitiveHeaders = [], ...rest } = init;
+  checkUrl?.(target);
   let request: RequestInit = { ...rest, redirect: "manual", signal };
   for (let hop = 0; ; hop++) {
     const response = await fetch(target, request);
@@ -39,8 +47,14 @@ export async function guardedRequest(url: string, init: GuardedInit, allowlist: 
     await response.body?.cancel();
     if (hop >= MAX_REDIRECTS) throw new AddressRefusedError(`more than ${MAX_REDIRECTS} redirects`);
     const next = assertPublicUrl(new URL(location, target).toString(), allowlist);
-    if (next.origin !== target.origin)
+    checkUrl?.(next);
+    if (next.origin !== target.origin) {
+      if (bodyCarriesSecret && request.body != null && (response.status === 307 || response.status === 308))
+        throw new RedirectRefusedError(
+          `a ${response.status} redirect to ${next.host} would re-send a body carrying a secret`,
+        );
       request = { ...request, headers: withoutCredentials(request.headers, sensitiveHeaders) };
+    }
     if (
       response.status === 303 ||
       ((response.status === 301 || response.status === 302) && request.method === "POST")

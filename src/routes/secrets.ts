@@ -1,6 +1,8 @@
 /**
  * Platform secrets (/secrets, secrets:manage) and workflow secrets (/workflows/:id/secrets, for
- * whoever may update the workflow): write-only; reads list names and dates (SPEC §3).
+ * whoever may update the workflow): write-only; reads list names, scopes and dates (SPEC §3,
+ * §12.1). A platform secret serves admins' workflows and agents' tools, and users' workflows only
+ * when shared; `allowedHosts` bounds where a request carrying it may go.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -8,15 +10,47 @@ import { auditContextOf } from "../audit/context";
 import { settings } from "../config";
 import type { AppEnv } from "../env";
 import { authenticate, requirePermission } from "../middleware/auth";
-import { deleteSecret, listSecrets, putSecret, type Scope, SECRET_NAME } from "../services/secrets";
+import { deleteSecret, listSecrets, putSecret, type Scope, SECRET_NAME, type SecretWrite } from "../services/secrets";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, jsonBody, mutationErrors, readErrors, Timestamp } from "./schemas/common";
 
-const SecretSchema = z.object({ name: z.string(), createdAt: Timestamp, updatedAt: Timestamp }).openapi("Secret");
+const AllowedHosts = z
+  .array(
+    z
+      .string()
+      .max(253)
+      .regex(/^(\*\.)?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$/, "a host name, or *.suffix for every name under it"),
+  )
+  .min(1)
+  .max(50)
+  .nullable()
+  .openapi({
+    description:
+      "Hosts a request carrying the value may go to (checked on the final URL and every redirect hop); null or absent: any host",
+    example: ["api.stripe.com", "*.example.com"],
+  });
+const SecretSchema = z
+  .object({
+    name: z.string(),
+    allowedHosts: z.array(z.string()).nullable(),
+    sharedWithUsers: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Platform secrets: whether users' workflows may use it (admins' workflows always may)" }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Secret");
 const SecretList = z.object({ items: z.array(SecretSchema), nextCursor: z.null() }).openapi("SecretList");
-const SecretBody = z
-  .strictObject({ value: z.string().min(1).max(16_384).openapi({ description: "write-only; never returned" }) })
-  .openapi("SecretValue");
+const value = z.string().min(1).max(16_384).openapi({ description: "write-only; never returned" });
+const WorkflowSecretBody = z
+  .strictObject({ value, allowedHosts: AllowedHosts.optional() })
+  .openapi("WorkflowSecretValue");
+const PlatformSecretBody = WorkflowSecretBody.extend({
+  sharedWithUsers: z.boolean().optional().openapi({
+    description: "Let users' workflows use this secret too (default false: only admins' workflows and agents' tools)",
+  }),
+}).openapi("PlatformSecretValue");
 const Name = z
   .string()
   .regex(SECRET_NAME, "secret names are A-Z, 0-9 and _, starting with a letter (at most 64)")
@@ -51,7 +85,7 @@ const platform = {
     operationId: "putPlatformSecret",
     summary: "Create or replace a platform secret",
     middleware: adminOnly,
-    request: { params: NameParam, body: jsonBody(SecretBody) },
+    request: { params: NameParam, body: jsonBody(PlatformSecretBody) },
     responses: putResponses,
   }),
   remove: createRoute({
@@ -84,7 +118,7 @@ const workflow = {
     operationId: "putWorkflowSecret",
     summary: "Create or replace a workflow secret (it overrides a platform secret of the same name)",
     middleware: [authenticate],
-    request: { params: WorkflowNameParam, body: jsonBody(SecretBody) },
+    request: { params: WorkflowNameParam, body: jsonBody(WorkflowSecretBody) },
     responses: putResponses,
   }),
   remove: createRoute({
@@ -102,14 +136,14 @@ const workflow = {
 const PLATFORM: Scope = { kind: "platform" };
 const workflowScope = (workflowId: string): Scope => ({ kind: "workflow", workflowId });
 
-function put(c: Context<AppEnv>, scope: Scope, name: string, value: string) {
-  return putSecret(c.var.db.db, settings(c.env), c.var.user, auditContextOf(c), scope, name, value);
+function put(c: Context<AppEnv>, scope: Scope, name: string, write: SecretWrite) {
+  return putSecret(c.var.db.db, settings(c.env), c.var.user, auditContextOf(c), scope, name, write);
 }
 
 export const platformSecretRoutes = createRouter()
   .openapi(platform.list, async (c) => c.json(await listSecrets(c.var.db.db, c.var.user, PLATFORM), 200))
   .openapi(platform.put, async (c) => {
-    const result = await put(c, PLATFORM, c.req.valid("param").name, c.req.valid("json").value);
+    const result = await put(c, PLATFORM, c.req.valid("param").name, c.req.valid("json"));
     return result.created ? c.json(result.view, 201) : c.json(result.view, 200);
   })
   .openapi(platform.remove, async (c) => {
@@ -123,7 +157,7 @@ export const workflowSecretRoutes = createRouter()
   )
   .openapi(workflow.put, async (c) => {
     const { id, name } = c.req.valid("param");
-    const result = await put(c, workflowScope(id), name, c.req.valid("json").value);
+    const result = await put(c, workflowScope(id), name, c.req.valid("json"));
     return result.created ? c.json(result.view, 201) : c.json(result.view, 200);
   })
   .openapi(workflow.remove, async (c) => {

@@ -6,17 +6,22 @@
  */
 import type { Keyring } from "../crypto/keyring";
 import type { SendableText } from "../engine/template";
+import { normalHost } from "../net/address-guard";
 import { secretBinding } from "./sealed";
 import type { SealedLookup } from "./sealed-source";
 
+/** A secret that is not set, or not one this workflow (or tool) may use: the message does not say which. */
 export class SecretMissingError extends Error {
   readonly secretName: string;
 
   constructor(name: string) {
-    super(`the secret ${name} is not set (neither for the workflow nor for the platform)`);
+    super(`the secret ${name} is not available to this workflow`);
     this.secretName = name;
   }
 }
+
+/** A request carrying a secret was about to go to a host outside the secret's `allowedHosts`. */
+export class SecretHostRefusedError extends Error {}
 
 export class SecretInjectionError extends Error {}
 
@@ -27,6 +32,8 @@ export class SecretResolver {
   private readonly lookup: SealedLookup;
   private readonly keyring: Keyring;
   private readonly opened = new Map<string, string>();
+  /** The allowed hosts of each opened secret that has them. */
+  private readonly hostRules = new Map<string, string[]>();
 
   constructor(lookup: SealedLookup, keyring: Keyring) {
     this.lookup = lookup;
@@ -57,6 +64,18 @@ export class SecretResolver {
   track(label: string, value: string): void {
     if (!this.opened.has(label)) this.opened.set(label, value);
   }
+
+  /**
+   * Throws SecretHostRefusedError unless every secret opened so far may go to `url`'s host: run
+   * on the first URL and on every redirect hop, before anything is sent there.
+   */
+  readonly assertHostAllowed = (url: URL): void => {
+    const host = normalHost(url.hostname);
+    for (const [name, allowed] of this.hostRules) {
+      if (!allowed.some((pattern) => hostMatches(url.hostname, pattern)))
+        throw new SecretHostRefusedError(`the secret ${name} may not be sent to ${host}`);
+    }
+  };
 
   /** Whether any secret was opened (a request that carried one). */
   get used(): boolean {
@@ -94,6 +113,14 @@ export class SecretResolver {
     if (!sealed) throw new SecretMissingError(name);
     const value = await this.keyring.decrypt(sealed.sealed, secretBinding(sealed.id));
     this.opened.set(name, value);
+    if (sealed.allowedHosts) this.hostRules.set(name, sealed.allowedHosts);
     return value;
   }
+}
+
+/** `pattern` is a host name, or `*.suffix` for any name under suffix. */
+export function hostMatches(hostname: string, pattern: string): boolean {
+  const host = normalHost(hostname);
+  const wanted = normalHost(pattern);
+  return wanted.startsWith("*.") ? host.endsWith(wanted.slice(1)) && host.length > wanted.length - 1 : host === wanted;
 }

@@ -1,37 +1,73 @@
 /**
  * Secrets as Postgres holds them, still sealed: what an execution copies when it starts and what
- * the consumer reads when it sends. A workflow's own secret overrides the platform's of that name.
+ * the sender reads as it sends. A workflow's steps may send the workflow's own secret, else a
+ * platform secret when the workflow's owner is an admin or the secret is shared with users;
+ * agents' tools send platform secrets only.
  */
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { secrets } from "../db/schema";
-import type { SealedSecret } from "./sealed";
+import type { SealedSecret, SecretScope, SecretsSnapshot } from "./sealed";
 
-/** One secret as sealed in Postgres now: the workflow's own, else the platform's. */
-export async function currentSealedSecret(
-  db: Queryable,
-  workflowId: string,
-  name: string,
-): Promise<SealedSecret | undefined> {
-  return (await sealedSecretsFor(db, workflowId, [name]))[name];
-}
+type SecretRow = Pick<typeof secrets.$inferSelect, "id" | "name" | "value" | "workflowId" | "allowedHosts">;
 
-/**
- * The sealed secrets an execution of `workflowId` may use, by name: the workflow's own first, then
- * the platform's. Copied when the execution starts, so its steps can still send during an outage.
- */
-export async function sealedSecretsFor(
+const sealedOf = (row: SecretRow): SealedSecret => ({ id: row.id, sealed: row.value, allowedHosts: row.allowedHosts });
+
+/** The sealed secrets of `names` that `scope` may send, by name (a workflow's own first). */
+export async function sealedSecretsIn(
   db: Queryable,
-  workflowId: string,
+  scope: SecretScope,
   names: string[],
 ): Promise<Record<string, SealedSecret>> {
   if (names.length === 0) return {};
-  const rows = await db
-    .select({ id: secrets.id, name: secrets.name, value: secrets.value, workflowId: secrets.workflowId })
+  const usable =
+    scope.kind === "tools"
+      ? isNull(secrets.workflowId)
+      : or(
+          eq(secrets.workflowId, scope.workflowId),
+          and(
+            isNull(secrets.workflowId),
+            or(
+              eq(secrets.sharedWithUsers, true),
+              sql`exists (select 1 from workflows w join users u on u.id = w.owner_id
+                where w.id = ${scope.workflowId} and 'admin' = any(u.roles))`,
+            ),
+          ),
+        );
+  const rows: SecretRow[] = await db
+    .select({
+      id: secrets.id,
+      name: secrets.name,
+      value: secrets.value,
+      workflowId: secrets.workflowId,
+      allowedHosts: secrets.allowedHosts,
+    })
     .from(secrets)
-    .where(and(inArray(secrets.name, names), or(isNull(secrets.workflowId), eq(secrets.workflowId, workflowId))));
+    .where(and(inArray(secrets.name, names), usable));
   const out: Record<string, SealedSecret> = {};
-  for (const row of rows.filter((r) => r.workflowId === null)) out[row.name] = { id: row.id, sealed: row.value };
-  for (const row of rows.filter((r) => r.workflowId === workflowId)) out[row.name] = { id: row.id, sealed: row.value };
+  for (const row of rows.filter((r) => r.workflowId === null)) out[row.name] = sealedOf(row);
+  for (const row of rows.filter((r) => r.workflowId !== null)) out[row.name] = sealedOf(row);
   return out;
+}
+
+/** One secret as sealed in Postgres now, if `scope` may send it. */
+export async function currentSealedSecret(
+  db: Queryable,
+  scope: SecretScope,
+  name: string,
+): Promise<SealedSecret | undefined> {
+  return (await sealedSecretsIn(db, scope, [name]))[name];
+}
+
+/** What an execution of `workflowId` copies at start: its steps' secrets and its agents' tools'. */
+export async function secretsSnapshot(
+  db: Queryable,
+  workflowId: string,
+  names: { steps: string[]; tools: string[] },
+): Promise<SecretsSnapshot> {
+  const [steps, tools] = await Promise.all([
+    sealedSecretsIn(db, { kind: "steps", workflowId }, names.steps),
+    sealedSecretsIn(db, { kind: "tools" }, names.tools),
+  ]);
+  return { steps, tools };
 }

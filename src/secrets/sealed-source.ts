@@ -1,5 +1,5 @@
 /**
- * Where the consumer finds a secret's sealed value as a request is about to be sent (SPEC §4:
+ * Where the sender finds a secret's sealed value as a request is about to be sent (SPEC §4:
  * secrets resolve at send time): Postgres as it is now, so a rotated or deleted secret, or one
  * re-sealed under a new key before the old key's retirement, takes effect at once; and, only when
  * Postgres cannot answer in time, the sealed copy the execution took when it started, so a
@@ -8,7 +8,7 @@
 import type { Settings } from "../config";
 import { type DatabaseSession, openPlatformDatabase } from "../db/client";
 import { logEvent } from "../observability/log";
-import type { SealedSecret } from "./sealed";
+import type { SealedSecret, SecretScope } from "./sealed";
 import { currentSealedSecret } from "./sealed-rows";
 
 /** How long a send waits for Postgres before it uses the execution's copy. */
@@ -23,8 +23,9 @@ export class SealedSecretSource {
 
   constructor(
     private readonly config: Settings,
-    private readonly workflowId: string,
-    /** The execution's copy, taken when it started. */
+    /** Whose secrets this source reads: the workflow's steps' or the agents' tools'. */
+    private readonly scope: SecretScope,
+    /** The execution's copy of that scope's secrets, taken when it started. */
     private readonly snapshot: Record<string, SealedSecret>,
   ) {}
 
@@ -45,14 +46,14 @@ export class SealedSecretSource {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
-        currentSealedSecret(this.session.db, this.workflowId, name),
+        currentSealedSecret(this.session.db, this.scope, name),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${FRESH_TIMEOUT_MS} ms`)), FRESH_TIMEOUT_MS);
         }),
       ]);
     } catch (error) {
       this.unreachable = true;
-      logEvent("warn", "secrets_from_snapshot", { workflowId: this.workflowId, cause: (error as Error).message });
+      logEvent("warn", "secrets_from_snapshot", { scope: this.scope.kind, cause: (error as Error).message });
       return this.snapshot[name];
     } finally {
       clearTimeout(timer);

@@ -7,12 +7,12 @@ import { type AgentSnapshot, loadAgentSnapshots } from "../agents/snapshot";
 import type { Queryable } from "../db/client";
 import type { Definition } from "../engine/definition";
 import { secretNamesIn } from "../engine/template";
-import type { SealedSecret } from "../secrets/sealed";
-import { sealedSecretsFor } from "../secrets/sealed-rows";
+import type { SecretsSnapshot } from "../secrets/sealed";
+import { secretsSnapshot } from "../secrets/sealed-rows";
 
 export interface ExecutionNeeds {
   agents: Record<string, AgentSnapshot>;
-  secrets: Record<string, SealedSecret>;
+  secrets: SecretsSnapshot;
 }
 
 export async function executionNeeds(
@@ -21,14 +21,15 @@ export async function executionNeeds(
   definition: Definition,
 ): Promise<ExecutionNeeds> {
   const agents = await loadAgentSnapshots(db, definition);
-  const names = new Set<string>();
-  for (const step of definition.steps)
-    if (step.type === "http") for (const name of secretNamesIn(step.request)) names.add(name);
-  for (const agent of Object.values(agents)) {
-    for (const tool of agent.tools) {
+  const steps = definition.steps.flatMap((step) => (step.type === "http" ? secretNamesIn(step.request) : []));
+  const tools = Object.values(agents).flatMap((agent) =>
+    agent.tools.flatMap((tool) => {
       const { url, headers } = tool.configuration as { url?: unknown; headers?: unknown };
-      for (const name of secretNamesIn([url, headers])) names.add(name);
-    }
-  }
-  return { agents, secrets: await sealedSecretsFor(db, workflowId, [...names]) };
+      return secretNamesIn([url, headers]);
+    }),
+  );
+  return {
+    agents,
+    secrets: await secretsSnapshot(db, workflowId, { steps: [...new Set(steps)], tools: [...new Set(tools)] }),
+  };
 }

@@ -21,7 +21,21 @@ export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 type SecretRow = typeof secrets.$inferSelect;
 
 function toView(row: SecretRow) {
-  return { name: row.name, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+  return {
+    name: row.name,
+    allowedHosts: row.allowedHosts,
+    ...(row.workflowId === null ? { sharedWithUsers: row.sharedWithUsers } : {}),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** What a PUT sets: the value (write-only) and its scope. */
+export interface SecretWrite {
+  value: string;
+  allowedHosts?: string[] | null;
+  /** Platform secrets only. */
+  sharedWithUsers?: boolean;
 }
 
 export type Scope = { kind: "platform" } | { kind: "workflow"; workflowId: string };
@@ -47,7 +61,7 @@ export async function putSecret(
   audit: AuditContext,
   scope: Scope,
   name: string,
-  value: string,
+  write: SecretWrite,
 ) {
   return db.transaction(async (tx) => {
     await authorizeScope(tx, user, scope);
@@ -57,15 +71,19 @@ export async function putSecret(
       .where(and(scoped(scope), eq(secrets.name, name)))
       .for("update");
     const id = existing?.id ?? crypto.randomUUID();
-    const sealed = await keyringOf(config).encrypt(value, secretBinding(id));
+    const fields = {
+      value: await keyringOf(config).encrypt(write.value, secretBinding(id)),
+      allowedHosts: write.allowedHosts ?? null,
+      sharedWithUsers: scope.kind === "platform" && (write.sharedWithUsers ?? false),
+    };
     const [row] = existing
-      ? await tx.update(secrets).set({ value: sealed }).where(eq(secrets.id, id)).returning()
+      ? await tx.update(secrets).set(fields).where(eq(secrets.id, id)).returning()
       : await tx
           .insert(secrets)
           .values({
             id,
             name,
-            value: sealed,
+            ...fields,
             createdBy: user.id,
             workflowId: scope.kind === "workflow" ? scope.workflowId : null,
           })
@@ -74,7 +92,12 @@ export async function putSecret(
       action: existing ? "secret.update" : "secret.create",
       resourceType: "secret",
       resourceId: id,
-      after: { name, workflowId: row.workflowId },
+      after: {
+        name,
+        workflowId: row.workflowId,
+        allowedHosts: row.allowedHosts,
+        sharedWithUsers: row.sharedWithUsers,
+      },
     });
     return { created: !existing, view: toView(row) };
   });

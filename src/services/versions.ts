@@ -7,6 +7,7 @@ import { agents, workflows, workflowVersions } from "../db/schema";
 import type { Definition } from "../engine/definition";
 import { validateDefinition } from "../engine/validate-definition";
 import { NotFoundError, ValidationError } from "../errors";
+import { sealedSecretsIn } from "../secrets/sealed-rows";
 import { decodeCursor, type Page, toPage } from "./pagination";
 import { getVisibleWorkflow, lockForChange, toWorkflowView, type WorkflowView } from "./workflows";
 
@@ -57,7 +58,10 @@ export async function createVersion(
 ): Promise<VersionView> {
   // Authorise before validating, so callers learn nothing about workflows they may not change.
   await db.transaction((tx) => lockForChange(tx, user, workflowId, "workflows:update"));
-  const verdict = await validateDefinition(input.definition, (ids) => agentStatuses(db, ids));
+  const verdict = await validateDefinition(input.definition, {
+    agents: (ids) => agentStatuses(db, ids),
+    secrets: async (names) => new Set(Object.keys(await sealedSecretsIn(db, { kind: "steps", workflowId }, names))),
+  });
   if (!verdict.ok) throw new ValidationError(verdict.problems, "The workflow definition is invalid");
   return db.transaction(async (tx) => {
     const workflow = await lockForChange(tx, user, workflowId, "workflows:update");

@@ -44,7 +44,7 @@ async function taskFor(
     streamedChars: 0,
     traceId: "0af7651916cd43dd8448eb211c80319c",
     agent: agents[agentId],
-    secrets: {},
+    secrets: { steps: {}, tools: {} },
     checkpoint,
     childResults: [],
   };

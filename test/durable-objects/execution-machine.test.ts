@@ -86,7 +86,7 @@ describe("the execution state machine", () => {
         input: undefined,
         dryRun: false,
         agents: {},
-        secrets: {},
+        secrets: { steps: {}, tools: {} },
         audit: AUDIT,
       }),
     );

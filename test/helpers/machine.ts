@@ -50,7 +50,7 @@ export function startRequest(definition: unknown, overrides: Partial<StartReques
     parent: null,
     createdAt: new Date(0).toISOString(),
     agents: {},
-    secrets: {},
+    secrets: { steps: {}, tools: {} },
     ...overrides,
   };
 }

@@ -141,7 +141,7 @@ describe("re-encryption and key retirement", () => {
       streamedChars: 0,
       traceId: "0af7651916cd43dd8448eb211c80319c",
       agent: null,
-      secrets: snapshot,
+      secrets: { steps: snapshot, tools: {} },
       checkpoint: null,
       childResults: [],
     } satisfies StepTask;

@@ -9,7 +9,8 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupHarness } from "../helpers/backup";
 import { query } from "../helpers/db";
-import { start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
+import { start, stepOf, waitForExecution } from "../helpers/executions";
+import { createVersion, createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
 import { scriptEndpoint } from "../helpers/outside";
@@ -59,7 +60,7 @@ beforeAll(async () => {
       await callJson(`/api/v1/secrets/${names.platform}`, {
         method: "PUT",
         token: admin.token,
-        body: { value: planted.platform },
+        body: { value: planted.platform, sharedWithUsers: true },
       })
     ).status,
   ).toBe(201);
@@ -86,7 +87,21 @@ beforeAll(async () => {
     headers: { authorization: `Bearer {{secrets.${names.platform}}}`, "x-token": `{{secrets.${names.workflow}}}` },
     body: { token: `{{secrets.${names.workflow}}}`, note: `key {{secrets.${names.platform}}}` },
   });
-  workflowId = await workflowWith(owner.token, {
+  // Versions name only secrets the workflow may use: its own are set first (the one that goes
+  // missing is deleted after the version, to fail at send time).
+  workflowId = (await createWorkflow(owner.token)).id;
+  for (const [name, value] of [
+    [names.workflow, planted.workflow],
+    [names.missing, "soon-deleted-value"],
+  ]) {
+    const put = await callJson(`/api/v1/workflows/${workflowId}/secrets/${name}`, {
+      method: "PUT",
+      token: owner.token,
+      body: { value },
+    });
+    expect(put.status).toBe(201);
+  }
+  await createVersion(owner.token, workflowId, {
     steps: [
       {
         id: "call",
@@ -109,16 +124,11 @@ beforeAll(async () => {
       { id: "ask", type: "agent", agentId, prompt: "Look up 42", dependsOn: ["call"] },
     ],
   });
-  // The workflow's secret is set after the version: secrets resolve when a request is sent.
-  expect(
-    (
-      await callJson(`/api/v1/workflows/${workflowId}/secrets/${names.workflow}`, {
-        method: "PUT",
-        token: owner.token,
-        body: { value: planted.workflow },
-      })
-    ).status,
-  ).toBe(201);
+  const deleted = await callJson(`/api/v1/workflows/${workflowId}/secrets/${names.missing}`, {
+    method: "DELETE",
+    token: owner.token,
+  });
+  expect(deleted.status).toBe(204);
 
   const id = await start(owner.token, workflowId);
   const live = await connect(id, await ticketFor(owner.token, id));

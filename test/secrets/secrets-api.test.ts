@@ -13,8 +13,12 @@ import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
 const uniqueSecretName = () => `S_${crypto.randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`;
-const putSecret = (path: string, token: string, value: unknown = "v4lue-of-the-secret") =>
-  callJson(path, { method: "PUT", token, body: { value } });
+const putSecret = (
+  path: string,
+  token: string,
+  value: unknown = "v4lue-of-the-secret",
+  scope: Record<string, unknown> = {},
+) => callJson(path, { method: "PUT", token, body: { value, ...scope } });
 
 describe("platform secrets", () => {
   it("are created, replaced, listed by name and deleted by admins, and never shown", async () => {
@@ -22,11 +26,19 @@ describe("platform secrets", () => {
     const name = uniqueSecretName();
     const created = await putSecret(`/api/v1/secrets/${name}`, admin.token, "first-value-123");
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ name, createdAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(created.body).toEqual({
+      name,
+      allowedHosts: null,
+      sharedWithUsers: false,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     expect((await putSecret(`/api/v1/secrets/${name}`, admin.token, "second-value-456")).status).toBe(200);
     const list = await callJson("/api/v1/secrets", { token: admin.token });
     expect(list.body.items.find((item: { name: string }) => item.name === name)).toEqual({
       name,
+      allowedHosts: null,
+      sharedWithUsers: false,
       createdAt: created.body.createdAt,
       updatedAt: expect.any(String),
     });
@@ -84,7 +96,7 @@ describe("workflow secrets", () => {
     const admin = await signIn("admin");
     const owner = await signIn("user");
     const name = uniqueSecretName();
-    await putSecret(`/api/v1/secrets/${name}`, admin.token, "platform-value");
+    await putSecret(`/api/v1/secrets/${name}`, admin.token, "platform-value", { sharedWithUsers: true });
     const target = await scriptEndpoint([{ status: 200, body: {} }]);
     const workflowId = await workflowWith(owner.token, {
       steps: [{ id: "call", type: "http", request: { url: target.url, headers: { "x-key": `{{secrets.${name}}}` } } }],

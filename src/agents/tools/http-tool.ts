@@ -8,7 +8,7 @@ import { type SendableText, TemplateError } from "../../engine/template";
 import { assembleUrl, type UrlPiece } from "../../engine/url-template";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch } from "../../net/guarded-fetch";
-import { SecretInjectionError, SecretMissingError } from "../../secrets/resolver";
+import { SecretHostRefusedError, SecretInjectionError, SecretMissingError } from "../../secrets/resolver";
 import type { HttpToolConfig } from "../configuration";
 import { type HeaderSources, headersToSend, type StoredHeaders } from "./tool-headers";
 
@@ -82,13 +82,21 @@ export async function runHttpTool(
   try {
     const response = await guardedFetch(
       url.toString(),
-      { method: config.method, headers, body, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS, sensitiveHeaders },
+      {
+        method: config.method,
+        headers,
+        body,
+        timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        sensitiveHeaders,
+        checkUrl: options.secrets.assertHostAllowed,
+      },
       options.allowlist,
     );
     return { status: response.status, body: response.body };
   } catch (error) {
     // Tool failures go back to the model, which may recover; they do not fail the step.
-    if (error instanceof AddressRefusedError) return { error: `refused: ${error.message}` };
+    if (error instanceof AddressRefusedError || error instanceof SecretHostRefusedError)
+      return { error: `refused: ${error.message}` };
     return { error: `request failed: ${(error as Error).message}` };
   }
 }

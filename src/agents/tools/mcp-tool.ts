@@ -13,6 +13,7 @@ import { sendableFromConfig } from "../../engine/template";
 import { SERVER_INFO } from "../../mcp/server-info";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedRequest } from "../../net/guarded-fetch";
+import { SecretHostRefusedError } from "../../secrets/resolver";
 import type { McpToolConfig } from "../configuration";
 import { AgentError } from "../errors";
 import { type HeaderSources, headersToSend, type StoredHeaders } from "./tool-headers";
@@ -20,6 +21,8 @@ import { type HeaderSources, headersToSend, type StoredHeaders } from "./tool-he
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** More tools than this from one server are not offered (models choose badly among hundreds). */
 const MAX_REMOTE_TOOLS = 128;
+/** The most of one tool answer the model sees (about 16k tokens). */
+const MAX_RESULT_CHARS = 64 * 1024;
 /** The longest function name OpenAI-compatible providers accept. */
 const MAX_NAME = 64;
 
@@ -52,7 +55,8 @@ export async function listMcpTools(row: McpToolRow, options: McpToolOptions): Pr
     do {
       const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutOf(config) });
       listed.push(...page.tools);
-      cursor = page.nextCursor;
+      // A server that pages forever (or hands back empty pages) gets no more requests.
+      cursor = page.tools.length > 0 ? page.nextCursor : undefined;
     } while (cursor && listed.length < MAX_REMOTE_TOOLS);
     const allowed = config.allowedTools ? new Set(config.allowedTools) : null;
     return listed
@@ -93,7 +97,7 @@ export async function callMcpTool(
     const result = await client.callTool({ name: remoteName, arguments: args }, undefined, {
       timeout: timeoutOf(config),
     });
-    const text = textOf(result.content);
+    const text = capped(textOf(result.content));
     return result.isError ? { error: text } : text;
   } catch (error) {
     return { error: `the MCP tool ${remoteName} failed: ${messageOf(error)}` };
@@ -117,7 +121,13 @@ async function openSession(
     fetch: (target, init) =>
       guardedRequest(
         String(target),
-        { ...init, signal: init?.signal ?? undefined, timeoutMs, sensitiveHeaders: sensitive },
+        {
+          ...init,
+          signal: init?.signal ?? undefined,
+          timeoutMs,
+          sensitiveHeaders: sensitive,
+          checkUrl: options.secrets.assertHostAllowed,
+        },
         options.allowlist,
       ),
   });
@@ -139,9 +149,16 @@ function textOf(content: unknown): string {
     .join("\n");
 }
 
+/** A tool's answer goes back to the model, and into its checkpoint: at most MAX_RESULT_CHARS of it. */
+function capped(text: string): string {
+  return text.length > MAX_RESULT_CHARS
+    ? `${text.slice(0, MAX_RESULT_CHARS)}\n[truncated: ${text.length} characters]`
+    : text;
+}
+
 function isRefused(error: unknown): boolean {
   for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
-    if (cause instanceof AddressRefusedError) return true;
+    if (cause instanceof AddressRefusedError || cause instanceof SecretHostRefusedError) return true;
   }
   return false;
 }

@@ -4,7 +4,7 @@
  * `{{secrets.NAME}}` and only the steps consumer opens them, when it sends the request.
  */
 import { sql } from "drizzle-orm";
-import { check, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns";
 import { users } from "./users";
 import { workflows } from "./workflows";
@@ -18,6 +18,10 @@ export const secrets = pgTable(
     name: text("name").notNull(),
     /** Keyring-sealed value, bound to this row; never returned. */
     value: text("value").notNull(),
+    /** Hosts (names or `*.suffix`) a request carrying the value may go to; null: any. */
+    allowedHosts: text("allowed_hosts").array(),
+    /** A platform secret that users' workflows may use too (admins' workflows always may). */
+    sharedWithUsers: boolean("shared_with_users").notNull().default(false),
     createdBy: uuid("created_by").references(() => users.id),
     ...timestamps,
   },

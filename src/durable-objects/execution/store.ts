@@ -7,7 +7,7 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
-import type { SealedSecret } from "../../secrets/sealed";
+import { asSecretsSnapshot, type SecretsSnapshot } from "../../secrets/sealed";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
 import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
@@ -68,11 +68,11 @@ export class ExecutionStore {
     this.putMeta("agents", agents);
   }
 
-  secrets(): Record<string, SealedSecret> {
-    return this.meta<Record<string, SealedSecret>>("secrets") ?? {};
+  secrets(): SecretsSnapshot {
+    return asSecretsSnapshot(this.meta("secrets"));
   }
 
-  putSecrets(secrets: Record<string, SealedSecret>): void {
+  putSecrets(secrets: SecretsSnapshot): void {
     this.putMeta("secrets", secrets);
   }
 

@@ -12,7 +12,7 @@ import type {
   WaitReason,
 } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
-import type { SealedSecret } from "../../secrets/sealed";
+import type { SecretsSnapshot } from "../../secrets/sealed";
 import type { OffloadRef } from "./large-values";
 
 export type { ExecutionStatus, StepStatus, TriggerType };
@@ -193,8 +193,8 @@ export interface StartRequest {
   agents: Record<string, AgentSnapshot>;
   /** The caller's trace, when the start request carried a `traceparent`. */
   trace?: TraceContext | null;
-  /** The secrets its steps and tools name, still sealed: only the consumer opens one, to send it. */
-  secrets: Record<string, SealedSecret>;
+  /** The secrets its steps and tools name, still sealed: only the sender opens one, to send it. */
+  secrets: SecretsSnapshot;
 }
 
 /** A retired execution as Postgres holds it, to bring its object back. */
@@ -203,7 +203,7 @@ export interface RestoreRequest {
   steps: StepState[];
   lastSeq: number;
   agents: Record<string, AgentSnapshot>;
-  secrets: Record<string, SealedSecret>;
+  secrets: SecretsSnapshot;
 }
 
 /** A queued step attempt as its consumer runs it. */
@@ -234,8 +234,8 @@ export interface StepTask {
   executionCostUsd: number | null;
   executionCostBudgetUsd: number | null;
   agent: AgentSnapshot | null;
-  /** Sealed secrets the step may send (`{{secrets.NAME}}`). */
-  secrets: Record<string, SealedSecret>;
+  /** Sealed secrets the step and its agent's tools may send (`{{secrets.NAME}}`). */
+  secrets: SecretsSnapshot;
   /** The execution's trace id (http steps and tools pass it on as `traceparent`). */
   traceId: string;
   /** The attempt's streamed text the object keeps (a takeover's tokens continue from there). */
@@ -310,7 +310,7 @@ export interface RerunRequest {
   input: unknown | undefined;
   dryRun: boolean;
   agents: Record<string, AgentSnapshot>;
-  secrets: Record<string, SealedSecret>;
+  secrets: SecretsSnapshot;
   audit: AuditContext;
 }
 

@@ -5,9 +5,14 @@ import { type Settings, settings } from "../../config";
 import { keyringOf } from "../../crypto/keyring-of";
 import type { StepOutcome, StepTask } from "../../durable-objects/execution/types";
 import { AddressRefusedError } from "../../net/address-guard";
-import { guardedFetch } from "../../net/guarded-fetch";
+import { guardedFetch, RedirectRefusedError } from "../../net/guarded-fetch";
 import { attemptSpanId, formatTraceparent } from "../../observability/tracing/trace-context";
-import { SecretInjectionError, SecretMissingError, SecretResolver } from "../../secrets/resolver";
+import {
+  SecretHostRefusedError,
+  SecretInjectionError,
+  SecretMissingError,
+  SecretResolver,
+} from "../../secrets/resolver";
 import { SealedSecretSource } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
 import { type FilledRequest, fillRequest } from "./request";
@@ -40,7 +45,7 @@ const KEPT_HEADERS = [
 
 export async function runHttpStep(task: StepTask, raw: unknown, context: RunContext): Promise<StepOutcome> {
   const config = settings(context.env);
-  const source = new SealedSecretSource(config, task.workflowId, task.secrets);
+  const source = new SealedSecretSource(config, { kind: "steps", workflowId: task.workflowId }, task.secrets.steps);
   const secrets = new SecretResolver(source.lookup, keyringOf(config));
   try {
     // What comes back never holds a secret value, whatever the target echoes.
@@ -67,7 +72,7 @@ async function send(
       return { ok: false, error: { message: error.message, reason: "invalid_request", retryable: false } };
     throw error;
   }
-  const { url, headers, body, sensitiveHeaders } = request;
+  const { url, headers, body, sensitiveHeaders, bodyCarriesSecret } = request;
   headers.set("Idempotency-Key", task.idempotencyKey);
   // The target joins the execution's trace under this attempt's span, unless the step set its own.
   if (!headers.has("traceparent"))
@@ -80,7 +85,16 @@ async function send(
   try {
     const response = await guardedFetch(
       url,
-      { method: input.method, headers, body, timeoutMs, signal: context.signal, sensitiveHeaders },
+      {
+        method: input.method,
+        headers,
+        body,
+        timeoutMs,
+        signal: context.signal,
+        sensitiveHeaders,
+        checkUrl: secrets.assertHostAllowed,
+        bodyCarriesSecret,
+      },
       config.HTTP_STEP_ALLOWLIST,
     );
     const kept: Record<string, string> = {};
@@ -108,12 +122,9 @@ async function send(
       },
     };
   } catch (error) {
-    if (error instanceof AddressRefusedError) {
-      return {
-        ok: false,
-        error: { message: `refused: ${error.message}`, reason: "address_refused", retryable: false },
-      };
-    }
+    const refusal = refusalOf(error);
+    if (refusal)
+      return { ok: false, error: { message: `refused: ${refusal.message}`, reason: refusal.reason, retryable: false } };
     if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
       return { ok: false, error: { message: `no answer within ${timeoutMs} ms`, reason: "timeout", retryable: true } };
     }
@@ -122,4 +133,12 @@ async function send(
       error: { message: `request failed: ${(error as Error).message}`, reason: "http_error", retryable: true },
     };
   }
+}
+
+/** Refusals that no retry can fix: nothing was sent to where the request would have gone. */
+function refusalOf(error: unknown): { reason: string; message: string } | null {
+  if (error instanceof AddressRefusedError) return { reason: "address_refused", message: error.message };
+  if (error instanceof SecretHostRefusedError) return { reason: "secret_host_refused", message: error.message };
+  if (error instanceof RedirectRefusedError) return { reason: "redirect_refused", message: error.message };
+  return null;
 }
