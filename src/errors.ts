@@ -54,6 +54,13 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** The caller's roles allow it, but the API token they presented was not given that scope. */
+export class InsufficientScopeError extends AppError {
+  constructor(permission: string) {
+    super(403, "INSUFFICIENT_SCOPE", `The API token's scopes do not include ${permission}`);
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(what = "Resource") {
     super(404, "NOT_FOUND", `${what} not found`);

@@ -52,8 +52,22 @@ export function permissionsFor(roles: readonly Role[]): Permission[] {
   return PERMISSIONS.filter((permission) => granted.has(permission));
 }
 
+/** Permissions an API token may never carry: a leaked token must not be able to manage users. */
+export const NEVER_SCOPED: readonly Permission[] = ["users:manage"];
+
+/** What an API token created without `scopes` may use: everything but what no token carries. */
+export const DEFAULT_SCOPES: readonly Permission[] = PERMISSIONS.filter((p) => !NEVER_SCOPED.includes(p));
+
+/** The caller may use `permission`: their roles grant it and, for an API token, its scopes include it. */
 export function hasPermission(user: AuthenticatedUser, permission: Permission): boolean {
-  return user.permissions.includes(permission);
+  return user.permissions.includes(permission) && (user.scopes === null || user.scopes.includes(permission));
+}
+
+/** Why the caller may not use `permission`: their roles lack it, or their token's scopes do; null when they may. */
+export function permissionGap(user: AuthenticatedUser, permission: Permission): "role" | "scope" | null {
+  if (!user.permissions.includes(permission)) return "role";
+  if (user.scopes !== null && !user.scopes.includes(permission)) return "scope";
+  return null;
 }
 
 /** Admins and viewers read every workflow and execution; users read their own. */

@@ -14,4 +14,6 @@ export interface AuthenticatedUser {
   sessionId: string;
   /** What the caller presented: a session's access JWT or a personal API token. */
   credential: "session" | "api_token";
+  /** An API token's scopes: the permissions it may use of those its owner's roles grant (null: a session). */
+  scopes: string[] | null;
 }

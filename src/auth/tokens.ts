@@ -96,6 +96,7 @@ export async function verifyAccessToken(config: Settings, token: string): Promis
       jti: claims.jti,
       sessionId: claims.sid,
       credential: "session",
+      scopes: null,
     };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError("The access token has expired");

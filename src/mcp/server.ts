@@ -12,13 +12,16 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
+import { assertPermission } from "../auth/assert-permission";
 import { hasPermission } from "../auth/permissions";
 import { AppError } from "../errors";
+import { describeError } from "../observability/describe-error";
+import { logEvent } from "../observability/log";
 import { errorResult, type McpCaller, textResult } from "./caller";
 import { executionTools } from "./execution-tools";
 import { runWorkflowTool } from "./run-workflow";
 import { SERVER_INFO } from "./server-info";
-import { workflowTools } from "./workflow-tools";
+import { RUN_PREFIX, workflowTools } from "./workflow-tools";
 
 export function mcpServer(caller: McpCaller): Server {
   const server = new Server(SERVER_INFO, {
@@ -26,13 +29,14 @@ export function mcpServer(caller: McpCaller): Server {
     // The SDK's default validator (Ajv) compiles schemas with `new Function`, which workerd forbids.
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
   });
-  const fixed = executionTools.filter((tool) => hasPermission(caller.user, tool.permission));
+  // Listed: what the caller may use; called: each checked, so a token's missing scope is named.
+  const usable = executionTools.filter((tool) => hasPermission(caller.user, tool.permission));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const runs = await workflowTools(caller.db, caller.user);
     const tools: Tool[] = [
       ...runs.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema })),
-      ...fixed.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+      ...usable.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ];
     return { tools };
   });
@@ -40,15 +44,21 @@ export function mcpServer(caller: McpCaller): Server {
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args = {} } = request.params;
     try {
-      const tool = fixed.find((candidate) => candidate.name === name);
-      if (tool) return textResult(await tool.call(caller, args));
+      const tool = executionTools.find((candidate) => candidate.name === name);
+      if (tool) {
+        assertPermission(caller.user, tool.permission);
+        return textResult(await tool.call(caller, args));
+      }
+      if (name.startsWith(RUN_PREFIX)) assertPermission(caller.user, "executions:create");
       const run = (await workflowTools(caller.db, caller.user)).find((candidate) => candidate.name === name);
       if (!run) return errorResult(`unknown tool ${name}`);
       return await runWorkflowTool(caller, run, args, String(extra.requestId));
     } catch (error) {
-      // The caller's mistakes (not found, forbidden, bad input) are tool errors the model can read.
+      // The caller's mistakes (not found, forbidden, bad input) are tool errors the model can read;
+      // the platform's own failures reach it as the generic message, the detail only in the log.
       if (error instanceof AppError && error.status < 500) return errorResult(messageOf(error));
-      throw error;
+      logEvent("error", "mcp_tool_failed", { tool: name, requestId: caller.audit.requestId, ...describeError(error) });
+      return errorResult(`An unexpected error occurred (request ${caller.audit.requestId ?? "unknown"})`);
     }
   });
   return server;
@@ -56,5 +66,6 @@ export function mcpServer(caller: McpCaller): Server {
 
 function messageOf(error: AppError): string {
   const details = (error.details ?? []).map((detail) => `${detail.path}: ${detail.message}`);
-  return [error.message, ...details].join("; ");
+  const message = [error.message, ...details].join("; ");
+  return error.code === "INSUFFICIENT_SCOPE" ? `${error.code}: ${message}` : message;
 }

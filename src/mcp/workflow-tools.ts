@@ -13,6 +13,7 @@ import type { Definition } from "../engine/definition";
 /** The newest this many are offered; older ones stay reachable through the API. */
 export const MAX_WORKFLOW_TOOLS = 500;
 const MAX_SLUG = 100;
+export const RUN_PREFIX = "run_";
 
 export interface WorkflowTool {
   name: string;
@@ -46,7 +47,7 @@ export async function workflowTools(db: Queryable, user: AuthenticatedUser): Pro
   return rows.map((row) => {
     const slug = slugOf(row.name);
     // Two workflows with the same slug both get a short id suffix, so neither name depends on the other's age.
-    const name = (taken.get(slug) ?? 0) > 1 ? `run_${slug}_${row.id.slice(0, 8)}` : `run_${slug}`;
+    const name = (taken.get(slug) ?? 0) > 1 ? `${RUN_PREFIX}${slug}_${row.id.slice(0, 8)}` : `${RUN_PREFIX}${slug}`;
     return {
       name,
       workflowId: row.id,

@@ -5,14 +5,15 @@
  */
 import { createMiddleware } from "hono/factory";
 import { API_TOKEN_PREFIX, API_TOKEN_SHAPE, principalOfApiToken, touchApiToken } from "../auth/api-tokens";
-import { hasPermission, type Permission } from "../auth/permissions";
+import { assertPermission } from "../auth/assert-permission";
+import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import { isAccessTokenLive } from "../auth/sessions";
 import { verifyAccessToken } from "../auth/tokens";
 import { type Settings, settings } from "../config";
 import type { Queryable } from "../db/client";
 import type { AppEnv } from "../env";
-import { ForbiddenError, UnauthorizedError } from "../errors";
+import { UnauthorizedError } from "../errors";
 import { limitUser } from "./rate-limit";
 
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
@@ -59,7 +60,7 @@ export async function principalOf(
 /** 403 unless the caller holds `permission` (visibility checks then decide 404 per object). */
 export function requirePermission(permission: Permission) {
   return createMiddleware<AppEnv>(async function requirePermissionCheck(c, next) {
-    if (!hasPermission(c.var.user, permission)) throw new ForbiddenError(`Requires ${permission}`);
+    assertPermission(c.var.user, permission);
     await next();
   });
 }

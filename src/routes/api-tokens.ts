@@ -1,16 +1,29 @@
 /** /auth/api-tokens: personal API tokens for CLIs, CI and MCP clients (SPEC §3). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
+import { PERMISSIONS } from "../auth/permissions";
+import { settings } from "../config";
 import { authenticate } from "../middleware/auth";
 import { createApiToken, listApiTokens, revokeApiToken } from "../services/api-tokens";
 import { createRouter } from "./router";
-import { bearer, errors, IdParam, json, jsonBody, mutationErrors, Timestamp } from "./schemas/common";
+import {
+  bearer,
+  errors,
+  IdParam,
+  json,
+  jsonBody,
+  ListQuery,
+  mutationErrors,
+  pageOf,
+  Timestamp,
+} from "./schemas/common";
 
 const TokenSchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
     prefix: z.string().openapi({ description: "the token's first characters, to tell tokens apart" }),
+    scopes: z.array(z.enum(PERMISSIONS)).openapi({ description: "the permissions the token may use" }),
     createdAt: Timestamp,
     expiresAt: Timestamp,
     lastUsedAt: Timestamp.nullable(),
@@ -24,6 +37,16 @@ const CreateTokenBody = z
   .strictObject({
     name: z.string().min(1).max(100),
     expiresInDays: z.number().int().min(1).max(365).optional().openapi({ description: "1-365, default 90" }),
+    scopes: z
+      .array(z.enum(PERMISSIONS))
+      .min(1)
+      .optional()
+      .openapi({
+        description:
+          "Permissions the token may use, of those your roles grant (default: all of them); never users:manage. " +
+          "A request needing another answers 403 INSUFFICIENT_SCOPE.",
+        example: ["workflows:read", "executions:read"],
+      }),
   })
   .openapi("CreateApiToken");
 
@@ -44,8 +67,13 @@ const list = createRoute({
   method: "get",
   path: "/",
   operationId: "listApiTokens",
-  summary: "The caller's live API tokens (never the tokens themselves)",
-  responses: { 200: json(z.object({ items: z.array(TokenSchema), nextCursor: z.null() })), 401: errors[401] },
+  summary: "The caller's live API tokens, newest first (never the tokens themselves)",
+  request: { query: ListQuery },
+  responses: {
+    200: json(pageOf(TokenSchema, "ApiTokenList")),
+    400: errors[400],
+    401: errors[401],
+  },
 });
 
 const revoke = createRoute({
@@ -61,9 +89,12 @@ const revoke = createRoute({
 export const apiTokenRoutes = createRouter()
   .openapi(create, async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json(await createApiToken(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("json")), 201);
+    return c.json(
+      await createApiToken(c.var.db.db, settings(c.env), c.var.user, auditContextOf(c), c.req.valid("json")),
+      201,
+    );
   })
-  .openapi(list, async (c) => c.json(await listApiTokens(c.var.db.db, c.var.user), 200))
+  .openapi(list, async (c) => c.json(await listApiTokens(c.var.db.db, c.var.user, c.req.valid("query")), 200))
   .openapi(revoke, async (c) => {
     await revokeApiToken(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id);
     return c.body(null, 204);

@@ -1,6 +1,8 @@
 /** /auth: login, refresh, logout, me (SPEC §3). */
+
 import { createRoute } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
+import { hasPermission, PERMISSIONS } from "../auth/permissions";
 import { settings } from "../config";
 import { UnauthorizedError } from "../errors";
 import { authenticate } from "../middleware/auth";
@@ -81,5 +83,7 @@ export const authRoutes = createRouter()
   })
   .openapi(meRoute, async (c) => {
     const user = toUserView(await getUser(c.var.db.db, c.var.user.id));
-    return c.json({ ...user, permissions: c.var.user.permissions }, 200);
+    const caller = c.var.user;
+    const permissions = PERMISSIONS.filter((permission) => hasPermission(caller, permission));
+    return c.json({ ...user, permissions, scopes: caller.scopes }, 200);
   });

@@ -188,7 +188,14 @@ export const workflowRoutes = createRouter()
   )
   .openapi(versionCreate, async (c) =>
     c.json(
-      await createVersion(c.var.db.db, c.var.user, auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
+      await createVersion(
+        c.var.db.db,
+        settings(c.env),
+        c.var.user,
+        auditContextOf(c),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      ),
       201,
     ),
   )

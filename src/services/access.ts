@@ -2,7 +2,8 @@
  * Object-level access of SPEC §1: an object outside what the caller may read is a 404 (its
  * existence is not revealed); a visible object the caller may not change is a 403.
  */
-import { changesAll, hasPermission, type Permission, readsAll } from "../auth/permissions";
+import { assertPermission } from "../auth/assert-permission";
+import { changesAll, type Permission, readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import { ForbiddenError, NotFoundError } from "../errors";
 
@@ -20,7 +21,7 @@ export function assertVisible(user: AuthenticatedUser, ownership: Ownership | nu
 }
 
 export function assertMayAct(user: AuthenticatedUser, ownership: Ownership, permission: Permission): void {
-  if (!hasPermission(user, permission)) throw new ForbiddenError(`Requires ${permission}`);
+  assertPermission(user, permission);
   if (!changesAll(user) && !isOwner(user, ownership)) throw new ForbiddenError(`Requires ${permission} on this object`);
 }
 

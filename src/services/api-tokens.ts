@@ -1,11 +1,18 @@
-/** Managing one's personal API tokens (SPEC §3): any signed-in user, their own tokens only. */
+/**
+ * Managing one's personal API tokens (SPEC §3, §12.1): any signed-in user, their own tokens only,
+ * each narrowed to scopes of the owner's permissions, at most QUOTA_API_TOKENS_PER_USER live.
+ */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { issueApiToken } from "../auth/api-tokens";
+import { DEFAULT_SCOPES, NEVER_SCOPED, PERMISSIONS, type Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
+import type { Settings } from "../config";
 import type { Database } from "../db/client";
 import { apiTokens } from "../db/schema";
-import { ForbiddenError, NotFoundError } from "../errors";
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import { decodeCursor, toPage } from "./pagination";
+import { assertQuota } from "./quotas";
 
 type TokenRow = typeof apiTokens.$inferSelect;
 
@@ -14,6 +21,7 @@ export function toTokenView(row: TokenRow) {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
+    scopes: (row.scopes as Permission[] | null) ?? [...DEFAULT_SCOPES],
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
@@ -23,31 +31,66 @@ export function toTokenView(row: TokenRow) {
 
 export async function createApiToken(
   db: Database,
+  config: Settings,
   user: AuthenticatedUser,
   audit: AuditContext,
-  body: { name: string; expiresInDays?: number },
+  body: { name: string; expiresInDays?: number; scopes?: Permission[] },
 ) {
   // A leaked token must not be able to outlive its revocation by minting successors.
   if (user.credential === "api_token") throw new ForbiddenError("API tokens are created from a signed-in session");
+  const scopes = scopesFor(user, body.scopes);
   return db.transaction(async (tx) => {
-    const { row, token } = await issueApiToken(tx, user.id, body.name, body.expiresInDays ?? 90);
+    await assertQuota(tx, config, "apiTokens", user);
+    const { row, token } = await issueApiToken(tx, user.id, body.name, body.expiresInDays ?? 90, scopes);
     await recordAudit(tx, audit, {
       action: "api_token.create",
       resourceType: "api_token",
       resourceId: row.id,
-      after: { name: row.name, expiresAt: row.expiresAt.toISOString() },
+      after: { name: row.name, scopes, expiresAt: row.expiresAt.toISOString() },
     });
     return { ...toTokenView(row), token };
   });
 }
 
-export async function listApiTokens(db: Database, user: AuthenticatedUser) {
+/**
+ * A new token's scopes: those asked for (default: every permission a token may carry) that the
+ * owner's roles grant. Asking for one the roles lack, or for one no token carries, is a 422.
+ */
+function scopesFor(user: AuthenticatedUser, asked: Permission[] | undefined): Permission[] {
+  if (asked === undefined) return DEFAULT_SCOPES.filter((permission) => user.permissions.includes(permission));
+  const problems = [...new Set(asked)].flatMap((permission, index) => {
+    if (NEVER_SCOPED.includes(permission))
+      return [{ path: `scopes.${index}`, message: `no API token carries ${permission}` }];
+    if (!user.permissions.includes(permission))
+      return [{ path: `scopes.${index}`, message: `your roles do not grant ${permission}` }];
+    return [];
+  });
+  if (problems.length) throw new ValidationError(problems, "A token's scopes must be permissions you hold");
+  return PERMISSIONS.filter((permission) => asked.includes(permission));
+}
+
+export async function listApiTokens(
+  db: Database,
+  user: AuthenticatedUser,
+  options: { limit: number; cursor?: string },
+) {
+  const after = decodeCursor(options.cursor);
   const rows = await db
     .select()
     .from(apiTokens)
-    .where(and(eq(apiTokens.userId, user.id), isNull(apiTokens.revokedAt), sql`${apiTokens.expiresAt} > now()`))
-    .orderBy(desc(apiTokens.createdAt));
-  return { items: rows.map(toTokenView), nextCursor: null };
+    .where(
+      and(
+        eq(apiTokens.userId, user.id),
+        isNull(apiTokens.revokedAt),
+        sql`${apiTokens.expiresAt} > now()`,
+        after
+          ? sql`(${apiTokens.createdAt}, ${apiTokens.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+    .limit(options.limit + 1);
+  return toPage(rows, options.limit, (row) => ({ at: row.createdAt.toISOString(), id: row.id }), toTokenView);
 }
 
 /** Revokes one of the caller's tokens; someone else's is a 404. */

@@ -1,14 +1,15 @@
 /**
- * Per-user quotas (SPEC §7): workflows, active executions and schedules a user may have, checked
- * inside the transaction that would exceed them, under a per-user lock so concurrent requests
- * cannot overrun one. Admins are exempt. Over a quota: 429 QUOTA_EXCEEDED.
+ * Quotas (SPEC §7, §12.1): workflows, active executions, schedules and API tokens a user may
+ * have, versions and secrets a workflow may have, checked inside the transaction that would
+ * exceed them, under a lock per subject so concurrent requests cannot overrun one. Admins are
+ * exempt from the per-user ones but API tokens. Over a quota: 429 QUOTA_EXCEEDED.
  */
 import { sql } from "drizzle-orm";
 import type { Settings } from "../config";
 import type { Queryable } from "../db/client";
 import { AppError } from "../errors";
 
-export type Quota = "workflows" | "activeExecutions" | "schedules";
+export type Quota = "workflows" | "activeExecutions" | "schedules" | "apiTokens" | "versions" | "secrets";
 
 export class QuotaExceededError extends AppError {
   constructor(what: string, limit: number) {
@@ -16,42 +17,73 @@ export class QuotaExceededError extends AppError {
   }
 }
 
-const QUOTAS: Record<
-  Quota,
-  { setting: (config: Settings) => number; what: string; count: (userId: string) => ReturnType<typeof sql> }
-> = {
+interface QuotaRule {
+  setting: (config: Settings) => number;
+  what: string;
+  /** Admins are not counted (their workflows and runs are the platform's own). */
+  exemptsAdmins: boolean;
+  /** Counts what the subject (a user's or a workflow's id) has now. */
+  count: (subjectId: string) => ReturnType<typeof sql>;
+}
+
+const QUOTAS: Record<Quota, QuotaRule> = {
   workflows: {
     setting: (config) => config.QUOTA_WORKFLOWS_PER_USER,
     what: "workflows",
+    exemptsAdmins: true,
     count: (userId) =>
       sql`select count(*)::int as n from workflows where owner_id = ${userId} and status <> 'archived'`,
   },
   schedules: {
     setting: (config) => config.QUOTA_SCHEDULES_PER_USER,
     what: "scheduled workflows",
+    exemptsAdmins: true,
     count: (userId) =>
       sql`select count(*)::int as n from workflows where owner_id = ${userId} and status <> 'archived' and schedule is not null`,
   },
   activeExecutions: {
     setting: (config) => config.QUOTA_ACTIVE_EXECUTIONS_PER_USER,
     what: "active executions",
+    exemptsAdmins: true,
     count: (userId) => sql`
       select count(*)::int as n from executions e join workflows w on w.id = e.workflow_id
       where e.status not in ('completed', 'failed', 'cancelled')
         and (e.triggered_by = ${userId} or (e.triggered_by is null and w.owner_id = ${userId}))`,
   },
+  apiTokens: {
+    setting: (config) => config.QUOTA_API_TOKENS_PER_USER,
+    what: "live API tokens",
+    exemptsAdmins: false,
+    count: (userId) =>
+      sql`select count(*)::int as n from api_tokens where user_id = ${userId} and revoked_at is null and expires_at > now()`,
+  },
+  versions: {
+    setting: (config) => config.QUOTA_VERSIONS_PER_WORKFLOW,
+    what: "versions of a workflow",
+    exemptsAdmins: false,
+    count: (workflowId) => sql`select count(*)::int as n from workflow_versions where workflow_id = ${workflowId}`,
+  },
+  secrets: {
+    setting: (config) => config.QUOTA_SECRETS_PER_WORKFLOW,
+    what: "secrets of a workflow",
+    exemptsAdmins: false,
+    count: (workflowId) => sql`select count(*)::int as n from secrets where workflow_id = ${workflowId}`,
+  },
 };
 
-/** Throws unless `userId` may add one more of `quota` (call inside the transaction that adds it). */
+/**
+ * Throws unless the subject (a user, or for per-workflow quotas a workflow's id) may add one more
+ * of `quota`. Call inside the transaction that adds it.
+ */
 export async function assertQuota(
   tx: Queryable,
   config: Settings,
   quota: Quota,
-  user: { id: string; roles: readonly string[] },
+  subject: { id: string; roles?: readonly string[] },
 ): Promise<void> {
-  if (user.roles.includes("admin")) return;
-  const { setting, what, count } = QUOTAS[quota];
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`quota:${quota}:${user.id}`}))`);
-  const { rows } = await tx.execute<{ n: number }>(count(user.id));
+  const { setting, what, count, exemptsAdmins } = QUOTAS[quota];
+  if (exemptsAdmins && subject.roles?.includes("admin")) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`quota:${quota}:${subject.id}`}))`);
+  const { rows } = await tx.execute<{ n: number }>(count(subject.id));
   if (Number(rows[0]?.n ?? 0) >= setting(config)) throw new QuotaExceededError(what, setting(config));
 }

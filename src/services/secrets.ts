@@ -12,6 +12,7 @@ import type { Database, Queryable } from "../db/client";
 import { secrets } from "../db/schema";
 import { NotFoundError } from "../errors";
 import { type SealedSecret, secretBinding } from "../secrets/sealed";
+import { assertQuota } from "./quotas";
 import { lockForChange } from "./workflows";
 
 export type { SealedSecret };
@@ -70,6 +71,7 @@ export async function putSecret(
       .from(secrets)
       .where(and(scoped(scope), eq(secrets.name, name)))
       .for("update");
+    if (!existing && scope.kind === "workflow") await assertQuota(tx, config, "secrets", { id: scope.workflowId });
     const id = existing?.id ?? crypto.randomUUID();
     const fields = {
       value: await keyringOf(config).encrypt(write.value, secretBinding(id)),

@@ -198,5 +198,6 @@ export async function principalById(db: Queryable, userId: string): Promise<Auth
     jti: "",
     sessionId: "",
     credential: "session",
+    scopes: null,
   };
 }

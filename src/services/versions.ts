@@ -2,6 +2,7 @@
 import { and, desc, eq, inArray, lt, max } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
+import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
 import { agents, workflows, workflowVersions } from "../db/schema";
 import type { Definition } from "../engine/definition";
@@ -9,6 +10,7 @@ import { validateDefinition } from "../engine/validate-definition";
 import { NotFoundError, ValidationError } from "../errors";
 import { sealedSecretsIn } from "../secrets/sealed-rows";
 import { decodeCursor, type Page, toPage } from "./pagination";
+import { assertQuota } from "./quotas";
 import { getVisibleWorkflow, lockForChange, toWorkflowView, type WorkflowView } from "./workflows";
 
 type VersionRow = typeof workflowVersions.$inferSelect;
@@ -51,6 +53,7 @@ function toView(row: VersionRow, currentVersionId: string | null): VersionView {
 
 export async function createVersion(
   db: Database,
+  config: Settings,
   user: AuthenticatedUser,
   audit: AuditContext,
   workflowId: string,
@@ -65,6 +68,7 @@ export async function createVersion(
   if (!verdict.ok) throw new ValidationError(verdict.problems, "The workflow definition is invalid");
   return db.transaction(async (tx) => {
     const workflow = await lockForChange(tx, user, workflowId, "workflows:update");
+    await assertQuota(tx, config, "versions", { id: workflowId });
     const [{ highest }] = await tx
       .select({ highest: max(workflowVersions.versionNumber) })
       .from(workflowVersions)

@@ -27,6 +27,7 @@ function principal(user: TestUser): AuthenticatedUser {
     jti: crypto.randomUUID(),
     sessionId: crypto.randomUUID(),
     credential: "session",
+    scopes: null,
   };
 }
 

@@ -48,6 +48,8 @@ export const apiTokens = pgTable(
     tokenHash: text("token_hash").notNull(),
     /** The first characters of the token, so its owner can tell tokens apart. */
     prefix: text("prefix").notNull(),
+    /** The permissions it may use (of those its owner's roles grant); null for tokens older than scopes. */
+    scopes: text("scopes").array(),
     expiresAt: tstz("expires_at").notNull(),
     lastUsedAt: tstz("last_used_at"),
     revokedAt: tstz("revoked_at"),

@@ -81,4 +81,12 @@ export const TokenPairSchema = z
   })
   .openapi("TokenPair");
 
-export const MeSchema = UserSchema.extend({ permissions: z.array(z.string()) }).openapi("Me");
+export const MeSchema = UserSchema.extend({
+  permissions: z
+    .array(z.string())
+    .openapi({ description: "what the caller may do now (an API token: within its scopes)" }),
+  scopes: z
+    .array(z.string())
+    .nullable()
+    .openapi({ description: "the API token's scopes when the caller presented one; null for a session" }),
+}).openapi("Me");
