@@ -163,12 +163,35 @@ describe("ipa", () => {
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toContain("verified");
 
-    const set = await ipa(["secrets", "set", "CRM_KEY"], { stdin: "crm-live-value-42\n" });
+    const set = await ipa(["secrets", "set", "CRM_KEY", "--hosts", "crm.example.com", "--shared"], {
+      stdin: "crm-live-value-42\n",
+    });
     expect(set.code, set.stderr).toBe(0);
     const listed = await ipa(["secrets", "list", "--json"]);
-    expect(listed.stdout).toContain("CRM_KEY");
+    expect(json(listed).find((s: { name: string }) => s.name === "CRM_KEY")).toMatchObject({
+      allowedHosts: ["crm.example.com"],
+      sharedWithUsers: true,
+    });
     expect(listed.stdout).not.toContain("crm-live-value-42");
     expect((await ipa(["secrets", "set", "EMPTY"])).code).toBe(2);
+  });
+
+  it("logs in with a token narrowed to --scopes, which reads but may not write", async () => {
+    const otherConfig = await mkdtemp(`${tmpdir()}/ipa-cli-scoped-`);
+    const env = { IPA_PASSWORD: admin.password, XDG_CONFIG_HOME: otherConfig };
+    try {
+      const login = await ipa(["login", "--url", stack.url, "--email", admin.email, "--scopes", "workflows:read"], {
+        env,
+      });
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stdout).toContain("scopes workflows:read");
+      expect((await ipa(["workflows", "list"], { env })).code).toBe(0);
+      const apply = await ipa(["workflows", "apply", "-f", "examples/review.json"], { env });
+      expect(apply.code).toBe(1);
+      expect(apply.stderr).toContain("403 INSUFFICIENT_SCOPE");
+    } finally {
+      await rm(otherConfig, { recursive: true, force: true });
+    }
   });
 
   it("lets IPA_URL and IPA_TOKEN override the login, and logout revokes the stored token", async () => {

@@ -118,11 +118,13 @@ export const secretsList: Command = {
   summary: "Secret names (values are write-only)",
   options: { workflow: { type: "string" } },
   async run({ api, out, flags }) {
-    const page = await api.get<{ items: Array<{ name: string; updatedAt: string }> }>(
-      await scopeOf(api, flags.workflow),
-    );
+    const page = await api.get<{
+      items: Array<{ name: string; allowedHosts: string[] | null; sharedWithUsers?: boolean; updatedAt: string }>;
+    }>(await scopeOf(api, flags.workflow));
     out.table(page.items, [
       ["name", (s) => s.name],
+      ["hosts", (s) => s.allowedHosts?.join(",") ?? "any"],
+      ["shared with users", (s) => (s.sharedWithUsers === undefined ? "-" : s.sharedWithUsers ? "yes" : "no")],
       ["updated", (s) => ago(s.updatedAt)],
     ]);
     return 0;
@@ -130,9 +132,12 @@ export const secretsList: Command = {
 };
 
 export const secretsSet: Command = {
-  usage: "NAME [--workflow WORKFLOW]   (the value is read from stdin, never from the command line)",
-  summary: "Create or replace a secret, reading its value from stdin",
-  options: { workflow: { type: "string" } },
+  usage:
+    "NAME [--workflow WORKFLOW] [--hosts api.example.com,*.example.org] [--shared]   (the value is read from stdin, never from the command line)",
+  summary:
+    "Create or replace a secret, reading its value from stdin; --hosts limits where requests carrying it may go, " +
+    "--shared lets users' workflows use a platform secret",
+  options: { workflow: { type: "string" }, hosts: { type: "string" }, shared: { type: "boolean" } },
   async run({ api, out, args, flags }) {
     const name = required(args[0], "NAME");
     // From stdin only: a value on the command line would stay in the shell's history and `ps`.
@@ -142,7 +147,17 @@ export const secretsSet: Command = {
       .toString("utf8")
       .replace(/\r?\n$/, "");
     if (!value) throw new UsageError('no value on stdin (for example: printf %s "$KEY" | ipa secrets set NAME)');
-    await api.put(`${await scopeOf(api, flags.workflow)}/${encodeURIComponent(name)}`, { value });
+    if (flags.shared && flags.workflow) throw new UsageError("--shared is for platform secrets (without --workflow)");
+    const allowedHosts = flags.hosts
+      ? String(flags.hosts)
+          .split(",")
+          .map((host) => host.trim())
+      : undefined;
+    await api.put(`${await scopeOf(api, flags.workflow)}/${encodeURIComponent(name)}`, {
+      value,
+      ...(allowedHosts ? { allowedHosts } : {}),
+      ...(flags.shared ? { sharedWithUsers: true } : {}),
+    });
     out.done(`Secret ${name} set`, { name });
     return 0;
   },

@@ -32,10 +32,17 @@ async function ask(question: string, hidden = false): Promise<string> {
 }
 
 export const login: Command = {
-  usage: "[--url URL] [--email EMAIL] [--days N]",
-  summary: "Sign in and keep a personal API token (0600) in the config directory; the password is never stored",
+  usage: "[--url URL] [--email EMAIL] [--days N] [--scopes workflows:read,executions:read,...]",
+  summary:
+    "Sign in and keep a personal API token (0600) in the config directory; the password is never stored. " +
+    "--scopes narrows the token to those permissions (default: all your roles grant but users:manage)",
   anonymous: true,
-  options: { url: { type: "string" }, email: { type: "string" }, days: { type: "string" } },
+  options: {
+    url: { type: "string" },
+    email: { type: "string" },
+    days: { type: "string" },
+    scopes: { type: "string" },
+  },
   async run({ flags, env, out }) {
     const url = String(flags.url ?? (await currentLogin(env)).url).replace(/\/+$/, "");
     const identifier = String(flags.email ?? env.IPA_EMAIL ?? (await ask("Email or username: ")));
@@ -46,20 +53,28 @@ export const login: Command = {
     const api = client(url, session.accessToken);
     const days = flags.days === undefined ? 90 : Number(flags.days);
     if (!Number.isInteger(days)) throw new UsageError("--days takes a whole number of days (1-365)");
-    const token = await api.post<{ id: string; token: string; expiresAt: string }>("/auth/api-tokens", {
-      name: `ipa cli on ${hostname()}`.slice(0, 100),
-      expiresInDays: days,
-    });
+    const scopes =
+      flags.scopes === undefined
+        ? undefined
+        : String(flags.scopes)
+            .split(",")
+            .map((s) => s.trim());
+    const token = await api.post<{ id: string; token: string; expiresAt: string; scopes: string[] }>(
+      "/auth/api-tokens",
+      { name: `ipa cli on ${hostname()}`.slice(0, 100), expiresInDays: days, ...(scopes ? { scopes } : {}) },
+    );
     // The session that minted the token is not needed any more.
     await api.post("/auth/logout").catch(() => undefined);
     const me = await client(url, token.token).get<Me>("/auth/me");
     const file = await storeLogin({ url, token: token.token, tokenId: token.id, user: me.username }, env);
+    const narrowed = scopes ? `, scopes ${token.scopes.join(", ")}` : "";
     out.done(
-      `Signed in to ${url} as ${me.username} (${me.roles.join(", ")}); token kept in ${file} until ${token.expiresAt}`,
+      `Signed in to ${url} as ${me.username} (${me.roles.join(", ")}${narrowed}); token kept in ${file} until ${token.expiresAt}`,
       {
         url,
         user: me.username,
         roles: me.roles,
+        scopes: token.scopes,
         tokenId: token.id,
         expiresAt: token.expiresAt,
         configFile: file,
