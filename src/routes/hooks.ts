@@ -9,12 +9,13 @@ import { createRouter } from "./router";
 import { errors, json, webhookSignature } from "./schemas/common";
 import { DeliveryResultSchema, StartedSchema } from "./schemas/executions";
 
-const SignatureHeader = z.object({
-  "x-ipa-signature": z
-    .string()
-    .optional()
-    .openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>' }),
-});
+const signatureHeader = (covers: string) =>
+  z.object({
+    "x-ipa-signature": z
+      .string()
+      .optional()
+      .openapi({ description: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "${covers}")>` }),
+  });
 
 const hook = createRoute({
   method: "post",
@@ -25,10 +26,11 @@ const hook = createRoute({
   summary: "Start an active workflow from a signed webhook; the JSON body becomes the input",
   description:
     "The body (a JSON object) is verified against the signature byte for byte, then becomes the execution's input. " +
-    "Refused with 401 when the signature is wrong or t is more than 300 s away, 409 when a signature is replayed.",
+    "Refused with 401 when the signature is wrong or t is more than 300 s away, 409 when the signature was " +
+    "already accepted on any hook of this workflow.",
   request: {
     params: z.object({ workflowId: z.uuid().openapi({ param: { name: "workflowId", in: "path" } }) }),
-    headers: SignatureHeader,
+    headers: signatureHeader("<t>.<raw body>"),
   },
   responses: {
     202: json(StartedSchema, "Accepted"),
@@ -47,8 +49,10 @@ const eventHook = createRoute({
   tags: ["triggers"],
   summary: "Deliver an event to an execution from an outside system, signed like a webhook",
   description:
-    "Signed with the workflow's webhook secret exactly like a webhook delivery; the JSON body is the payload. " +
-    "401 for a bad signature, 404 for an execution of another workflow, 409 for a replayed signature.",
+    "Signed with the workflow's webhook secret over the execution id and the event name as well as the body, so " +
+    "a signature is good for this one target; the JSON body is the payload. 401 for a bad signature, 404 for an " +
+    "execution of another workflow, 409 for a signature already accepted on any hook of this workflow (a sender's " +
+    "retry of the same delivery is delivered once).",
   request: {
     params: z.object({
       workflowId: z.uuid().openapi({ param: { name: "workflowId", in: "path" } }),
@@ -58,7 +62,7 @@ const eventHook = createRoute({
         .regex(/^[A-Za-z0-9._:-]{1,128}$/)
         .openapi({ param: { name: "name", in: "path" } }),
     }),
-    headers: SignatureHeader,
+    headers: signatureHeader("<t>.<executionId>.<name>.<raw body>"),
   },
   responses: {
     202: json(DeliveryResultSchema, "Accepted"),

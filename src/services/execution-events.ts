@@ -9,10 +9,10 @@ import type { Settings } from "../config";
 import type { Database } from "../db/client";
 import type { DeliveryResult } from "../durable-objects/execution/types";
 import type { Bindings } from "../env";
-import { ConflictError, NotFoundError } from "../errors";
+import { NotFoundError } from "../errors";
 import { actionableExecution, findExecution } from "./execution-access";
 import { unwrap, withStartedObject } from "./execution-controls";
-import { parseJsonObject, recordDelivery, verifySignedDelivery } from "./webhooks";
+import { parseJsonObject, recordDelivery, replayed as replayedDelivery, verifySignedDelivery } from "./webhooks";
 
 export interface EventInput {
   name: string;
@@ -46,12 +46,19 @@ export async function receiveEventHook(
   rawBody: string,
   requestId: string,
 ) {
-  const { signatureHash } = await verifySignedDelivery(db, config, target.workflowId, header, rawBody);
+  const { signatureHash } = await verifySignedDelivery(
+    db,
+    config,
+    target.workflowId,
+    { kind: "event", executionId: target.executionId, name: target.name },
+    header,
+    rawBody,
+  );
   const found = await findExecution(db, target.executionId);
   // An execution of another workflow is as unknown as one that does not exist.
   if (found?.row.workflowId !== target.workflowId) throw new NotFoundError("Execution");
   const payload = parseJsonObject(rawBody);
-  const first = await recordDelivery(db, target.workflowId, signatureHash, target.executionId);
+  const first = await recordDelivery(db, target.workflowId, signatureHash, target);
   const audit: AuditContext = { ...SYSTEM_ACTOR, actorEmail: "event-hook", requestId };
   const idempotencyKey = `hook:${signatureHash}`;
   const result = await withStartedObject<DeliveryResult>(db, env, found, (stub) =>
@@ -59,6 +66,6 @@ export async function receiveEventHook(
   );
   const { delivered, buffered, replayed } = unwrap(result);
   // A replay whose first try reached the object is refused like a replayed webhook (SPEC §6).
-  if (!first && replayed) throw new ConflictError("This delivery was already received", "WEBHOOK_REPLAYED");
+  if (!first && replayed) throw replayedDelivery();
   return { delivered, buffered };
 }

@@ -1,11 +1,13 @@
 /**
- * Webhook triggers (SPEC §6). Each workflow has a signing secret, stored with the keyring and
- * shown once. A delivery is signed `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`;
- * it is refused when the signature is wrong or `t` is more than 300 s away, and a replay of a
- * seen signature is refused (409). The delivery record commits with the execution it starts.
+ * Signed hooks (SPEC §6, §12.1). Each workflow has a signing secret, stored with the keyring and
+ * shown once. A start is signed `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, an
+ * event `HMAC(secret, "<t>.<executionId>.<name>.<body>")`, so a signature is bound to its target.
+ * A delivery is refused when the signature is wrong or `t` is more than 300 s away; a signature
+ * accepted once on any hook of the workflow is refused on every hook of it (409). A start's
+ * delivery record commits with the execution it starts.
  */
 
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
@@ -50,19 +52,49 @@ export async function rotateWebhookSecret(
   return { secret };
 }
 
-/** Computes the signature header for `body` (used by clients, tests and the bench). */
-export async function signWebhook(secret: string, body: string, at = Math.floor(Date.now() / 1000)): Promise<string> {
-  return `t=${at},v1=${await hmacHex(secret, `${at}.${body}`)}`;
+/** What a signature is for: a start of the workflow, or one event to one of its executions. */
+export type HookTarget = { kind: "start" } | { kind: "event"; executionId: string; name: string };
+
+/** The text a hook's signature covers. */
+function signedText(target: HookTarget, at: number, body: string): string {
+  return target.kind === "start" ? `${at}.${body}` : `${at}.${target.executionId}.${target.name}.${body}`;
 }
 
-/** Checks a signed delivery for `workflowId`; returns what identifies it (its replays share it). */
+/** Computes the signature header for a start's `body` (used by clients, tests and the bench). */
+export async function signWebhook(secret: string, body: string, at = Math.floor(Date.now() / 1000)): Promise<string> {
+  return `t=${at},v1=${await hmacHex(secret, signedText({ kind: "start" }, at, body))}`;
+}
+
+/** Computes the signature header for an event delivered to one execution under one name. */
+export async function signEventHook(
+  secret: string,
+  executionId: string,
+  name: string,
+  body: string,
+  at = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  return `t=${at},v1=${await hmacHex(secret, signedText({ kind: "event", executionId, name }, at, body))}`;
+}
+
+/** A delivery the replay store already holds: where it went the first time. */
+export interface SeenDelivery {
+  signatureHash: string;
+  executionId: string | null;
+  eventName: string | null;
+}
+
+/**
+ * Checks a signed delivery to `target` of `workflowId`; returns what identifies it and, when its
+ * signature was accepted before on a hook of the workflow, where it went then.
+ */
 export async function verifySignedDelivery(
   db: Database,
   config: Settings,
   workflowId: string,
+  target: HookTarget,
   header: string | undefined,
   rawBody: string,
-): Promise<{ signatureHash: string }> {
+): Promise<{ signatureHash: string; seen: SeenDelivery | null }> {
   const [workflow] = await db
     .select({ secret: workflows.webhookSecret })
     .from(workflows)
@@ -70,14 +102,39 @@ export async function verifySignedDelivery(
   const signature = parseSignature(header);
   // An unknown workflow, a workflow without a secret and a bad signature look the same.
   if (!workflow?.secret || !signature) throw new UnauthorizedError("Invalid webhook signature");
-  const secret = await keyringOf(config).decrypt(workflow.secret, webhookSecretBinding(workflowId));
   if (Math.abs(Date.now() / 1000 - signature.at) > SIGNATURE_TOLERANCE_SECONDS) {
     throw new UnauthorizedError("The webhook signature is outside the allowed clock skew");
   }
-  const expected = await hmacHex(secret, `${signature.at}.${rawBody}`);
+  // A signature seen before is looked up first: replayed on another hook it would not verify
+  // there, and it must be refused as the replay it is.
+  const hashes = await Promise.all(signature.v1.map((candidate) => signatureHashOf(signature.at, candidate)));
+  const [seen] = await db
+    .select({
+      signatureHash: webhookDeliveries.signatureHash,
+      executionId: webhookDeliveries.executionId,
+      eventName: webhookDeliveries.eventName,
+    })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workflowId, workflowId), inArray(webhookDeliveries.signatureHash, hashes)));
+  if (seen && !sameTarget(seen, target)) throw replayed();
+  const secret = await keyringOf(config).decrypt(workflow.secret, webhookSecretBinding(workflowId));
+  const expected = await hmacHex(secret, signedText(target, signature.at, rawBody));
   if (!signature.v1.some((candidate) => timingSafeEqual(candidate, expected)))
     throw new UnauthorizedError("Invalid webhook signature");
-  return { signatureHash: await sha256Hex(`${signature.at}.${expected}`) };
+  return { signatureHash: await signatureHashOf(signature.at, expected), seen: seen ?? null };
+}
+
+/** A start's signature is never delivered twice; an event's only to the same execution and name (a sender's retry). */
+function sameTarget(seen: SeenDelivery, target: HookTarget): boolean {
+  return target.kind === "event" && seen.executionId === target.executionId && seen.eventName === target.name;
+}
+
+function signatureHashOf(at: number, v1: string): Promise<string> {
+  return sha256Hex(`${at}.${v1}`);
+}
+
+export function replayed(): ConflictError {
+  return new ConflictError("This delivery was already received", "WEBHOOK_REPLAYED");
 }
 
 export async function receiveWebhook(
@@ -90,7 +147,7 @@ export async function receiveWebhook(
   audit: AuditContext,
   trace: TraceContext | null = null,
 ): Promise<Started> {
-  const { signatureHash } = await verifySignedDelivery(db, config, workflowId, header, rawBody);
+  const { signatureHash } = await verifySignedDelivery(db, config, workflowId, { kind: "start" }, header, rawBody);
   const input = parseJsonObject(rawBody);
   try {
     return await startExecution(db, env, {
@@ -105,21 +162,26 @@ export async function receiveWebhook(
       },
     });
   } catch (error) {
-    if (isUniqueViolation(error, "webhook_deliveries_pkey"))
-      throw new ConflictError("This delivery was already received", "WEBHOOK_REPLAYED");
+    if (isUniqueViolation(error, "webhook_deliveries_pkey")) throw replayed();
     throw error;
   }
 }
 
 /**
- * Records a signed delivery once; false when its signature was seen before (a replay). The event
- * hook passes the hash on as the event's idempotency key, so a replay whose first try never
- * reached the object is delivered now, and one that did is refused.
+ * Records a signed event delivery once; false when its signature was seen before (a sender's
+ * retry to the same target, or a replay that raced it). The event hook passes the hash on as the
+ * event's idempotency key, so a retry whose first try never reached the object is delivered now,
+ * and one that did is refused.
  */
-export async function recordDelivery(db: Database, workflowId: string, signatureHash: string, executionId: string) {
+export async function recordDelivery(
+  db: Database,
+  workflowId: string,
+  signatureHash: string,
+  target: { executionId: string; name: string },
+) {
   const inserted = await db
     .insert(webhookDeliveries)
-    .values({ workflowId, signatureHash, executionId })
+    .values({ workflowId, signatureHash, executionId: target.executionId, eventName: target.name })
     .onConflictDoNothing()
     .returning({ signatureHash: webhookDeliveries.signatureHash });
   return inserted.length > 0;

@@ -1,6 +1,6 @@
 /** `event` steps and event delivery (SPEC §4, §3, §6). */
 import { describe, expect, it } from "vitest";
-import { signWebhook } from "../../src/services/webhooks";
+import { signEventHook } from "../../src/services/webhooks";
 import { query } from "../helpers/db";
 import { start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { callJson } from "../helpers/http";
@@ -95,7 +95,7 @@ describe("event steps", () => {
     expect((await send(stranger.token, id, "shipped", {})).status).toBe(404);
 
     const payload = JSON.stringify({ carrier: "DHL" });
-    const signature = await signWebhook(body.secret, payload);
+    const signature = await signEventHook(body.secret, id, "shipped", payload);
     // A wrong signature: its first hex digit changed (to another digit, whatever it was).
     const hook = (path: string, sig = signature) =>
       callJson(path, { body: payload, headers: { "x-ipa-signature": sig } });

@@ -36,9 +36,14 @@ export const webhookDeliveries = pgTable(
     workflowId: uuid("workflow_id")
       .notNull()
       .references(() => workflows.id, { onDelete: "cascade" }),
-    /** sha256 of the signature header: the same signed request seen twice is a replay. */
+    /**
+     * sha256 of the accepted signature: one replay store per workflow, so a signature accepted on
+     * any of its hooks (a start or an event) is a replay on every other.
+     */
     signatureHash: text("signature_hash").notNull(),
     executionId: uuid("execution_id").references(() => executions.id, { onDelete: "set null" }),
+    /** The event's name for an event hook's delivery; null for a start. */
+    eventName: text("event_name"),
     receivedAt: tstz("received_at").notNull().defaultNow(),
   },
   (t) => [
