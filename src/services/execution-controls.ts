@@ -11,12 +11,14 @@ import type { Database } from "../db/client";
 import { executions } from "../db/schema";
 import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
+import type { Definition } from "../engine/definition";
 import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { actionableExecution, type ExecutionWithOwner } from "./execution-access";
 import { restoreRequestFromRows } from "./execution-restore";
 import { handOff, startRequestFromRow } from "./execution-start";
+import { admitRun } from "./rerun-admission";
 
 const PERMISSION: Record<ControlAction, Permission> = {
   cancel: "executions:cancel",
@@ -37,7 +39,20 @@ export async function controlExecution(
   if (action === "cancel" && found.row.status === "queued" && (await cancelQueued(db, audit, id))) {
     return { id, status: "cancelled" as const };
   }
-  const result = await withStartedObject<ControlResult>(db, env, found, (stub) => stub.control({ action, audit }));
+  const control = () =>
+    withStartedObject<ControlResult>(db, env, found, (stub) => stub.control({ action, actingUserId: user.id, audit }));
+  // A retry starts a run: it is admitted like a start (quota, concurrency) and acts for its requester.
+  const result =
+    action === "retry"
+      ? await admitRun(
+          db,
+          env,
+          user,
+          found,
+          { definition: found.definition as Definition, input: found.row.input },
+          control,
+        )
+      : await control();
   return { id, status: unwrap(result).status };
 }
 

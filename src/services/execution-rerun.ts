@@ -14,6 +14,7 @@ import { actionableExecution } from "./execution-access";
 import { unwrap, withStartedObject } from "./execution-controls";
 import { executionNeeds } from "./execution-needs";
 import { assertInputFits } from "./execution-start";
+import { admitRun } from "./rerun-admission";
 import { findVersion } from "./versions";
 
 export interface RerunInput {
@@ -43,9 +44,22 @@ export async function rerunExecution(
   const needs = dryRun
     ? { agents: {}, secrets: NO_SECRETS }
     : await executionNeeds(db, found.row.workflowId, definition);
-  const result = await withStartedObject<RerunResult>(db, env, found, (stub) =>
-    stub.rerun({ fromStep: body.fromStep, version, input: body.input, dryRun, ...needs, audit }),
-  );
+  const rerun = () =>
+    withStartedObject<RerunResult>(db, env, found, (stub) =>
+      stub.rerun({
+        fromStep: body.fromStep,
+        version,
+        input: body.input,
+        dryRun,
+        ...needs,
+        actingUserId: user.id,
+        audit,
+      }),
+    );
+  // A rerun starts a run: it is admitted like a start (quota, concurrency) and acts for its requester.
+  const result = dryRun
+    ? await rerun()
+    : await admitRun(db, env, user, found, { definition, input: body.input ?? found.row.input }, rerun);
   const { plan, status } = unwrap(result);
   return { id: executionId, status, dryRun, plan };
 }

@@ -28,6 +28,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
     status: row.status,
     triggerType: row.triggerType,
     triggeredBy: row.triggeredBy,
+    actingUserId: row.actingUserId,
     workflowOwnerId: found.workflowOwnerId,
     parent: row.parentExecutionId
       ? { executionId: row.parentExecutionId, stepId: row.parentStepId ?? "", attempt: 0 }

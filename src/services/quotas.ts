@@ -48,7 +48,7 @@ const QUOTAS: Record<Quota, QuotaRule> = {
     count: (userId) => sql`
       select count(*)::int as n from executions e join workflows w on w.id = e.workflow_id
       where e.status not in ('completed', 'failed', 'cancelled')
-        and (e.triggered_by = ${userId} or (e.triggered_by is null and w.owner_id = ${userId}))`,
+        and coalesce(e.acting_user_id, e.triggered_by, w.owner_id) = ${userId}`,
   },
   apiTokens: {
     setting: (config) => config.QUOTA_API_TOKENS_PER_USER,

@@ -85,6 +85,7 @@ describe("the execution state machine", () => {
         version: null,
         input: undefined,
         dryRun: false,
+        actingUserId: null,
         agents: {},
         secrets: { steps: {}, tools: {} },
         audit: AUDIT,
@@ -102,7 +103,7 @@ describe("the execution state machine", () => {
     const harness = machineFor();
     await harness.run(T0, (m) => m.start(startRequest(HTTP)));
     const step = await harness.read((store) => store.step("call"));
-    await harness.run(T0 + 1, (m) => m.control({ action: "cancel", audit: AUDIT }));
+    await harness.run(T0 + 1, (m) => m.control({ action: "cancel", actingUserId: null, audit: AUDIT }));
     const seq = await harness.read((store) => store.lastSeq());
     await harness.run(T0 + 2, (m) => m.deadLetter("call", 1, step?.idempotencyKey ?? ""));
     await harness.run(T0 + 3, (m) =>

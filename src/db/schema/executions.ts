@@ -43,6 +43,8 @@ export const executions = pgTable(
     triggerType: triggerType("trigger_type").notNull(),
     /** The user who started it; null for webhook and schedule runs (they belong to the owner). */
     triggeredBy: uuid("triggered_by").references(() => users.id),
+    /** Who the current run acts for when a rerun or retry made it someone else's (null: its starter, else the owner). */
+    actingUserId: uuid("acting_user_id").references(() => users.id),
     /** Set when a `workflow` agent tool started this execution. */
     parentExecutionId: uuid("parent_execution_id").references((): AnyPgColumn => executions.id),
     parentStepId: text("parent_step_id"),

@@ -110,9 +110,13 @@ export class ExecutionMachine extends QueuedStepTransitions {
                 step.skipReason !== "dependency_skipped"),
           )
           .map((step) => step.stepId);
-        this.applyRerun(this.planFor(roots, record.definition, false), record.definition, audit("execution.retry"), {
-          retry: true,
-        });
+        this.applyRerun(
+          this.planFor(roots, record.definition, false),
+          record.definition,
+          audit("execution.retry"),
+          { retry: true },
+          request.actingUserId,
+        );
         break;
       }
       default:
@@ -260,7 +264,13 @@ export class ExecutionMachine extends QueuedStepTransitions {
         after: { fromStep: request.fromStep, version: record.versionNumber, rerun: plan.rerun, keep: plan.keep },
       },
     };
-    this.applyRerun(plan, definition, audit, { fromStep: request.fromStep, version: record.versionNumber });
+    this.applyRerun(
+      plan,
+      definition,
+      audit,
+      { fromStep: request.fromStep, version: record.versionNumber },
+      request.actingUserId,
+    );
     return { ok: true, plan: { ...rerunPlan, run: this.requireRecord().run }, status: this.requireRecord().status };
   }
 
@@ -338,9 +348,12 @@ export class ExecutionMachine extends QueuedStepTransitions {
     definition: Definition,
     audit: PendingAudit,
     data: Record<string, unknown>,
+    actingUserId: string | null,
   ): void {
     const record = this.requireRecord();
     record.run += 1;
+    // The new run is the requester's: its workflow tools and children authorise as them.
+    if (actingUserId) record.actingUserId = actingUserId;
     record.definition = definition;
     record.status = "running";
     record.completedAt = null;

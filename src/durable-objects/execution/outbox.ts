@@ -31,6 +31,7 @@ export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Prom
     status: record.status,
     triggerType: record.triggerType,
     triggeredBy: record.triggeredBy,
+    actingUserId: record.actingUserId ?? null,
     parentExecutionId: record.parent?.executionId ?? null,
     parentStepId: record.parent?.stepId ?? null,
     input: record.input ?? {},

@@ -21,7 +21,7 @@ export function stepTask(
   return {
     executionId: record.id,
     workflowId: record.workflowId,
-    actingUserId: record.triggeredBy ?? record.workflowOwnerId,
+    actingUserId: actingUserOf(record),
     stepId: step.stepId,
     type: definition.type as QueuedStepType,
     attempt: step.attempt,
@@ -46,4 +46,11 @@ export function stepTask(
       content: JSON.stringify(step.children?.results[executionId] ?? { status: "unknown" }),
     })),
   };
+}
+
+/** Who a run acts for: whoever asked for its rerun or retry, else its starter, else the workflow's owner. */
+export function actingUserOf(
+  record: Pick<ExecutionRecord, "actingUserId" | "triggeredBy" | "workflowOwnerId">,
+): string {
+  return record.actingUserId ?? record.triggeredBy ?? record.workflowOwnerId;
 }

@@ -131,6 +131,11 @@ export interface ExecutionRecord {
   triggeredBy: string | null;
   /** The workflow's owner, to whom webhook and scheduled runs belong. */
   workflowOwnerId: string;
+  /**
+   * Who the current run acts for, when a rerun or retry made it the requester's (SPEC §12.1);
+   * absent: its starter, else the workflow's owner.
+   */
+  actingUserId?: string | null;
   parent: { executionId: string; stepId: string; attempt: number } | null;
   /** 1 for the first run, +1 for each retry or rerun. */
   run: number;
@@ -282,6 +287,8 @@ export type ControlAction = "cancel" | "pause" | "resume" | "retry";
 /** A control from the API; the audit row is written with the transition it causes. */
 export interface ControlRequest {
   action: ControlAction;
+  /** Who asks: a retry's run acts for them. */
+  actingUserId: string | null;
   audit: AuditContext;
 }
 
@@ -311,6 +318,8 @@ export interface RerunRequest {
   dryRun: boolean;
   agents: Record<string, AgentSnapshot>;
   secrets: SecretsSnapshot;
+  /** Who asks: the new run acts for them. */
+  actingUserId: string | null;
   audit: AuditContext;
 }
 
