@@ -11,14 +11,14 @@ import { type ExecutionStatus, isTerminalExecution } from "../engine/vocabulary"
 import { startExecution } from "../services/execution-start";
 import { getExecution } from "../services/executions";
 import { errorResult, type McpCaller, textResult } from "./caller";
-import type { WorkflowTool } from "./workflow-tools";
+import type { WorkflowToolName } from "./workflow-tools";
 
 export const CALL_WAIT_MS = 60_000;
 const POLL_MS = 250;
 
 export async function runWorkflowTool(
   caller: McpCaller,
-  tool: WorkflowTool,
+  tool: WorkflowToolName,
   args: Record<string, unknown>,
   requestId: string,
 ): Promise<CallToolResult> {

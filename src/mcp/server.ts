@@ -21,7 +21,7 @@ import { errorResult, type McpCaller, textResult } from "./caller";
 import { executionTools } from "./execution-tools";
 import { runWorkflowTool } from "./run-workflow";
 import { SERVER_INFO } from "./server-info";
-import { RUN_PREFIX, workflowTools } from "./workflow-tools";
+import { RUN_PREFIX, workflowToolNames, workflowTools } from "./workflow-tools";
 
 export function mcpServer(caller: McpCaller): Server {
   const server = new Server(SERVER_INFO, {
@@ -50,7 +50,7 @@ export function mcpServer(caller: McpCaller): Server {
         return textResult(await tool.call(caller, args));
       }
       if (name.startsWith(RUN_PREFIX)) assertPermission(caller.user, "executions:create");
-      const run = (await workflowTools(caller.db, caller.user)).find((candidate) => candidate.name === name);
+      const run = (await workflowToolNames(caller.db, caller.user)).find((candidate) => candidate.name === name);
       if (!run) return errorResult(`unknown tool ${name}`);
       return await runWorkflowTool(caller, run, args, String(extra.requestId));
     } catch (error) {

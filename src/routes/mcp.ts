@@ -6,8 +6,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { auditContextOf } from "../audit/context";
 import type { AppEnv } from "../env";
+import { BadRequestError } from "../errors";
 import { mcpServer } from "../mcp/server";
 import { authenticate } from "../middleware/auth";
 import { database } from "../middleware/database";
@@ -37,13 +39,21 @@ export const mcpDoc = createRoute({
   responses: {
     200: json(JsonRpcMessage, "The JSON-RPC response"),
     202: { description: "A notification or response from the client, accepted" },
+    400: errors[400],
     401: errors[401],
     406: { description: "The Accept header allows neither application/json nor text/event-stream" },
     429: errors[429],
   },
 });
 
-export const mcpRoutes = new Hono<AppEnv>().all("/", database, authenticate, async (c) => {
+/** MCP 2025-06-18 removed JSON-RPC batches: a POST whose body is an array is a 400, before any of it runs. */
+const noBatches = createMiddleware<AppEnv>(async function refuseBatches(c, next) {
+  if (c.req.method === "POST" && (await c.req.raw.clone().text()).trimStart().startsWith("["))
+    throw new BadRequestError("JSON-RPC batches are not accepted: send one message per request");
+  await next();
+});
+
+export const mcpRoutes = new Hono<AppEnv>().all("/", noBatches, database, authenticate, async (c) => {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

@@ -1,12 +1,12 @@
 /** Workflows: list with filters, create, change, archive (SPEC §1, §3). */
 import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
-import { readsAll } from "../auth/permissions";
+import { changesAll, readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
 import { users, type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
-import { ConflictError } from "../errors";
+import { ConflictError, ForbiddenError } from "../errors";
 import { assertVisible, authorize } from "./access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 import { assertQuota } from "./quotas";
@@ -26,6 +26,7 @@ export interface WorkflowView {
   currentVersionId: string | null;
   currentVersion: number | null;
   webhookSecretSet: boolean;
+  mcp: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,6 +41,8 @@ export interface WorkflowInput {
 
 export interface WorkflowChanges extends Partial<WorkflowInput> {
   status?: "draft" | "active";
+  /** Admins only: offer it to MCP callers besides its owner. */
+  mcp?: boolean;
 }
 
 export interface WorkflowFilters {
@@ -71,6 +74,7 @@ export function toWorkflowView({ row, currentVersion }: RowWithVersion): Workflo
     currentVersionId: row.currentVersionId,
     currentVersion,
     webhookSecretSet: row.webhookSecret !== null,
+    mcp: row.mcp,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -168,6 +172,7 @@ export function updateWorkflow(
 ): Promise<WorkflowView> {
   // A schedule set on a workflow that had none counts against its owner's quota.
   const check = async (tx: Queryable, before: WorkflowRow) => {
+    if (changes.mcp !== undefined && !changesAll(user)) throw new ForbiddenError("Only admins mark workflows for MCP");
     if (changes.schedule && !before.schedule)
       await assertQuota(tx, config, "schedules", await ownerOf(tx, before.ownerId));
   };
@@ -178,6 +183,7 @@ export function updateWorkflow(
     metadata: changes.metadata,
     schedule: changes.schedule,
     status: changes.status,
+    mcp: changes.mcp,
     // A new schedule, or an activation, starts counting slots from now: nothing is backfilled.
     scheduleSince:
       changes.schedule !== undefined || (changes.status === "active" && before.status !== "active")

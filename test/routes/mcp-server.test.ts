@@ -65,7 +65,7 @@ describe("MCP server (/mcp)", () => {
       signIn("admin"),
     ]);
     const tag = uniqueName("mcp").replace("-", "_");
-    await activeWorkflow(user.token, `Greet People ${tag}`, greeter, "Greets someone by name");
+    const greetPeople = await activeWorkflow(user.token, `Greet People ${tag}`, greeter, "Greets someone by name");
     await activeWorkflow(other.token, `Other Greeter ${tag}`, greeter);
     // A draft is not offered, nor is a workflow without a version.
     await callJson("/api/v1/workflows", { token: user.token, body: { name: `Draft ${tag}` } });
@@ -78,9 +78,11 @@ describe("MCP server (/mcp)", () => {
     expect(userTools.map((tool) => tool.name)).toEqual([`run_greet_people_${tag}`, "get_execution", "decide_step"]);
     expect(userTools[0]).toMatchObject({ description: "Greets someone by name", inputSchema: greeter.inputSchema });
 
+    // Admins are offered their own workflows and those an admin marked for MCP, not every one.
+    await callJson(`/api/v1/workflows/${greetPeople}`, { method: "PATCH", token: admin.token, body: { mcp: true } });
     const adminNames = await toolNames(await connectAs(admin.token));
     expect(adminNames).toContain(`run_greet_people_${tag}`);
-    expect(adminNames).toContain(`run_other_greeter_${tag}`);
+    expect(adminNames).not.toContain(`run_other_greeter_${tag}`);
   });
 
   it("runs a workflow for a personal API token and returns its output; bad input is a tool error", async () => {

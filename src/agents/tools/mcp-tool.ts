@@ -12,7 +12,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import { sendableFromConfig } from "../../engine/template";
 import { SERVER_INFO } from "../../mcp/server-info";
 import { AddressRefusedError } from "../../net/address-guard";
-import { guardedRequest } from "../../net/guarded-fetch";
+import { cappedStream, guardedRequest, MAX_RESPONSE_BYTES } from "../../net/guarded-fetch";
 import { SecretHostRefusedError } from "../../secrets/resolver";
 import type { McpToolConfig } from "../configuration";
 import { AgentError } from "../errors";
@@ -21,8 +21,6 @@ import { type HeaderSources, headersToSend, type StoredHeaders } from "./tool-he
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** More tools than this from one server are not offered (models choose badly among hundreds). */
 const MAX_REMOTE_TOOLS = 128;
-/** The most of one tool answer the model sees (about 16k tokens). */
-const MAX_RESULT_CHARS = 64 * 1024;
 /** The longest function name OpenAI-compatible providers accept. */
 const MAX_NAME = 64;
 
@@ -97,7 +95,7 @@ export async function callMcpTool(
     const result = await client.callTool({ name: remoteName, arguments: args }, undefined, {
       timeout: timeoutOf(config),
     });
-    const text = capped(textOf(result.content));
+    const text = textOf(result.content);
     return result.isError ? { error: text } : text;
   } catch (error) {
     return { error: `the MCP tool ${remoteName} failed: ${messageOf(error)}` };
@@ -118,23 +116,31 @@ async function openSession(
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   const transport = new StreamableHTTPClientTransport(url, {
     requestInit: { headers: Object.fromEntries(headers) },
-    fetch: (target, init) =>
-      guardedRequest(
-        String(target),
-        {
-          ...init,
-          signal: init?.signal ?? undefined,
-          timeoutMs,
-          sensitiveHeaders: sensitive,
-          checkUrl: options.secrets.assertHostAllowed,
-        },
-        options.allowlist,
+    // Whatever a server sends, at most MAX_RESPONSE_BYTES of one answer is read into memory.
+    fetch: async (target, init) =>
+      capResponse(
+        await guardedRequest(
+          String(target),
+          {
+            ...init,
+            signal: init?.signal ?? undefined,
+            timeoutMs,
+            sensitiveHeaders: sensitive,
+            checkUrl: options.secrets.assertHostAllowed,
+          },
+          options.allowlist,
+        ),
       ),
   });
   // The SDK's default validator (Ajv) compiles schemas with `new Function`, which workerd forbids.
   const client = new Client(SERVER_INFO, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
   await client.connect(transport, { timeout: timeoutMs });
   return client;
+}
+
+function capResponse(response: Response): Response {
+  if (!response.body) return response;
+  return new Response(cappedStream(response.body, MAX_RESPONSE_BYTES), response);
 }
 
 function timeoutOf(config: McpToolConfig): number {
@@ -147,13 +153,6 @@ function textOf(content: unknown): string {
   return parts
     .map((part: { type?: string; text?: string }) => (part.type === "text" ? (part.text ?? "") : JSON.stringify(part)))
     .join("\n");
-}
-
-/** A tool's answer goes back to the model, and into its checkpoint: at most MAX_RESULT_CHARS of it. */
-function capped(text: string): string {
-  return text.length > MAX_RESULT_CHARS
-    ? `${text.slice(0, MAX_RESULT_CHARS)}\n[truncated: ${text.length} characters]`
-    : text;
 }
 
 function isRefused(error: unknown): boolean {

@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
+  boolean,
   check,
   foreignKey,
   index,
@@ -35,6 +36,8 @@ export const workflows = pgTable(
     status: workflowStatus("status").notNull().default("draft"),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    /** An admin offers it to every MCP caller who may start it, besides its owner. */
+    mcp: boolean("mcp").notNull().default(false),
     currentVersionId: uuid("current_version_id"),
     schedule: jsonb("schedule").$type<WorkflowSchedule>(),
     /** Schedule slots before this instant never run (set when the schedule or activation changes). */

@@ -42,6 +42,7 @@ export const WorkflowSchema = z
     currentVersionId: z.uuid().nullable(),
     currentVersion: z.number().int().nullable(),
     webhookSecretSet: z.boolean(),
+    mcp: z.boolean().openapi({ description: "offered to MCP callers besides its owner (admins set it)" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -58,7 +59,13 @@ export const CreateWorkflowBody = z
   .openapi("CreateWorkflow");
 
 export const UpdateWorkflowBody = CreateWorkflowBody.partial()
-  .extend({ status: z.enum(["draft", "active"]).optional() })
+  .extend({
+    status: z.enum(["draft", "active"]).optional(),
+    mcp: z
+      .boolean()
+      .optional()
+      .openapi({ description: "admins only: offer it as an MCP tool to callers who may start it" }),
+  })
   .strict()
   .openapi("UpdateWorkflow");
 

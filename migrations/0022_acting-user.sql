@@ -1,2 +1,0 @@
-ALTER TABLE "executions" ADD COLUMN "acting_user_id" uuid;--> statement-breakpoint
-ALTER TABLE "executions" ADD CONSTRAINT "executions_acting_user_id_users_id_fk" FOREIGN KEY ("acting_user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;
