@@ -1,7 +1,7 @@
 /**
  * Login lockout (SPEC §2, §7): LOGIN_MAX_FAILURES failures within 15 minutes lock an account (its
  * email and username are one account) for LOGIN_LOCK_SECONDS; a client IP gets four times the
- * budget, across accounts. A guess is reserved before any password hash is computed, under row
+ * budget, across accounts (an IPv6 client by its /64). A guess is reserved before any password hash is computed, under row
  * locks, so guesses made concurrently beyond the limit are refused (429) without being checked.
  * Unknown identifiers count only against the IP, so they cannot grow the table.
  */
@@ -10,6 +10,7 @@ import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
 import { loginFailures } from "../db/schema";
 import { TooManyRequestsError } from "../errors";
+import { clientKey } from "../net/client-address";
 
 export const FAILURE_WINDOW_SECONDS = 15 * 60;
 /** An IP may fail this many times the account limit (many people behind one NAT). */
@@ -28,7 +29,7 @@ interface Key {
 function keysOf(config: Settings, guess: GuessKeys): Key[] {
   const keys: Key[] = [];
   if (guess.accountId) keys.push({ identifier: `account:${guess.accountId}`, limit: config.LOGIN_MAX_FAILURES });
-  if (guess.ip) keys.push({ identifier: `ip:${guess.ip}`, limit: config.LOGIN_MAX_FAILURES * IP_FACTOR });
+  if (guess.ip) keys.push({ identifier: `ip:${clientKey(guess.ip)}`, limit: config.LOGIN_MAX_FAILURES * IP_FACTOR });
   return keys;
 }
 

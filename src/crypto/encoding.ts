@@ -1,5 +1,5 @@
 /** Byte encodings shared by the keyring, tokens and backups. */
-import { timingSafeEqual as nodeTimingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual as nodeTimingSafeEqual } from "node:crypto";
 
 /** UTF-8 bytes of `text` (TextEncoder always returns a fresh, non-shared buffer). */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
@@ -52,4 +52,13 @@ export function timingSafeEqual(a: string, b: string): boolean {
   const right = utf8(b);
   // It throws on unequal lengths; a length is not the secret here (digests have a fixed one).
   return left.length === right.length && nodeTimingSafeEqual(left, right);
+}
+
+/**
+ * Constant-time comparison of a presented credential with a configured secret of any length: both
+ * are hashed first, so neither the comparison's time nor its early exit tells the secret's length.
+ */
+export function secretEquals(presented: string, secret: string): boolean {
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return nodeTimingSafeEqual(digest(presented), digest(secret));
 }

@@ -14,7 +14,7 @@ import { type Settings, settings } from "../config";
 import type { Queryable } from "../db/client";
 import type { AppEnv } from "../env";
 import { UnauthorizedError } from "../errors";
-import { limitUser } from "./rate-limit";
+import { limitTokenLookup, limitUser } from "./rate-limit";
 
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
   const header = c.req.header("authorization") ?? "";
@@ -23,6 +23,7 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   const user = await principalOf(c.var.db.db, settings(c.env), match[1], {
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     limit: (userId) => limitUser(c, userId),
+    limitLookup: () => limitTokenLookup(c),
   });
   c.set("user", user);
   await next();
@@ -32,6 +33,8 @@ export interface PrincipalHooks {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Counts the request against the user's rate limit; throws when it is over. */
   limit: (userId: string) => Promise<void>;
+  /** Counts an API token's lookup against its client's limit, before the database is asked. */
+  limitLookup?: () => Promise<void>;
 }
 
 /** The caller a bearer credential names: an access JWT, or a personal API token (`ipa_…`). */
@@ -42,7 +45,9 @@ export async function principalOf(
   hooks: PrincipalHooks,
 ): Promise<AuthenticatedUser> {
   if (credential.startsWith(API_TOKEN_PREFIX)) {
-    const user = API_TOKEN_SHAPE.test(credential) ? await principalOfApiToken(db, credential) : null;
+    if (!API_TOKEN_SHAPE.test(credential)) throw new UnauthorizedError("The API token is invalid, expired or revoked");
+    await hooks.limitLookup?.();
+    const user = await principalOfApiToken(db, credential);
     if (!user) throw new UnauthorizedError("The API token is invalid, expired or revoked");
     await hooks.limit(user.id);
     hooks.waitUntil(touchApiToken(db, user.jti).catch(() => {}));

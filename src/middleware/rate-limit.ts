@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { clientKey } from "../net/client-address";
 
 /** Both bindings count per minute. */
 const PERIOD_SECONDS = 60;
@@ -26,10 +27,26 @@ export async function limitUser(c: Context<AppEnv>, userId: string): Promise<voi
   if (binding && !(await binding.limit({ key: `user:${userId}` })).success) throw new RateLimitedError("user");
 }
 
-/** Per client IP, for the routes anyone may call. A request without a client address is not counted. */
+/**
+ * Per client (an IPv4 address, an IPv6 /64), for the routes anyone may call. A request without a
+ * client address is not counted.
+ */
 export const limitIp = createMiddleware<AppEnv>(async function limitIp(c, next) {
   const ip = c.req.header("cf-connecting-ip");
   const binding = c.env.IP_RATE_LIMIT;
-  if (ip && binding && !(await binding.limit({ key: `ip:${ip}` })).success) throw new RateLimitedError("address");
+  if (ip && binding && !(await binding.limit({ key: `ip:${clientKey(ip)}` })).success)
+    throw new RateLimitedError("address");
   await next();
 });
+
+/**
+ * Counts an API token's request against its client's budget before the token is looked up, so
+ * tokens that name nobody cost a flood its own limit, not a database query each. The per-user
+ * budget (600 a minute) is used: one client's legitimate traffic fits it as one user's does.
+ */
+export async function limitTokenLookup(c: Context<AppEnv>): Promise<void> {
+  const ip = c.req.header("cf-connecting-ip");
+  const binding = c.env.USER_RATE_LIMIT;
+  if (ip && binding && !(await binding.limit({ key: `api-token:${clientKey(ip)}` })).success)
+    throw new RateLimitedError("address");
+}

@@ -1,9 +1,11 @@
 /** /agents and /agents/:id/tools: every role reads, admins change (SPEC §1). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
-import type { Permission } from "../auth/permissions";
+import { hasPermission, type Permission } from "../auth/permissions";
+import type { AuthenticatedUser } from "../auth/principal";
 import { settings } from "../config";
 import { authenticate, requirePermission } from "../middleware/auth";
+import { maskCredentialUrl } from "../net/credential-mask";
 import { createTool, deleteTool, getTool, listTools, updateTool } from "../services/agent-tools";
 import { archiveAgent, createAgent, getAgent, listAgents, toAgentView, updateAgent } from "../services/agents";
 import { createRouter } from "./router";
@@ -139,7 +141,10 @@ export const agentRoutes = createRouter()
   .openapi(archive, async (c) =>
     c.json(await archiveAgent(c.var.db.db, auditContextOf(c), c.req.valid("param").id), 200),
   )
-  .openapi(toolList, async (c) => c.json({ items: await listTools(c.var.db.db, c.req.valid("param").id) }, 200))
+  .openapi(toolList, async (c) => {
+    const tools = await listTools(c.var.db.db, c.req.valid("param").id);
+    return c.json({ items: tools.map((tool) => asReadBy(c.var.user, tool)) }, 200);
+  })
   .openapi(toolCreate, async (c) =>
     c.json(
       await createTool(c.var.db.db, settings(c.env), auditContextOf(c), c.req.valid("param").id, c.req.valid("json")),
@@ -148,7 +153,7 @@ export const agentRoutes = createRouter()
   )
   .openapi(toolGet, async (c) => {
     const { id, toolId } = c.req.valid("param");
-    return c.json(await getTool(c.var.db.db, id, toolId), 200);
+    return c.json(asReadBy(c.var.user, await getTool(c.var.db.db, id, toolId)), 200);
   })
   .openapi(toolUpdate, async (c) => {
     const { id, toolId } = c.req.valid("param");
@@ -162,3 +167,10 @@ export const agentRoutes = createRouter()
     await deleteTool(c.var.db.db, auditContextOf(c), id, toolId);
     return c.body(null, 204);
   });
+
+/** Admins write tools and read them as written; other readers see a URL's literal credentials masked. */
+function asReadBy<T extends { configuration: Record<string, unknown> }>(user: AuthenticatedUser, tool: T): T {
+  const { url } = tool.configuration;
+  if (hasPermission(user, "agents:update") || typeof url !== "string") return tool;
+  return { ...tool, configuration: { ...tool.configuration, url: maskCredentialUrl(url) } };
+}

@@ -4,18 +4,16 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { backupSchedule } from "../backup/health";
 import { settings } from "../config";
-import { timingSafeEqual } from "../crypto/encoding";
 import type { AppEnv } from "../env";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { database } from "../middleware/database";
+import { presentsMetricsToken } from "../middleware/metrics-reader";
 import { renderMetrics } from "../services/metrics";
 import { errors } from "./schemas/common";
 
 /** Scrapers present the static token; people present an access token with metrics:read. */
 const metricsAccess = createMiddleware<AppEnv>(async function metricsAccess(c, next) {
-  const token = settings(c.env).METRICS_TOKEN;
-  const presented = c.req.header("authorization")?.replace(/^Bearer /, "");
-  if (token && presented && timingSafeEqual(presented, token)) return next();
+  if (presentsMetricsToken(c)) return next();
   await authenticate(c, async () => {
     await requirePermission("metrics:read")(c, next);
   });

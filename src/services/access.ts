@@ -3,7 +3,7 @@
  * existence is not revealed); a visible object the caller may not change is a 403.
  */
 import { assertPermission } from "../auth/assert-permission";
-import { changesAll, type Permission, readsAll } from "../auth/permissions";
+import { changesAll, hasPermission, type Permission, readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import { ForbiddenError, NotFoundError } from "../errors";
 
@@ -23,6 +23,11 @@ export function assertVisible(user: AuthenticatedUser, ownership: Ownership | nu
 export function assertMayAct(user: AuthenticatedUser, ownership: Ownership, permission: Permission): void {
   assertPermission(user, permission);
   if (!changesAll(user) && !isOwner(user, ownership)) throw new ForbiddenError(`Requires ${permission} on this object`);
+}
+
+/** Whether the caller could change the object (for views that show writers more than readers). */
+export function mayChange(user: AuthenticatedUser, ownership: Ownership, permission: Permission): boolean {
+  return hasPermission(user, permission) && (changesAll(user) || isOwner(user, ownership));
 }
 
 /** Visible and changeable: the usual guard of a mutating object route. */

@@ -10,6 +10,7 @@ import type { Definition } from "../engine/definition";
 import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
 import type { ExecutionSummarySchema, WaitingSchema } from "../routes/schemas/executions";
+import { maskedStepInput } from "../steps/http/mask";
 import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -58,7 +59,7 @@ export function toStepView(row: StepRow) {
     status: row.status,
     attempt: row.attempt,
     idempotencyKey: row.idempotencyKey,
-    input: row.input,
+    input: maskedStepInput(row.stepType, row.input),
     output: row.output,
     error: row.error,
     retries: row.retries,

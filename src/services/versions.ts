@@ -9,9 +9,11 @@ import type { Definition } from "../engine/definition";
 import { validateDefinition } from "../engine/validate-definition";
 import { NotFoundError, ValidationError } from "../errors";
 import { sealedSecretsIn } from "../secrets/sealed-rows";
+import { maskedDefinition } from "../steps/http/mask";
+import { mayChange } from "./access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 import { assertQuota } from "./quotas";
-import { getVisibleWorkflow, lockForChange, toWorkflowView, type WorkflowView } from "./workflows";
+import { getVisibleWorkflow, lockForChange, ownershipOf, toWorkflowView, type WorkflowView } from "./workflows";
 
 type VersionRow = typeof workflowVersions.$inferSelect;
 
@@ -136,7 +138,11 @@ export async function getVersion(
 ): Promise<VersionView> {
   const { row: workflow } = await getVisibleWorkflow(db, user, workflowId);
   const row = await findVersion(db, workflowId, versionNumber);
-  return toView(row, workflow.currentVersionId);
+  const view = toView(row, workflow.currentVersionId);
+  // Whoever may change the workflow reads it as written; other readers get its literal credentials masked.
+  return mayChange(user, ownershipOf(workflow), "workflows:update")
+    ? view
+    : { ...view, definition: maskedDefinition(view.definition) };
 }
 
 export async function setCurrentVersion(

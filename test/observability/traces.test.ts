@@ -9,41 +9,10 @@ import { stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { callJson } from "../helpers/http";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
 import { scriptEndpoint } from "../helpers/outside";
+import { type OtlpSpan, spansUntil } from "../helpers/traces";
 import { signIn } from "../helpers/users";
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string; doubleValue?: number } }>;
-  status: { code?: number };
-}
-
 const CALLER = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" };
-
-async function exportedSpans(traceId: string): Promise<OtlpSpan[]> {
-  const requests: Array<{ body: string; path: string }> = await (
-    await fetch(`${env.TEST_OUTSIDE_URL}/_requests/otlp`)
-  ).json();
-  return requests
-    .filter((request) => request.path === "/otlp/v1/traces")
-    .flatMap((request) => JSON.parse(request.body).resourceSpans)
-    .flatMap((resource: { scopeSpans: Array<{ spans: OtlpSpan[] }> }) => resource.scopeSpans.flatMap((s) => s.spans))
-    .filter((span: OtlpSpan) => span.traceId === traceId);
-}
-
-async function spansUntil(traceId: string, done: (spans: OtlpSpan[]) => boolean): Promise<OtlpSpan[]> {
-  for (let i = 0; i < 100; i++) {
-    const spans = await exportedSpans(traceId);
-    if (done(spans)) return spans;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the trace ${traceId} did not arrive whole`);
-}
 
 const attr = (span: OtlpSpan, key: string) => {
   const value = span.attributes.find((a) => a.key === key)?.value;

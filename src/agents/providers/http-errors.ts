@@ -3,8 +3,18 @@ import { ProviderError } from "./types";
 
 const MAX_RETRY_AFTER_SECONDS = 60;
 
-export async function providerErrorFrom(response: Response, provider: string): Promise<ProviderError> {
-  const detail = (await response.text().catch(() => "")).slice(0, 300);
+/**
+ * The provider's answer names what went wrong; a provider that echoes the key it was sent
+ * ("Incorrect API key provided: sk-…") has the key replaced before the text reaches a step's
+ * error, its log line or its span.
+ */
+export async function providerErrorFrom(
+  response: Response,
+  provider: string,
+  apiKey: string | null = null,
+): Promise<ProviderError> {
+  const body = await response.text().catch(() => "");
+  const detail = (apiKey && apiKey.length >= 4 ? body.split(apiKey).join("[agent api key]") : body).slice(0, 300);
   const retryable = response.status === 429 || response.status === 408 || response.status >= 500;
   const error = new ProviderError(
     `${provider} answered ${response.status}${detail ? `: ${detail}` : ""}`,

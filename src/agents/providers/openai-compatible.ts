@@ -75,7 +75,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
         throw new ProviderError(`refused: ${error.message}`, false, undefined, "address_refused");
       throw transportError(error, this.name);
     }
-    if (!response.ok) throw await providerErrorFrom(response, this.name);
+    if (!response.ok) throw await providerErrorFrom(response, this.name, this.options.apiKey);
     try {
       const isStream = (response.headers.get("content-type") ?? "").includes("text/event-stream");
       if (isStream && response.body) return await readStream(cappedStream(response.body, MAX_ANSWER_BYTES), request);

@@ -169,7 +169,8 @@ function descriptionOf(row: ToolRow): string {
   const given = row.configuration.description;
   if (typeof given === "string" && given) return given;
   if (row.toolType === "builtin") return BUILTINS[(row.configuration as BuiltinToolConfig).builtin].description;
+  // Named by what the admin called it: its URL (and any credential in it) is not the model's business.
   return row.toolType === "workflow"
     ? `Runs the workflow ${(row.configuration as WorkflowToolConfig).workflowId}`
-    : `Calls ${row.configuration.url}`;
+    : `The ${row.toolName} tool`;
 }

@@ -3,6 +3,7 @@
  * and outputs must still fit one WebSocket message (1 MiB). Values over the per-value limit, and
  * then the largest ones until the whole fits, become previews that name where the full value is.
  */
+import { maskedStepInput } from "../../steps/http/mask";
 import { byteLength } from "./large-values";
 import type { Snapshot, StepState } from "./types";
 
@@ -22,7 +23,7 @@ export function boundedSnapshot(snapshot: Snapshot): Snapshot {
   const { execution } = snapshot;
   const steps = execution.steps.map((step) => ({
     ...step,
-    input: bounded(step.input, VALUE_LIMIT_BYTES),
+    input: bounded(maskedStepInput(step.type, step.input), VALUE_LIMIT_BYTES),
     output: bounded(step.output, VALUE_LIMIT_BYTES, outputHref(execution.id, step)),
   }));
   let view = { ...execution, input: bounded(execution.input, VALUE_LIMIT_BYTES), steps };
