@@ -6,6 +6,8 @@ import { WorkersAiProvider } from "../../src/agents/providers/workers-ai";
 import { ArithmeticError, evaluateArithmetic } from "../../src/agents/tools/arithmetic";
 import { queryJsonPath } from "../../src/agents/tools/json-path";
 import { settings } from "../../src/config";
+import { completion } from "../helpers/openai";
+import { scriptEndpoint } from "../helpers/outside";
 
 /** A stand-in for the remote-only AI binding, recording what it was asked. */
 function standInAi(answer: unknown) {
@@ -138,6 +140,38 @@ describe("providers", () => {
 });
 
 describe("built-in tools", () => {
+  it("follows a provider's redirects through the address guard, its key never crossing to another origin", async () => {
+    const landing = await scriptEndpoint([completion({ content: "moved here" })]);
+    const moving = await scriptEndpoint([
+      { status: 307, headers: { location: `${landing.otherOriginUrl}/chat/completions` } },
+    ]);
+    const provider = new OpenAiCompatibleProvider({
+      allowlist: settings(env).HTTP_STEP_ALLOWLIST,
+      flavor: "openai",
+      baseUrl: moving.url,
+      apiKey: "sk-redirect-key",
+      stream: false,
+    });
+    const answer = await provider.chat({ ...baseRequest, model: "gpt-test", signal: AbortSignal.timeout(5000) });
+    expect(answer.text).toBe("moved here");
+    expect((await moving.requests())[0].headers.authorization).toBe("Bearer sk-redirect-key");
+    expect((await landing.requests())[0].headers.authorization).toBeUndefined();
+
+    const toMetadata = await scriptEndpoint([
+      { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } },
+    ]);
+    const refused = new OpenAiCompatibleProvider({
+      allowlist: settings(env).HTTP_STEP_ALLOWLIST,
+      flavor: "openai",
+      baseUrl: toMetadata.url,
+      apiKey: "sk-redirect-key",
+      stream: false,
+    });
+    await expect(
+      refused.chat({ ...baseRequest, model: "gpt-test", signal: AbortSignal.timeout(5000) }),
+    ).rejects.toMatchObject({ reason: "address_refused", retryable: false });
+  });
+
   it("does arithmetic without eval", () => {
     expect(evaluateArithmetic("2*(3+4) - 10/4")).toBe(11.5);
     expect(evaluateArithmetic("2^3^2")).toBe(512);

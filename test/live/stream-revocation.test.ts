@@ -1,6 +1,7 @@
 /**
- * Open streams follow revocations (SPEC §3): a viewer who logs out, is deactivated, or loses the
- * role that let them see the execution is disconnected within 60 s, without reconnecting.
+ * Open streams follow revocations (SPEC §3): a viewer who logs out, whose API token is revoked,
+ * who is deactivated, or who loses the role that let them see the execution is disconnected
+ * within 60 s, without reconnecting.
  */
 import { describe, expect, it } from "vitest";
 import { start, workflowWith } from "../helpers/executions";
@@ -35,6 +36,9 @@ describe("open streams after a revocation", () => {
       return viewer;
     };
     const [left, gone, lowered, stays] = await Promise.all([leaving, deactivated, demoted, staying].map(watch));
+    // And one watching with a personal API token, revoked on its own.
+    const minted = await callJson("/api/v1/auth/api-tokens", { token: staying.token, body: { name: "watcher" } });
+    const tokenViewer = await watch({ token: minted.body.token });
 
     const revokedAt = Date.now();
     expect((await callJson("/api/v1/auth/logout", { method: "POST", token: leaving.token })).status).toBe(204);
@@ -47,13 +51,21 @@ describe("open streams after a revocation", () => {
       body: { roles: ["user"] },
     });
     expect(patched.status).toBe(200);
+    const revoked = await callJson(`/api/v1/auth/api-tokens/${minted.body.id}`, {
+      method: "DELETE",
+      token: staying.token,
+    });
+    expect(revoked.status).toBe(204);
 
-    const [a, b, c] = await Promise.all([left, gone, lowered].map((viewer) => closedWithin(viewer, WITHIN_MS)));
+    const [a, b, c, d] = await Promise.all(
+      [left, gone, lowered, tokenViewer].map((viewer) => closedWithin(viewer, WITHIN_MS)),
+    );
     const elapsed = Date.now() - revokedAt;
     expect(a.code).toBe(4401);
     expect(b.code).toBe(4401);
     // A user who is no longer an admin may not see another user's execution (or their session went with the role).
     expect([4401, 4404]).toContain(c.code);
+    expect(d.code).toBe(4401);
     expect(elapsed).toBeLessThan(WITHIN_MS);
     // The viewer nobody revoked still gets answers.
     stays.socket.send("ping");

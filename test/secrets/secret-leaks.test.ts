@@ -15,6 +15,7 @@ import { callJson } from "../helpers/http";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
 import { scriptEndpoint } from "../helpers/outside";
 import { connect, ticketFor } from "../helpers/stream";
+import { spansUntil } from "../helpers/traces";
 import { signIn } from "../helpers/users";
 
 const suffix = crypto.randomUUID().replace(/-/g, "").slice(0, 12).toUpperCase();
@@ -35,6 +36,7 @@ const PLANTED = Object.values(planted).flatMap((value) => [value, encodeURICompo
 const leaked = (text: string) => PLANTED.filter((value) => text.includes(value));
 
 const logLines: string[] = [];
+const traceId = crypto.randomUUID().replace(/-/g, "");
 let execution: any;
 let streamText = "";
 let echo: Awaited<ReturnType<typeof scriptEndpoint>>;
@@ -130,7 +132,7 @@ beforeAll(async () => {
   });
   expect(deleted.status).toBe(204);
 
-  const id = await start(owner.token, workflowId);
+  const id = await start(owner.token, workflowId, {}, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
   const live = await connect(id, await ticketFor(owner.token, id));
   execution = await waitForExecution(owner.token, id);
   await live.waitFor((message) => message.event === "execution.completed");
@@ -198,6 +200,12 @@ describe("secrets never leak", () => {
     const toolResult = JSON.stringify((await model.requests())[1].body);
     expect(toolResult).toContain("[secret:header x-tool-key]");
     expect(leaked(toolResult)).toEqual([]);
+  });
+
+  it("appear in no span of the execution's trace", async () => {
+    const spans = await spansUntil(traceId, (all) => all.some((s) => s.name.startsWith("execute_tool ")));
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["step call", "step refused"]));
+    expect(leaked(JSON.stringify(spans))).toEqual([]);
   });
 
   it("appear in no log line", () => {
