@@ -11,6 +11,8 @@ export function psqlLoad(target: string, input: Readable, restrictKey?: string):
   return new Promise((resolve, reject) => {
     const child = spawn("psql", [target, "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1"], {
       stdio: ["pipe", "ignore", "pipe"],
+      // The meta-command scan starts from this setting, whatever the server's default is.
+      env: { ...process.env, PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c standard_conforming_strings=on`.trim() },
     });
     if (restrictKey) child.stdin.write(`\\restrict ${restrictKey}\n`);
     let errors = "";

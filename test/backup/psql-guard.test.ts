@@ -1,6 +1,6 @@
 /** The meta-command scan the restore CLI puts between a backup object and psql. */
 import { describe, expect, it } from "vitest";
-import { MetaCommandError, PsqlGuard } from "../../src/backup/psql-guard";
+import { MetaCommandError, PsqlGuard, UnterminatedError } from "../../src/backup/psql-guard";
 import { literal, statement } from "../../src/backup/sql-text";
 
 function scan(text: string, chunk = text.length): void {
@@ -16,7 +16,8 @@ function verdicts(text: string): string[] {
       scan(text, chunk);
       return "ok";
     } catch (error) {
-      return error instanceof MetaCommandError ? "refused" : `error: ${(error as Error).message}`;
+      if (error instanceof MetaCommandError) return "refused";
+      return error instanceof UnterminatedError ? "unterminated" : `error: ${(error as Error).message}`;
     }
   });
 }
@@ -46,5 +47,31 @@ describe("the psql meta-command guard", () => {
     ["one after a block comment", "/* x */ \\i /etc/passwd\n"],
   ])("refuses %s", (_name, text) => {
     expect(new Set(verdicts(DUMPED + text))).toEqual(new Set(["refused"]));
+  });
+
+  it.each([
+    [
+      "a SET that turns standard_conforming_strings off",
+      "SET standard_conforming_strings = off;\nSELECT 'a\\'' \\! id\n';\n",
+    ],
+    [
+      "set_config() turning it off by a name built at run time",
+      "SELECT set_config('standard_' || 'conforming_strings', 'off', false);\nSELECT 'x\\'' \\o /tmp/x\n';\n",
+    ],
+    ["a function whose body turns it off", "SELECT f();\nSELECT 'q\\'' \\c other\n';\n"],
+  ])("refuses what psql would run once %s", (_name, text) => {
+    expect(new Set(verdicts(DUMPED + text))).toEqual(new Set(["refused"]));
+  });
+
+  it("tells an E'' string by the characters before its quote, across chunk boundaries", () => {
+    // `xE` is an identifier: its quote opens a plain string, which the backslash does not escape.
+    expect(new Set(verdicts(`${DUMPED}SELECT xE'\\' \\! id\n';\n`))).toEqual(new Set(["refused"]));
+    expect(new Set(verdicts(`${DUMPED}SELECT E'\\' \\! still a string\n';\n`))).toEqual(new Set(["ok"]));
+  });
+
+  it("refuses input that ends inside a string, identifier or comment", () => {
+    for (const tail of ["SELECT 'open", 'SELECT "open', "/* open", "SELECT $q$ open", "SELECT E'open\\"])
+      expect(new Set(verdicts(DUMPED + tail))).toEqual(new Set(["unterminated"]));
+    expect(new Set(verdicts(`${DUMPED}-- a last comment without a newline`))).toEqual(new Set(["ok"]));
   });
 });
