@@ -304,6 +304,27 @@ describe("npm run restore from a bucket an attacker wrote to", () => {
     expect(honest.code, honest.output).toBe(0);
   }, 120_000);
 
+  it("refuses, picked by time, a bucket rolled back to older backups than the catalog holds; warns when it cannot ask", async () => {
+    plant(() => {});
+    // The catalog now holds a newer full backup than the bucket does.
+    await backup("full");
+    const target = await freshDatabase("attacked_rollback");
+    const now = new Date().toISOString();
+    const stale = await runRestore(["--until", now, "--target", target], { ...bucket.env, ENCRYPTION_KEYS: keys });
+    expect(stale.code).toBe(1);
+    expect(stale.output).toContain("it may have been rolled back");
+    expect(await rowsOf(target, "select count(*)::int as n from pg_tables where schemaname = 'public'")).toEqual([
+      { n: 0 },
+    ]);
+    const unchecked = await runRestore(["--until", now, "--target", target], {
+      ...bucket.env,
+      ENCRYPTION_KEYS: keys,
+      IPA_URL: "http://127.0.0.1:9",
+    });
+    expect(unchecked.output).toContain("WARNING: the platform's catalog could not be reached");
+    expect(unchecked.code, unchecked.output).toBe(0);
+  }, 180_000);
+
   it("refuses a backslash command even with --allow-unsigned, and nothing of its object stays", async () => {
     plant((manifest, objects) =>
       forgeSchemaObject(manifest, objects, `CREATE TABLE public.pwned (x int);\n\\! touch ${marker}\n`),

@@ -109,7 +109,9 @@ async function resolveChain(options: RestoreOptions): Promise<BackupRef[]> {
   if (!id) {
     if (!options.until) throw new Error("give --backup <id>, --until <time>, or both");
     const until = options.until.toISOString();
-    id = (await options.source.finished()).find((backup) => backup.snapshotAt <= until)?.id;
+    const chosen = (await options.source.finished()).find((backup) => backup.snapshotAt <= until);
+    await assertFresh(options, chosen ?? null, until);
+    id = chosen?.id;
     if (!id) throw new Error(`no finished backup was taken before ${until}`);
   }
   const chain: BackupRef[] = [];
@@ -128,6 +130,33 @@ async function resolveChain(options: RestoreOptions): Promise<BackupRef[]> {
   const upTo = chain.filter((link) => new Date(link.snapshotAt).getTime() <= until);
   if (upTo.length === 0) throw new Error(`the chain's full backup was taken after ${options.until.toISOString()}`);
   return upTo;
+}
+
+/**
+ * Picked by time from a bucket read directly, the newest backup before `until` must be as new as
+ * the catalog's: a bucket someone rolled back (newer manifests deleted) would otherwise restore an
+ * older state without a word. When the platform cannot be asked, the restore says so loudly.
+ */
+async function assertFresh(
+  options: RestoreOptions,
+  chosen: { id: string; snapshotAt: string } | null,
+  until: string,
+): Promise<void> {
+  if (!options.source.catalog) return;
+  const catalog = await options.source.catalog();
+  if (catalog === null) {
+    options.log(
+      `WARNING: the platform's catalog could not be reached: cannot check that ${options.source.describe} holds the newest backup before ${until}; restoring what the bucket holds`,
+    );
+    return;
+  }
+  const newest = catalog
+    .filter((backup) => backup.snapshotAt <= until)
+    .sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt))[0];
+  if (newest && (!chosen || chosen.snapshotAt < newest.snapshotAt))
+    throw new Error(
+      `${options.source.describe} holds no backup as new as the catalog's newest before ${until} (${newest.id} at ${newest.snapshotAt}; the bucket's is ${chosen ? `${chosen.id} at ${chosen.snapshotAt}` : "none"}): it may have been rolled back. Restore through the platform, or name the backup with --backup`,
+    );
 }
 
 /**

@@ -37,6 +37,12 @@ export interface BackupSource {
   /** Backups that finished, newest snapshot first (to pick one by time). */
   finished(): Promise<Array<{ id: string; snapshotAt: string }>>;
   object(backup: BackupRef, name: string): Promise<Readable>;
+  /**
+   * A bucket read directly: the platform's catalog of the backups it holds (those it copied, for
+   * the replica), to tell a bucket rolled back to older backups from a current one; null when the
+   * platform cannot be reached to ask.
+   */
+  catalog?(): Promise<Array<{ id: string; snapshotAt: string }> | null>;
 }
 
 export interface SourceOptions {
@@ -46,9 +52,10 @@ export interface SourceOptions {
 
 export async function openSource(env: NodeJS.ProcessEnv, options: SourceOptions = {}): Promise<BackupSource> {
   if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY && env.R2_BUCKET) {
-    if (!options.replica) return r2Source(env, env.R2_BUCKET);
+    const catalog = () => catalogOf(env, options.replica ? "replica" : "primary");
+    if (!options.replica) return { ...r2Source(env, env.R2_BUCKET), catalog };
     if (!env.R2_REPLICA_BUCKET) throw new Error("--replica from R2 needs R2_REPLICA_BUCKET");
-    return r2Source(env, env.R2_REPLICA_BUCKET);
+    return { ...r2Source(env, env.R2_REPLICA_BUCKET), catalog };
   }
   return apiSource(env, options.replica ? "replica" : "primary");
 }
@@ -93,6 +100,36 @@ async function apiSource(env: NodeJS.ProcessEnv, bucket: "primary" | "replica"):
       return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
     },
   };
+}
+
+/** How long the restore waits for the platform's catalog before saying it could not check. */
+const CATALOG_TIMEOUT_MS = 10_000;
+
+/** The finished backups the platform's catalog holds in `bucket`, or null when it cannot be asked. */
+async function catalogOf(
+  env: NodeJS.ProcessEnv,
+  bucket: "primary" | "replica",
+): Promise<Array<{ id: string; snapshotAt: string }> | null> {
+  const asking = (async () => {
+    const api = await connectApi(env);
+    const out: Array<{ id: string; snapshotAt: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await answer(
+        "list backups",
+        api.client.api.v1.admin.backups.$get({ query: { limit: "200", cursor } }),
+      );
+      for (const item of page.items) {
+        const held = bucket === "primary" || item.replica?.status === "copied";
+        if (item.snapshotAt && held && ["completed", "verified"].includes(item.status))
+          out.push({ id: item.id, snapshotAt: item.snapshotAt });
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return out;
+  })();
+  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), CATALOG_TIMEOUT_MS).unref());
+  return Promise.race([asking.catch(() => null), timeout]);
 }
 
 function r2Source(env: NodeJS.ProcessEnv, bucket: string): BackupSource {
