@@ -14,6 +14,8 @@ export interface Me {
   fullName: string | null;
   roles: Role[];
   permissions: string[];
+  /** An API token's scopes; null for a session (the dashboard's case). */
+  scopes: string[] | null;
 }
 
 export type ExecutionStatus = "pending" | "queued" | "running" | "paused" | "completed" | "failed" | "cancelled";
@@ -180,6 +182,10 @@ export interface AgentTool {
 
 export interface Secret {
   name: string;
+  /** Hosts a request carrying it may go to; null: any. */
+  allowedHosts: string[] | null;
+  /** Platform secrets: whether users' workflows may use it. */
+  sharedWithUsers?: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -227,6 +233,8 @@ export interface ApiToken {
   id: string;
   name: string;
   prefix: string;
+  /** The permissions the token may use. */
+  scopes: string[];
   createdAt: string;
   expiresAt: string;
   lastUsedAt: string | null;

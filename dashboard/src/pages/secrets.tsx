@@ -12,13 +12,25 @@ export function Secrets() {
   const list = useResource(() => get<Page<Secret>>("/secrets"), []);
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
+  const [hosts, setHosts] = useState("");
+  const [shared, setShared] = useState(false);
   const { error, run } = useAction();
   const save = async (event: Event) => {
     event.preventDefault();
     await run(async () => {
-      await api("PUT", `/secrets/${encodeURIComponent(name)}`, { value });
+      const allowedHosts = hosts
+        .split(",")
+        .map((host) => host.trim())
+        .filter(Boolean);
+      await api("PUT", `/secrets/${encodeURIComponent(name)}`, {
+        value,
+        allowedHosts: allowedHosts.length ? allowedHosts : null,
+        sharedWithUsers: shared,
+      });
       setName("");
       setValue("");
+      setHosts("");
+      setShared(false);
       void list.reload();
     });
   };
@@ -34,7 +46,8 @@ export function Secrets() {
       <h1>Secrets</h1>
       <p class="help">
         Referenced as <code>{"{{secrets.NAME}}"}</code> in http steps and tools; a workflow's own secret of the same
-        name wins.
+        name wins in its steps. Admins' workflows and agents' tools may use every platform secret; users' workflows only
+        those shared with users. With allowed hosts, a request carrying the value goes only there.
       </p>
       <form class="form inline" onSubmit={save}>
         <label for="secret-name">Name</label>
@@ -55,6 +68,17 @@ export function Secrets() {
           onInput={(e) => setValue(e.currentTarget.value)}
           required
         />
+        <label for="secret-hosts">Allowed hosts</label>
+        <input
+          id="secret-hosts"
+          value={hosts}
+          placeholder="api.example.com, *.example.org (empty: any)"
+          onInput={(e) => setHosts(e.currentTarget.value)}
+        />
+        <label class="check">
+          <input type="checkbox" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} /> Shared with
+          users
+        </label>
         <button type="submit" class="primary">
           Save
         </button>
@@ -65,12 +89,14 @@ export function Secrets() {
       ) : !list.value?.items.length ? (
         <Empty>No platform secrets.</Empty>
       ) : (
-        <DataTable caption="Secrets" columns={["Name", "Created", "Updated", ""]}>
+        <DataTable caption="Secrets" columns={["Name", "Allowed hosts", "Shared with users", "Created", "Updated", ""]}>
           {list.value.items.map((secret) => (
             <tr key={secret.name}>
               <td>
                 <code>{secret.name}</code>
               </td>
+              <td>{secret.allowedHosts?.join(", ") ?? "any"}</td>
+              <td>{secret.sharedWithUsers ? "yes" : "no"}</td>
               <td>{when(secret.createdAt)}</td>
               <td>{when(secret.updatedAt)}</td>
               <td>

@@ -1,6 +1,7 @@
 /** The signed-in user's personal API tokens (CLIs, CI, MCP clients): created here, shown once, revoked at once. */
 import { useState } from "preact/hooks";
 import { api, get, post } from "../api/client";
+import { me } from "../api/session";
 import type { ApiToken, Page } from "../api/types";
 import { when } from "../components/format";
 import { Empty, ErrorNotice } from "../components/notices";
@@ -11,14 +12,25 @@ export function Tokens() {
   const list = useResource(() => get<Page<ApiToken>>("/auth/api-tokens"), []);
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
+  // Permissions a token may carry: the user's own, but managing users (no token carries it).
+  const offered = (me.value?.permissions ?? []).filter((permission) => permission !== "users:manage");
+  const [scopes, setScopes] = useState<string[] | null>(null);
+  const chosen = scopes ?? offered;
+  const toggle = (permission: string, on: boolean) =>
+    setScopes(on ? [...chosen, permission] : chosen.filter((p) => p !== permission));
   const [created, setCreated] = useState<string>();
   const { error, run } = useAction();
   const create = async (event: Event) => {
     event.preventDefault();
     await run(async () => {
-      const answer = await post<{ token: string }>("/auth/api-tokens", { name, expiresInDays: Number(days) });
+      const answer = await post<{ token: string }>("/auth/api-tokens", {
+        name,
+        expiresInDays: Number(days),
+        scopes: chosen,
+      });
       setCreated(answer.token);
       setName("");
+      setScopes(null);
       void list.reload();
     });
   };
@@ -43,7 +55,20 @@ export function Tokens() {
           value={days}
           onInput={(e) => setDays(e.currentTarget.value)}
         />
-        <button type="submit" class="primary">
+        <fieldset class="scopes">
+          <legend>Scopes: what the token may do</legend>
+          {offered.map((permission) => (
+            <label key={permission} class="check">
+              <input
+                type="checkbox"
+                checked={chosen.includes(permission)}
+                onChange={(e) => toggle(permission, e.currentTarget.checked)}
+              />{" "}
+              <code>{permission}</code>
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary" disabled={chosen.length === 0}>
           Create token
         </button>
       </form>
@@ -60,7 +85,7 @@ export function Tokens() {
           {list.value.items.map((token) => (
             <li key={token.id}>
               <strong>{token.name}</strong> <code>{token.prefix}…</code> · expires {when(token.expiresAt)} · last used{" "}
-              {when(token.lastUsedAt)}{" "}
+              {when(token.lastUsedAt)} · scopes <span class="scope-list">{token.scopes.join(", ")}</span>{" "}
               <button type="button" class="danger" onClick={() => void revoke(token.id)}>
                 Revoke
               </button>
