@@ -96,7 +96,11 @@ describe("redirects", () => {
     const user = await signIn("user");
     const admin = await signIn("admin");
     const name = `REDIRECT_${crypto.randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`;
-    await callJson(`/api/v1/secrets/${name}`, { method: "PUT", token: admin.token, body: { value: "s3cret-v4lue" } });
+    await callJson(`/api/v1/secrets/${name}`, {
+      method: "PUT",
+      token: admin.token,
+      body: { value: "s3cret-v4lue", sharedWithUsers: true },
+    });
     const metadata = await scriptEndpoint([{ status: 302, headers: { location: "http://169.254.169.254/latest/" } }]);
     const echo = await scriptEndpoint([{ status: 200, echo: true }]);
     const away = await scriptEndpoint([{ status: 307, headers: { location: echo.otherOriginUrl } }]);

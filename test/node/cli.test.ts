@@ -186,9 +186,9 @@ describe("ipa", () => {
       expect(login.code, login.stderr).toBe(0);
       expect(login.stdout).toContain("scopes workflows:read");
       expect((await ipa(["workflows", "list"], { env })).code).toBe(0);
-      const apply = await ipa(["workflows", "apply", "-f", "examples/review.json"], { env });
-      expect(apply.code).toBe(1);
-      expect(apply.stderr).toContain("403 INSUFFICIENT_SCOPE");
+      const run = await ipa(["run", "review", "--input", '{"name":"Di"}'], { env });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("403 INSUFFICIENT_SCOPE");
     } finally {
       await rm(otherConfig, { recursive: true, force: true });
     }
