@@ -3,7 +3,6 @@
  * outside world's receiver — spans per step attempt and, inside an agent step, per model call
  * and tool call with the GenAI attributes — joining the caller's `traceparent` and passing it on.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { callJson } from "../helpers/http";
