@@ -11,7 +11,7 @@ import type { PoolClient } from "@neondatabase/serverless";
 import { ident, statement } from "./sql-text";
 
 /** Operational tables whose rows are not backed up (their definitions are). */
-export const EXCLUDED_FROM_DATA = new Set(["backups", "change_log", "job_runs", "drills"]);
+export const EXCLUDED_FROM_DATA = new Set(["backups", "change_log", "job_runs", "drills", "engine_counters"]);
 
 export interface TableInfo {
   name: string;

@@ -4,11 +4,14 @@
  * flush and each visit. The watchdog visits every execution past it, however many there are, in
  * pages within a time budget, each on its own (one that throws does not stop the rest): an
  * execution whose object never started is handed off from its row; any other object re-sends
- * step messages nobody claimed, sets its alarm and flushes its outbox.
+ * step messages nobody claimed, arms every timer its state needs and is missing (a repair, counted
+ * as `ipa_invariant_repairs_total`), sets its alarm and flushes its outbox.
  */
 import { and, asc, inArray, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { addEngineCounts } from "../db/engine-counters";
 import { executions } from "../db/schema";
+import type { RepairKind } from "../durable-objects/execution/invariants";
 import type { WatchdogReport } from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
 import { ACTIVE_EXECUTION_STATUSES } from "../engine/vocabulary";
@@ -32,10 +35,12 @@ export interface WatchdogOutcome {
   handedOff: number;
   redriven: number;
   failed: number;
+  /** Invariants found broken and repaired, by kind (counted as ipa_invariant_repairs_total). */
+  repairs: Partial<Record<RepairKind, number>>;
 }
 
 export async function runWatchdog(db: Database, env: Bindings): Promise<WatchdogOutcome> {
-  const outcome: WatchdogOutcome = { checked: 0, handedOff: 0, redriven: 0, failed: 0 };
+  const outcome: WatchdogOutcome = { checked: 0, handedOff: 0, redriven: 0, failed: 0, repairs: {} };
   const started = Date.now();
   while (Date.now() - started < BUDGET_MS) {
     const due = await db
@@ -53,6 +58,7 @@ export async function runWatchdog(db: Database, env: Bindings): Promise<Watchdog
       where e.id = v.id`);
     outcome.checked += due.length;
   }
+  await addEngineCounts(db, "invariant_repaired", outcome.repairs as Record<string, number>);
   if (outcome.checked > 0) logEvent("info", "watchdog", { ...outcome });
   return outcome;
 }
@@ -64,11 +70,14 @@ async function visit(db: Database, env: Bindings, id: string, outcome: WatchdogO
     const report = (await executionStub(env, id).watchdog()) as WatchdogReport;
     if (!report.started) {
       const found = await findExecution(db, id);
-      if (found?.row.status === "pending" && (await handOff(env, await startRequestFromRow(db, found))) === "running")
+      if (found?.row.status === "pending" && (await handOff(env, await startRequestFromRow(db, found))) === "running") {
         outcome.handedOff++;
+        count(outcome, "stranded_start", 1);
+      }
       return new Date(now + SOON_MS);
     }
     outcome.redriven += report.redriven;
+    for (const [kind, n] of Object.entries(report.repairs ?? {})) count(outcome, kind as RepairKind, n);
     if (report.unflushed > 0) return new Date(now + SOON_MS);
     return new Date(Math.min(report.nextDue === null ? Infinity : report.nextDue + GRACE_MS, now + AT_MOST_MS));
   } catch (error) {
@@ -76,6 +85,10 @@ async function visit(db: Database, env: Bindings, id: string, outcome: WatchdogO
     logEvent("warn", "watchdog_visit_failed", { executionId: id, ...describeError(error) });
     return new Date(now + SOON_MS);
   }
+}
+
+function count(outcome: WatchdogOutcome, kind: RepairKind, n: number): void {
+  outcome.repairs[kind] = (outcome.repairs[kind] ?? 0) + n;
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time, keeping the order of results. */

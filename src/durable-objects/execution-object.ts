@@ -21,7 +21,7 @@ import { ExecutionMachine } from "./execution/machine";
 import { INLINE_LEASE_MS } from "./execution/queued-steps";
 import { ExecutionStore } from "./execution/store";
 import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
-import { type Timer, type TimerKind, type TimerOf, timerKey } from "./execution/timers";
+import { type ScheduledTimer, type TimerKind, type TimerOf, timerBackoffMs, timerKey } from "./execution/timers";
 import type {
   AgentSuspension,
   ChildResult,
@@ -44,6 +44,11 @@ import type {
 import { closeRevokedViewers, VIEWER_CHECK_MS } from "./execution/viewer-check";
 import { acceptViewer, broadcast, viewersOf } from "./execution/viewers";
 import { executionStub } from "./execution-stub";
+
+/** A timer as it fired: which one, when it was due, how often its handler had failed. */
+type Fired<K extends TimerKind> = ScheduledTimer & { timer: TimerOf<K> };
+/** The timers whose handler is the machine's. */
+type MachineTimerKind = "retry" | "wait" | "dispatch" | "lease" | "step_timeout" | "execution_timeout" | "children";
 
 /** A transition may need this many R2 reads and writes first (large values). */
 const MAX_STORAGE_ROUNDS = 250;
@@ -194,10 +199,11 @@ export class ExecutionObject extends DurableObject<Bindings> {
     return { execution: { ...execution, steps: this.store.steps() }, seq: this.store.lastSeq() };
   }
 
-  /** The watchdog's poke: re-send unclaimed step messages, set the alarm, flush. */
+  /** The watchdog's poke: check the invariants (arming what is missing), re-send unclaimed step messages, set the alarm, flush. */
   async watchdog(): Promise<WatchdogReport> {
     const record = this.store.execution();
     if (!record) return { started: false };
+    const repairs = await this.transition((machine) => machine.checkInvariants());
     const redriven = await this.transition((machine) => machine.redriveUnclaimed());
     this.alarmAt = undefined;
     this.armAlarm();
@@ -208,45 +214,79 @@ export class ExecutionObject extends DurableObject<Bindings> {
       nextDue: this.store.nextDue(),
       unflushed: this.store.lastSeq() - this.store.flushedSeq(),
       redriven,
+      repairs,
     };
   }
 
   // -- timers -----------------------------------------------------------------------------------
 
+  /**
+   * Fires the due timers. A timer is removed only with its handler's successful work (a machine
+   * timer in the same storage transaction as its transition); a handler that fails leaves its
+   * timer to fire again after a backoff, and the failure is logged on the execution (counted as
+   * `ipa_timer_failures_total`), so no retry, delay or timeout is ever lost to one failure.
+   */
   async alarm(): Promise<void> {
     this.alarmAt = undefined;
     for (const scheduled of this.store.dueTimers(Date.now())) {
-      // Removed before it fires, so its handler may arm a timer of the same kind again.
       const current = this.store.timer(timerKey(scheduled.timer));
       if (current?.due !== scheduled.due) continue;
-      this.store.deleteTimer(scheduled.timer);
       try {
-        await this.fire(scheduled.timer);
+        await this.fire(scheduled);
       } catch (error) {
-        logEvent("error", "timer_failed", {
-          executionId: this.store.execution()?.id,
-          timer: scheduled.timer.kind,
-          ...describeError(error),
-        });
+        await this.timerFailed(scheduled, error);
       }
     }
     this.armAlarm();
   }
 
-  /** Every timer kind's handler: the machine's own, or I/O the object does itself. */
-  private readonly handlers: { [K in TimerKind]: (timer: TimerOf<K>) => Promise<unknown> } = {
-    retry: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    wait: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    dispatch: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    lease: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    step_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    execution_timeout: (timer) => this.transition((machine) => machine.onTimer(timer)),
-    children: (timer) => this.pollChildren(timer),
-    flush: () => this.outbox.flush(),
-    notify_parent: (timer) => this.notifyParent(timer.tries),
-    retire: () => this.retire(),
-    viewers: () => this.checkViewers(),
+  /** Every timer kind's handler: the machine's own (removed in its transition), or I/O the object does itself. */
+  private readonly handlers: { [K in TimerKind]: (fired: Fired<K>) => Promise<unknown> } = {
+    retry: (fired) => this.onMachineTimer(fired),
+    wait: (fired) => this.onMachineTimer(fired),
+    dispatch: (fired) => this.onMachineTimer(fired),
+    lease: (fired) => this.onMachineTimer(fired),
+    step_timeout: (fired) => this.onMachineTimer(fired),
+    execution_timeout: (fired) => this.onMachineTimer(fired),
+    children: (fired) => this.pollChildren(fired),
+    flush: (fired) => this.afterward(fired, this.outbox.flush()),
+    notify_parent: (fired) => this.afterward(fired, this.notifyParent(fired.timer.tries)),
+    retire: (fired) => this.afterward(fired, this.retire()),
+    viewers: (fired) => this.afterward(fired, this.checkViewers()),
   };
+
+  /** A machine timer's transition, which removes the timer it handles. */
+  private onMachineTimer(fired: Fired<MachineTimerKind>): Promise<void> {
+    return this.transition((machine) => {
+      this.store.deleteFiredTimer(fired);
+      machine.onTimer(fired.timer);
+    });
+  }
+
+  /** An I/O handler's timer is removed once its work is done (unless the work armed it again). */
+  private async afterward(fired: ScheduledTimer, work: Promise<unknown>): Promise<void> {
+    await work;
+    this.ctx.storage.transactionSync(() => this.store.deleteFiredTimer(fired));
+  }
+
+  /** The handler failed: its timer fires again after a backoff, and the execution's log says so. */
+  private async timerFailed(fired: ScheduledTimer, error: unknown): Promise<void> {
+    const failures = fired.failures + 1;
+    const retryInMs = timerBackoffMs(failures);
+    this.ctx.storage.transactionSync(() => {
+      // Unless the handler got far enough to arm it again itself.
+      if (this.store.timer(timerKey(fired.timer))?.due === fired.due)
+        this.store.setTimer(fired.timer, Date.now() + retryInMs, failures);
+    });
+    const detail = describeError(error);
+    logEvent("error", "timer_failed", {
+      executionId: this.store.execution()?.id,
+      timer: fired.timer.kind,
+      failures,
+      ...detail,
+    });
+    await this.transition((machine) => machine.noteTimerFailure(fired.timer, failures, retryInMs)).catch(() => {});
+  }
 
   /** Drops viewers who may no longer watch; checks again while any socket is open. */
   private async checkViewers(): Promise<void> {
@@ -257,12 +297,13 @@ export class ExecutionObject extends DurableObject<Bindings> {
     this.armAlarm();
   }
 
-  private fire(timer: Timer): Promise<unknown> {
-    return (this.handlers[timer.kind] as (timer: Timer) => Promise<unknown>)(timer);
+  private fire(fired: ScheduledTimer): Promise<unknown> {
+    return (this.handlers[fired.timer.kind] as (fired: ScheduledTimer) => Promise<unknown>)(fired);
   }
 
   /** Asks the children a step waits for, in case one's notification was lost. */
-  private async pollChildren(timer: TimerOf<"children">): Promise<void> {
+  private async pollChildren(fired: Fired<"children">): Promise<void> {
+    const { timer } = fired;
     const step = this.store.step(timer.stepId);
     for (const { executionId } of step?.children?.waitingFor ?? []) {
       if (step?.children?.results[executionId]) continue;
@@ -271,7 +312,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
         .catch(() => null);
       if (result) await this.transition((machine) => machine.childFinished(timer.stepId, result as ChildResult));
     }
-    await this.transition((machine) => machine.onTimer(timer));
+    await this.onMachineTimer(fired);
   }
 
   /** Tells the parent execution's agent step that this child ended, until it has listened. */

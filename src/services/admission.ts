@@ -3,9 +3,10 @@
  * queued executions become `pending` and are handed to their objects — when an execution of the
  * key ends (its object's final flush) and, for whatever that missed, by the cron every minute.
  */
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, min, sql } from "drizzle-orm";
 import { settings } from "../config";
 import { type Database, openPlatformDatabase } from "../db/client";
+import { addEngineCounts } from "../db/engine-counters";
 import { executions, workflowVersions } from "../db/schema";
 import type { Definition } from "../engine/definition";
 import type { Bindings } from "../env";
@@ -57,12 +58,18 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
   return admitted;
 }
 
-/** Every minute: each key with queued executions gets an admission pass (releases a crash lost). */
+/**
+ * Every minute: each key with queued executions gets an admission pass, the keys whose oldest
+ * waiter has waited longest first. An execution admitted here is one a release missed (a crash
+ * between an execution's end and its release): a repair, counted as such.
+ */
 export async function admitAllQueued(db: Database, env: Bindings): Promise<number> {
   const keys = await db
-    .selectDistinct({ workflowId: executions.workflowId, key: executions.concurrencyKey })
+    .select({ workflowId: executions.workflowId, key: executions.concurrencyKey })
     .from(executions)
     .where(eq(executions.status, "queued"))
+    .groupBy(executions.workflowId, executions.concurrencyKey)
+    .orderBy(asc(min(executions.createdAt)))
     .limit(SWEEP_KEYS);
   let admitted = 0;
   for (const { workflowId, key } of keys) {
@@ -72,6 +79,7 @@ export async function admitAllQueued(db: Database, env: Bindings): Promise<numbe
       logEvent("warn", "admission_failed", { workflowId, ...describeError(error) });
     }
   }
+  await addEngineCounts(db, "invariant_repaired", { queued_admission: admitted });
   return admitted;
 }
 

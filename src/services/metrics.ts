@@ -119,6 +119,20 @@ export async function renderMetrics(db: Database, sources: MetricSources) {
     { value: Number(rejected.n) },
   ]);
 
+  const counts = await rows(sql`select name, kind, count::float8 as n from engine_counters order by 1, 2`);
+  const counted = (name: string, label: string) =>
+    counts.filter((r) => r.name === name).map((r) => ({ labels: { [label]: String(r.kind) }, value: Number(r.n) }));
+  exposition.counter(
+    "ipa_timer_failures_total",
+    "Execution timers whose handler failed and were re-armed with a backoff, by timer kind.",
+    counted("timer_failed", "timer"),
+  );
+  exposition.counter(
+    "ipa_invariant_repairs_total",
+    "Broken engine invariants the watchdog found and repaired (a missing timer, a stranded start), by kind.",
+    counted("invariant_repaired", "kind"),
+  );
+
   await addQueueDepth(exposition, sources.queues);
   await addBackupMetrics(exposition, db, sources.schedule);
   return exposition.toString();

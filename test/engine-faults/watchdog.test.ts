@@ -9,7 +9,7 @@ import { runWatchdog } from "../../src/cron/watchdog";
 import { query, withDb } from "../helpers/db";
 import { start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { createVersion, createWorkflow } from "../helpers/fixtures";
-import { callJson } from "../helpers/http";
+import { call, callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
@@ -105,11 +105,15 @@ describe("the watchdog", () => {
     await query("delete from execution_logs where execution_id = $1 and seq > $2", [id, Number(last) - 2]);
     await query("update executions set next_check_at = now() - interval '1 minute' where id = $1", [id]);
 
-    await watchdog();
-    const [{ count }] = await query<{ count: string }>("select count(*) from execution_logs where execution_id = $1", [
-      id,
-    ]);
-    expect(Number(count)).toBe(Number(last));
+    const outcome = await watchdog();
+    // The lost flush timer is a repair: armed again, logged, and every row reaches Postgres.
+    expect(outcome.repairs).toMatchObject({ flush_timer: 1 });
+    const rows = await query<{ seq: string; data: { reason?: string; kind?: string } }>(
+      "select seq, data from execution_logs where execution_id = $1 order by seq",
+      [id],
+    );
+    expect(rows.map((row) => Number(row.seq))).toEqual(Array.from({ length: Number(last) + 1 }, (_, i) => i + 1));
+    expect(rows.at(-1)?.data).toMatchObject({ reason: "invariant_repaired", kind: "flush_timer" });
   });
 
   it("says in the execution view why each waiting step waits, and until when", async () => {
@@ -151,3 +155,48 @@ describe("the watchdog", () => {
     expect(new Date(stepOf(view, "nap").waiting.until).getTime()).toBeGreaterThan(Date.now() + 500_000);
   });
 });
+
+describe("the watchdog's invariants", () => {
+  it("arms again every timer a waiting, claimed or ended execution needs and lost, and counts each repair", async () => {
+    const owner = await signIn("user");
+    const slow = await scriptEndpoint([{ status: 200, delayMs: 4_000 }]);
+    const delayed = await start(
+      owner.token,
+      await workflowWith(owner.token, { steps: [{ id: "pause", type: "delay", seconds: 2 }] }),
+    );
+    const claimed = await start(
+      owner.token,
+      await workflowWith(owner.token, { steps: [{ id: "call", type: "http", request: { url: slow.url } }] }),
+    );
+    await waitForExecution(owner.token, delayed, (e) => stepOf(e, "pause").status === "waiting");
+    await waitForExecution(owner.token, claimed, (e) => stepOf(e, "call").status === "running");
+    await expect.poll(async () => (await slow.requests()).length).toBe(1);
+    // The timers are lost, as a handler that failed before its timer could be re-armed lost them.
+    const lose = (id: string, kinds: string[]) =>
+      runInDurableObject(stubOf(id), (_instance, state) => {
+        for (const kind of kinds) state.storage.sql.exec("delete from typed_timers where key like ?", `${kind}%`);
+      });
+    await lose(delayed, ["wait"]);
+    await lose(claimed, ["lease", "step_timeout"]);
+    await query("update executions set next_check_at = now() - interval '1 minute' where id = any($1)", [
+      [delayed, claimed],
+    ]);
+    const before = await repairsOf();
+    const outcome = await watchdog();
+    expect(outcome.repairs).toMatchObject({ wait_timer: 1, lease_timer: 1, step_timeout_timer: 1 });
+    // Each execution goes on: the delay ends, the claimed step completes.
+    expect((await waitForExecution(owner.token, delayed, undefined, 30_000)).status).toBe("completed");
+    expect((await waitForExecution(owner.token, claimed, undefined, 30_000)).status).toBe("completed");
+    const after = await repairsOf();
+    for (const kind of ["wait_timer", "lease_timer", "step_timeout_timer"])
+      expect((after[kind] ?? 0) - (before[kind] ?? 0), kind).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** ipa_invariant_repairs_total by kind, as /metrics shows it. */
+async function repairsOf(): Promise<Record<string, number>> {
+  const text = await (await call("/metrics", { token: env.METRICS_TOKEN })).text();
+  return Object.fromEntries(
+    [...text.matchAll(/^ipa_invariant_repairs_total\{kind="([a-z_]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+}

@@ -218,3 +218,19 @@ export const syncRejections = pgTable(
     index("sync_rejections_created_idx").on(t.createdAt),
   ],
 );
+
+/**
+ * Counters of the engine's own repairs, by name and kind (`timer_failed`/`retry`,
+ * `invariant_repaired`/`lease_timer`, …), for the metrics: an object's timer that failed and was
+ * re-armed, a missing timer or a stranded start the watchdog put back. Operational, not backed up.
+ */
+export const engineCounters = pgTable(
+  "engine_counters",
+  {
+    name: text("name").notNull(),
+    kind: text("kind").notNull(),
+    count: bigint("count", { mode: "number" }).notNull().default(0),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "engine_counters_pkey", columns: [t.name, t.kind] })],
+);

@@ -3,10 +3,12 @@ import { storable } from "../../engine/storable-text";
 import { exhaustive, isTerminalExecution } from "../../engine/vocabulary";
 import { applyDecision, mayDecide } from "../../steps/approval";
 import { payloadProblems, receive } from "../../steps/event";
+import { RETIRE_AFTER_MS } from "./flusher";
+import { type InvariantKind, missingTimers } from "./invariants";
 import { QueuedStepTransitions } from "./queued-steps";
 import { planRerun, sideEffectsOf } from "./rerun-plan";
 import { freshStep, restartedStep } from "./step-data";
-import type { TimerOf } from "./timers";
+import type { Timer, TimerOf } from "./timers";
 import type {
   ControlRequest,
   ControlResult,
@@ -275,6 +277,48 @@ export class ExecutionMachine extends QueuedStepTransitions {
   }
 
   // -- timers -----------------------------------------------------------------------------------
+
+  /** A timer's handler failed and it was re-armed: the execution's log says so (and the metrics count it). */
+  noteTimerFailure(timer: Timer, failures: number, retryInMs: number): void {
+    this.emit(
+      "log",
+      "stepId" in timer ? timer.stepId : null,
+      { reason: "timer_failed", timer: timer.kind, failures, retryInMs },
+      "warn",
+      `the ${timer.kind} timer's handler failed; it fires again in ${Math.ceil(retryInMs / 1000)} s`,
+    );
+  }
+
+  /**
+   * The watchdog's check: every timer the execution's state needs is there; each missing one is
+   * armed again and logged. Returns the repairs by kind.
+   */
+  checkInvariants(): Partial<Record<InvariantKind, number>> {
+    const record = this.record;
+    if (!record) return {};
+    const repairs: Partial<Record<InvariantKind, number>> = {};
+    const missing = missingTimers({
+      record,
+      steps: this.store.steps(),
+      timers: this.store.timers(),
+      unflushed: this.store.flushedSeq() < this.store.lastSeq(),
+      now: this.now,
+      timeoutMsOf: (stepId) => this.attemptTimeoutMs(stepId),
+      retireAfterMs: RETIRE_AFTER_MS,
+    });
+    for (const { kind, timer, due } of missing) {
+      this.store.setTimer(timer, due);
+      repairs[kind] = (repairs[kind] ?? 0) + 1;
+      this.emit(
+        "log",
+        "stepId" in timer ? timer.stepId : null,
+        { reason: "invariant_repaired", kind },
+        "warn",
+        `repaired: the missing ${timer.kind} timer was armed again`,
+      );
+    }
+    return repairs;
+  }
 
   /** The handlers of the timers the machine owns (the object handles flush, notify_parent, retire). */
   onTimer(

@@ -7,6 +7,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { recordAudit } from "../../audit/record";
 import type { Queryable } from "../../db/client";
+import { addEngineCounts } from "../../db/engine-counters";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
@@ -84,7 +85,7 @@ export async function removeStepRows(tx: Queryable, executionId: string, stepIds
 
 export async function writeLogRows(tx: Queryable, executionId: string, events: ExecutionEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx
+  const inserted = await tx
     .insert(executionLogs)
     .values(
       events.map((event) => ({
@@ -98,7 +99,20 @@ export async function writeLogRows(tx: Queryable, executionId: string, events: E
         createdAt: new Date(event.at),
       })),
     )
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ data: executionLogs.data });
+  // A timer that failed is counted once, with the log line that says so (a batch written again adds nothing).
+  const failed: Record<string, number> = {};
+  for (const { data } of inserted) {
+    const timer = timerFailureOf(data);
+    if (timer) failed[timer] = (failed[timer] ?? 0) + 1;
+  }
+  await addEngineCounts(tx, "timer_failed", failed);
+}
+
+function timerFailureOf(data: unknown): string | null {
+  const logged = data as { reason?: unknown; timer?: unknown } | null;
+  return logged?.reason === "timer_failed" && typeof logged.timer === "string" ? logged.timer : null;
 }
 
 export async function writeAuditRows(tx: Queryable, executionId: string, audits: OutboxBatch["audits"]): Promise<void> {

@@ -66,7 +66,6 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if (step.lease && step.lease.until > this.now) {
       return { kind: "busy", retryAfterSeconds: Math.max(1, Math.ceil((step.lease.until - this.now) / 1000)) };
     }
-    const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
     step.dispatch.claims += 1;
     step.lease = { token: crypto.randomUUID(), until: this.now + leaseMs, ms: leaseMs };
     // This consumer resumes from the checkpoint: text an earlier one streamed past it comes again.
@@ -74,13 +73,21 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     this.store.deleteTimer({ kind: "dispatch", stepId });
     this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
     // The step timeout runs from the attempt's first claim, not from when it was queued.
-    const timeoutMs = definition.timeoutSeconds ? definition.timeoutSeconds * 1000 : kind.defaultTimeoutMs;
+    const timeoutMs = this.attemptTimeoutMs(stepId);
     const timer = this.store.timer(`step_timeout:${stepId}`);
     const deadline =
       timer && (timer.timer as TimerOf<"step_timeout">).attempt === attempt ? timer.due : this.now + timeoutMs;
     if (!timer || timer.due !== deadline) this.store.setTimer({ kind: "step_timeout", stepId, attempt }, deadline);
     this.store.putStep(step);
     return { kind: "run", task: stepTask(this.requireRecord(), step, definition, this.store, deadline) };
+  }
+
+  /** How long one attempt of a queued step may run: its `timeoutSeconds`, else its type's default. */
+  protected attemptTimeoutMs(stepId: string): number {
+    const definition = this.definitionOf(stepId);
+    if (!definition || !isQueued(definition.type)) return LEASE_MS;
+    const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
+    return definition.timeoutSeconds ? definition.timeoutSeconds * 1000 : kind.defaultTimeoutMs;
   }
 
   heartbeat(stepId: string, attempt: number, lease: string): ReportResult {

@@ -322,14 +322,23 @@ export class ExecutionStore {
 
   // -- timers -----------------------------------------------------------------------------------
 
-  setTimer(timer: Timer, due: number): void {
+  setTimer(timer: Timer, due: number, failures = 0): void {
     this.sql.exec(
       "insert into typed_timers (key, due, step_id, data) values (?, ?, ?, ?) on conflict (key) do update set due = excluded.due, data = excluded.data",
       timerKey(timer),
       Math.round(due),
       "stepId" in timer ? timer.stepId : null,
-      JSON.stringify(timer),
+      JSON.stringify(failures > 0 ? { ...timer, failures } : timer),
     );
+  }
+
+  /** Removes a timer that fired, unless its handler armed it again (for another time). */
+  deleteFiredTimer(fired: ScheduledTimer): void {
+    this.sql.exec("delete from typed_timers where key = ? and due = ?", timerKey(fired.timer), fired.due);
+  }
+
+  timers(): ScheduledTimer[] {
+    return this.rows("select * from typed_timers").map(toScheduled);
   }
 
   timer(key: string): ScheduledTimer | null {
@@ -384,5 +393,6 @@ export class ExecutionStore {
 }
 
 function toScheduled(row: Row): ScheduledTimer {
-  return { timer: JSON.parse(row.data as string) as Timer, due: row.due as number };
+  const { failures = 0, ...timer } = JSON.parse(row.data as string) as Timer & { failures?: number };
+  return { timer: timer as Timer, due: row.due as number, failures };
 }

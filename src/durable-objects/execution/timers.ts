@@ -37,4 +37,11 @@ export function timerKey(timer: Timer): string {
 export interface ScheduledTimer {
   timer: Timer;
   due: number;
+  /** Firings of this timer whose handler failed in a row (each re-arms it with a longer backoff). */
+  failures: number;
+}
+
+/** After a failed handler the timer fires again after 1 s, doubling to 5 minutes. */
+export function timerBackoffMs(failures: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, failures - 1), 5 * 60_000);
 }

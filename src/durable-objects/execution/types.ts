@@ -13,6 +13,7 @@ import type {
 } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
 import type { SecretsSnapshot } from "../../secrets/sealed";
+import type { InvariantKind } from "./invariants";
 import type { OffloadRef } from "./large-values";
 
 export type { ExecutionStatus, StepStatus, TriggerType };
@@ -363,4 +364,12 @@ export interface Snapshot {
 /** What the watchdog learns when it pokes an object. */
 export type WatchdogReport =
   | { started: false }
-  | { started: true; status: ExecutionStatus; nextDue: number | null; unflushed: number; redriven: number };
+  | {
+      started: true;
+      status: ExecutionStatus;
+      nextDue: number | null;
+      unflushed: number;
+      redriven: number;
+      /** Invariants found broken and repaired on this visit, by kind. */
+      repairs: Partial<Record<InvariantKind, number>>;
+    };
