@@ -144,9 +144,9 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
         );
       }
       // Validate every call before saving the answer, so bad model output changes nothing.
-      for (const call of response.toolCalls) {
-        const prepared = input.toolbox.prepare(call);
-        state.toolCalls.push({ id: call.id, name: call.name, arguments: prepared.args });
+      for (const [index, call] of response.toolCalls.entries()) {
+        const prepared = input.toolbox.prepare(call, callKey(state.iterations, index));
+        state.toolCalls.push({ id: call.id, key: prepared.key, name: call.name, arguments: prepared.args });
       }
     } else if (input.responseFormat) {
       // Checked before the answer is saved, so an attempt run again asks the model afresh.
@@ -158,14 +158,18 @@ export async function runLoop(input: LoopInput): Promise<LoopResult> {
 }
 
 /** Runs the calls of the last answer that have no result yet; a suspension when children started. */
-async function runTools(input: LoopInput, state: AgentState, pending: ToolCall[]): Promise<AgentSuspension | null> {
+async function runTools(
+  input: LoopInput,
+  state: AgentState,
+  pending: Array<{ call: ToolCall; key: string }>,
+): Promise<AgentSuspension | null> {
   const waitingFor: Array<{ toolCallId: string; executionId: string }> = [];
-  for (const call of pending) {
+  for (const { call, key } of pending) {
     input.signal.throwIfAborted();
-    const prepared = input.toolbox.prepare(call);
+    const prepared = input.toolbox.prepare(call, key);
     const started = Date.now();
     const outcome = await input.toolbox.run(prepared);
-    recordToolCall(state, call.id, started, input.toolbox.costOf(prepared));
+    recordToolCall(state, prepared, started, input.toolbox.costOf(prepared));
     if ("startWorkflow" in outcome) {
       const child = await input.startChild(prepared, outcome.startWorkflow);
       if ("executionId" in child) {
@@ -189,16 +193,25 @@ async function save(input: LoopInput, state: AgentState): Promise<void> {
   }
 }
 
-/** The last answer's tool calls that have no result (and wait for no child) yet. */
-function pendingToolCalls(state: AgentState): ToolCall[] {
+/** The last answer's tool calls that have no result (and wait for no child) yet, with their positions. */
+function pendingToolCalls(state: AgentState): Array<{ call: ToolCall; key: string }> {
   let index = state.messages.length - 1;
   while (index >= 0 && state.messages[index].role === "tool") index--;
   const answer = state.messages[index];
   if (answer?.role !== "assistant" || !answer.toolCalls?.length) return [];
+  // Each model call adds one answer: this answer's number is how many answers lead up to it.
+  const round = state.messages.slice(0, index + 1).filter((message) => message.role === "assistant").length;
   const answered = new Set(
     state.messages.slice(index + 1).flatMap((message) => (message.role === "tool" ? [message.toolCallId] : [])),
   );
-  return answer.toolCalls.filter((call) => !answered.has(call.id));
+  return answer.toolCalls
+    .map((call, position) => ({ call, key: callKey(round, position) }))
+    .filter(({ call }) => !answered.has(call.id));
+}
+
+/** A tool call's place in the attempt: its model answer (from 1) and its position there (from 1). */
+function callKey(round: number, position: number): string {
+  return `${round}.${position + 1}`;
 }
 
 /** Tokens left under the tighter of the two budgets (Infinity when neither is set). */
@@ -224,7 +237,11 @@ function fresh(input: LoopInput): AgentState {
 
 function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]): AgentState {
   const state = structuredClone(checkpoint);
-  const answered = new Set(state.messages.flatMap((m) => (m.role === "tool" ? [m.toolCallId] : [])));
+  // Children answer calls of the last answer only (an earlier answer may have used the same ids).
+  const lastAnswer = state.messages.findLastIndex((m) => m.role === "assistant");
+  const answered = new Set(
+    state.messages.slice(lastAnswer + 1).flatMap((m) => (m.role === "tool" ? [m.toolCallId] : [])),
+  );
   for (const result of childResults) {
     if (!answered.has(result.toolCallId))
       state.messages.push({ role: "tool", toolCallId: result.toolCallId, content: result.content });
@@ -233,8 +250,10 @@ function resumed(checkpoint: AgentState, childResults: LoopInput["childResults"]
 }
 
 /** A tool call's duration and price, counted into the attempt's cost. */
-function recordToolCall(state: AgentState, id: string, startedAt: number, costUsd: number): void {
-  const entry = state.toolCalls.find((call) => call.id === id);
+function recordToolCall(state: AgentState, prepared: PreparedCall, startedAt: number, costUsd: number): void {
+  const entry =
+    state.toolCalls.find((call) => call.key === prepared.key) ??
+    state.toolCalls.find((call) => call.key === undefined && call.id === prepared.call.id);
   if (entry) Object.assign(entry, { startedAt, durationMs: Date.now() - startedAt, costUsd });
   if (costUsd > 0) state.usage = { ...state.usage, costUsd: addCosts(attemptCost(state), costUsd) };
 }

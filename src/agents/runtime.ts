@@ -68,8 +68,8 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
         keyring: keyringOf(config),
         secrets: new SecretResolver(sealedSecrets.lookup, keyringOf(config)),
         currentHeaders: (toolId) => currentToolHeaders(config, toolId),
-        traceparentOf: (toolCallId) =>
-          formatTraceparent(task.traceId, toolCallSpanId(task.executionId, task.stepId, task.attempt, toolCallId)),
+        traceparentOf: (callKey) =>
+          formatTraceparent(task.traceId, toolCallSpanId(task.executionId, task.stepId, task.attempt, callKey)),
       }),
       responseFormat: input.responseFormat ?? null,
       prices: config.MODEL_PRICES,
@@ -83,7 +83,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
       saveCheckpoint: context.checkpoint,
       signal: context.signal,
       meter,
-      startChild: (call, workflow) => startChild(task, context, agent.id, call.call.id, workflow),
+      startChild: (call, workflow) => startChild(task, context, agent.id, call.key, workflow),
     });
     if (result.kind === "suspend") return { suspension: result.suspension };
     return { outcome: { ok: true, output: result.output, usage: result.usage } };
@@ -98,13 +98,14 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
 
 /**
  * Starts a workflow tool's child execution under an id derived from the step's idempotency key
- * and the tool call's id, so an attempt run again finds the child it started instead of a second.
+ * and the tool call's place in the attempt, so an attempt run again finds the child it started
+ * instead of a second, and a later call (whatever id the provider gave it) starts its own.
  */
 async function startChild(
   task: StepTask,
   context: RunContext,
   agentId: string,
-  toolCallId: string,
+  callKey: string,
   workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
 ): Promise<{ executionId: string } | { refused: string }> {
   const session = openPlatformDatabase(settings(context.env), { max: 1 });
@@ -113,7 +114,7 @@ async function startChild(
     const actingUser = await principalById(session.db, task.actingUserId);
     if (!actingUser) return { refused: "forbidden: the user this execution runs for may not start workflows" };
     const child = await startExecution(session.db, context.env, {
-      executionId: derivedUuid(`${task.idempotencyKey}:${toolCallId}`),
+      executionId: derivedUuid(`${task.idempotencyKey}:${callKey}`),
       authorizeAs: actingUser,
       workflowId: workflow.workflowId,
       version: workflow.version,

@@ -13,6 +13,8 @@ export interface AgentState {
   /** Each tool call, with how long it ran and what it cost once it has run. */
   toolCalls: Array<{
     id: string;
+    /** Where it stands in the attempt (`<model answer>.<position>`); absent in checkpoints from before. */
+    key?: string;
     name: string;
     arguments: unknown;
     /** When it ran (ms since the epoch), for how long, and at what price. */

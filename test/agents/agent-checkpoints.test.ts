@@ -121,7 +121,8 @@ describe("agent checkpoints", () => {
     await runAgent(task, { agentId: agent.id, prompt: "Find 42", maxTokens: null }, context(saved));
     const calls = await lookup.requests();
     expect(calls).toHaveLength(1);
-    expect(calls[0].headers["idempotency-key"]).toBe(`${task.idempotencyKey}:call_7`);
+    // The key is the call's place in the attempt (first answer, first call), not the provider's id.
+    expect(calls[0].headers["idempotency-key"]).toBe(`${task.idempotencyKey}:1.1`);
     expect(await endpoint.requests()).toHaveLength(1);
     expect(saved.map((state) => state.messages.at(-1)?.role)).toEqual(["tool", "assistant"]);
   });

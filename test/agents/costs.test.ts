@@ -42,7 +42,9 @@ describe("cost ledger", () => {
       { model: "gpt-test", promptTokens: 1000, completionTokens: 50, costUsd: 0.003, ...timing },
       { model: "gpt-test", promptTokens: 1200, completionTokens: 200, costUsd: 0.005, ...timing },
     ]);
-    expect(ask.output.toolCalls).toEqual([{ id: "call_1", name: "quote", arguments: {}, ...timing, costUsd: 0.01 }]);
+    expect(ask.output.toolCalls).toEqual([
+      { id: "call_1", key: "1.1", name: "quote", arguments: {}, ...timing, costUsd: 0.01 },
+    ]);
     expect(ask.output.usage).toEqual({ promptTokens: 2200, completionTokens: 250, costUsd: 0.018 });
     expect(ask.costUsd).toBe(0.018);
     expect(done.costUsd).toBe(0.018);

@@ -74,7 +74,7 @@ describe("mcp tools", () => {
     expect(rpcOf(call as Recorded).params).toMatchObject({ name: "lookup_order", arguments: { orderId: "A-17" } });
     expect(call?.headers.authorization).toBe("Bearer orders-secret-7731");
     expect(call?.headers["x-tenant"]).toBe("acme-tenant-key");
-    expect(call?.headers["idempotency-key"]).toBe(`${ask.idempotencyKey}:call_1`);
+    expect(call?.headers["idempotency-key"]).toBe(`${ask.idempotencyKey}:1.1`);
     // The secret never reaches the step's record.
     expect(JSON.stringify(done)).not.toContain("orders-secret-7731");
   });

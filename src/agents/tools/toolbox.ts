@@ -29,6 +29,12 @@ export type ToolOutcome =
 
 export interface PreparedCall {
   call: ToolCall;
+  /**
+   * Where the call stands in the attempt, `<model answer>.<position>` (from 1): the same on every
+   * re-run of the attempt, and unlike the provider's id (which fills gaps with `call_1`, `call_2`
+   * afresh in every answer) never the same for two calls. Keys and child ids derive from it.
+   */
+  key: string;
   args: Record<string, unknown>;
   tool: ToolRow;
   remoteName?: string;
@@ -36,7 +42,7 @@ export interface PreparedCall {
 
 export interface ToolboxOptions {
   allowlist: readonly string[];
-  /** The step's idempotency key: calls that reach outside send `<key>:<tool call id>`. */
+  /** The step's idempotency key: calls that reach outside send `<key>:<the call's position>`. */
   idempotencyKey: string;
   /** Opens sealed header values. */
   keyring: Keyring;
@@ -44,8 +50,8 @@ export interface ToolboxOptions {
   secrets: SecretResolver;
   /** A tool's headers as Postgres holds them now (for values sealed under a retired key). */
   currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
-  /** The `traceparent` a tool call sends: the execution's trace, the call's own span. */
-  traceparentOf: (toolCallId: string) => string;
+  /** The `traceparent` a tool call sends: the execution's trace, the call's own span (by its position). */
+  traceparentOf: (callKey: string) => string;
 }
 
 /** One tool as the model sees it; an MCP server's row stands behind each of its tools. */
@@ -89,7 +95,7 @@ export class Toolbox {
   }
 
   /** Parses and validates a call's arguments; malformed model output is a step error. */
-  prepare(call: ToolCall): PreparedCall {
+  prepare(call: ToolCall, key: string): PreparedCall {
     const tool = this.tools.get(call.name);
     if (!tool)
       throw new AgentError("unknown_tool", `the model called "${call.name}", which is not one of the agent's tools`);
@@ -111,7 +117,7 @@ export class Toolbox {
         true,
       );
     }
-    return { call, args: args as Record<string, unknown>, tool: tool.row, remoteName: tool.remoteName };
+    return { call, key, args: args as Record<string, unknown>, tool: tool.row, remoteName: tool.remoteName };
   }
 
   /** What a call costs by the tool's own `costPerCallUsd` (http and mcp tools); zero otherwise. */
@@ -122,8 +128,8 @@ export class Toolbox {
 
   async run(prepared: PreparedCall): Promise<ToolOutcome> {
     const { tool, args } = prepared;
-    // Calls that reach outside carry `<step key>:<tool call id>`, the same on every re-run.
-    const idempotencyKey = `${this.options.idempotencyKey}:${prepared.call.id}`;
+    // Calls that reach outside carry `<step key>:<answer>.<position>`, the same on every re-run.
+    const idempotencyKey = `${this.options.idempotencyKey}:${prepared.key}`;
     switch (tool.toolType) {
       case "builtin":
         return { result: BUILTINS[(tool.configuration as BuiltinToolConfig).builtin].run(args) };
@@ -134,7 +140,7 @@ export class Toolbox {
             await runHttpTool(tool.id, tool.configuration as HttpToolConfig, args, {
               ...this.options,
               idempotencyKey,
-              traceparent: this.options.traceparentOf(prepared.call.id),
+              traceparent: this.options.traceparentOf(prepared.key),
             }),
           ),
         };
@@ -144,7 +150,7 @@ export class Toolbox {
             await callMcpTool(tool, prepared.remoteName ?? "", args, {
               ...this.options,
               idempotencyKey,
-              traceparent: this.options.traceparentOf(prepared.call.id),
+              traceparent: this.options.traceparentOf(prepared.key),
             }),
           ),
         };

@@ -133,7 +133,7 @@ export function attemptSpans(facts: AttemptFacts): Span[] {
       : [
           {
             ...base,
-            spanId: toolCallSpanId(facts.executionId, facts.stepId, facts.attempt, call.id),
+            spanId: toolCallSpanId(facts.executionId, facts.stepId, facts.attempt, call.key ?? call.id),
             parentSpanId: spanId,
             name: `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${call.name}`,
             startMs: call.startedAt,
