@@ -103,7 +103,8 @@ const SettingsSchema = z
     RETENTION_DAILY_DAYS: positiveInt(30),
     RETENTION_MONTHLY_DAYS: positiveInt(90),
     LOG_ARCHIVE_AFTER_DAYS: positiveInt(30),
-    INLINE_STEP_ATTEMPTS: z.coerce.number().int().min(0).max(16).default(4),
+    // A Worker invocation keeps 6 connections open; the object needs two for its own R2, queue and Postgres traffic.
+    INLINE_STEP_ATTEMPTS: z.coerce.number().int().min(0).max(4).default(4),
     NEON_WS_PROXY: z.string().optional(),
     NEON_DIRECT_WS_PROXY: z.string().optional(),
     /** Local only (the soak, the fault tests): JSON of src/queues/faults.ts. */

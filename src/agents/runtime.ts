@@ -13,7 +13,7 @@ import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execu
 import { AppError } from "../errors";
 import { formatTraceparent, toolCallSpanId } from "../observability/tracing/trace-context";
 import { SecretResolver } from "../secrets/resolver";
-import { SealedSecretSource } from "../secrets/sealed-source";
+import { SealedSecretSource, SecretsUnavailableError } from "../secrets/sealed-source";
 import { currentToolHeaders } from "../services/agent-tools";
 import { startExecution } from "../services/execution-start";
 import { principalById } from "../services/users";
@@ -38,7 +38,7 @@ export interface AgentInput {
 export async function runAgent(task: StepTask, input: AgentInput, context: RunContext): Promise<RunResult> {
   const config = settings(context.env);
   const meter: { usage: TokenUsage } = { usage: { promptTokens: 0, completionTokens: 0 } };
-  const sealedSecrets = new SealedSecretSource(config, { kind: "tools" }, task.secrets.tools);
+  const sealedSecrets = new SealedSecretSource(config, { kind: "tools" });
   try {
     const agent = task.agent;
     if (agent?.id !== input.agentId || agent.status !== "active")
@@ -147,6 +147,8 @@ export function derivedUuid(seed: string): string {
 }
 
 function stepErrorOf(error: unknown, usage: TokenUsage): StepOutcome | null {
+  if (error instanceof SecretsUnavailableError)
+    return { ok: false, error: { message: error.message, reason: "secrets_unavailable", retryable: true }, usage };
   if (!(error instanceof AgentError) && !(error instanceof ProviderError)) return null;
   const status = error instanceof ProviderError ? error.status : undefined;
   return {

@@ -1,13 +1,13 @@
 /**
- * Secrets as Postgres holds them, still sealed: what an execution copies when it starts and what
- * the sender reads as it sends. A workflow's steps may send the workflow's own secret, else a
+ * Secrets as Postgres holds them, still sealed: what the sender reads as it sends, and what version
+ * creation checks a definition may name. A workflow's steps may send the workflow's own secret, else a
  * platform secret when the workflow's owner is an admin or the secret is shared with users;
  * agents' tools send platform secrets only.
  */
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { secrets } from "../db/schema";
-import type { SealedSecret, SecretScope, SecretsSnapshot } from "./sealed";
+import type { SealedSecret, SecretScope } from "./sealed";
 
 type SecretRow = Pick<typeof secrets.$inferSelect, "id" | "name" | "value" | "workflowId" | "allowedHosts">;
 
@@ -57,17 +57,4 @@ export async function currentSealedSecret(
   name: string,
 ): Promise<SealedSecret | undefined> {
   return (await sealedSecretsIn(db, scope, [name]))[name];
-}
-
-/** What an execution of `workflowId` copies at start: its steps' secrets and its agents' tools'. */
-export async function secretsSnapshot(
-  db: Queryable,
-  workflowId: string,
-  names: { steps: string[]; tools: string[] },
-): Promise<SecretsSnapshot> {
-  const [steps, tools] = await Promise.all([
-    sealedSecretsIn(db, { kind: "steps", workflowId }, names.steps),
-    sealedSecretsIn(db, { kind: "tools" }, names.tools),
-  ]);
-  return { steps, tools };
 }

@@ -1,37 +1,40 @@
 /**
  * Where the sender finds a secret's sealed value as a request is about to be sent (SPEC §4:
- * secrets resolve at send time): Postgres as it is now, so a rotated or deleted secret, or one
- * re-sealed under a new key before the old key's retirement, takes effect at once; and, only when
- * Postgres cannot answer in time, the sealed copy the execution took when it started, so a
- * database outage does not stop its requests.
+ * secrets resolve at send time): Postgres as it is now, so a rotated, deleted or unshared secret,
+ * or one re-sealed under a new key before the old key's retirement, takes effect at once. When
+ * Postgres cannot answer in time the attempt fails for a retry (`secrets_unavailable`): an older
+ * copy is never sent instead, since it may be one that was revoked meanwhile.
  */
 import type { Settings } from "../config";
 import { type DatabaseSession, openPlatformDatabase } from "../db/client";
-import { logEvent } from "../observability/log";
 import type { SealedSecret, SecretScope } from "./sealed";
 import { currentSealedSecret } from "./sealed-rows";
 
-/** How long a send waits for Postgres before it uses the execution's copy. */
+/** How long a send waits for Postgres before the attempt is failed for a retry. */
 const FRESH_TIMEOUT_MS = 5_000;
 
 export type SealedLookup = (name: string) => Promise<SealedSecret | undefined>;
 
+/** Postgres did not answer in time: the attempt may be retried, nothing was sent. */
+export class SecretsUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the secrets could not be read from Postgres within ${FRESH_TIMEOUT_MS} ms; nothing was sent`, { cause });
+  }
+}
+
 export class SealedSecretSource {
   private session: DatabaseSession | null = null;
-  private unreachable = false;
   private readonly found = new Map<string, SealedSecret | undefined>();
 
   constructor(
     private readonly config: Settings,
     /** Whose secrets this source reads: the workflow's steps' or the agents' tools'. */
     private readonly scope: SecretScope,
-    /** The execution's copy of that scope's secrets, taken when it started. */
-    private readonly snapshot: Record<string, SealedSecret>,
   ) {}
 
   readonly lookup: SealedLookup = async (name) => {
     if (this.found.has(name)) return this.found.get(name);
-    const value = this.unreachable ? this.snapshot[name] : await this.fresh(name);
+    const value = await this.fresh(name);
     this.found.set(name, value);
     return value;
   };
@@ -52,9 +55,7 @@ export class SealedSecretSource {
         }),
       ]);
     } catch (error) {
-      this.unreachable = true;
-      logEvent("warn", "secrets_from_snapshot", { scope: this.scope.kind, cause: (error as Error).message });
-      return this.snapshot[name];
+      throw new SecretsUnavailableError(error);
     } finally {
       clearTimeout(timer);
     }

@@ -9,7 +9,6 @@ import type { Database } from "../db/client";
 import type { RerunRequest, RerunResult } from "../durable-objects/execution/types";
 import type { Definition } from "../engine/definition";
 import type { Bindings } from "../env";
-import { NO_SECRETS } from "../secrets/sealed";
 import { actionableExecution } from "./execution-access";
 import { unwrap, withStartedObject } from "./execution-controls";
 import { executionNeeds } from "./execution-needs";
@@ -41,9 +40,7 @@ export async function rerunExecution(
   const definition = version?.definition ?? (found.definition as Definition);
   if (body.input !== undefined) assertInputFits(definition, body.input);
   const dryRun = body.dryRun ?? false;
-  const needs = dryRun
-    ? { agents: {}, secrets: NO_SECRETS }
-    : await executionNeeds(db, found.row.workflowId, definition);
+  const needs = dryRun ? { agents: {} } : await executionNeeds(db, definition);
   const rerun = () =>
     withStartedObject<RerunResult>(db, env, found, (stub) =>
       stub.rerun({

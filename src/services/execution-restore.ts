@@ -68,7 +68,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
       costUsd: step.costUsd,
     };
   });
-  return { record, steps, lastSeq: row.lastSeq, ...(await executionNeeds(db, row.workflowId, definition)) };
+  return { record, steps, lastSeq: row.lastSeq, ...(await executionNeeds(db, definition)) };
 }
 
 /** The value as a reference when it is one the platform wrote under `key`. */

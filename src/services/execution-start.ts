@@ -84,7 +84,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
 
   const id = options.executionId ?? crypto.randomUUID();
   const createdAt = new Date();
-  const needs = await executionNeeds(db, workflow.id, definition);
+  const needs = await executionNeeds(db, definition);
   const concurrencyKey = concurrencyKeyOf(definition, { input: options.input });
   let status = "pending" as "pending" | "queued";
   try {
@@ -202,7 +202,7 @@ export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwn
       : null,
     trace: found.row.trace,
     createdAt: found.row.createdAt.toISOString(),
-    ...(await executionNeeds(db, found.row.workflowId, definition)),
+    ...(await executionNeeds(db, definition)),
   };
 }
 

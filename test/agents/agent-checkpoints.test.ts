@@ -44,7 +44,6 @@ async function taskFor(
     streamedChars: 0,
     traceId: "0af7651916cd43dd8448eb211c80319c",
     agent: agents[agentId],
-    secrets: { steps: {}, tools: {} },
     checkpoint,
     childResults: [],
   };

@@ -87,7 +87,6 @@ describe("the execution state machine", () => {
         dryRun: false,
         actingUserId: null,
         agents: {},
-        secrets: { steps: {}, tools: {} },
         audit: AUDIT,
       }),
     );

@@ -2,7 +2,8 @@
  * First attempts of http steps run in the execution's object itself (INLINE_STEP_ATTEMPTS, 4 by
  * default), under the queue's own claim and lease protocol: the object's short lease is renewed
  * while it runs, an object torn down mid-request hands the attempt to the queue with the same
- * Idempotency-Key, and retries and attempts past the limit go through the queue.
+ * Idempotency-Key, and retries, attempts past the limit and attempts whose timeout is longer than
+ * an object's guaranteed life go through the queue.
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -106,6 +107,25 @@ describe("http steps run in the execution's object", () => {
     expect((await waitForExecution(user.token, id)).status).toBe("completed");
     expect(await target.requests()).toHaveLength(ids.length);
   });
+
+  it("leaves an attempt whose timeout is past the object's window to the queue: a 150 s target is sent once", async () => {
+    const user = await signIn("user");
+    const slow = await scriptEndpoint([{ status: 200, delayMs: 150_000, body: "late" }]);
+    const id = await start(
+      user.token,
+      await workflowWith(user.token, {
+        steps: [{ id: "call", type: "http", request: { url: slow.url }, timeoutSeconds: 180 }],
+      }),
+    );
+    const [step] = await objectSteps(id, (steps) => steps.some(claimed));
+    // A consumer's lease: deployed, an object may be cut ~70 s after its last incoming event.
+    expect(step.lease?.ms).toBe(LEASE_MS);
+    const done = await waitForExecution(user.token, id, undefined, 200_000);
+    expect(stepOf(done, "call").output).toMatchObject({ body: "late" });
+    const requests = await slow.requests();
+    expect(requests).toHaveLength(1);
+    expect(requests[0].headers["idempotency-key"]).toBe(stepOf(done, "call").idempotencyKey);
+  }, 240_000);
 
   it("sends a retry through the queue", async () => {
     const user = await signIn("user");

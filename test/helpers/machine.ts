@@ -50,7 +50,6 @@ export function startRequest(definition: unknown, overrides: Partial<StartReques
     parent: null,
     createdAt: new Date(0).toISOString(),
     agents: {},
-    secrets: { steps: {}, tools: {} },
     ...overrides,
   };
 }

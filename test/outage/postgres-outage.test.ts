@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client";
 import type { Snapshot } from "../../src/durable-objects/execution/types";
 import { start, workflowWith } from "../helpers/executions";
+import { createVersion, createWorkflow } from "../helpers/fixtures";
+import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
@@ -90,4 +92,52 @@ describe("a Postgres outage mid-run", () => {
     expect(logs.map((l) => Number(l.seq))).toEqual(Array.from({ length: finished.seq }, (_, i) => i + 1));
     expect(await slow.requests()).toHaveLength(1);
   });
+});
+
+describe("secrets during a Postgres outage", () => {
+  afterEach(async () => {
+    await relay("up");
+  });
+
+  it("are never sent from an older copy: the attempt fails for a retry and sends the current value once Postgres answers", async () => {
+    const user = await signIn("user");
+    const target = await scriptEndpoint([{ status: 200 }]);
+    const wf = await createWorkflow(user.token);
+    const put = (value: string) =>
+      callJson(`/api/v1/workflows/${wf.id}/secrets/ROTATED_KEY`, { method: "PUT", token: user.token, body: { value } });
+    expect((await put("revoked-value")).status).toBe(201);
+    await createVersion(user.token, wf.id, {
+      steps: [
+        { id: "pause", type: "delay", seconds: 1 },
+        {
+          id: "call",
+          type: "http",
+          dependsOn: ["pause"],
+          request: { url: target.url, headers: { "x-key": "{{secrets.ROTATED_KEY}}" } },
+          retry: { maxAttempts: 10, initialDelayMs: 1000, factor: 1 },
+        },
+      ],
+    });
+    const id = await start(user.token, wf.id);
+    // The old value is rotated away, then Postgres goes dark before the step sends.
+    expect((await put("current-value")).status).toBe(200);
+    await relay("down");
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    expect(await target.requests()).toEqual([]);
+    await relay("up");
+    await until(
+      () => target.requests(),
+      (requests) => requests.length > 0,
+    );
+    expect((await target.requests()).map((r) => r.headers["x-key"])).toEqual(["current-value"]);
+    const failed = await until(
+      () =>
+        rows<{ data: { error?: { reason?: string } } }>(
+          "select data from execution_logs where execution_id = $1 and event = 'step.waiting' and step_id = 'call'",
+          [id],
+        ),
+      (found) => found.length > 0,
+    );
+    expect(failed[0].data.error?.reason).toBe("secrets_unavailable");
+  }, 90_000);
 });

@@ -53,7 +53,6 @@ export class ExecutionMachine extends QueuedStepTransitions {
     };
     this.saveRecord();
     this.store.putAgents(request.agents);
-    this.store.putSecrets(request.secrets);
     this.emit("execution.running", null, { triggerType: request.triggerType, version: request.versionNumber });
     for (const step of request.definition.steps) this.store.putStep(freshStep(step, 1));
     this.armExecutionTimeout();
@@ -69,7 +68,6 @@ export class ExecutionMachine extends QueuedStepTransitions {
     this.record = request.record;
     this.saveRecord();
     this.store.putAgents(request.agents);
-    this.store.putSecrets(request.secrets);
     for (const step of request.steps) this.store.putStep(step);
     this.store.restoreSequence(request.lastSeq);
   }
@@ -255,7 +253,6 @@ export class ExecutionMachine extends QueuedStepTransitions {
     }
     if (inputChanged) record.input = storable(request.input);
     this.store.putAgents(request.agents);
-    this.store.putSecrets(request.secrets);
     const audit: PendingAudit = {
       context: request.audit,
       entry: {

@@ -10,6 +10,7 @@ import { isQueued, type Step, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { QueuedKind } from "../../steps/kind";
+import { attemptTimeoutMs } from "./step-data";
 import { stepTask } from "./step-task";
 import type { TimerOf } from "./timers";
 import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
@@ -85,9 +86,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
   /** How long one attempt of a queued step may run: its `timeoutSeconds`, else its type's default. */
   protected attemptTimeoutMs(stepId: string): number {
     const definition = this.definitionOf(stepId);
-    if (!definition || !isQueued(definition.type)) return LEASE_MS;
-    const kind = stepKind(definition.type) as QueuedKind<typeof definition>;
-    return definition.timeoutSeconds ? definition.timeoutSeconds * 1000 : kind.defaultTimeoutMs;
+    return definition ? attemptTimeoutMs(definition, LEASE_MS) : LEASE_MS;
   }
 
   heartbeat(stepId: string, attempt: number, lease: string): ReportResult {

@@ -1,10 +1,18 @@
 /** Pure functions over an execution's step states: new steps, template scope, outputs, views. */
-import type { StepType } from "../../engine/definition";
+import { isQueued, type Step, type StepType, stepKind } from "../../engine/definition";
 import { LazyValue, type Scope } from "../../engine/paths";
+import type { QueuedKind } from "../../steps/kind";
 import type { OffloadRef } from "./large-values";
 import type { ExecutionRecord, StepState, TokenUsage } from "./types";
 
 const ZERO: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+
+/** How long one attempt of a queued step may run: its `timeoutSeconds`, else its type's default. */
+export function attemptTimeoutMs(definition: Step, fallbackMs: number): number {
+  if (definition.timeoutSeconds) return definition.timeoutSeconds * 1000;
+  if (!isQueued(definition.type)) return fallbackMs;
+  return (stepKind(definition.type) as QueuedKind<typeof definition>).defaultTimeoutMs;
+}
 
 export function freshStep(step: { id: string; type: StepType }, run: number): StepState {
   return {

@@ -37,7 +37,6 @@ export function stepTask(
     executionCostUsd: record.costUsd === undefined ? 0 : record.costUsd,
     executionCostBudgetUsd: costBudgetOf(record),
     agent: agentId ? (store.agents()[agentId] ?? null) : null,
-    secrets: store.secrets(),
     checkpoint: store.checkpoint(step.stepId, step.attempt),
     streamedChars: store.streamedLength(step.stepId, step.attempt),
     traceId: traceOf(record.id, record.trace).traceId,

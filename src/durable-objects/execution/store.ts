@@ -7,7 +7,6 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
-import { asSecretsSnapshot, type SecretsSnapshot } from "../../secrets/sealed";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
 import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
@@ -66,14 +65,6 @@ export class ExecutionStore {
 
   putAgents(agents: Record<string, AgentSnapshot>): void {
     this.putMeta("agents", agents);
-  }
-
-  secrets(): SecretsSnapshot {
-    return asSecretsSnapshot(this.meta("secrets"));
-  }
-
-  putSecrets(secrets: SecretsSnapshot): void {
-    this.putMeta("secrets", secrets);
   }
 
   /** Step ids whose Postgres rows must go (a rerun on a version without them). */

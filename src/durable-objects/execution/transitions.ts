@@ -15,10 +15,14 @@ import { isTerminalStep, type SkipReason } from "../../engine/vocabulary";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
 import { ExecutionState } from "./execution-state";
 import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "./large-values";
+import { attemptTimeoutMs } from "./step-data";
 import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
 import type { ExecutionRecord, PendingAudit, StepError, StepState, TokenUsage, Waiting } from "./types";
 
 /** How soon an unconfirmed send of a step message is tried again. */
+/** The longest attempt (its timeout) an execution's object runs itself; longer ones take the queue. */
+export const INLINE_MAX_ATTEMPT_MS = 30_000;
+
 export const RESEND_UNSENT_MS = 5_000;
 
 export abstract class ExecutionTransitions extends ExecutionState {
@@ -127,12 +131,17 @@ export abstract class ExecutionTransitions extends ExecutionState {
   protected enqueue(step: StepState): void {
     if (!step.idempotencyKey) return;
     const kind = stepKind(step.type);
+    const definition = this.definitionOf(step.stepId);
     const inObject =
       kind.mode === "queued" &&
       kind.firstAttemptInObject &&
       step.runAttempts === 1 &&
       step.dispatch?.claims === 0 &&
-      step.dispatch.sends === 0;
+      step.dispatch.sends === 0 &&
+      // Deployed, an object may be reset on a deploy or cut ~70 s after its last incoming event,
+      // whatever it is waiting for: only attempts that end well inside that window run in it.
+      definition !== undefined &&
+      attemptTimeoutMs(definition, Infinity) <= INLINE_MAX_ATTEMPT_MS;
     this.effects.enqueue.push({
       stepId: step.stepId,
       attempt: step.attempt,

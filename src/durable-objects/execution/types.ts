@@ -12,7 +12,6 @@ import type {
   WaitReason,
 } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
-import type { SecretsSnapshot } from "../../secrets/sealed";
 import type { InvariantKind } from "./invariants";
 import type { OffloadRef } from "./large-values";
 
@@ -199,8 +198,6 @@ export interface StartRequest {
   agents: Record<string, AgentSnapshot>;
   /** The caller's trace, when the start request carried a `traceparent`. */
   trace?: TraceContext | null;
-  /** The secrets its steps and tools name, still sealed: only the sender opens one, to send it. */
-  secrets: SecretsSnapshot;
 }
 
 /** A retired execution as Postgres holds it, to bring its object back. */
@@ -209,7 +206,6 @@ export interface RestoreRequest {
   steps: StepState[];
   lastSeq: number;
   agents: Record<string, AgentSnapshot>;
-  secrets: SecretsSnapshot;
 }
 
 /** A queued step attempt as its consumer runs it. */
@@ -240,8 +236,6 @@ export interface StepTask {
   executionCostUsd: number | null;
   executionCostBudgetUsd: number | null;
   agent: AgentSnapshot | null;
-  /** Sealed secrets the step and its agent's tools may send (`{{secrets.NAME}}`). */
-  secrets: SecretsSnapshot;
   /** The execution's trace id (http steps and tools pass it on as `traceparent`). */
   traceId: string;
   /** The attempt's streamed text the object keeps (a takeover's tokens continue from there). */
@@ -318,7 +312,6 @@ export interface RerunRequest {
   input: unknown | undefined;
   dryRun: boolean;
   agents: Record<string, AgentSnapshot>;
-  secrets: SecretsSnapshot;
   /** Who asks: the new run acts for them. */
   actingUserId: string | null;
   audit: AuditContext;

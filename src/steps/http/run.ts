@@ -13,7 +13,7 @@ import {
   SecretMissingError,
   SecretResolver,
 } from "../../secrets/resolver";
-import { SealedSecretSource } from "../../secrets/sealed-source";
+import { SealedSecretSource, SecretsUnavailableError } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
 import { type FilledRequest, fillRequest } from "./request";
 
@@ -45,7 +45,7 @@ const KEPT_HEADERS = [
 
 export async function runHttpStep(task: StepTask, raw: unknown, context: RunContext): Promise<StepOutcome> {
   const config = settings(context.env);
-  const source = new SealedSecretSource(config, { kind: "steps", workflowId: task.workflowId }, task.secrets.steps);
+  const source = new SealedSecretSource(config, { kind: "steps", workflowId: task.workflowId });
   const secrets = new SecretResolver(source.lookup, keyringOf(config));
   try {
     // What comes back never holds a secret value, whatever the target echoes.
@@ -68,6 +68,8 @@ async function send(
   } catch (error) {
     if (error instanceof SecretMissingError)
       return { ok: false, error: { message: error.message, reason: "secret_missing", retryable: false } };
+    if (error instanceof SecretsUnavailableError)
+      return { ok: false, error: { message: error.message, reason: "secrets_unavailable", retryable: true } };
     if (error instanceof SecretInjectionError)
       return { ok: false, error: { message: error.message, reason: "invalid_request", retryable: false } };
     throw error;
