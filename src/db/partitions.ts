@@ -1,8 +1,11 @@
 /**
  * Monthly partitions of the tables that grow with use (migrations/0018): `execution_logs` and
- * `audit_logs`, by `created_at`, one table per UTC month named `<table>_pYYYY_MM`. The cron keeps
- * the next months created ahead, so a write never finds its month missing; log archival drops
- * whole months once R2 holds them (src/logs/archive.ts); audit months stay.
+ * `audit_logs`, by `created_at`, one table per UTC month named `<table>_pYYYY_MM`, and a DEFAULT
+ * partition `<table>_default` (migrations/0021) for a row whose month is missing, so no write is
+ * ever refused for it. The cron keeps the next months created ahead and moves any row the default
+ * partition took into its month; the metrics say how far ahead the newest month is and how many
+ * rows wait in a default partition. Log archival drops whole months once R2 holds them
+ * (src/logs/archive.ts); audit months stay.
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "./client";
@@ -37,11 +40,58 @@ export async function ensurePartitions(db: Queryable, table: PartitionedTable, f
   return Number(rows[0].created);
 }
 
-/** The cron's job: this month and the next MONTHS_AHEAD exist for every partitioned table. */
+/**
+ * The cron's job: this month and the next MONTHS_AHEAD exist for every partitioned table, and so
+ * does every month a row of the default partition belongs to (creating it moves the row there).
+ */
 export async function createPartitionsAhead(db: Queryable, now: Date): Promise<Record<PartitionedTable, number>> {
   const created = {} as Record<PartitionedTable, number>;
   for (const table of PARTITIONED_TABLES) {
     created[table] = await ensurePartitions(db, table, monthStart(now), monthStart(now, MONTHS_AHEAD));
+    for (const month of await strayMonths(db, table))
+      created[table] += await ensurePartitions(db, table, month, month);
   }
   return created;
+}
+
+/** The months of the rows waiting in a table's default partition. */
+async function strayMonths(db: Queryable, table: PartitionedTable): Promise<Date[]> {
+  const { rows } = await db.execute<{ month: string }>(
+    sql`select distinct to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') as month
+        from ${sql.identifier(defaultPartitionOf(table))}`,
+  );
+  return rows.map((row) => new Date(`${row.month}T00:00:00Z`));
+}
+
+export function defaultPartitionOf(table: PartitionedTable): string {
+  return `${table}_default`;
+}
+
+export interface PartitionHealth {
+  table: PartitionedTable;
+  /** Whole months from the current one to the newest partition (0: only this month exists). */
+  monthsAhead: number;
+  /** Rows waiting in the default partition for their month to be created. */
+  defaultRows: number;
+}
+
+/** How far ahead each table's partitions reach, and what waits in its default partition. */
+export async function partitionHealth(db: Queryable, now: Date): Promise<PartitionHealth[]> {
+  const out: PartitionHealth[] = [];
+  for (const table of PARTITIONED_TABLES) {
+    const { rows } = await db.execute<{ name: string }>(
+      sql`select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+          where i.inhparent = ${table}::regclass`,
+    );
+    const months = rows.flatMap((row) => partitionMonth(table, row.name) ?? []);
+    const newest = months.reduce((a, b) => (a > b ? a : b), new Date(0));
+    const current = monthStart(now);
+    const monthsAhead =
+      (newest.getUTCFullYear() - current.getUTCFullYear()) * 12 + newest.getUTCMonth() - current.getUTCMonth();
+    const [{ n }] = (
+      await db.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(defaultPartitionOf(table))}`)
+    ).rows;
+    out.push({ table, monthsAhead, defaultRows: Number(n) });
+  }
+  return out;
 }

@@ -72,11 +72,16 @@ async function partitionsBefore(db: Database, cutoff: Date): Promise<Partition[]
 async function archiveMonth(db: Database, bucket: R2Bucket, partition: Partition, outcome: ArchiveOutcome) {
   if (!(await archiveGroups(db, bucket, partition.name, outcome))) return false;
   if (partition.attached) {
-    // CONCURRENTLY: writers of execution_logs never wait on the detach; FINALIZE ends one a crash interrupted.
-    const how = partition.detachPending ? sql`finalize` : sql`concurrently`;
-    await db.execute(
-      sql`alter table ${sql.identifier(TABLE)} detach partition ${sql.identifier(partition.name)} ${how}`,
-    );
+    // The table has a DEFAULT partition, so a detach cannot be CONCURRENTLY: it takes a short
+    // exclusive lock, and gives up after a few seconds rather than hold writers queued behind it
+    // (the next run tries again). FINALIZE ends a concurrent detach an older version left pending.
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`set local lock_timeout = '5s'`);
+      const how = partition.detachPending ? sql`finalize` : sql``;
+      await tx.execute(
+        sql`alter table ${sql.identifier(TABLE)} detach partition ${sql.identifier(partition.name)} ${how}`,
+      );
+    });
     // A late line may have landed before the detach: now nothing more can, so archive what is there.
     if (!(await archiveGroups(db, bucket, partition.name, outcome))) return false;
   }

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { addBackupMetrics, type BackupSchedule } from "../backup/health";
 import type { Database } from "../db/client";
+import { partitionHealth } from "../db/partitions";
 import { Exposition } from "../observability/prometheus";
 
 /** 0.1 × 2^k seconds, k = 0..9. */
@@ -131,6 +132,18 @@ export async function renderMetrics(db: Database, sources: MetricSources) {
     "ipa_invariant_repairs_total",
     "Broken engine invariants the watchdog found and repaired (a missing timer, a stranded start), by kind.",
     counted("invariant_repaired", "kind"),
+  );
+
+  const partitions = await partitionHealth(db, new Date());
+  exposition.gauge(
+    "ipa_partition_months_ahead",
+    "Whole months from the current one to the newest monthly partition, by table (alert under 1).",
+    partitions.map((p) => ({ labels: { table: p.table }, value: p.monthsAhead })),
+  );
+  exposition.gauge(
+    "ipa_partition_default_rows",
+    "Rows waiting in a table's default partition for their month to be created (alert above 0).",
+    partitions.map((p) => ({ labels: { table: p.table }, value: p.defaultRows })),
   );
 
   await addQueueDepth(exposition, sources.queues);

@@ -9,7 +9,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { linkAuditChain } from "../../src/audit/sequencer";
 import { verifyAuditChain } from "../../src/audit/verify";
-import { createPartitionsAhead, ensurePartitions, monthStart, partitionName } from "../../src/db/partitions";
+import {
+  createPartitionsAhead,
+  ensurePartitions,
+  monthStart,
+  partitionHealth,
+  partitionName,
+} from "../../src/db/partitions";
 import { archiveLogs } from "../../src/logs/archive";
 import { readLogs } from "../../src/services/executions";
 import { backupHarness } from "../helpers/backup";
@@ -162,5 +168,31 @@ describe("monthly partitions across a month boundary", () => {
     expect(incremental.manifest.tables.find((t: any) => t.name === "execution_logs").rows).toBe(live.n);
     const verdict = await verify(incremental.id);
     expect(verdict).toMatchObject({ ok: true, reason: null });
+  });
+
+  it("takes a row whose month has no partition into the default partition, says so, and moves it once the month exists", async () => {
+    const missing = new Date(Date.UTC(2040, 0, 15));
+    const month = partitionName("execution_logs", monthStart(missing));
+    expect(await sql(`select to_regclass($1) as t`, [month])).toEqual([{ t: null }]);
+    await sql(
+      "insert into execution_logs (execution_id, seq, event, message, created_at) values ($1, 9100, 'log', 'a late line', $2)",
+      [executionId, missing],
+    );
+    expect(await monthOf("execution_logs", "seq = 9100", [])).toEqual([{ month: "execution_logs_default" }]);
+    const health = await withDb((db) => partitionHealth(db, now));
+    expect(health.find((h) => h.table === "execution_logs")).toMatchObject({ defaultRows: 1 });
+
+    // The hourly maintenance creates the stray's month, moving it there.
+    await withDb((db) => createPartitionsAhead(db, now));
+    expect(await monthOf("execution_logs", "seq = 9100", [])).toEqual([{ month }]);
+    expect((await withDb((db) => partitionHealth(db, now))).find((h) => h.table === "execution_logs")).toMatchObject({
+      defaultRows: 0,
+    });
+    // Moved, not changed: the change log holds its insert once, and a backup of its key sees one row.
+    const [{ n }] = await sql<{ n: number }>(
+      "select count(*)::int as n from change_log where table_name = 'execution_logs' and pk->>'seq' = '9100'",
+    );
+    expect(n).toBe(1);
+    expect(await verify((await takeBackup("incremental")).id)).toMatchObject({ ok: true, reason: null });
   });
 });
