@@ -48,8 +48,7 @@ export async function createPartitionsAhead(db: Queryable, now: Date): Promise<R
   const created = {} as Record<PartitionedTable, number>;
   for (const table of PARTITIONED_TABLES) {
     created[table] = await ensurePartitions(db, table, monthStart(now), monthStart(now, MONTHS_AHEAD));
-    for (const month of await strayMonths(db, table))
-      created[table] += await ensurePartitions(db, table, month, month);
+    for (const month of await strayMonths(db, table)) created[table] += await ensurePartitions(db, table, month, month);
   }
   return created;
 }
@@ -84,7 +83,7 @@ export async function partitionHealth(db: Queryable, now: Date): Promise<Partiti
           where i.inhparent = ${table}::regclass`,
     );
     const months = rows.flatMap((row) => partitionMonth(table, row.name) ?? []);
-    const newest = months.reduce((a, b) => (a > b ? a : b), new Date(0));
+    const newest = new Date(Math.max(0, ...months.map((month) => month.getTime())));
     const current = monthStart(now);
     const monthsAhead =
       (newest.getUTCFullYear() - current.getUTCFullYear()) * 12 + newest.getUTCMonth() - current.getUTCMonth();
