@@ -14,6 +14,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
+import { endedChildRow } from "./execution/child-row";
 import { FLUSH_SAFETY_MS, OutboxFlusher } from "./execution/flusher";
 import { InlineAttempts } from "./execution/inline-attempts";
 import { LargeValues, StorageNeeded } from "./execution/large-values";
@@ -307,9 +308,11 @@ export class ExecutionObject extends DurableObject<Bindings> {
     const step = this.store.step(timer.stepId);
     for (const { executionId } of step?.children?.waitingFor ?? []) {
       if (step?.children?.results[executionId]) continue;
-      const result = await executionStub(this.env, executionId)
-        .childStatus()
-        .catch(() => null);
+      // A child whose object never started (cancelled while queued) has ended in its row only.
+      const result =
+        (await executionStub(this.env, executionId)
+          .childStatus()
+          .catch(() => null)) ?? (await endedChildRow(this.env, executionId).catch(() => null));
       if (result) await this.transition((machine) => machine.childFinished(timer.stepId, result as ChildResult));
     }
     await this.onMachineTimer(fired);

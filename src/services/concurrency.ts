@@ -69,3 +69,26 @@ export async function admissionFor(
   const { active, queued } = await occupancy(tx, workflowId, key);
   return queued === 0 && active < limit ? "pending" : "queued";
 }
+
+/**
+ * Whether an ancestor of the execution `parentId` holds a slot of this workflow's key: a child
+ * queued there would wait for a slot its own ancestor holds while that ancestor waits for it.
+ */
+export async function ancestorHoldsSlot(
+  tx: Queryable,
+  parentId: string,
+  workflowId: string,
+  key: string,
+): Promise<boolean> {
+  const { rows } = await tx.execute<{ holds: boolean }>(sql`
+    with recursive chain (id, workflow_id, concurrency_key, status, parent_execution_id, depth) as (
+      select id, workflow_id, concurrency_key, status, parent_execution_id, 1 from executions where id = ${parentId}
+      union all
+      select e.id, e.workflow_id, e.concurrency_key, e.status, e.parent_execution_id, c.depth + 1
+      from executions e join chain c on e.id = c.parent_execution_id where c.depth < 16)
+    select exists (
+      select 1 from chain
+      where workflow_id = ${workflowId} and concurrency_key = ${key} and status in ('pending', 'running', 'paused')
+    ) as holds`);
+  return rows[0]?.holds === true;
+}

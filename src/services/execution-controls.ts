@@ -9,7 +9,13 @@ import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
-import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/types";
+import type {
+  ChildResult,
+  ControlAction,
+  ControlResult,
+  Refusal,
+  ValidationRefusal,
+} from "../durable-objects/execution/types";
 import { executionStub } from "../durable-objects/execution-stub";
 import type { Definition } from "../engine/definition";
 import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
@@ -37,6 +43,7 @@ export async function controlExecution(
 ) {
   const found = await actionableExecution(db, user, id, PERMISSION[action]);
   if (action === "cancel" && found.row.status === "queued" && (await cancelQueued(db, audit, id))) {
+    await tellParent(env, found);
     return { id, status: "cancelled" as const };
   }
   const control = () =>
@@ -76,6 +83,27 @@ async function cancelQueued(db: Database, audit: AuditContext, id: string): Prom
     });
     return true;
   });
+}
+
+/**
+ * A queued child cancelled before its object started: its parent's step, waiting for it, hears it
+ * now (and, should this call be lost, from its own poll of the child, which reads the row).
+ */
+async function tellParent(env: Bindings, found: ExecutionWithOwner): Promise<void> {
+  const { parentExecutionId, parentStepId } = found.row;
+  if (!parentExecutionId || !parentStepId) return;
+  await executionStub(env, parentExecutionId)
+    .childFinished(parentStepId, cancelledChild(found.row.id))
+    .catch(() => false);
+}
+
+export function cancelledChild(executionId: string): ChildResult {
+  return {
+    executionId,
+    status: "cancelled",
+    output: null,
+    error: { reason: "cancelled", message: "the child execution was cancelled before it started" },
+  };
 }
 
 export async function decideStep(

@@ -21,7 +21,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { TraceContext } from "../observability/tracing/trace-context";
 import { authorize } from "./access";
-import { admissionFor, concurrencyKeyOf, QUEUED_CHECK_AT } from "./concurrency";
+import { admissionFor, ancestorHoldsSlot, concurrencyKeyOf, QUEUED_CHECK_AT } from "./concurrency";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
@@ -93,6 +93,13 @@ export async function startExecution(db: Database, env: Bindings, options: Start
       await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
       if (concurrencyKey !== null && definition.concurrency)
         status = await admissionFor(tx, workflow.id, concurrencyKey, definition.concurrency.limit);
+      // A child that would queue behind a slot its own ancestor holds would wait for ever: refused.
+      if (status === "queued" && options.parent && concurrencyKey !== null)
+        if (await ancestorHoldsSlot(tx, options.parent.executionId, workflow.id, concurrencyKey))
+          throw new ConflictError(
+            "The workflow's concurrency limit is full, and one of its slots is held by an execution waiting for this one: starting it would never end",
+            "CONCURRENCY_DEADLOCK",
+          );
       await tx.insert(executions).values({
         id,
         workflowId: workflow.id,
