@@ -84,6 +84,19 @@ export default defineConfig({
       workersProject("faults", ["test/faults/**/*.test.ts"], [], "wsProxy", {
         FAULT_INJECTION: JSON.stringify({ failReports: 7 }),
       }),
+      // The delivery and fault tests again with every first attempt through the queue's consumer
+      // (objects run none themselves), so that path stays covered as well as the object's.
+      workersProject(
+        "queue-path",
+        ["test/engine-runs/delivery.test.ts", "test/engine-runs/retries.test.ts", "test/engine-faults/**/*.test.ts"],
+        [],
+        "wsProxy",
+        { INLINE_STEP_ATTEMPTS: "0" },
+      ),
+      workersProject("faults-queue-path", ["test/faults/**/*.test.ts"], [], "wsProxy", {
+        FAULT_INJECTION: JSON.stringify({ failReports: 7 }),
+        INLINE_STEP_ATTEMPTS: "0",
+      }),
       {
         test: {
           name: "node",
