@@ -125,10 +125,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   /** Brings a retired execution back from its Postgres rows. */
   async restore(request: RestoreRequest): Promise<void> {
-    if (this.store.retired()) {
-      await this.ctx.storage.deleteAll();
-      this.store = new ExecutionStore(this.ctx.storage.sql);
-    }
+    if (this.store.retired()) await this.freshStorage(null);
     await this.transition((machine) => machine.restore(request));
   }
 
@@ -346,10 +343,22 @@ export class ExecutionObject extends DurableObject<Bindings> {
       return;
     }
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "execution retired");
+    await this.freshStorage(record.id);
+    this.alarmAt = null;
+  }
+
+  /**
+   * Frees the object's storage but what a later delivery needs: the idempotency keys of the events
+   * delivered (a sender's retry after a rerun must still land once). With `retiredId`, marked retired.
+   */
+  private async freshStorage(retiredId: string | null): Promise<void> {
+    const deliveries = this.store.deliveries();
     await this.ctx.storage.deleteAll();
     this.store = new ExecutionStore(this.ctx.storage.sql);
-    this.store.markRetired(record.id);
-    this.alarmAt = null;
+    this.ctx.storage.transactionSync(() => {
+      this.store.putDeliveries(deliveries);
+      if (retiredId) this.store.markRetired(retiredId);
+    });
   }
 
   // -- the one path for changes -----------------------------------------------------------------

@@ -3,9 +3,9 @@
  * once the execution has ended and every row is flushed). Postgres rows carry every step's state;
  * an output or input kept in R2 is recognised by the key the platform gives it, never by its shape.
  */
-import { eq } from "drizzle-orm";
+import { eq, max } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { executionSteps } from "../db/schema";
+import { executionLogs, executionSteps } from "../db/schema";
 import { inputKey, type OffloadRef, outputKey } from "../durable-objects/execution/large-values";
 import { freshStep } from "../durable-objects/execution/step-data";
 import type { ExecutionRecord, RestoreRequest, StepError, StepState } from "../durable-objects/execution/types";
@@ -68,7 +68,14 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
       costUsd: step.costUsd,
     };
   });
-  return { record, steps, lastSeq: row.lastSeq, ...(await executionNeeds(db, definition)) };
+  // New events are numbered after the last one Postgres holds, whatever the execution row says
+  // (its last_seq lags a log row whose execution row was refused).
+  const [logged] = await db
+    .select({ seq: max(executionLogs.seq) })
+    .from(executionLogs)
+    .where(eq(executionLogs.executionId, row.id));
+  const lastSeq = Math.max(row.lastSeq, Number(logged?.seq ?? 0));
+  return { record, steps, lastSeq, ...(await executionNeeds(db, definition)) };
 }
 
 /** The value as a reference when it is one the platform wrote under `key`. */

@@ -1,6 +1,7 @@
 /** The execution state machine, command by command, on a real object's storage (no queue, no Postgres). */
 import { describe, expect, it } from "vitest";
 import { LEASE_MS } from "../../src/durable-objects/execution/queued-steps";
+import { RESEND_UNSENT_MS } from "../../src/durable-objects/execution/transitions";
 import type { ClaimResult } from "../../src/durable-objects/execution/types";
 import { machineFor, startRequest } from "../helpers/machine";
 
@@ -62,6 +63,21 @@ describe("the execution state machine", () => {
     expect(timer?.due).toBe(claimAt + 20_000);
   });
 
+  it("arms a re-send with every dispatch, and sends again when it fires unclaimed", async () => {
+    const harness = machineFor();
+    await harness.run(T0, (m) => m.start(startRequest(HTTP)));
+    const timer = await harness.read((store) => store.timer("dispatch:call"));
+    expect(timer).toMatchObject({
+      timer: { kind: "dispatch", stepId: "call", attempt: 1 },
+      due: T0 + RESEND_UNSENT_MS,
+    });
+    const fired = await harness.run(T0 + RESEND_UNSENT_MS, (m) =>
+      m.onTimer({ kind: "dispatch", stepId: "call", attempt: 1 }),
+    );
+    expect(fired.effects.enqueue).toEqual([expect.objectContaining({ stepId: "call", attempt: 1 })]);
+    expect((await harness.read((store) => store.timer("dispatch:call")))?.due).toBeGreaterThan(T0 + RESEND_UNSENT_MS);
+  });
+
   it("backs off re-sending a message whose send failed", async () => {
     const harness = machineFor();
     await harness.run(T0, (m) => m.start(startRequest(HTTP)));
@@ -109,6 +125,9 @@ describe("the execution state machine", () => {
       m.childFinished("call", { executionId: crypto.randomUUID(), status: "completed", output: null, error: null }),
     );
     await harness.run(T0 + 4, (m) => m.onTimer({ kind: "execution_timeout" }));
+    // These have no guard of their own: only `emit` refuses an event after the end.
+    await harness.run(T0 + 5, (m) => m.noteTimerFailure({ kind: "dispatch", stepId: "call", attempt: 1 }, 1, 1000));
+    await harness.run(T0 + 6, (m) => m.checkInvariants());
     expect(await harness.read((store) => store.lastSeq())).toBe(seq);
   });
 

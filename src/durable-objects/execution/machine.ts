@@ -70,6 +70,8 @@ export class ExecutionMachine extends QueuedStepTransitions {
     this.store.putAgents(request.agents);
     for (const step of request.steps) this.store.putStep(step);
     this.store.restoreSequence(request.lastSeq);
+    // Brought back for a look (a stream, a refused control), it retires again unless a rerun follows.
+    if (isTerminalExecution(request.record.status)) this.store.setTimer({ kind: "retire" }, this.now + RETIRE_AFTER_MS);
   }
 
   // -- steering ---------------------------------------------------------------------------------
@@ -393,6 +395,8 @@ export class ExecutionMachine extends QueuedStepTransitions {
   ): void {
     const record = this.requireRecord();
     record.run += 1;
+    // Running again: its storage is needed until it ends again (and its outbox flushed).
+    this.store.deleteTimer({ kind: "retire" });
     // The new run is the requester's: its workflow tools and children authorise as them.
     if (actingUserId) record.actingUserId = actingUserId;
     record.definition = definition;

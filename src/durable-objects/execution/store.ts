@@ -213,6 +213,23 @@ export class ExecutionStore {
     return row ? (JSON.parse(row.result as string) as T) : null;
   }
 
+  /** Every delivery remembered, to keep across a retirement (they are all an object keeps then). */
+  deliveries(): Array<{ idempotencyKey: string; result: string }> {
+    return this.rows("select idempotency_key, result from delivered_events").map((row) => ({
+      idempotencyKey: row.idempotency_key as string,
+      result: row.result as string,
+    }));
+  }
+
+  putDeliveries(deliveries: Array<{ idempotencyKey: string; result: string }>): void {
+    for (const { idempotencyKey, result } of deliveries)
+      this.sql.exec(
+        "insert into delivered_events (idempotency_key, result) values (?, ?) on conflict do nothing",
+        idempotencyKey,
+        result,
+      );
+  }
+
   rememberDelivery(idempotencyKey: string, result: unknown): void {
     this.sql.exec(
       "insert into delivered_events (idempotency_key, result) values (?, ?)",
