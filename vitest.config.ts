@@ -25,6 +25,11 @@ const TEST_SETTINGS = {
 };
 
 /** A workerd project against the test database through the relay named by `relay`. */
+/** A project whose files run one at a time (they share a fault they inject). */
+function sequentialProject<T extends { test: Record<string, unknown> }>(project: T): T {
+  return { ...project, test: { ...project.test, fileParallelism: false } };
+}
+
 function workersProject(
   name: string,
   include: string[],
@@ -78,8 +83,9 @@ export default defineConfig({
         {},
         true,
       ),
-      // These tests cut their relay to simulate a database outage; only they use it.
-      workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy"),
+      // These tests cut their relay to simulate a database outage; only they use it, one file at a
+      // time (a file restoring the relay must not end another's outage).
+      sequentialProject(workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy")),
       // Consumers here cannot report a step's result on its first claim (see src/queues/faults.ts).
       workersProject("faults", ["test/faults/**/*.test.ts"], [], "wsProxy", {
         FAULT_INJECTION: JSON.stringify({ failReports: 7 }),

@@ -1,9 +1,13 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { query } from "../helpers/db";
 import { logsOf, start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
+
+const stubOf = (id: string) => env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
 
 const control = (token: string, id: string, action: string) =>
   callJson(`/api/v1/executions/${id}/${action}`, { method: "POST", token });
@@ -41,7 +45,8 @@ describe("execution controls", () => {
 
   it("pause holds ready steps until resume, while steps in flight finish", async () => {
     const user = await signIn("user");
-    const slow = await scriptEndpoint([{ status: 200, delayMs: 800, body: { n: 1 } }]);
+    // Held after its first chunk until released: the step is surely in flight when it is paused.
+    const slow = await scriptEndpoint([{ status: 200, sse: ["a", "b"], holdAfter: 1 }]);
     const next = await scriptEndpoint([{ status: 200 }]);
     const id = await start(
       user.token,
@@ -52,14 +57,17 @@ describe("execution controls", () => {
         ],
       }),
     );
-    await waitForExecution(user.token, id, (e) => stepOf(e, "slow").status === "running");
+    await expect.poll(async () => (await slow.requests()).length).toBe(1);
     expect((await control(user.token, id, "pause")).body.status).toBe("paused");
+    await slow.release();
     const paused = await waitForExecution(user.token, id, (e) => stepOf(e, "slow").status === "completed");
     expect(paused.status).toBe("paused");
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(stepOf((await callJson(`/api/v1/executions/${id}`, { token: user.token })).body, "next").status).toBe(
-      "pending",
+    // The transition that completed `slow` is the one that would have started `next`: the object
+    // holds it pending, nothing dispatched.
+    const held = await runInDurableObject(stubOf(id), (_instance, state) =>
+      JSON.parse(state.storage.sql.exec<{ data: string }>("select data from steps where step_id = 'next'").one().data),
     );
+    expect(held).toMatchObject({ status: "pending", dispatch: null });
     expect(await next.requests()).toHaveLength(0);
 
     expect((await control(user.token, id, "resume")).body.status).toBe("running");

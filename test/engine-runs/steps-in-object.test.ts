@@ -93,7 +93,8 @@ describe("http steps run in the execution's object", () => {
 
   it("runs at most four attempts at once in the object; the others go through the queue", async () => {
     const user = await signIn("user");
-    const target = await scriptEndpoint([{ status: 200, delayMs: 1_500, body: "ok" }]);
+    // Every request held until all six are claimed, however slowly they are.
+    const target = await scriptEndpoint([{ status: 200, sse: ["ok", "end"], holdAfter: 1 }]);
     const ids = ["a", "b", "c", "d", "e", "f"];
     const id = await start(
       user.token,
@@ -104,6 +105,7 @@ describe("http steps run in the execution's object", () => {
     const steps = await objectSteps(id, (all) => all.length === ids.length && all.every(claimed));
     const leases = steps.map((step) => step.lease?.ms).sort((a = 0, b = 0) => a - b);
     expect(leases).toEqual([INLINE_LEASE_MS, INLINE_LEASE_MS, INLINE_LEASE_MS, INLINE_LEASE_MS, LEASE_MS, LEASE_MS]);
+    await target.release();
     expect((await waitForExecution(user.token, id)).status).toBe("completed");
     expect(await target.requests()).toHaveLength(ids.length);
   });
