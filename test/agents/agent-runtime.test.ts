@@ -1,3 +1,5 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { query } from "../helpers/db";
 import { start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
@@ -348,6 +350,33 @@ describe("agent runtime", () => {
     const second = JSON.parse((await endpoint.requests())[1].body);
     const toolMessage = second.messages.find((m: any) => m.role === "tool");
     expect(toolMessage.content).toMatch(/forbidden/);
+  });
+
+  it("completes on model answers over 2 MB, each asked once, its checkpoint in R2 (a row holds 2 MB)", async () => {
+    const admin = await signIn("admin");
+    const big = "y".repeat(3 * 1024 * 1024);
+    const lookup = await scriptEndpoint([{ status: 200, sse: ["found", "end"], holdAfter: 1 }]);
+    const { endpoint, agent } = await fakeModelAgent(admin.token, [
+      completion({ content: big, toolCalls: [{ name: "lookup", arguments: {} }] }),
+      completion({ content: big }),
+    ]);
+    await addTool(admin.token, agent.id, { toolName: "lookup", toolType: "http", configuration: { url: lookup.url } });
+    const id = await start(admin.token, await workflowWith(admin.token, agentFlow(agent.id)), { q: "what?" });
+    // While the tool call is held, the checkpoint of the 3 MB answer is a reference, not the answer.
+    await expect.poll(async () => (await lookup.requests()).length, { timeout: 20_000 }).toBe(1);
+    const stored = await runInDurableObject(
+      env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id)),
+      (_instance, state) => state.storage.sql.exec<{ data: string }>("select data from checkpoints").one().data,
+    );
+    expect(stored.length).toBeLessThan(4096);
+    expect(JSON.parse(stored)).toMatchObject({ $ref: expect.stringContaining(`outputs/${id}/checkpoints/ask/1/`) });
+    await lookup.release();
+    const done = await waitForExecution(admin.token, id, undefined, 30_000);
+    expect(stepOf(done, "ask")).toMatchObject({ status: "completed", attempt: 1 });
+    expect(await endpoint.requests()).toHaveLength(2);
+    const output = await callJson(`/api/v1/executions/${id}/steps/ask/output`, { token: admin.token });
+    expect(output.status, JSON.stringify(output.body).slice(0, 300)).toBe(200);
+    expect(output.body.output.text).toHaveLength(big.length);
   });
 
   it("fails on a model answer over 4 MB, streamed or not, without asking again", async () => {

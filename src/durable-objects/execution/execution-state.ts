@@ -10,7 +10,8 @@ import type { Scope } from "../../engine/paths";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Span } from "../../observability/tracing/spans";
 import { countUsage } from "./attempt-usage";
-import type { LargeValues } from "./large-values";
+import type { AgentState } from "../../agents/state";
+import { checkpointPrefix, type LargeValues, type OffloadRef } from "./large-values";
 import { scopeOf, sinkOutputs } from "./step-data";
 import type { ExecutionStore } from "./store";
 import type {
@@ -103,6 +104,20 @@ export abstract class ExecutionState {
     if (!usage) return;
     countUsage(step, this.requireRecord(), usage);
     this.saveRecord();
+  }
+
+  /** An agent attempt's checkpoint, read back from R2 when it is large (StorageNeeded until it is loaded). */
+  protected checkpointOf(stepId: string, attempt: number): AgentState | null {
+    const stored = this.store.checkpoint(stepId, attempt);
+    if (stored && "$ref" in stored) return this.values.load(stored as OffloadRef) as AgentState;
+    return stored as AgentState | null;
+  }
+
+  /** Keeps an agent attempt's checkpoint: inline when small, else in R2 under a key named by its content. */
+  protected saveCheckpoint(stepId: string, attempt: number, state: AgentState): void {
+    const record = this.requireRecord();
+    const stored = this.values.storeByContent(checkpointPrefix(record.id, stepId, attempt), state);
+    this.store.putCheckpoint(stepId, attempt, stored as AgentState | OffloadRef);
   }
 
   protected scope(): Scope {

@@ -49,6 +49,12 @@ export const outputKey = (executionId: string, stepId: string, attempt: number) 
 export const inputKey = (executionId: string, stepId: string, attempt: number) =>
   `inputs/${executionId}/${stepId}/${attempt}.json`;
 export const executionOutputKey = (executionId: string, run: number) => `outputs/${executionId}/execution-${run}.json`;
+/**
+ * An agent attempt's checkpoint, named by its content: a stale consumer's write can never replace
+ * the one a reference points to (the conversation holds answers up to 4 MB, a row at most 2 MB).
+ */
+export const checkpointPrefix = (executionId: string, stepId: string, attempt: number) =>
+  `outputs/${executionId}/checkpoints/${stepId}/${attempt}/`;
 
 /** The object's side of large values: what it wrote and read in this isolate's life. */
 export class LargeValues {
@@ -65,6 +71,13 @@ export class LargeValues {
     const sha256 = createHash("sha256").update(json).digest("hex");
     if (this.written.get(key) !== sha256) throw new StorageNeeded({ write: { key, json, sha256 } });
     return { $ref: key, bytes, sha256, preview: json.slice(0, PREVIEW_CHARS) } satisfies OffloadRef;
+  }
+
+  /** Like `store`, under `prefix` + the value's sha256: a key no other content ever has. */
+  storeByContent(prefix: string, value: unknown): unknown {
+    const json = JSON.stringify(value ?? null);
+    if (byteLength(json) <= INLINE_LIMIT_BYTES) return value;
+    return this.store(`${prefix}${createHash("sha256").update(json).digest("hex")}.json`, value);
   }
 
   load(ref: OffloadRef): unknown {

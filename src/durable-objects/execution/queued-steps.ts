@@ -46,6 +46,27 @@ const MAX_SENDS = 40;
 /** How often a step waiting for child executions asks them, in case a notification was lost. */
 export const CHILDREN_CHECK_MS = 60_000;
 
+/**
+ * The most of a child's output its parent's step keeps (in its row, at most 2 MB with everything
+ * else): the model reads at most 16,000 characters of a tool result, and the whole output stays
+ * with the child execution.
+ */
+const CHILD_OUTPUT_BYTES = 32 * 1024;
+
+function boundedChildResult(result: ChildResult): ChildResult {
+  const json = JSON.stringify(result.output ?? null);
+  if (json.length <= CHILD_OUTPUT_BYTES) return result;
+  return {
+    ...result,
+    output: {
+      $truncated: true,
+      bytes: new TextEncoder().encode(json).length,
+      preview: json.slice(0, CHILD_OUTPUT_BYTES),
+      href: `/api/v1/executions/${result.executionId}`,
+    },
+  };
+}
+
 export abstract class QueuedStepTransitions extends ExecutionTransitions {
   // -- queued steps: claims and reports ---------------------------------------------------------
 
@@ -80,7 +101,8 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       timer && (timer.timer as TimerOf<"step_timeout">).attempt === attempt ? timer.due : this.now + timeoutMs;
     if (!timer || timer.due !== deadline) this.store.setTimer({ kind: "step_timeout", stepId, attempt }, deadline);
     this.store.putStep(step);
-    return { kind: "run", task: stepTask(this.requireRecord(), step, definition, this.store, deadline) };
+    const checkpoint = this.checkpointOf(stepId, attempt);
+    return { kind: "run", task: stepTask(this.requireRecord(), step, definition, this.store, deadline, checkpoint) };
   }
 
   /** How long one attempt of a queued step may run: its `timeoutSeconds`, else its type's default. */
@@ -102,7 +124,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     const step = this.leased(stepId, attempt, lease);
     if ("accepted" in step) return step;
     const clean = storable(state);
-    this.store.putCheckpoint(stepId, attempt, clean);
+    this.saveCheckpoint(stepId, attempt, clean);
     this.store.commitStreamedText(stepId, attempt);
     this.countAttemptUsage(step, clean.usage);
     this.renewLease(step, lease);
@@ -144,7 +166,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if ("accepted" in step) return step;
     const clean = storable(suspension);
     this.countAttemptUsage(step, clean.usage);
-    this.store.putCheckpoint(stepId, attempt, clean.state);
+    this.saveCheckpoint(stepId, attempt, clean.state);
     this.store.commitStreamedText(stepId, attempt);
     step.lease = null;
     step.dispatch = null;
@@ -233,7 +255,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if (step.status !== "running" && step.status !== "waiting") return true;
     step.children ??= { waitingFor: [], results: {} };
     if (step.children.results[result.executionId]) return true;
-    step.children.results[result.executionId] = storable(result);
+    step.children.results[result.executionId] = boundedChildResult(storable(result));
     this.emit("log", stepId, { reason: "child_finished", executionId: result.executionId, status: result.status });
     this.store.putStep(step);
     this.resumeIfAnswered(step);

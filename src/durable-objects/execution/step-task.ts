@@ -3,6 +3,7 @@
  * Postgres — the resolved input, the agent as the execution resolved it, the sealed secrets, the
  * agent's checkpoint and children's results, the budgets, and where its streamed text stands.
  */
+import type { AgentState } from "../../agents/state";
 import type { QueuedStepType, Step } from "../../engine/definition";
 import { traceOf } from "../../observability/tracing/trace-context";
 import { leaseLength } from "./queued-steps";
@@ -16,6 +17,7 @@ export function stepTask(
   definition: Step,
   store: ExecutionStore,
   deadline: number,
+  checkpoint: AgentState | null,
 ): StepTask {
   const agentId = definition.type === "agent" ? definition.agentId : null;
   return {
@@ -37,7 +39,7 @@ export function stepTask(
     executionCostUsd: record.costUsd === undefined ? 0 : record.costUsd,
     executionCostBudgetUsd: costBudgetOf(record),
     agent: agentId ? (store.agents()[agentId] ?? null) : null,
-    checkpoint: store.checkpoint(step.stepId, step.attempt),
+    checkpoint,
     streamedChars: store.streamedLength(step.stepId, step.attempt),
     traceId: traceOf(record.id, record.trace).traceId,
     childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({

@@ -7,6 +7,7 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
+import type { OffloadRef } from "./large-values";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
 import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
@@ -240,12 +241,13 @@ export class ExecutionStore {
 
   // -- agent checkpoints ------------------------------------------------------------------------
 
-  checkpoint(stepId: string, attempt: number): AgentState | null {
+  /** The attempt's checkpoint as stored: the state, or a reference to it in R2 when it is large. */
+  checkpoint(stepId: string, attempt: number): AgentState | OffloadRef | null {
     const row = this.first("select data from checkpoints where step_id = ? and attempt = ?", stepId, attempt);
-    return row ? (JSON.parse(row.data as string) as AgentState) : null;
+    return row ? (JSON.parse(row.data as string) as AgentState | OffloadRef) : null;
   }
 
-  putCheckpoint(stepId: string, attempt: number, state: AgentState): void {
+  putCheckpoint(stepId: string, attempt: number, state: AgentState | OffloadRef): void {
     this.sql.exec(
       "insert into checkpoints (step_id, attempt, data) values (?, ?, ?) on conflict (step_id) do update set attempt = excluded.attempt, data = excluded.data",
       stepId,

@@ -216,7 +216,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
   ): void {
     this.countAttemptUsage(step, usage);
     // What the attempt got to before failing: its last checkpoint's model and tool calls.
-    this.traceAttempt(step, definition, error.message, () => this.store.checkpoint(step.stepId, step.attempt));
+    this.traceAttempt(step, definition, error.message, () => this.checkpointOf(step.stepId, step.attempt));
     this.store.deleteStepTimers(step.stepId);
     this.store.deleteAttemptProgress(step.stepId);
     step.lease = null;
