@@ -9,6 +9,7 @@ import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import { openPlatformDatabase } from "../db/client";
+import { isPermanent } from "../db/errors";
 import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
 import { AppError } from "../errors";
 import { formatTraceparent, toolCallSpanId } from "../observability/tracing/trace-context";
@@ -17,7 +18,7 @@ import { SealedSecretSource, SecretsUnavailableError } from "../secrets/sealed-s
 import { currentToolHeaders } from "../services/agent-tools";
 import { startExecution } from "../services/execution-start";
 import { principalById } from "../services/users";
-import type { RunContext, RunResult } from "../steps/kind";
+import { AttemptHandedBack, type RunContext, type RunResult } from "../steps/kind";
 import { AgentError } from "./errors";
 import { runLoop } from "./loop";
 import { providerFor } from "./provider-for";
@@ -68,6 +69,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
         keyring: keyringOf(config),
         secrets: new SecretResolver(sealedSecrets.lookup, keyringOf(config)),
         currentHeaders: (toolId) => currentToolHeaders(config, toolId),
+        signal: context.signal,
         traceparentOf: (callKey) =>
           formatTraceparent(task.traceId, toolCallSpanId(task.executionId, task.stepId, task.attempt, callKey)),
       }),
@@ -131,6 +133,9 @@ async function startChild(
       const forbidden = error.status === 403 || error.status === 404;
       return { refused: [forbidden ? `forbidden: ${error.message}` : error.message, ...details].join("; ") };
     }
+    // Postgres out of reach: the attempt goes back to the object, to start the child once it answers.
+    if (!(error instanceof AppError) && !isPermanent(error))
+      throw new AttemptHandedBack(`the child execution could not be started: ${(error as Error).message}`);
     throw error;
   } finally {
     await session.close();

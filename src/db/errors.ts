@@ -37,3 +37,12 @@ export function asConflict(error: unknown, conflicts: UniqueConflicts): unknown 
   const [message, code] = conflicts[pg.constraint];
   return new ConflictError(message, code);
 }
+
+/**
+ * Errors that retrying will not cure: data exceptions (22), integrity violations (23) and
+ * program limits (54). Everything else, connection failures included, is retried.
+ */
+export function isPermanent(error: unknown): boolean {
+  const code = pgError(error)?.code;
+  return !!code && (code.startsWith("22") || code.startsWith("23") || code.startsWith("54"));
+}

@@ -145,8 +145,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
     return this.transition((machine) => machine.complete(stepId, attempt, lease, outcome));
   }
 
-  async releaseClaim(stepId: string, attempt: number, lease: string): Promise<ReportResult> {
-    return this.transition((machine) => machine.release(stepId, attempt, lease));
+  async releaseClaim(stepId: string, attempt: number, lease: string, handedBack = false): Promise<ReportResult> {
+    return this.transition((machine) => machine.release(stepId, attempt, lease, handedBack));
   }
 
   async suspendStep(

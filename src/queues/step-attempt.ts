@@ -20,7 +20,7 @@ import { type QueuedStepType, stepKind } from "../engine/definition";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import type { QueuedKind, RunResult } from "../steps/kind";
+import { AttemptHandedBack, type QueuedKind, type RunResult } from "../steps/kind";
 import { type Faults, InjectedFault } from "./faults";
 import type { StepMessage } from "./messages";
 import { discardStash, mayHaveStash, readStash, stash } from "./result-stash";
@@ -40,7 +40,8 @@ export interface AttemptHost {
   checkpoint(stepId: string, attempt: number, lease: string, state: AgentState): Promise<unknown>;
   completeStep(stepId: string, attempt: number, lease: string, outcome: StepOutcome): Promise<unknown>;
   suspendStep(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): Promise<unknown>;
-  releaseClaim(stepId: string, attempt: number, lease: string): Promise<unknown>;
+  /** With `handedBack`, the object sends the attempt again itself, backing off (AttemptHandedBack). */
+  releaseClaim(stepId: string, attempt: number, lease: string, handedBack?: boolean): Promise<unknown>;
   publishTokens(stepId: string, attempt: number, offset: number, text: string): Promise<void>;
 }
 
@@ -95,6 +96,14 @@ export async function runDelivery({
         result = await runLeased(task, env, host, held);
       } catch (error) {
         if (held.lost) return DONE;
+        if (error instanceof AttemptHandedBack) {
+          logEvent("warn", "step_handed_back", { executionId, stepId, attempt, ...describeError(error) });
+          held.stop();
+          await host()
+            .releaseClaim(stepId, attempt, task.lease, true)
+            .catch(() => {});
+          return DONE;
+        }
         // Our own failure (not the step's): deliver it again, until the queue dead-letters it.
         logEvent("error", "step_message_failed", { executionId, stepId, attempt, deliveries, ...describeError(error) });
         held.stop();

@@ -48,6 +48,14 @@ export interface RunContext {
 
 export type RunResult = { outcome: StepOutcome } | { suspension: AgentSuspension };
 
+/**
+ * Thrown by a step's run when it cannot go on for a reason outside the step (Postgres out of
+ * reach while a workflow tool starts its child): the runner hands the attempt back to the object,
+ * which sends it again later, backing off, for as long as the outage lasts (and, resumed from its
+ * checkpoint, it repeats nothing). It is not the step's failure, nor the queue's to dead-letter.
+ */
+export class AttemptHandedBack extends Error {}
+
 interface KindBase<S extends StepBase> {
   type: S["type"];
   /** The step's definition schema: common fields plus its own, unknown fields refused. */

@@ -5,6 +5,7 @@ import { openDatabase } from "../../src/db/client";
 import type { Snapshot } from "../../src/durable-objects/execution/types";
 import { start, workflowWith } from "../helpers/executions";
 import { createAgent } from "../helpers/fixtures";
+import { addTool, completion, fakeModelAgent } from "../helpers/openai";
 import { signIn } from "../helpers/users";
 
 const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
@@ -67,4 +68,44 @@ describe("an agent step during a Postgres outage", () => {
     expect(row.prompt_tokens).toBe(finished.execution.promptTokens);
     expect(row.prompt_tokens).toBeGreaterThan(0);
   });
+
+  it("hands a workflow tool's attempt back while it cannot start its child, and starts it once Postgres is back", async () => {
+    const admin = await signIn("admin");
+    const child = await workflowWith(admin.token, { steps: [{ id: "t", type: "transform", output: 7 }] });
+    const { agent } = await fakeModelAgent(admin.token, [
+      completion({ toolCalls: [{ name: "run_child", arguments: {} }] }),
+      completion({ content: "the child answered" }),
+    ]);
+    await addTool(admin.token, agent.id, {
+      toolName: "run_child",
+      toolType: "workflow",
+      configuration: { workflowId: child, parameters: { type: "object", properties: {} } },
+    });
+    const id = await start(
+      admin.token,
+      await workflowWith(admin.token, {
+        steps: [
+          { id: "pause", type: "delay", seconds: 1 },
+          { id: "ask", type: "agent", agentId: agent.id, prompt: "go", dependsOn: ["pause"] },
+        ],
+      }),
+    );
+    await relay("down");
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await relay("up");
+    const [row] = await until(
+      () => rows<{ status: string }>("select status from executions where id = $1", [id]),
+      (found) => found[0]?.status === "completed",
+      90_000,
+    );
+    expect(row.status).toBe("completed");
+    const lines = await rows<{ data: { reason?: string } }>(
+      "select data from execution_logs where execution_id = $1 and step_id = 'ask' order by seq",
+      [id],
+    );
+    const reasons = lines.map((line) => line.data?.reason);
+    expect(reasons).toContain("attempt_handed_back");
+    expect(reasons).not.toContain("dead_lettered");
+    expect(await rows("select id from executions where parent_execution_id = $1", [id])).toHaveLength(1);
+  }, 150_000);
 });

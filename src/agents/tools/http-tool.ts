@@ -16,6 +16,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface HttpToolOptions extends HeaderSources {
   allowlist: readonly string[];
+  signal: AbortSignal;
   idempotencyKey: string;
   traceparent: string;
 }
@@ -87,6 +88,7 @@ export async function runHttpTool(
         headers,
         body,
         timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        signal: options.signal,
         sensitiveHeaders,
         checkUrl: options.secrets.assertHostAllowed,
       },

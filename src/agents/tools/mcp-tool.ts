@@ -26,6 +26,8 @@ const MAX_NAME = 64;
 
 export interface McpToolOptions extends HeaderSources {
   allowlist: readonly string[];
+  /** The attempt's: aborts the session's requests when it ends. */
+  signal?: AbortSignal;
 }
 
 export interface RemoteTool {
@@ -94,6 +96,7 @@ export async function callMcpTool(
     });
     const result = await client.callTool({ name: remoteName, arguments: args }, undefined, {
       timeout: timeoutOf(config),
+      signal: options.signal,
     });
     const text = textOf(result.content);
     return result.isError ? { error: text } : text;
@@ -123,7 +126,7 @@ async function openSession(
           String(target),
           {
             ...init,
-            signal: init?.signal ?? undefined,
+            signal: anyOf(init?.signal ?? undefined, options.signal),
             timeoutMs,
             sensitiveHeaders: sensitive,
             checkUrl: options.secrets.assertHostAllowed,
@@ -141,6 +144,11 @@ async function openSession(
 function capResponse(response: Response): Response {
   if (!response.body) return response;
   return new Response(cappedStream(response.body, MAX_RESPONSE_BYTES), response);
+}
+
+function anyOf(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  return present.length > 1 ? AbortSignal.any(present) : present[0];
 }
 
 function timeoutOf(config: McpToolConfig): number {

@@ -52,6 +52,8 @@ export interface ToolboxOptions {
   currentHeaders: (toolId: string) => Promise<StoredHeaders | undefined>;
   /** The `traceparent` a tool call sends: the execution's trace, the call's own span (by its position). */
   traceparentOf: (callKey: string) => string;
+  /** The attempt's: aborted at its deadline or when its lease is lost, ending the calls in flight. */
+  signal: AbortSignal;
 }
 
 /** One tool as the model sees it; an MCP server's row stands behind each of its tools. */

@@ -8,7 +8,7 @@
 import { eq } from "drizzle-orm";
 import { settings } from "../../config";
 import { type Database, openPlatformDatabase } from "../../db/client";
-import { pgError } from "../../db/errors";
+import { isPermanent, pgError } from "../../db/errors";
 import { executions, syncRejections } from "../../db/schema";
 import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
@@ -143,13 +143,4 @@ async function recordRejection(
     .values({ executionId, seq, target, stepId, pgCode: pg?.code ?? null, message })
     .onConflictDoNothing();
   await db.update(executions).set({ syncError: rejection }).where(eq(executions.id, executionId));
-}
-
-/**
- * Errors that retrying will not cure: data exceptions (22), integrity violations (23) and
- * program limits (54). Everything else, connection failures included, is retried.
- */
-export function isPermanent(error: unknown): boolean {
-  const code = pgError(error)?.code;
-  return !!code && (code.startsWith("22") || code.startsWith("23") || code.startsWith("54"));
 }

@@ -41,6 +41,8 @@ export function leaseLength(lease: Lease | null): number {
 }
 /** Re-send an unclaimed message after 15 s, 30 s, then every 45 s (a restart loses the local queue). */
 const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
+/** How soon an attempt handed back is sent again (AttemptHandedBack): 5 s doubling to a minute. */
+const HAND_BACK_MS = { first: 5_000, max: 60_000 };
 /** Sends of one attempt before it is failed as lost (about half an hour). */
 const MAX_SENDS = 40;
 /** How often a step waiting for child executions asks them, in case a notification was lost. */
@@ -145,14 +147,31 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     return { accepted: true };
   }
 
-  /** A consumer failed on its own account: let the next delivery claim the attempt at once. */
-  release(stepId: string, attempt: number, lease: string): ReportResult {
+  /**
+   * A runner failed on its own account: let the next delivery claim the attempt at once. One that
+   * handed the attempt back (the step could not go on for a reason outside it) leaves its sending
+   * again to the object: 5 s after the first claim, doubling to a minute, with no message retried
+   * by the queue meanwhile (so no outage dead-letters it), until the attempt's sends run out.
+   */
+  release(stepId: string, attempt: number, lease: string, handedBack = false): ReportResult {
     const step = this.leased(stepId, attempt, lease);
     if ("accepted" in step) return step;
     step.lease = null;
     this.store.deleteTimer({ kind: "lease", stepId });
     // If the queue gives up on the message, the dead-letter queue or this timer takes over.
-    this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + CLAIM_CHECK_MS[CLAIM_CHECK_MS.length - 1]);
+    const claims = step.dispatch?.claims ?? 1;
+    const delay = handedBack
+      ? Math.min(HAND_BACK_MS.first * 2 ** Math.min(claims - 1, 4), HAND_BACK_MS.max)
+      : CLAIM_CHECK_MS[CLAIM_CHECK_MS.length - 1];
+    this.store.setTimer({ kind: "dispatch", stepId, attempt }, this.now + delay);
+    if (handedBack)
+      this.emit(
+        "log",
+        stepId,
+        { reason: "attempt_handed_back", attempt, retryInMs: delay },
+        "warn",
+        `the attempt could not go on (Postgres out of reach); it is sent again in ${Math.round(delay / 1000)} s`,
+      );
     this.store.putStep(step);
     return { accepted: true };
   }
