@@ -3,7 +3,7 @@
  * connections, lent to one client at a time, with clients past the bound waiting in order.
  */
 import { connect, type Socket } from "node:net";
-import { errorResponse, FrameReader, MESSAGE, passwordMessage, startupPacket } from "./pg-frames.ts";
+import { errorResponse, FrameReader, MESSAGE, passwordMessage, queryMessage, startupPacket } from "./pg-frames.ts";
 
 export interface BackendTarget {
   host: string;
@@ -86,7 +86,25 @@ export class BackendPool {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /**
+   * A connection its client is done with (idle, outside a transaction) is reset before anyone else
+   * gets it — `DISCARD ALL`: session settings, prepared statements, temporary tables and session
+   * advisory locks a client left behind never reach the next (a stricter pooler than PgBouncer's
+   * transaction mode, whose reset runs only in session mode).
+   */
   release(backend: Backend): void {
+    if (!this.all.has(backend)) return;
+    backend.session = {
+      fromBackend: (messages) => {
+        if (messages.some((message) => message[0] === MESSAGE.ready)) this.lend(backend);
+      },
+      close: () => {},
+    };
+    backend.socket.write(queryMessage("DISCARD ALL"));
+  }
+
+  /** A reset connection to the next waiter, else to the idle ones. */
+  private lend(backend: Backend): void {
     backend.session = null;
     if (!this.all.has(backend)) return;
     const waiter = this.waiters.shift();

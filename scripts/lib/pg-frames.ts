@@ -83,6 +83,16 @@ function typedMessage(type: string, body: Buffer): Buffer {
   return message;
 }
 
+/** A simple-protocol Query message. */
+export function queryMessage(text: string): Buffer {
+  const body = Buffer.from(`${text}\0`, "utf8");
+  const message = Buffer.alloc(5 + body.length);
+  message[0] = MESSAGE.query;
+  message.writeInt32BE(4 + body.length, 1);
+  body.copy(message, 5);
+  return message;
+}
+
 export function passwordMessage(password: string): Buffer {
   return typedMessage("p", Buffer.from(`${password}\0`, "utf8"));
 }

@@ -5,7 +5,7 @@
  */
 import { Client, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
-import type { Settings } from "../config";
+import { ConfigurationError, type Settings } from "../config";
 import { directConnectionString, pooledConnectionString } from "./endpoints";
 
 // No relational schema: nothing uses `db.query`, and drizzle would rebuild its relational
@@ -78,6 +78,12 @@ export function openDirectDatabase(
   options: Partial<Omit<ConnectionOptions, "wsProxy" | "connectionString">> & { databaseUrl?: string } = {},
 ): DatabaseSession {
   const { databaseUrl, ...rest } = options;
+  // Behind a local relay the pooled path shares connections between transactions: a backup's
+  // session settings and session lock need the relay's direct path, never the pooled one instead.
+  if (config.NEON_WS_PROXY && !config.NEON_DIRECT_WS_PROXY)
+    throw new ConfigurationError([
+      "NEON_DIRECT_WS_PROXY: must be set with NEON_WS_PROXY (backups need a direct connection, not the pooled one)",
+    ]);
   return openDatabase({
     connectionString: directConnectionString(databaseUrl ?? config.DATABASE_URL),
     ...rest,

@@ -51,6 +51,8 @@ type Fired<K extends TimerKind> = ScheduledTimer & { timer: TimerOf<K> };
 /** The timers whose handler is the machine's. */
 type MachineTimerKind = "retry" | "wait" | "dispatch" | "lease" | "step_timeout" | "execution_timeout" | "children";
 
+/** How long the watchdog's visit waits for the outbox to drain (the drain itself carries on). */
+const WATCHDOG_FLUSH_WAIT_MS = 10_000;
 /** A transition may need this many R2 reads and writes first (large values). */
 const MAX_STORAGE_ROUNDS = 250;
 /** Status of an execution whose object has been retired (the stream reads Postgres instead). */
@@ -205,7 +207,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
     const redriven = await this.transition((machine) => machine.redriveUnclaimed());
     this.alarmAt = undefined;
     this.armAlarm();
-    await this.outbox.flush();
+    // The watchdog visits many objects within its minute: it waits for a flush only so long.
+    await Promise.race([this.outbox.flush(), new Promise((resolve) => setTimeout(resolve, WATCHDOG_FLUSH_WAIT_MS))]);
     return {
       started: true,
       status: this.store.execution()?.status ?? record.status,

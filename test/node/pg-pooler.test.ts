@@ -96,6 +96,26 @@ describe("the relay's pooled endpoint", () => {
     expect(peak).toBeLessThanOrEqual(POOL_SIZE);
   });
 
+  it("resets a connection before lending it again: no setting or session lock reaches the next client", async () => {
+    const first = await connectClient();
+    const pid = (await first.query("select pg_backend_pid() as pid")).rows[0].pid;
+    await first.query("set statement_timeout = '1234ms'");
+    await first.query("select pg_advisory_lock(4242)");
+    await first.end();
+    // Every client after it, on whichever connection it gets (that one among them), sees nothing of it.
+    for (let i = 0; i < POOL_SIZE * 2; i++) {
+      const next = await connectClient();
+      try {
+        const { rows } = await next.query(
+          "select pg_backend_pid() as pid, current_setting('statement_timeout') as timeout, (select count(*)::int from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()) as locks",
+        );
+        expect(rows[0], `connection ${rows[0].pid} (the first's was ${pid})`).toMatchObject({ timeout: "0", locks: 0 });
+      } finally {
+        await next.end();
+      }
+    }
+  });
+
   it("keeps a transaction on one connection to its end, unseen by the clients sharing the pool", async () => {
     const holder = await connectClient();
     await holder.query("begin");

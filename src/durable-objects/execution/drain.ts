@@ -26,6 +26,18 @@ import type { ExecutionStore } from "./store";
 
 /** Events per transaction; a long backlog drains over several. */
 const BATCH = 500;
+/** How long one batch may take before the drain gives up and retries with backoff. */
+const BATCH_DEADLINE_MS = 20_000;
+
+class DeadlineError extends Error {}
+
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 /** The watchdog looks this long after an object's next timer, or after this at most. */
 const CHECK_GRACE_MS = 30_000;
 const CHECK_AT_MOST_MS = 10 * 60_000;
@@ -43,7 +55,11 @@ export async function drainOutbox(
   try {
     for (let batch = nextBatch(store, BATCH); batch; batch = nextBatch(store, BATCH)) {
       try {
-        await session.db.transaction((tx) => writeBatch(tx, batch));
+        // A batch Postgres does not take within its time is retried, not waited on for ever.
+        await withinDeadline(
+          session.db.transaction((tx) => writeBatch(tx, batch)),
+          BATCH_DEADLINE_MS,
+        );
       } catch (error) {
         if (!isPermanent(error)) throw error;
         await replayEventByEvent(store, session.db, batch);

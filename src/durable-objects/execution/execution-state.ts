@@ -4,13 +4,14 @@
  * once it has committed, and the helpers every transition shares — appending events with their
  * audit rows, saving the record, the template scope, the status and timeout of the execution.
  */
+
+import type { AgentState } from "../../agents/state";
 import type { AuditEntry } from "../../audit/record";
 import type { Step } from "../../engine/definition";
 import type { Scope } from "../../engine/paths";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Span } from "../../observability/tracing/spans";
 import { countUsage } from "./attempt-usage";
-import type { AgentState } from "../../agents/state";
 import { checkpointPrefix, type LargeValues, type OffloadRef } from "./large-values";
 import { scopeOf, sinkOutputs } from "./step-data";
 import type { ExecutionStore } from "./store";
