@@ -3,15 +3,17 @@
  * directory and port, with FAULT_INJECTION and a relay it can cut), runs executions that mix http,
  * agent (built-in provider), approval, event, delay and condition steps, and meanwhile injects:
  * consumer failures after a step ran (reports that fail, consumers that die), the Postgres relay
- * cut for 30 s, and one kill -9 of the whole local stack followed by a restart. Then it checks:
- * executions finished / lost / stuck, side effects per idempotency key (exactly one for every
- * completed http step), Postgres rows equal to each object's final state, time to drain, and how
- * soon every in-flight execution resumed after the restart.
+ * cut for 30 s, a deploy-like reset of every object (the runtime reloads the Worker, as a deploy
+ * does), and one kill -9 of the whole local stack followed by a restart. Then it checks:
+ * executions finished / lost / stuck, what the outside world saw (each completed http step's
+ * effect arrived under exactly one key, its own, and no key arrived for a step that did not
+ * complete), Postgres rows equal to each object's final state, time to drain, how soon every
+ * in-flight execution resumed after the restart, and the invariant repairs the watchdog made.
  *
  *   npm run soak [-- --executions 1000 --concurrency 16 --outage-seconds 30 --timeout-minutes 30]
  */
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, utimes } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -41,12 +43,16 @@ const FAULTS = { reportFailureRate: 0.05, crashAfterRunRate: 0.02 };
 const stage = stageClock();
 
 // -- the outside world: an API that does its side effect once per Idempotency-Key ---------------
+// Each request names its execution and step in its path, so the world can tell a step that ran
+// twice under two keys (two effects) from one sent twice under one key (one effect).
 const requestsByKey = new Map<string, number>();
-const effectsByKey = new Map<string, number>();
+const keysByStep = new Map<string, Set<string>>();
 const target = createServer((req, res) => {
   const key = String(req.headers["idempotency-key"] ?? "");
   requestsByKey.set(key, (requestsByKey.get(key) ?? 0) + 1);
-  if (!effectsByKey.has(key)) effectsByKey.set(key, 1);
+  const [, , executionId, stepId] = (req.url ?? "").split("?")[0].split("/");
+  const step = `${executionId}/${stepId}`;
+  keysByStep.set(step, (keysByStep.get(step) ?? new Set()).add(key));
   // Slow answers and long delays keep many executions in flight when the stack is killed.
   const delay = req.url?.includes("slow") ? 1500 : 5;
   setTimeout(
@@ -89,7 +95,11 @@ const agent = await answer(
 );
 const KINDS = {
   chain: [
-    { id: "call", type: "http", request: { url: `${targetUrl}/a`, method: "POST", body: { n: "{{input.n}}" } } },
+    {
+      id: "call",
+      type: "http",
+      request: { url: `${targetUrl}/a/{{execution.id}}/call`, method: "POST", body: { n: "{{input.n}}" } },
+    },
     {
       id: "check",
       type: "condition",
@@ -98,7 +108,7 @@ const KINDS = {
       else: ["note"],
       dependsOn: ["call"],
     },
-    { id: "next", type: "http", request: { url: `${targetUrl}/b-slow` }, dependsOn: ["check"] },
+    { id: "next", type: "http", request: { url: `${targetUrl}/b-slow/{{execution.id}}/next` }, dependsOn: ["check"] },
     { id: "note", type: "transform", output: "unexpected", dependsOn: ["check"] },
   ],
   agent: [
@@ -107,15 +117,15 @@ const KINDS = {
   ],
   approval: [
     { id: "review", type: "approval" },
-    { id: "ship", type: "http", request: { url: `${targetUrl}/c` }, dependsOn: ["review"] },
+    { id: "ship", type: "http", request: { url: `${targetUrl}/c/{{execution.id}}/ship` }, dependsOn: ["review"] },
   ],
   event: [
     { id: "go", type: "event", event: "go", timeoutSeconds: 3600 },
-    { id: "act", type: "http", request: { url: `${targetUrl}/d` }, dependsOn: ["go"] },
+    { id: "act", type: "http", request: { url: `${targetUrl}/d/{{execution.id}}/act` }, dependsOn: ["go"] },
   ],
   delay: [
     { id: "nap", type: "delay", seconds: 20 },
-    { id: "wake", type: "http", request: { url: `${targetUrl}/e-slow` }, dependsOn: ["nap"] },
+    { id: "wake", type: "http", request: { url: `${targetUrl}/e-slow/{{execution.id}}/wake` }, dependsOn: ["nap"] },
   ],
 } as const;
 type Kind = keyof typeof KINDS;
@@ -200,7 +210,18 @@ await sleep(OUTAGE_MS);
 await fetch(`${control}/up`, { method: "POST" });
 stage.start("relay back up");
 
-// Fault 2: power loss, with half the executions started and the rest still being started (their
+// Fault 2: a deploy-like reset. A deploy resets every object of the Worker, whatever it is doing;
+// locally, the runtime reloads the Worker (and resets its objects) when its code changes.
+await sleep(10_000);
+stage.start("a deploy-like reset: the runtime reloads the Worker, every object reset");
+const touched = new Date();
+await utimes(fileURLToPath(new URL("../src/index.ts", import.meta.url)), touched, touched);
+const reloadedAfter = await waitForReload(logFile, touched.getTime());
+stage.start(
+  `the Worker reloaded (${reloadedAfter === null ? "no reload seen in the log" : `${(reloadedAfter / 1000).toFixed(1)} s`})`,
+);
+
+// Fault 3: power loss, with half the executions started and the rest still being started (their
 // starts are retried with the same Idempotency-Key). Everything in flight at that moment must
 // resume within 60 s of the restart.
 while (executions.length < plan.length / 2) await sleep(500);
@@ -309,22 +330,42 @@ const failedSteps = await db2.query<{ step_id: string; attempt: number; error: u
   "select step_id, attempt, error from execution_steps where execution_id = any($1) and status = 'failed' limit 5",
   [executions.map((e) => e.id)],
 );
-const httpSteps = await db2.query<{ idempotency_key: string }>(
-  "select idempotency_key from execution_steps where execution_id = any($1) and step_type = 'http' and status = 'completed'",
+const httpSteps = await db2.query<{ execution_id: string; step_id: string; idempotency_key: string }>(
+  "select execution_id, step_id, idempotency_key from execution_steps where execution_id = any($1) and step_type = 'http' and status = 'completed'",
   [executions.map((e) => e.id)],
 );
-const effects = httpSteps.rows.map((row) => effectsByKey.get(row.idempotency_key) ?? 0);
+// What the world saw: the keys each completed step's requests carried (one, its own, each time).
+const completedSteps = new Map(
+  httpSteps.rows.map((row) => [`${row.execution_id}/${row.step_id}`, row.idempotency_key]),
+);
+const effects = httpSteps.rows.map((row) => keysByStep.get(`${row.execution_id}/${row.step_id}`)?.size ?? 0);
+const foreignKeys = httpSteps.rows.filter((row) => {
+  const keys = keysByStep.get(`${row.execution_id}/${row.step_id}`) ?? new Set();
+  return [...keys].some((key) => key !== row.idempotency_key);
+}).length;
+// Keys that reached the world for a step that never completed: an effect nobody accounts for.
+const strays = [...keysByStep.keys()].filter((step) => !completedSteps.has(step)).length;
 const requests = httpSteps.rows.map((row) => requestsByKey.get(row.idempotency_key) ?? 0);
+const repairs = await repairCounts(stack.url);
 const mismatches = await compareWithObjects(final.rows);
 
 const resumeTimes = [...resumedAfter.values()];
 const notResumed = inFlight.filter((row) => !resumedAfter.has(row.id) || (resumedAfter.get(row.id) ?? 0) > 60_000);
 console.log(`
 == soak: ${executions.length} executions (${MIX.map(([kind, share]) => `${kind} ${Math.round(share * 100)}%`).join(", ")})
-faults: reports failing ${FAULTS.reportFailureRate * 100}%, consumers dying after a step ${FAULTS.crashAfterRunRate * 100}%, relay cut ${OUTAGE_MS / 1000} s, one kill -9 + restart
+faults: reports failing ${FAULTS.reportFailureRate * 100}%, consumers dying after a step ${FAULTS.crashAfterRunRate * 100}%, relay cut ${OUTAGE_MS / 1000} s, a deploy-like reset of every object, one kill -9 + restart
 ended: ${[...byStatus].map(([status, n]) => `${status} ${n}`).join(", ")}; lost ${lost}; stuck ${stuck.length}
 failed by reason: ${failures.rows.map((row) => `${row.reason} ${row.n}`).join(", ") || "none"}${failedSteps.rows.length ? `; e.g. ${failedSteps.rows.map((row) => `${row.step_id} attempt ${row.attempt}: ${JSON.stringify(row.error)}`).join(" | ")}` : ""}
-completed http steps: ${httpSteps.rows.length}; side effects per key: ${histogram(effects)}; requests per key: ${histogram(requests)}
+completed http steps: ${httpSteps.rows.length}; distinct keys the world saw per step: ${histogram(effects)}; steps that saw a key not their own: ${foreignKeys}; keys for steps that never completed: ${strays}; requests per key: ${histogram(requests)}
+invariant repairs by the watchdog: ${
+  Object.entries(repairs.repairs)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ") || "none"
+}; timer failures re-armed: ${
+  Object.entries(repairs.timerFailures)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ") || "none"
+}
 Postgres equal to the object's final state: ${final.rows.length - mismatches.length}/${final.rows.length}${mismatches.length ? ` (first: ${JSON.stringify(mismatches[0])})` : ""}
 after the restart (ready ${((readyAt - started) / 1000).toFixed(0)} s into the run): ${inFlight.length} in flight, ${atKill.rows.length - inFlight.length} waiting on people; resumed p50 ${fmt(resumeTimes, 50)} s, max ${fmt(resumeTimes, 100)} s; not resumed within 60 s: ${notResumed.length}
 time to drain: ${(drainedMs / 1000).toFixed(0)} s
@@ -333,10 +374,49 @@ await db2.end();
 await stack.stop();
 target.close();
 process.exit(
-  lost + stuck.length + mismatches.length + notResumed.length === 0 && effects.every((n) => n === 1) ? 0 : 1,
+  lost + stuck.length + mismatches.length + notResumed.length + foreignKeys + strays === 0 &&
+    effects.every((n) => n === 1)
+    ? 0
+    : 1,
 );
 
 // -- helpers ------------------------------------------------------------------------------------
+
+/** Waits for the runtime to say it reloaded the Worker (wrangler's log); ms after `since`, or null. */
+async function waitForReload(file: string, since: number): Promise<number | null> {
+  const before = (await readFile(file, "utf8").catch(() => "")).split("\n").length;
+  for (let i = 0; i < 120; i++) {
+    await sleep(500);
+    const lines = (await readFile(file, "utf8").catch(() => "")).split("\n").slice(before - 1);
+    if (lines.some((line) => /reload/i.test(line))) return Date.now() - since;
+  }
+  return null;
+}
+
+/** The watchdog's repairs and the objects' re-armed timers, as the metrics count them. */
+async function repairCounts(baseUrl: string) {
+  const token = (
+    await (
+      await fetch(`${baseUrl}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(admin),
+      })
+    ).json()
+  ).accessToken;
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const counted = (metric: string, label: string) =>
+    Object.fromEntries(
+      [...text.matchAll(new RegExp(`^${metric}\\{${label}="([a-z_]+)"\\} (\\d+)$`, "gm"))].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    );
+  return {
+    repairs: counted("ipa_invariant_repairs_total", "kind"),
+    timerFailures: counted("ipa_timer_failures_total", "timer"),
+  };
+}
 
 /** Opens each execution's stream and compares its snapshot with the Postgres row. */
 async function compareWithObjects(rows: Array<{ id: string; status: string; last_seq: string; output: unknown }>) {
