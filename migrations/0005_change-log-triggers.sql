@@ -1,4 +1,4 @@
--- Incremental backups read a change log fed by triggers on every backed-up table (SPEC §9):
+-- Incremental backups read a change log fed by triggers on every backed-up table (docs/backups.md):
 -- inserts, updates and deletes with their transaction id, so a transaction that commits late is
 -- never missed. Every table but the backup catalog, job runs and the change log is backed up; a new
 -- table must get these triggers too (test/backup/schema-rules.test.ts checks it).

@@ -21,7 +21,7 @@ ALTER TABLE "sync_rejections" ADD CONSTRAINT "sync_rejections_execution_id_execu
 CREATE INDEX "sync_rejections_created_idx" ON "sync_rejections" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "executions_next_check_idx" ON "executions" USING btree ("next_check_at") WHERE "executions"."status" not in ('completed', 'failed', 'cancelled');--> statement-breakpoint
 ALTER TABLE "execution_steps" ADD CONSTRAINT "execution_steps_step_type" CHECK (step_type in ('agent', 'http', 'approval', 'condition', 'transform', 'delay', 'event'));--> statement-breakpoint
--- Backups: the new table feeds the change log and its foreign key defers like the others (SPEC §9).
+-- Backups: the new table feeds the change log and its foreign key defers like the others (docs/backups.md).
 CREATE TRIGGER "sync_rejections_record_change" AFTER INSERT OR UPDATE OR DELETE ON "sync_rejections" FOR EACH ROW EXECUTE FUNCTION record_change('execution_id', 'seq', 'target');--> statement-breakpoint
 CREATE TRIGGER "sync_rejections_record_truncate" AFTER TRUNCATE ON "sync_rejections" FOR EACH STATEMENT EXECUTE FUNCTION record_truncate();--> statement-breakpoint
 ALTER TABLE "sync_rejections" ALTER CONSTRAINT "sync_rejections_execution_id_executions_id_fk" DEFERRABLE INITIALLY IMMEDIATE;

@@ -35,7 +35,7 @@ CREATE UNIQUE INDEX "secrets_platform_name_key" ON "secrets" USING btree ("name"
 CREATE UNIQUE INDEX "secrets_workflow_name_key" ON "secrets" USING btree ("workflow_id","name") WHERE "secrets"."workflow_id" is not null;--> statement-breakpoint
 CREATE INDEX "secrets_workflow_idx" ON "secrets" USING btree ("workflow_id");--> statement-breakpoint
 ALTER TABLE "login_failures" ADD CONSTRAINT "login_failures_in_flight" CHECK ("login_failures"."in_flight" >= 0);--> statement-breakpoint
--- Backups: the new tables feed the change log and their foreign keys defer like the others (SPEC §9).
+-- Backups: the new tables feed the change log and their foreign keys defer like the others (docs/backups.md).
 CREATE TRIGGER "secrets_record_change" AFTER INSERT OR UPDATE OR DELETE ON "secrets" FOR EACH ROW EXECUTE FUNCTION record_change('id');--> statement-breakpoint
 CREATE TRIGGER "secrets_record_truncate" AFTER TRUNCATE ON "secrets" FOR EACH STATEMENT EXECUTE FUNCTION record_truncate();--> statement-breakpoint
 CREATE TRIGGER "api_tokens_record_change" AFTER INSERT OR UPDATE OR DELETE ON "api_tokens" FOR EACH ROW EXECUTE FUNCTION record_change('id');--> statement-breakpoint

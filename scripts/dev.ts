@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole platform on this machine. Starts an embedded PostgreSQL (data under
  * .data/), the WebSocket relay the Neon driver needs to reach it, applies migrations, creates the
- * first admin, runs `wrangler dev` with every SPEC §7 setting found in the environment, and fires
+ * first admin, runs `wrangler dev` with every docs/operations.md setting found in the environment, and fires
  * the cron trigger each minute. Ctrl-C stops all of it, Postgres included.
  */
 import { type ChildProcess, spawn } from "node:child_process";

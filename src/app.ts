@@ -32,7 +32,7 @@ export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestContext);
   app.use("*", traceContext);
-  // nosniff, no framing, no referrer, and a CSP that lets an API answer load nothing (SPEC §2).
+  // nosniff, no framing, no referrer, and a CSP that lets an API answer load nothing (docs/api.md).
   app.use(
     "*",
     secureHeaders({

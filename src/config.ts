@@ -1,5 +1,5 @@
 /**
- * Settings of SPEC §7, parsed once per environment object with their defaults. A missing or
+ * Settings of docs/operations.md, parsed once per environment object with their defaults. A missing or
  * malformed setting is a ConfigurationError: the operator reads which setting in the logs and in
  * `/health/ready`, clients get a generic 500, and `npm run dev` refuses to start. The same schema
  * serves all three (the dev launcher imports `settingsProblems`, hence no imports of Worker types).

@@ -8,7 +8,7 @@ import type { DatabaseSession } from "./db/client";
 import type { TraceContext } from "./observability/tracing/trace-context";
 
 /**
- * The optional settings of SPEC §7 (vars or secrets, set in wrangler.toml, with `wrangler secret
+ * The optional settings of docs/operations.md (vars or secrets, set in wrangler.toml, with `wrangler secret
  * put` or in `.dev.vars`). The required secrets (DATABASE_URL, JWT_SECRET, ENCRYPTION_KEYS) are in
  * `Env`, generated from wrangler.toml's `secrets.required`.
  */
@@ -45,7 +45,7 @@ export interface Secrets {
   NEON_DIRECT_WS_PROXY?: string;
 }
 
-/** STORAGE_REPLICA is optional (SPEC §7): wrangler.toml binds one, a deployment may not. */
+/** STORAGE_REPLICA is optional (docs/operations.md): wrangler.toml binds one, a deployment may not. */
 export type Bindings = Omit<Env, "STORAGE_REPLICA"> & { STORAGE_REPLICA?: R2Bucket } & Secrets;
 
 /** Hono environment shared by every router and middleware. */

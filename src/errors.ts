@@ -1,5 +1,5 @@
 /**
- * The one error family of the API and the single place that maps errors to the SPEC §2 shape:
+ * The one error family of the API and the single place that maps errors to the docs/api.md shape:
  * `{ error: { code, message, requestId, timestamp, details? } }`. Clients never see stack traces
  * or SQL; unknown errors are logged with the request id and answered with a generic 500.
  */
@@ -113,7 +113,7 @@ export function zodDetails(error: ZodError, prefix = ""): ErrorDetail[] {
   }));
 }
 
-/** Builds the SPEC §2 error body. */
+/** Builds the docs/api.md error body. */
 export function errorBody(c: Context, code: string, message: string, details?: ErrorDetail[]) {
   return {
     error: {

@@ -1,5 +1,5 @@
 /**
- * A live terminal view of one execution over its stream (SPEC §5): a single-use ticket, the
+ * A live terminal view of one execution over its stream (docs/engine.md): a single-use ticket, the
  * snapshot, then numbered events, each printed once (a reconnect resumes with `after=N`), agent
  * text as it streams. Resolves with the execution's final status.
  */

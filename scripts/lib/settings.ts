@@ -1,11 +1,11 @@
-/** The settings of SPEC §7 that `npm run dev` forwards from its environment to the Worker. */
+/** The settings of docs/operations.md that `npm run dev` forwards from its environment to the Worker. */
 import { SETTING_NAMES } from "../../src/config.ts";
 
 /** Secrets wrangler.toml's `secrets.required` names: the only keys wrangler dev reads from an env file. */
 export const REQUIRED_SECRETS = ["DATABASE_URL", "JWT_SECRET", "ENCRYPTION_KEYS"] as const;
 
 /**
- * Every SPEC §7 setting the Worker parses (from its own schema), minus the local relay's two
+ * Every docs/operations.md setting the Worker parses (from its own schema), minus the local relay's two
  * endpoints the launcher sets itself, plus the provider keys agents name with `apiKeySecret`
  * (any `*_API_KEY`).
  */

@@ -1,5 +1,5 @@
 /**
- * An agent's provider configuration (SPEC §4 Agents) and each tool type's configuration. The
+ * An agent's provider configuration (docs/workflows.md Agents) and each tool type's configuration. The
  * API key is write-only: it is stored encrypted in its own column and reads show `apiKeySet`.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * The execution's cost budget (SPEC §4 `costBudgetUsd`): before each model call, what the
+ * The execution's cost budget (docs/workflows.md `costBudgetUsd`): before each model call, what the
  * execution has spent plus what this call could cost at most (its prompt, and every token it may
  * answer with) must fit. When it does not, the step waits for an owner to raise the budget or
  * reject. A budget cannot be kept on a model without a price, so such a call fails instead.

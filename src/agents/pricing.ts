@@ -1,5 +1,5 @@
 /**
- * What model calls cost (SPEC §4 Cost, §7 MODEL_PRICES): a price per million input and output
+ * What model calls cost (docs/workflows.md Cost; MODEL_PRICES in docs/operations.md): a price per million input and output
  * tokens per model. A provider may answer with a dated name ("gpt-4o-mini-2024-07-18") for the
  * model it was asked for, so the longest priced name the answered one extends counts too. An
  * unpriced model costs null: an unknown cost is never shown as zero.

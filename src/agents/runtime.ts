@@ -112,7 +112,7 @@ async function startChild(
 ): Promise<{ executionId: string } | { refused: string }> {
   const session = openPlatformDatabase(settings(context.env), { max: 1 });
   try {
-    // SPEC §4: the child is its workflow owner's run, and starts only if the parent's user may start it.
+    // docs/workflows.md: the child is its workflow owner's run, and starts only if the parent's user may start it.
     const actingUser = await principalById(session.db, task.actingUserId);
     if (!actingUser) return { refused: "forbidden: the user this execution runs for may not start workflows" };
     const child = await startExecution(session.db, context.env, {

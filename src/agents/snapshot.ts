@@ -1,7 +1,7 @@
 /**
  * An agent as an execution runs it: its configuration, sealed key and enabled tools, read from
  * Postgres when the execution starts (or reruns). The execution's object hands it to each agent
- * step's consumer, so a running step never needs Postgres (SPEC §5: an outage delays rows, never
+ * step's consumer, so a running step never needs Postgres (docs/engine.md: an outage delays rows, never
  * fails the run). Secrets stay sealed; the consumer opens them with the keyring.
  */
 import { and, eq, inArray } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * Structured output (SPEC §4 `responseFormat`): the model's final answer parsed as JSON and
+ * Structured output (docs/workflows.md `responseFormat`): the model's final answer parsed as JSON and
  * validated against the step's schema. Providers are asked for JSON in their own way; this check
  * is the same for all of them, so a model that ignores the request fails the attempt with a
  * reason the step's retry policy may retry.

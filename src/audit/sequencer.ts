@@ -1,5 +1,5 @@
 /**
- * The audit chain's sequencer (SPEC §2, §8 scale): writers append unlinked rows without a lock,
+ * The audit chain's sequencer (docs/api.md, docs/operations.md scale): writers append unlinked rows without a lock,
  * and this links them into the hash chain in arrival order, one sequencer at a time (the
  * database function `audit_link` takes a lock no writer takes). It runs every minute from the
  * cron and before every read of the trail (`GET /audit`, `GET /audit/verify`), so readers always

@@ -1,5 +1,5 @@
 /**
- * Personal API tokens (SPEC §3): `ipa_<43 random characters>`, shown once, stored as a sha256.
+ * Personal API tokens (docs/api.md): `ipa_<43 random characters>`, shown once, stored as a sha256.
  * A token acts with its owner's current roles, narrowed to its scopes (never `users:manage`), so a
  * role change applies at once; revocation, expiry and the owner's deactivation refuse it at once,
  * on every isolate.
@@ -79,7 +79,7 @@ export async function touchApiToken(db: Queryable, tokenId: string): Promise<voi
     );
 }
 
-/** Revokes every token of a user (a role change: SPEC §3). */
+/** Revokes every token of a user (a role change: docs/api.md). */
 export async function revokeApiTokensOf(db: Queryable, userId: string): Promise<void> {
   await db
     .update(apiTokens)

@@ -1,5 +1,5 @@
 /**
- * Login lockout (SPEC §2, §7): LOGIN_MAX_FAILURES failures within 15 minutes lock an account (its
+ * Login lockout (docs/api.md, docs/operations.md): LOGIN_MAX_FAILURES failures within 15 minutes lock an account (its
  * email and username are one account) for LOGIN_LOCK_SECONDS; a client IP gets four times the
  * budget, across accounts (an IPv6 client by its /64). A guess is reserved before any password hash is computed, under row
  * locks, so guesses made concurrently beyond the limit are refused (429) without being checked.

@@ -1,5 +1,5 @@
 /**
- * Roles and permissions of SPEC §1. Permissions travel in the access token; the reach of a
+ * Roles and permissions of docs/security.md. Permissions travel in the access token; the reach of a
  * permission ("all" objects or only the caller's "own") follows from the roles.
  */
 import type { AuthenticatedUser, Role } from "./principal";

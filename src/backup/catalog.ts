@@ -62,7 +62,7 @@ export const changesSince = (snapshot: string) =>
     and not pg_visible_in_snapshot(txid, ${snapshot}::pg_snapshot))`;
 
 /**
- * An empty interval (SPEC §9): when nothing changed since `backup`'s snapshot, records that it
+ * An empty interval (docs/backups.md): when nothing changed since `backup`'s snapshot, records that it
  * ran by moving the backup's `unchanged_at` to now and answers true; no object is written. One
  * statement: its `now()` precedes its snapshot, so every change committed by then is seen.
  */
@@ -89,7 +89,7 @@ export async function dropIfUnchanged(db: Database, row: BackupRow): Promise<boo
   return true;
 }
 
-/** How far a running backup has got (SPEC §9 extension: the dashboard and `ipa backups start --wait` show it). */
+/** How far a running backup has got (docs/backups.md extension: the dashboard and `ipa backups start --wait` show it). */
 export interface BackupProgress {
   stage: "checksums" | "schema" | "tables" | "changes" | "manifest" | "done";
   tablesDone: number;

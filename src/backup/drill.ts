@@ -1,5 +1,5 @@
 /**
- * A recovery drill (SPEC §9): restore the newest finished backup's chain into the verification
+ * A recovery drill (docs/backups.md): restore the newest finished backup's chain into the verification
  * database — the same checked, statement-by-statement load and table-by-table comparison as
  * verification — and record what an operator needs to trust it: the RTO (how long the restore
  * took), the RPO (how old the newest restored change was when the drill began) and every table's

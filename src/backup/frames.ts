@@ -1,5 +1,5 @@
 /**
- * Chunked encryption of backup objects (SPEC §7): WebCrypto has no streaming AES-GCM, so the
+ * Chunked encryption of backup objects (docs/operations.md): WebCrypto has no streaming AES-GCM, so the
  * compressed stream is cut into chunks, each sealed on its own with associated data naming the
  * backup, the object, the chunk number and whether it is the last, so chunks cannot be
  * reordered, moved between objects or dropped from the end. Stored as [u32 length][iv|ciphertext].

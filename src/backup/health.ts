@@ -1,5 +1,5 @@
 /**
- * Backup alerts (SPEC §9 RPO/RTO): a backup older than twice its interval, a failed verification,
+ * Backup alerts (docs/backups.md RPO/RTO): a backup older than twice its interval, a failed verification,
  * or a replica bucket lagging behind shows in /metrics and in /health/ready's details.
  */
 import { sql } from "drizzle-orm";
@@ -104,7 +104,7 @@ async function replicaHealth(db: Queryable, now: Date): Promise<ReplicaHealth> {
   };
 }
 
-/** The backup metrics of SPEC §8, plus the staleness gauges the alerts fire on. */
+/** The backup metrics of docs/operations.md, plus the staleness gauges the alerts fire on. */
 export async function addBackupMetrics(exposition: Exposition, db: Queryable, schedule: BackupSchedule): Promise<void> {
   type Row = Record<string, unknown>;
   const rows = async (query: ReturnType<typeof sql>) => (await db.execute<Row>(query)).rows;

@@ -1,5 +1,5 @@
 /**
- * Signed backup manifests (SPEC §9). The signature is an HMAC-SHA256 over the manifest without its
+ * Signed backup manifests (docs/backups.md). The signature is an HMAC-SHA256 over the manifest without its
  * `signature` field (keys sorted, so any writer and reader agree on the bytes), keyed by a key
  * derived with HKDF (info `ipa-backup-manifest`) from a keyring key. Someone who can write the
  * bucket but not read the keyring cannot make a manifest that verifies; a manifest that verifies

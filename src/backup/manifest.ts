@@ -1,4 +1,4 @@
-/** The manifest of a backup (SPEC §9): what was stored, what the data was, and what it builds on. */
+/** The manifest of a backup (docs/backups.md): what was stored, what the data was, and what it builds on. */
 import { z } from "zod";
 
 export const MANIFEST_FORMAT = "ipa-backup/1";

@@ -1,5 +1,5 @@
 /**
- * The replica bucket (SPEC §9): with STORAGE_REPLICA bound, every finished backup's objects and
+ * The replica bucket (docs/backups.md): with STORAGE_REPLICA bound, every finished backup's objects and
  * then its manifest are copied there, each put checked by R2 against the sha256 the manifest (or
  * the catalog, for the manifest itself) recorded and read back to confirm it. The catalog keeps
  * the replica's state: `pending` when the backup finishes, `copied`, or `failed` with the reason;

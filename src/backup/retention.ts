@@ -1,5 +1,5 @@
 /**
- * Backup retention (SPEC §7): incrementals are kept RETENTION_INCREMENTAL_DAYS, daily fulls
+ * Backup retention (docs/operations.md): incrementals are kept RETENTION_INCREMENTAL_DAYS, daily fulls
  * RETENTION_DAILY_DAYS, the first full of each month RETENTION_MONTHLY_DAYS, and anything a kept
  * backup's chain still needs is kept with it. A backup's objects go first, then its catalog row,
  * so a failure half-way leaves a row that the next run finishes deleting, never an orphan row

@@ -1,5 +1,5 @@
 /**
- * Verification by restore (SPEC §9): re-read every object of the backup's chain from R2 and check
+ * Verification by restore (docs/backups.md): re-read every object of the backup's chain from R2 and check
  * its size and sha256 against the manifest; load the SQL through the Neon driver into a scratch
  * schema (of VERIFY_DATABASE_URL when set, else of the main database); recompute every table's
  * row count and checksum in SQL and compare; drop the scratch schema. The verdict, its duration
@@ -202,7 +202,7 @@ async function record(context: BackupContext, row: BackupRow, verdict: Verificat
 }
 
 /**
- * The change log keeps each change until a verified backup holds it (SPEC §9): the chain up to a
+ * The change log keeps each change until a verified backup holds it (docs/backups.md): the chain up to a
  * verified backup has been checked, so what its snapshot saw is safe to forget; until then the
  * log still holds what the unverified backups took.
  */

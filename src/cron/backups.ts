@@ -1,5 +1,5 @@
 /**
- * The backup timetable (SPEC §9), from the one cron trigger: a full backup daily at 02:00 UTC,
+ * The backup timetable (docs/backups.md), from the one cron trigger: a full backup daily at 02:00 UTC,
  * incrementals every BACKUP_INCREMENTAL_MINUTES (a full instead while nothing exists to build on,
  * and nothing but a timestamp when nothing changed), verification of each new backup, a daily
  * restore-verification of the newest incremental chain, retention at 04:00, log archival at 04:30
@@ -98,7 +98,7 @@ async function sameSchemaAs(db: Database, backup: BackupRow): Promise<boolean> {
   return sameMigrations(listed, rows);
 }
 
-/** The weekly drill (SPEC §9): once per slot, unless one is running already. */
+/** The weekly drill (docs/backups.md): once per slot, unless one is running already. */
 export async function scheduleDrill(db: Database, env: Bindings, slot: Date): Promise<string | null> {
   if (!(await claimSlot(db, "drill", slot))) return null;
   try {

@@ -1,5 +1,5 @@
 /**
- * The Worker's one cron trigger (`* * * * *`, SPEC §7) dispatches every periodic job by the
+ * The Worker's one cron trigger (`* * * * *`, docs/operations.md) dispatches every periodic job by the
  * scheduled minute. Jobs are idempotent per slot, so a minute fired twice does no harm.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Scheduled workflows (SPEC §6), every minute: each active workflow with a schedule starts one
+ * Scheduled workflows (docs/workflows.md), every minute: each active workflow with a schedule starts one
  * execution for its latest due slot, keyed by (workflow, slot) so a minute fired twice starts
  * one. Only the latest slot is considered, so slots missed while the platform was down are not
  * backfilled; slots before the schedule was set (or the workflow activated) never run.

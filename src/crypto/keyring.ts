@@ -1,5 +1,5 @@
 /**
- * The keyring of SPEC §7: AES-256-GCM field encryption with a fresh 96-bit IV per value, the key
+ * The keyring of docs/operations.md: AES-256-GCM field encryption with a fresh 96-bit IV per value, the key
  * id stored beside the ciphertext, and associated data that binds a value to its row and column,
  * so a ciphertext copied to another row or column does not decrypt. Rotation: new writes use
  * ENCRYPTION_KEY_ID, older ids still decrypt, and `reencrypt` moves a value to the current key.

@@ -1,5 +1,5 @@
 /**
- * Neon's two endpoints for one database (SPEC §7 connection budget). The API, the execution
+ * Neon's two endpoints for one database (docs/operations.md connection budget). The API, the execution
  * objects, the consumers and the cron use the pooled one (`ep-…-pooler.<region>.neon.tech`,
  * PgBouncer in transaction mode, which multiplexes thousands of client connections onto the
  * compute's bounded pool), whichever DATABASE_URL names; backups and their verification use the

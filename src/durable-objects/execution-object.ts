@@ -1,5 +1,5 @@
 /**
- * One Durable Object per execution: the only writer of that execution's state (SPEC §5). Its
+ * One Durable Object per execution: the only writer of that execution's state (docs/engine.md). Its
  * hooks: RPC calls from the API and the step consumers, the WebSocket stream, and the alarm that
  * carries every timer. Every change goes through `transition()`: the machine's command runs inside
  * one storage transaction (a command that throws leaves storage as it was), the alarm is set in
@@ -112,7 +112,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   // -- RPC --------------------------------------------------------------------------------------
 
-  /** Model output for viewers, kept for the attempt until its step ends (SPEC §5 token durability). */
+  /** Model output for viewers, kept for the attempt until its step ends (docs/engine.md token durability). */
   async publishTokens(stepId: string, attempt: number, offset: number, text: string): Promise<void> {
     const step = this.store.step(stepId);
     if (step?.status !== "running" || step.attempt !== attempt) return;

@@ -1,5 +1,5 @@
 /**
- * The workflow definition language of SPEC §4 as zod schemas: every step type's shape (from the
+ * The workflow definition language of docs/workflows.md as zod schemas: every step type's shape (from the
  * step registry), the definition's top level, its limits and defaults. Unknown fields are
  * rejected everywhere.
  */
@@ -38,7 +38,7 @@ export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 
 export const DefinitionSchema = z.strictObject({
   steps: z.array(StepSchema).min(1, "a workflow needs at least one step").max(MAX_STEPS, `at most ${MAX_STEPS} steps`),
-  /** JSON Schema every start's input must match (SPEC §4). */
+  /** JSON Schema every start's input must match (docs/workflows.md). */
   inputSchema: JsonSchemaObject.optional(),
   /** Extension: a deadline for the whole execution. */
   timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
@@ -46,7 +46,7 @@ export const DefinitionSchema = z.strictObject({
   tokenBudget: z.number().int().positive().max(100_000_000).optional(),
   /**
    * At most `limit` executions of the workflow (per value of `key`, a template over `input`) are
-   * active at once; the others wait `queued` and start in arrival order (SPEC §4).
+   * active at once; the others wait `queued` and start in arrival order (docs/workflows.md).
    */
   concurrency: z
     .strictObject({
@@ -54,7 +54,7 @@ export const DefinitionSchema = z.strictObject({
       key: z.string().min(1).max(500).optional(),
     })
     .optional(),
-  /** The most its model calls may cost together (SPEC §4 Cost): a call that could go over waits for an owner. */
+  /** The most its model calls may cost together (docs/workflows.md Cost): a call that could go over waits for an owner. */
   costBudgetUsd: z.number().positive().max(1_000_000).optional(),
 });
 

@@ -1,5 +1,5 @@
 /**
- * The condition language of SPEC §4: literals, paths, `== != < <= > >= && || !`, parentheses,
+ * The condition language of docs/workflows.md: literals, paths, `== != < <= > >= && || !`, parentheses,
  * array literals and `in`. Parsed once (syntax errors are reported at version creation) and
  * evaluated by walking the tree, never with eval.
  */

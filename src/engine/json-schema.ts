@@ -1,5 +1,5 @@
 /**
- * JSON Schema in the definition language (SPEC §4: `inputSchema`, `event.schema`): checking that a
+ * JSON Schema in the definition language (docs/workflows.md: `inputSchema`, `event.schema`): checking that a
  * schema can be used, and validating a value against it with `{ path, message }` details.
  * @cfworker/json-schema runs in workerd without code generation (no eval).
  */

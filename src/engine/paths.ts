@@ -74,7 +74,7 @@ export type PathReference =
   | { kind: "step"; stepId: string }
   | { kind: "secret"; name: string };
 
-/** `{{secrets.NAME}}`: resolved only when a request is sent, never into data (SPEC §4). */
+/** `{{secrets.NAME}}`: resolved only when a request is sent, never into data (docs/workflows.md). */
 const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** What a path refers to; throws PathError for roots and shapes the definition language lacks. */

@@ -1,4 +1,4 @@
-/** Retry timing of SPEC §4: delay before attempt n is min(initialDelayMs × factor^(n-2), maxDelayMs). */
+/** Retry timing of docs/workflows.md: delay before attempt n is min(initialDelayMs × factor^(n-2), maxDelayMs). */
 import { DEFAULT_RETRY, type RetryPolicy } from "./definition";
 
 export function retryPolicyOf(retry: RetryPolicy | undefined): RetryPolicy {

@@ -2,7 +2,7 @@
  * Text every copy of an execution can hold. Postgres refuses NUL characters in text and jsonb,
  * and unpaired UTF-16 surrogates in jsonb; the object would keep them. Values entering an
  * execution (inputs, step results, event payloads) pass through here first, so the object,
- * Postgres, the stream and R2 all hold the same text (SPEC §5: NUL becomes U+FFFD).
+ * Postgres, the stream and R2 all hold the same text (docs/engine.md: NUL becomes U+FFFD).
  */
 
 const NUL = String.fromCharCode(0);

@@ -1,5 +1,5 @@
 /**
- * `{{path}}` templates (SPEC §4), rendered from the definition only: what a template yields is
+ * `{{path}}` templates (docs/workflows.md), rendered from the definition only: what a template yields is
  * data, never scanned for templates again. A string that is exactly one template yields the raw
  * value (object, array, number); a template inside longer text is stringified into it. Unknown
  * paths are errors, never empty strings.
@@ -68,7 +68,7 @@ export interface SecretPart {
 }
 
 /**
- * Text ready to send (SPEC's "data is never a template"): literal pieces, final as they are,
+ * Text ready to send (docs/security.md: data is never a template): literal pieces, final as they are,
  * and the secrets the definition named where it named them. Data substituted into it is one of
  * the literal pieces, so a `{{secrets.X}}` inside data is never filled.
  */

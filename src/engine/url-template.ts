@@ -1,5 +1,5 @@
 /**
- * URL templates (SPEC §4): values percent-encoded as a path segment or query value, the scheme
+ * URL templates (docs/workflows.md): values percent-encoded as a path segment or query value, the scheme
  * and host only from a template that is the whole URL, and no `.`/`..` path segment made by a
  * template. Shared by http steps (templates over the execution's data) and http tools (over the
  * model's arguments).

@@ -1,5 +1,5 @@
 /**
- * Validation of a workflow definition at version creation (SPEC §4): schema, unique ids,
+ * Validation of a workflow definition at version creation (docs/workflows.md): schema, unique ids,
  * dependencies that exist, no cycles, condition branches that name the condition's dependents,
  * expression syntax, template paths that reach only `input`, `execution` or ancestor steps (only
  * `input` in a concurrency key), agents that exist and are active, and secrets the workflow may

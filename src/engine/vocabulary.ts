@@ -1,5 +1,5 @@
 /**
- * The platform's one vocabulary of states and kinds (SPEC §5, §6). Postgres enums, zod schemas and
+ * The platform's one vocabulary of states and kinds (docs/engine.md, docs/workflows.md). Postgres enums, zod schemas and
  * TypeScript unions are all built from these tuples, so adding a member is one edit here and the
  * compiler (exhaustive switches) and a migration test name every other place it must reach.
  * Step types are the exception: their registry is src/steps/registry.ts.
@@ -32,7 +32,7 @@ export const TERMINAL_STEP_STATUSES = ["completed", "failed", "skipped"] as cons
 export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "retry"] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
-/** Why a step waits (SPEC §5 "why-waiting"). */
+/** Why a step waits (docs/engine.md "why-waiting"). */
 export const WAIT_REASONS = ["approval", "event", "delay", "retry", "budget", "children", "queued"] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
@@ -40,7 +40,7 @@ export type WaitReason = (typeof WAIT_REASONS)[number];
 export const SKIP_REASONS = ["branch_not_taken", "dependency_skipped", "execution_failed", "cancelled"] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-/** What an agent tool is (SPEC §4 Agents); each has its configuration in agents/configuration.ts. */
+/** What an agent tool is (docs/workflows.md Agents); each has its configuration in agents/configuration.ts. */
 export const TOOL_TYPES = ["http", "builtin", "workflow", "mcp"] as const;
 export type ToolType = (typeof TOOL_TYPES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Log archival (SPEC §7, LOG_ARCHIVE_AFTER_DAYS): a month of execution logs whose every line is
+ * Log archival (docs/operations.md, LOG_ARCHIVE_AFTER_DAYS): a month of execution logs whose every line is
  * older than the cut-off moves to R2 as gzip NDJSON, one object per execution and day, and then
  * leaves Postgres whole — its partition (src/db/partitions.ts) is detached and dropped, with no
  * row-by-row DELETE. A month goes only once each of its (execution, day) groups is confirmed in

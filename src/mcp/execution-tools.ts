@@ -1,5 +1,5 @@
 /**
- * The MCP tools besides the workflows (SPEC §10): reading an execution and deciding a waiting
+ * The MCP tools besides the workflows (docs/api.md): reading an execution and deciding a waiting
  * approval, each under the caller's permissions — the same services as the REST routes, so an
  * invisible execution is "not found" here too.
  */

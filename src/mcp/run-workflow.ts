@@ -1,5 +1,5 @@
 /**
- * A `run_<slug>` call (SPEC §10): starts an execution (trigger `mcp`, idempotent per caller and
+ * A `run_<slug>` call (docs/api.md): starts an execution (trigger `mcp`, idempotent per caller and
  * JSON-RPC request id, so a client that sends the same request again gets the same run) and
  * waits up to a minute for it to end. Completed: its output as JSON text; failed or cancelled: a
  * tool error with the reason; still going: its id and status, for `get_execution` later.

@@ -1,5 +1,5 @@
 /**
- * The MCP server of SPEC §10, on the official SDK's low-level `Server` (the tools are data —
+ * The MCP server of docs/api.md, on the official SDK's low-level `Server` (the tools are data —
  * one per startable workflow, with JSON Schema inputs — which the high-level McpServer's zod
  * shapes cannot describe). It is built per request for the signed-in caller and speaks the
  * stateless Streamable HTTP transport, so any isolate can answer any request.

@@ -1,5 +1,5 @@
 /**
- * The workflows an MCP caller may start, as tools (SPEC §10, §12.1): `run_<slug>` for each active
+ * The workflows an MCP caller may start, as tools (docs/api.md, docs/security.md): `run_<slug>` for each active
  * workflow with a current version that the caller owns, or that an admin marked `mcp` and the
  * caller may start, described by the workflow's description and taking the definition's
  * `inputSchema`. At most 200, descriptions cut at 1,024 characters, and only each definition's

@@ -1,5 +1,5 @@
 /**
- * Body rules of SPEC §2: request bodies are JSON (415 otherwise) and at most 1 MB (413). A POST
+ * Body rules of docs/api.md: request bodies are JSON (415 otherwise) and at most 1 MB (413). A POST
  * without a body passes, for routes that need none.
  */
 import { bodyLimit } from "hono/body-limit";

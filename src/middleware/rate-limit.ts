@@ -1,5 +1,5 @@
 /**
- * Rate limits (SPEC §2) through Cloudflare's Rate Limiting bindings: per user on every
+ * Rate limits (docs/api.md) through Cloudflare's Rate Limiting bindings: per user on every
  * authenticated route (USER_RATE_LIMIT, 600 a minute), per client IP on login, refresh and the
  * signed hooks (IP_RATE_LIMIT, 60 a minute). Over the limit: 429 RATE_LIMITED with Retry-After.
  * The bindings carry the limits (wrangler.toml); RATE_LIMIT_*_PER_MINUTE name them for operators.

@@ -1,5 +1,5 @@
 /**
- * W3C Trace Context on the API (SPEC §8): a valid incoming `traceparent` is kept for the request
+ * W3C Trace Context on the API (docs/operations.md): a valid incoming `traceparent` is kept for the request
  * (an execution it starts joins that trace), and every answer carries one — the started
  * execution's span for a start, else the caller's trace (or a new one) with a span for this request.
  */

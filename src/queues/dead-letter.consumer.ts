@@ -1,4 +1,4 @@
-/** The steps dead-letter queue: each message fails its step with `dead_lettered` (SPEC §5). */
+/** The steps dead-letter queue: each message fails its step with `dead_lettered` (docs/engine.md). */
 import { executionStub } from "../durable-objects/execution-stub";
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";

@@ -1,7 +1,7 @@
 /** Queue message bodies, shared by producers and consumers. */
 import { z } from "zod";
 
-/** SPEC §5: a step message carries only what identifies one attempt. */
+/** docs/engine.md: a step message carries only what identifies one attempt. */
 export const StepMessageSchema = z.object({
   executionId: z.uuid(),
   stepId: z.string().min(1).max(64),

@@ -1,5 +1,5 @@
 /**
- * Relays model tokens to the execution's object as they stream in (SPEC §5 token durability).
+ * Relays model tokens to the execution's object as they stream in (docs/engine.md token durability).
  * At most one publish is in flight; tokens that arrive meanwhile go out together in the next one,
  * so a fast model costs a bounded number of calls and a slow one is relayed at once. Each publish
  * says where its text starts in the attempt's text, so a publish retried after a failure (an

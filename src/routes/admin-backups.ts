@@ -1,4 +1,4 @@
-/** /admin/backups: backups:manage (SPEC §3). */
+/** /admin/backups: backups:manage (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { NotFoundError } from "../errors";

@@ -1,4 +1,4 @@
-/** /admin/drills: recovery drills (backups:manage, SPEC §9). */
+/** /admin/drills: recovery drills (backups:manage, docs/backups.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { getDrill, listDrills, startDrill } from "../services/drills";

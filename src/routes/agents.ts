@@ -1,4 +1,4 @@
-/** /agents and /agents/:id/tools: every role reads, admins change (SPEC §1). */
+/** /agents and /agents/:id/tools: every role reads, admins change (docs/security.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { hasPermission, type Permission } from "../auth/permissions";

@@ -1,4 +1,4 @@
-/** /auth/api-tokens: personal API tokens for CLIs, CI and MCP clients (SPEC §3). */
+/** /auth/api-tokens: personal API tokens for CLIs, CI and MCP clients (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { PERMISSIONS } from "../auth/permissions";

@@ -1,4 +1,4 @@
-/** /auth: login, refresh, logout, me (SPEC §3). */
+/** /auth: login, refresh, logout, me (docs/api.md). */
 
 import { createRoute } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";

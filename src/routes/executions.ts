@@ -1,4 +1,4 @@
-/** Executions: start, read, logs, and the controls of SPEC §3. */
+/** Executions: start, read, logs, and the controls of docs/api.md. */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { auditContextOf } from "../audit/context";

@@ -1,4 +1,4 @@
-/** POST /hooks/:workflowId: the signed webhook trigger (SPEC §6). */
+/** POST /hooks/:workflowId: the signed webhook trigger (docs/workflows.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { SYSTEM_ACTOR } from "../audit/record";
 import { settings } from "../config";

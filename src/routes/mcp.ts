@@ -1,5 +1,5 @@
 /**
- * /mcp (SPEC §10): MCP's Streamable HTTP transport, stateless (no session to keep: every request
+ * /mcp (docs/api.md): MCP's Streamable HTTP transport, stateless (no session to keep: every request
  * carries its bearer token and is answered as JSON), so any isolate answers any request.
  */
 

@@ -36,7 +36,7 @@ export const metricsDoc = createRoute({
   path: "/metrics",
   operationId: "getMetrics",
   tags: ["metrics"],
-  summary: "Prometheus text computed from Postgres (SPEC §8)",
+  summary: "Prometheus text computed from Postgres (docs/operations.md)",
   security: [{ metricsToken: [] }, { bearerAuth: [] }],
   responses: {
     200: { description: "The metrics", content: { "text/plain": { schema: z.string() } } },

@@ -1,5 +1,5 @@
 /**
- * The refresh cookie (SPEC §11, an API extension for browsers): the dashboard's refresh token
+ * The refresh cookie (docs/dashboard.md, an API extension for browsers): the dashboard's refresh token
  * lives in an httpOnly, Secure, SameSite=Strict cookie that only the auth routes receive, so no
  * page script can read a long-lived token; the access token stays in the page's memory.
  */

@@ -1,7 +1,7 @@
 /**
  * Platform secrets (/secrets, secrets:manage) and workflow secrets (/workflows/:id/secrets, for
- * whoever may update the workflow): write-only; reads list names, scopes and dates (SPEC §3,
- * §12.1). A platform secret serves admins' workflows and agents' tools, and users' workflows only
+ * whoever may update the workflow): write-only; reads list names, scopes and dates (docs/api.md,
+ * docs/security.md). A platform secret serves admins' workflows and agents' tools, and users' workflows only
  * when shared; `allowedHosts` bounds where a request carrying it may go.
  */
 import { createRoute, z } from "@hono/zod-openapi";

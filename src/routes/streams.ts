@@ -1,4 +1,4 @@
-/** Live execution streams: tickets, and the WebSocket handed to the execution's object (SPEC §5). */
+/** Live execution streams: tickets, and the WebSocket handed to the execution's object (docs/engine.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
 import { VIEWER_HEADER } from "../durable-objects/execution/viewers";

@@ -1,4 +1,4 @@
-/** /workflows: workflows, their versions and the current-version pointer (SPEC §3). */
+/** /workflows: workflows, their versions and the current-version pointer (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditContextOf } from "../audit/context";
 import { settings } from "../config";

@@ -1,5 +1,5 @@
 /**
- * Opening `{{secrets.NAME}}` where a request is sent (SPEC §4), and only there: the steps consumer
+ * Opening `{{secrets.NAME}}` where a request is sent (docs/workflows.md), and only there: the steps consumer
  * fills the templates of an http step's url, headers and body (and of http and MCP tools) from
  * the sealed secrets its task carries, and scrubs every value it opened out of what it reports
  * back (an echoed header, an error quoting the URL), so no copy of the execution ever holds one.

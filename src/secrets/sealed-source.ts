@@ -1,5 +1,5 @@
 /**
- * Where the sender finds a secret's sealed value as a request is about to be sent (SPEC §4:
+ * Where the sender finds a secret's sealed value as a request is about to be sent (docs/workflows.md:
  * secrets resolve at send time): Postgres as it is now, so a rotated, deleted or unshared secret,
  * or one re-sealed under a new key before the old key's retirement, takes effect at once. When
  * Postgres cannot answer in time the attempt fails for a retry (`secrets_unavailable`): an older

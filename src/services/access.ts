@@ -1,5 +1,5 @@
 /**
- * Object-level access of SPEC §1: an object outside what the caller may read is a 404 (its
+ * Object-level access of docs/security.md: an object outside what the caller may read is a 404 (its
  * existence is not revealed); a visible object the caller may not change is a 403.
  */
 import { assertPermission } from "../auth/assert-permission";

@@ -1,5 +1,5 @@
 /**
- * Admission of queued executions (SPEC §4 `concurrency`): as slots of a key free, its oldest
+ * Admission of queued executions (docs/workflows.md `concurrency`): as slots of a key free, its oldest
  * queued executions become `pending` and are handed to their objects — when an execution of the
  * key ends (its object's final flush) and, for whatever that missed, by the cron every minute.
  */

@@ -1,5 +1,5 @@
 /**
- * Managing one's personal API tokens (SPEC §3, §12.1): any signed-in user, their own tokens only,
+ * Managing one's personal API tokens (docs/api.md, docs/security.md): any signed-in user, their own tokens only,
  * each narrowed to scopes of the owner's permissions, at most QUOTA_API_TOKENS_PER_USER live.
  */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";

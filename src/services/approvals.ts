@@ -1,8 +1,8 @@
 /**
  * The approvals inbox (an API extension, GET /approvals): every approval step waiting now that the
- * caller may decide — on executions they may act on (admins: all; users: their own, SPEC §1) and
+ * caller may decide — on executions they may act on (admins: all; users: their own, docs/security.md) and
  * whose `approverRoles`, when set, include one of the caller's roles — and every agent step waiting
- * for its execution's cost budget to be raised (SPEC §4 Cost). Oldest first.
+ * for its execution's cost budget to be raised (docs/workflows.md Cost). Oldest first.
  */
 import { sql } from "drizzle-orm";
 import { changesAll } from "../auth/permissions";

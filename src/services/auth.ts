@@ -1,4 +1,4 @@
-/** Login, token refresh and logout (SPEC §3). */
+/** Login, token refresh and logout (docs/api.md). */
 import { eq, or, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { recordFailure, recordSuccess, reserveGuess } from "../auth/lockout";

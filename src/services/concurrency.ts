@@ -1,5 +1,5 @@
 /**
- * Concurrency limits (SPEC §4 `concurrency: { limit, key? }`, §5 `queued`): at most `limit`
+ * Concurrency limits (docs/workflows.md `concurrency: { limit, key? }`, docs/engine.md `queued`): at most `limit`
  * executions of a workflow per value of `key` are active (pending, running or paused) at once. A
  * start beyond that is inserted `queued`, its object not started; queued executions are admitted
  * oldest first as slots free — when an execution of the key ends (its object's final flush) and,

@@ -1,4 +1,4 @@
-/** Recovery drills for admins (backups:manage, SPEC §9): start one, list them, read a report. */
+/** Recovery drills for admins (backups:manage, docs/backups.md): start one, list them, read a report. */
 import { and, desc, eq, gt, lt, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { DrillReport } from "../backup/drill";

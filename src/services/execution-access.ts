@@ -1,4 +1,4 @@
-/** Finding executions and checking who may see or steer them (SPEC §1 "own"). */
+/** Finding executions and checking who may see or steer them (docs/security.md "own"). */
 import { eq } from "drizzle-orm";
 import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";

@@ -1,7 +1,7 @@
 /**
  * Steering an execution: cancel, pause, resume, retry, rerun, approval decisions and events. The
  * change happens in the execution's Durable Object, which writes the audit row with the transition
- * through its outbox (SPEC §2).
+ * through its outbox (docs/api.md).
  */
 import { and, eq, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";

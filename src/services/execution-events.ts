@@ -1,5 +1,5 @@
 /**
- * Delivering events to an execution's `event` steps (SPEC §4, §3, §6): from an authenticated
+ * Delivering events to an execution's `event` steps (docs/workflows.md, docs/api.md): from an authenticated
  * caller with executions:signal, or from an outside system signing like a webhook. The object
  * completes a waiting step, buffers the event for one still to come, or refuses it.
  */
@@ -65,7 +65,7 @@ export async function receiveEventHook(
     stub.deliverEvent({ name: target.name, payload, idempotencyKey, audit }),
   );
   const { delivered, buffered, replayed } = unwrap(result);
-  // A replay whose first try reached the object is refused like a replayed webhook (SPEC §6).
+  // A replay whose first try reached the object is refused like a replayed webhook (docs/workflows.md).
   if (!first && replayed) throw replayedDelivery();
   return { delivered, buffered };
 }

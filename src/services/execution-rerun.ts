@@ -1,5 +1,5 @@
 /**
- * Reruns (SPEC §5): a step and everything downstream of it run again in the next run of the same
+ * Reruns (docs/engine.md): a step and everything downstream of it run again in the next run of the same
  * execution, on its version or another, with its input or a new one; `dryRun` answers the plan,
  * naming the steps with side effects that would fire again, and changes nothing.
  */

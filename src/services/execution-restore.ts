@@ -1,5 +1,5 @@
 /**
- * Bringing back a retired execution's object from Postgres (SPEC §5: the object's storage is freed
+ * Bringing back a retired execution's object from Postgres (docs/engine.md: the object's storage is freed
  * once the execution has ended and every row is flushed). Postgres rows carry every step's state;
  * an output or input kept in R2 is recognised by the key the platform gives it, never by its shape.
  */

@@ -220,7 +220,7 @@ async function resumeReplay(db: Queryable, env: Bindings, found: ExecutionWithOw
   return { id: found.row.id, status, streamUrl: streamUrlOf(found.row.id), created: false, trace: found.row.trace };
 }
 
-/** SPEC §4: a start whose input does not match the definition's `inputSchema` is a 422. */
+/** docs/workflows.md: a start whose input does not match the definition's `inputSchema` is a 422. */
 export function assertInputFits(definition: Definition, input: unknown): void {
   if (!definition.inputSchema) return;
   const problems = schemaViolations(definition.inputSchema, input, "input");

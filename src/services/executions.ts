@@ -1,4 +1,4 @@
-/** Reading executions, their steps and logs (executions:read, SPEC §1 visibility). */
+/** Reading executions, their steps and logs (executions:read, docs/security.md visibility). */
 
 import type { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, gt, gte, lte, or, sql } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * The metrics of SPEC §8, computed from Postgres (shared data), never from one isolate's memory:
+ * The metrics of docs/operations.md, computed from Postgres (shared data), never from one isolate's memory:
  * every scrape sees every execution, whichever Worker or Durable Object ran it. Queue depth comes
  * from the queues themselves (`Queue.metrics()`, the queue service's own backlog count).
  */

@@ -1,5 +1,5 @@
 /**
- * Keyset pagination of SPEC §2: `?limit=` (default 50, max 200) and an opaque `?cursor=` naming
+ * Keyset pagination of docs/api.md: `?limit=` (default 50, max 200) and an opaque `?cursor=` naming
  * the last row seen by its sort key, so pages stay stable while rows are added.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Quotas (SPEC §7, §12.1): workflows, active executions, schedules and API tokens a user may
+ * Quotas (docs/operations.md, docs/security.md): workflows, active executions, schedules and API tokens a user may
  * have, versions and secrets a workflow may have, checked inside the transaction that would
  * exceed them, under a lock per subject so concurrent requests cannot overrun one. Admins are
  * exempt from the per-user ones but API tokens. Over a quota: 429 QUOTA_EXCEEDED.

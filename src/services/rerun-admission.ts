@@ -1,5 +1,5 @@
 /**
- * A rerun or retry starts a run like a start does (SPEC §12.1): it counts against the requester's
+ * A rerun or retry starts a run like a start does (docs/security.md): it counts against the requester's
  * active-executions quota and passes the workflow's concurrency admission. It never queues (the
  * execution's object already holds it): when its key is full it is refused with 409
  * CONCURRENCY_LIMIT_REACHED. The checks and the run's first row change happen under the same

@@ -1,5 +1,5 @@
 /**
- * A step's whole output (SPEC §5), also when it was too large to keep inline and lives in R2.
+ * A step's whole output (docs/engine.md), also when it was too large to keep inline and lives in R2.
  * The R2 key is derived from the step and its attempt, never taken from the stored value, so a
  * step whose output merely looks like a reference cannot read another object.
  */

@@ -1,5 +1,5 @@
 /**
- * Stream tickets (SPEC §3): a browser cannot send an Authorization header on a WebSocket, so it
+ * Stream tickets (docs/api.md): a browser cannot send an Authorization header on a WebSocket, so it
  * trades its token for a single-use, 60-second ticket bound to one user and one execution. Only
  * the ticket's hash is stored; redeeming it is one atomic UPDATE, so a ticket works once, on
  * whichever isolate sees it first.
@@ -30,7 +30,7 @@ export async function issueTicket(db: Database, user: AuthenticatedUser, executi
   return { ticket, expiresAt: expiresAt.toISOString() };
 }
 
-/** Who watches: checked again while the socket is open (SPEC: a revoked viewer is dropped within 60 s). */
+/** Who watches: checked again while the socket is open (docs/api.md: a revoked viewer is dropped within 60 s). */
 export interface Viewer {
   userId: string;
   sessionId: string | null;

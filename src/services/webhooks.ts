@@ -1,5 +1,5 @@
 /**
- * Signed hooks (SPEC §6, §12.1). Each workflow has a signing secret, stored with the keyring and
+ * Signed hooks (docs/workflows.md, docs/security.md). Each workflow has a signing secret, stored with the keyring and
  * shown once. A start is signed `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, an
  * event `HMAC(secret, "<t>.<executionId>.<name>.<body>")`, so a signature is bound to its target.
  * A delivery is refused when the signature is wrong or `t` is more than 300 s away; a signature

@@ -1,4 +1,4 @@
-/** Workflows: list with filters, create, change, archive (SPEC §1, §3). */
+/** Workflows: list with filters, create, change, archive (docs/security.md, docs/api.md). */
 import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { changesAll, readsAll } from "../auth/permissions";

@@ -1,5 +1,5 @@
 /**
- * What every step type's definition shares (SPEC §4 "Common fields") and the limits of the
+ * What every step type's definition shares (docs/workflows.md "Common fields") and the limits of the
  * definition language. Step folders build their schemas on these; nothing here knows a step type.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * costBudgetUsd (SPEC §4 Cost): a model call that could take the execution over its budget waits
+ * costBudgetUsd (docs/workflows.md Cost): a model call that could take the execution over its budget waits
  * for an owner (reason `budget`) before the model is asked; raising the budget continues from
  * the checkpoint (no tool runs twice), rejecting fails the step with `budget_exceeded`. Prices:
  * gpt-test $2.50 in / $10 out per million tokens; the fake agent answers with up to 300 tokens.

@@ -1,5 +1,5 @@
 /**
- * The cost ledger (SPEC §4 Cost): each model call priced by MODEL_PRICES (gpt-test at $2.50 in /
+ * The cost ledger (docs/workflows.md Cost): each model call priced by MODEL_PRICES (gpt-test at $2.50 in /
  * $10 out per million tokens in the tests' settings), priced tool calls added, per step and per
  * execution, into Postgres and the ipa_agent_cost_usd_total metric; an unpriced model costs null.
  */

@@ -1,5 +1,5 @@
 /**
- * Durable token streams (SPEC §5): the text an agent attempt has streamed is kept in its object,
+ * Durable token streams (docs/engine.md): the text an agent attempt has streamed is kept in its object,
  * replayed to a viewer who connects or resumes mid-answer, and survives the object's eviction —
  * without the model being asked again.
  */

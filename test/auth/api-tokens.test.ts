@@ -1,5 +1,5 @@
 /**
- * Personal API tokens (SPEC §3): shown once and stored hashed, acting with the owner's current
+ * Personal API tokens (docs/api.md): shown once and stored hashed, acting with the owner's current
  * roles, and refused at once when revoked, expired, when the owner is deactivated or their roles
  * change. A token cannot mint more tokens.
  */

@@ -1,5 +1,5 @@
 /**
- * Order-independent table checksums (SPEC §9): an incremental derives them from its own changes
+ * Order-independent table checksums (docs/backups.md): an incremental derives them from its own changes
  * (the change log keeps each changed row's previous hash) instead of reading whole tables, and the
  * scheme is sound — a change made behind the change log's back is caught by verification. On a
  * database of their own, so no other test's backups interleave.

@@ -1,5 +1,5 @@
 /**
- * Recovery drills (SPEC §9): the newest backup chain restored into the verification database,
+ * Recovery drills (docs/backups.md): the newest backup chain restored into the verification database,
  * with RTO, RPO and every table's result stored as a report (Postgres and R2), started by an
  * admin or by the weekly cron slot, one at a time.
  */

@@ -1,5 +1,5 @@
 /**
- * The one-minute schedule (SPEC §9): an interval with no changes writes nothing and is recorded,
+ * The one-minute schedule (docs/backups.md): an interval with no changes writes nothing and is recorded,
  * the change log keeps each change until a verified backup holds it, and every backup is copied
  * to the replica bucket, checked by sha256, catching up after the bucket failed writes for a
  * while. On a database of its own, so no other test's writes make an interval non-empty.

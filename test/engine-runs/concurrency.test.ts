@@ -1,5 +1,5 @@
 /**
- * Concurrency limits (SPEC §4 `concurrency`, §5 `queued`): at most `limit` executions per key
+ * Concurrency limits (docs/workflows.md `concurrency`, docs/engine.md `queued`): at most `limit` executions per key
  * value are active; the rest wait `queued` and start in arrival order as slots free, including
  * after a release was lost; a burst of simultaneous starts never overfills a key.
  */

@@ -1,4 +1,4 @@
-/** `event` steps and event delivery (SPEC §4, §3, §6). */
+/** `event` steps and event delivery (docs/workflows.md, docs/api.md). */
 import { describe, expect, it } from "vitest";
 import { signEventHook } from "../../src/services/webhooks";
 import { query } from "../helpers/db";

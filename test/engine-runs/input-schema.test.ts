@@ -1,4 +1,4 @@
-/** `inputSchema` is checked at every start (SPEC §4): manual, webhook, schedule, workflow tool. */
+/** `inputSchema` is checked at every start (docs/workflows.md): manual, webhook, schedule, workflow tool. */
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../src/services/webhooks";
 import { stepOf, waitForExecution, workflowWith } from "../helpers/executions";

@@ -1,4 +1,4 @@
-/** Reruns from any step (SPEC §5): plans, versions, new input, attempts across runs. */
+/** Reruns from any step (docs/engine.md): plans, versions, new input, attempts across runs. */
 import { describe, expect, it } from "vitest";
 import { logsOf, start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { createVersion } from "../helpers/fixtures";

@@ -17,7 +17,7 @@ const scope: Scope = {
 const run = (source: string) => evaluateExpression(parseExpression(source), scope);
 
 describe("expressions", () => {
-  it("evaluates the SPEC example", () => {
+  it("evaluates the documented example", () => {
     expect(run("steps.fetch.output.status == 200 && input.q != ''")).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Open streams follow revocations (SPEC §3): a viewer who logs out, whose API token is revoked,
+ * Open streams follow revocations (docs/api.md): a viewer who logs out, whose API token is revoked,
  * who is deactivated, or who loses the role that let them see the execution is disconnected
  * within 60 s, without reconnecting.
  */

@@ -16,7 +16,7 @@ describe("dev settings files", () => {
     expect(parseDotenv("# c\nexport A=1\nB='two words'\n\nC=\"x\"")).toEqual({ A: "1", B: "two words", C: "x" });
   });
 
-  it("forwards every setting of SPEC §7 that the Worker reads", () => {
+  it("forwards every setting of docs/operations.md that the Worker reads", () => {
     for (const name of [
       "DATABASE_URL",
       "JWT_SECRET",

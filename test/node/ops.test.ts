@@ -1,5 +1,5 @@
 /**
- * The Grafana dashboard and the alert rules speak of the metrics SPEC §8 names, and of nothing
+ * The Grafana dashboard and the alert rules speak of the metrics docs/operations.md names, and of nothing
  * else (a typo would leave a panel empty or an alert silent for good). promtool's checks of the
  * same files run in CI (`npm run check:ops`).
  */
@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { dashboardQueries } from "../../scripts/lib/grafana.ts";
 
-/** SPEC §8, and Prometheus' own `up`. */
+/** docs/operations.md, and Prometheus' own `up`. */
 const KNOWN = new Set([
   "ipa_execution_started_total",
   "ipa_execution_completed_total",

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry traces (SPEC §8): one trace per execution, exported over OTLP/HTTP (JSON) to the
+ * OpenTelemetry traces (docs/operations.md): one trace per execution, exported over OTLP/HTTP (JSON) to the
  * outside world's receiver — spans per step attempt and, inside an agent step, per model call
  * and tool call with the GenAI attributes — joining the caller's `traceparent` and passing it on.
  */

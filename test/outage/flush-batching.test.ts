@@ -1,5 +1,5 @@
 /**
- * The outbox coalesces (SPEC §5): transitions that happen while a flush cannot land reach Postgres
+ * The outbox coalesces (docs/engine.md): transitions that happen while a flush cannot land reach Postgres
  * together. Postgres is cut while a burst of steps runs in the object, so the burst waits whole;
  * once it is back, one drain writes it. Each flush is one transaction, so the distinct transaction
  * ids (xmin) of the burst's log rows count the flushes that wrote them.

@@ -1,9 +1,9 @@
 /**
- * The authorization matrix of SPEC §1, generated from the OpenAPI document: every operation is
+ * The authorization matrix of docs/security.md, generated from the OpenAPI document: every operation is
  * called without a token, and by an admin, a user and a viewer on an object of their own and on
- * someone else's, and must answer 401, 403, 404 or success exactly as the SPEC's table says.
+ * someone else's, and must answer 401, 403, 404 or success exactly as the table in docs/security.md says.
  * An operation the document lists but RULES does not know fails the test, so a new route cannot
- * escape the matrix; the rules are written from the SPEC, not from the code.
+ * escape the matrix; the rules are written from docs/security.md, not from the code.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -16,12 +16,12 @@ type Role = "admin" | "user" | "viewer";
 /** What the path's object is: its visibility decides 404 before the permission decides 403. */
 type Scope = "workflow" | "execution" | "own-token" | "none";
 interface Rule {
-  /** SPEC §1's permission, or "any" for every signed-in caller. */
+  /** docs/security.md's permission, or "any" for every signed-in caller. */
   permission: string;
   scope: Scope;
 }
 
-/** SPEC §1: which role holds which permission. */
+/** docs/security.md: which role holds which permission. */
 const GRANTS: Record<Role, string[]> = {
   admin: ["*"],
   user: [
@@ -275,13 +275,13 @@ async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
-describe("the authorization matrix (SPEC §1), from the OpenAPI document", () => {
+describe("the authorization matrix (docs/security.md), from the OpenAPI document", () => {
   it("knows every operation the document lists", async () => {
     const unknown = (await operations()).map(keyOf).filter((key) => !RULES[key] && !PUBLIC.has(key));
-    expect(unknown, "operations without a rule: add them to RULES from SPEC §1").toEqual([]);
+    expect(unknown, "operations without a rule: add them to RULES from docs/security.md").toEqual([]);
   });
 
-  it("answers every operation × role × own/foreign object as SPEC §1 says", async () => {
+  it("answers every operation × role × own/foreign object as docs/security.md says", async () => {
     const ops = (await operations()).filter((op) => !PUBLIC.has(keyOf(op)));
     const cases = ops.flatMap((op) => {
       const rule = RULES[keyOf(op)];

@@ -1,5 +1,5 @@
 /**
- * Every route × every role, as SPEC §1 says: allowed, 403 (permission missing on a visible
+ * Every route × every role, as docs/security.md says: allowed, 403 (permission missing on a visible
  * object or route) or 404 (object outside what the caller may read).
  */
 import { beforeAll, describe, expect, it } from "vitest";

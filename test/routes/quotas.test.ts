@@ -1,5 +1,5 @@
 /**
- * Per-user quotas (SPEC §7) hold under concurrency: requests made at once beyond a quota get 429
+ * Per-user quotas (docs/operations.md) hold under concurrency: requests made at once beyond a quota get 429
  * QUOTA_EXCEEDED and leave nothing written; admins are exempt.
  */
 import { env } from "cloudflare:workers";

@@ -1,5 +1,5 @@
 /**
- * Security headers on every response (SPEC §2), whatever answered it: a route, an error, the
+ * Security headers on every response (docs/api.md), whatever answered it: a route, an error, the
  * catch-all 404, health and metrics. CORS answers only the origins of CORS_ORIGINS.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * The secrets routes (SPEC §3): platform secrets for admins, workflow secrets for whoever may
+ * The secrets routes (docs/api.md): platform secrets for admins, workflow secrets for whoever may
  * update the workflow, values write-only; a workflow's secret overrides the platform's; and what
  * a viewer saw before secrets existed (a tool's Authorization header, a step's API key) is gone.
  */
@@ -64,7 +64,7 @@ describe("platform secrets", () => {
       expect((await callJson("/api/v1/secrets", { token: caller.token })).status).toBe(403);
     }
     const badName = await putSecret("/api/v1/secrets/lower_case", admin.token);
-    // A name is a path parameter: a bad one is a 400 (SPEC §2), a bad body a 422.
+    // A name is a path parameter: a bad one is a 400 (docs/api.md), a bad body a 422.
     expect(badName.status).toBe(400);
     expect((await putSecret(`/api/v1/secrets/${uniqueSecretName()}`, admin.token, "")).status).toBe(422);
     const extra = await callJson(`/api/v1/secrets/${uniqueSecretName()}`, {

@@ -21,7 +21,7 @@ export const list: Command = {
   },
 };
 
-/** A workflow file: its name, optional description and status, and the definition (SPEC §4). */
+/** A workflow file: its name, optional description and status, and the definition (docs/workflows.md). */
 interface WorkflowFile {
   name: string;
   description?: string;

@@ -1,4 +1,4 @@
-/** Who is signed in, and what they may do (SPEC §1): the pages offer only the controls it allows. */
+/** Who is signed in, and what they may do (docs/security.md): the pages offer only the controls it allows. */
 import { signal } from "@preact/signals";
 import { forgetSession, get, post, refreshSession, signInWith, whenSignedOut } from "./client";
 import type { Me } from "./types";

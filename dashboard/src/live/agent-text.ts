@@ -1,5 +1,5 @@
 /**
- * Agent text as it streams (SPEC §5 token durability): a `replay` carries the attempt's text so far,
+ * Agent text as it streams (docs/engine.md token durability): a `replay` carries the attempt's text so far,
  * an `offset` says where a piece starts, so a resend after a reconnect replaces rather than repeats.
  */
 import type { TokenMessage } from "./execution-stream";

@@ -1,5 +1,5 @@
 /**
- * One execution's stream, as SPEC §5 describes it: a single-use ticket, then a WebSocket that
+ * One execution's stream, as docs/engine.md describes it: a single-use ticket, then a WebSocket that
  * sends a snapshot and numbered events. After any disconnect it reconnects with `after=<last seq>`,
  * so no event is missed and none is applied twice (anything at or below the last seq is dropped).
  * A `ping` every 20 s keeps it honest: no `pong` within 10 s counts as a disconnect.
@@ -37,7 +37,7 @@ export interface StreamHandlers {
 const PING_MS = 20_000;
 const PONG_WAIT_MS = 10_000;
 const MAX_BACKOFF_MS = 10_000;
-/** Close codes after which reconnecting cannot help (SPEC §5). */
+/** Close codes after which reconnecting cannot help (docs/engine.md). */
 const NOT_VISIBLE = 4404;
 /** "Try again later": the execution has not started (queued), so the server sent its snapshot and closed. */
 const NOT_STARTED = 1013;

@@ -1,5 +1,5 @@
 /**
- * `mcp` tools (SPEC §4): a remote MCP server over Streamable HTTP, through the official SDK's
+ * `mcp` tools (docs/workflows.md): a remote MCP server over Streamable HTTP, through the official SDK's
  * client. Its tools are listed when an attempt starts (filtered by `allowedTools`) and offered to
  * the model as `<toolName>__<tool>`; each call opens its own short session carrying the call's
  * `Idempotency-Key`, so a server can tell a repeat after a crash. Every request and redirect

@@ -1,5 +1,5 @@
 /**
- * Header values of http and MCP tools are write-only (SPEC §4): sealed with the keyring when they
+ * Header values of http and MCP tools are write-only (docs/workflows.md): sealed with the keyring when they
  * are written, bound to their tool and header, and shown as "***" when read — unless the value is
  * a pure `{{secrets.NAME}}` reference, which holds nothing secret itself. Writing "***" back keeps
  * the sealed value, so a client can round-trip a configuration it read.

@@ -150,7 +150,7 @@ export const jobRuns = pgTable(
 export const drillStatus = pgEnum("drill_status", ["running", "passed", "failed"]);
 
 /**
- * Recovery drills (SPEC §9): the newest backup chain restored into the verification database,
+ * Recovery drills (docs/backups.md): the newest backup chain restored into the verification database,
  * with the RTO and RPO it showed and every table's result. Kept with the catalog (not backed up,
  * like `backups`); each report is also written to R2 next to the backups.
  */

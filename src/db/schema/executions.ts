@@ -53,24 +53,24 @@ export const executions = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
-    /** SPEC §4 Cost: null once a model without a price (MODEL_PRICES) was called. */
+    /** docs/workflows.md Cost: null once a model without a price (MODEL_PRICES) was called. */
     costUsd: doublePrecision("cost_usd").default(0),
     /** The cost budget as an owner raised it (a budget wait); null: the definition's `costBudgetUsd`. */
     costBudgetUsd: doublePrecision("cost_budget_usd"),
-    /** The trace the execution joined (`traceparent` on its start request); null: its own (SPEC §8). */
+    /** The trace the execution joined (`traceparent` on its start request); null: its own (docs/operations.md). */
     trace: jsonb("trace").$type<TraceContext>(),
-    /** 1, then +1 for each retry or rerun (SPEC §5). */
+    /** 1, then +1 for each retry or rerun (docs/engine.md). */
     run: integer("run").notNull().default(1),
     /** Highest event sequence applied from the Durable Object; older writes never overwrite newer. */
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
-    /** The newest row Postgres refused for good (SPEC §5 sync rejection); the rows after it still arrive. */
+    /** The newest row Postgres refused for good (docs/engine.md sync rejection); the rows after it still arrive. */
     syncError: jsonb("sync_error"),
     /**
      * When the watchdog should next look at this execution if its object has not written since:
      * the object's own next timer plus a grace period, renewed by every flush and watchdog visit.
      */
     nextCheckAt: tstz("next_check_at").notNull().default(sql`now() + interval '30 seconds'`),
-    /** The value of the workflow's concurrency key for this execution (SPEC §4); null without a limit. */
+    /** The value of the workflow's concurrency key for this execution (docs/workflows.md); null without a limit. */
     concurrencyKey: text("concurrency_key"),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
@@ -90,7 +90,7 @@ export const executions = pgTable(
     index("executions_next_check_idx")
       .on(t.nextCheckAt)
       .where(sql`${t.status} not in ('completed', 'failed', 'cancelled')`),
-    // A key's queue in arrival order, and its active executions (concurrency limits, SPEC §4).
+    // A key's queue in arrival order, and its active executions (concurrency limits, docs/workflows.md).
     index("executions_concurrency_queue_idx")
       .on(t.workflowId, t.concurrencyKey, t.createdAt, t.id)
       .where(sql`${t.status} = 'queued'`),
@@ -122,7 +122,7 @@ export const executionSteps = pgTable(
     error: jsonb("error"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
-    /** SPEC §4 Cost: null once a model without a price (MODEL_PRICES) was called. */
+    /** docs/workflows.md Cost: null once a model without a price (MODEL_PRICES) was called. */
     costUsd: doublePrecision("cost_usd").default(0),
     /** Attempts retried by the step's policy, over every run of the execution (metrics). */
     retries: integer("retries").notNull().default(0),
@@ -130,7 +130,7 @@ export const executionSteps = pgTable(
     deadLetters: integer("dead_letters").notNull().default(0),
     /** The execution run that last started this step. */
     run: integer("run").notNull().default(1),
-    /** Why a waiting step waits: `{ reason, … }` (SPEC §5), null otherwise. */
+    /** Why a waiting step waits: `{ reason, … }` (docs/engine.md), null otherwise. */
     waiting: jsonb("waiting"),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
@@ -197,7 +197,7 @@ export const idempotencyKeys = pgTable(
   ],
 );
 
-/** Rows Postgres refused for good (SPEC §5): recorded, counted, and never in the way of later rows. */
+/** Rows Postgres refused for good (docs/engine.md): recorded, counted, and never in the way of later rows. */
 export const syncRejections = pgTable(
   "sync_rejections",
   {

@@ -1,5 +1,5 @@
 /**
- * Secrets (SPEC §3, §4): platform secrets (admins) and workflow secrets (the workflow's owner),
+ * Secrets (docs/api.md, docs/workflows.md): platform secrets (admins) and workflow secrets (the workflow's owner),
  * write-only, sealed with the keyring and bound to their row; templates name them as
  * `{{secrets.NAME}}` and only the steps consumer opens them, when it sends the request.
  */
@@ -34,7 +34,7 @@ export const secrets = pgTable(
 );
 
 /**
- * Personal API tokens (SPEC §3) for CLIs, CI and MCP clients: `ipa_…`, stored as their sha256,
+ * Personal API tokens (docs/api.md) for CLIs, CI and MCP clients: `ipa_…`, stored as their sha256,
  * acting with the owner's current roles, refused at once when revoked or the owner is deactivated.
  */
 export const apiTokens = pgTable(

@@ -1,5 +1,5 @@
 /**
- * Draining an execution's outbox to Postgres (SPEC §5). Batches go in order, one transaction
+ * Draining an execution's outbox to Postgres (docs/engine.md). Batches go in order, one transaction
  * each. A transient failure (Postgres down, a dropped connection) stops the drain, to be retried
  * with backoff. A batch Postgres refuses for good is replayed event by event, then row by row;
  * each row still refused is recorded as a sync rejection (a metric, and `syncError` on the

@@ -1,5 +1,5 @@
 /**
- * Draining an execution object's outbox to Postgres (SPEC §5), single-flight: a drain picks up
+ * Draining an execution object's outbox to Postgres (docs/engine.md), single-flight: a drain picks up
  * the events that arrive while it runs, so a burst of transitions reaches Postgres in one
  * session (drain.ts writes the batches). A failed drain retries from the object's `flush` timer
  * with backoff; once Postgres has every row of an ended execution, the object's retirement is

@@ -1,5 +1,5 @@
 /**
- * Values too large to store inline (SPEC §5 "Large values"). A step input or output whose stored
+ * Values too large to store inline (docs/engine.md "Large values"). A step input or output whose stored
  * JSON exceeds 128 KB lives in R2; rows, events and snapshots carry a reference
  * `{ $ref, bytes, sha256, preview }` in its place. Over 10 MB is refused (`output_too_large`).
  *

@@ -231,7 +231,7 @@ export class ExecutionMachine extends QueuedStepTransitions {
     return result;
   }
 
-  /** Runs `fromStep` and everything downstream of it again (SPEC §5), or answers the plan. */
+  /** Runs `fromStep` and everything downstream of it again (docs/engine.md), or answers the plan. */
   rerun(request: RerunRequest): RerunResult {
     const record = this.record;
     if (!record) return notStarted();

@@ -1,5 +1,5 @@
 /**
- * The queued-step protocol of an execution (SPEC §5): dispatching attempts to the steps queue,
+ * The queued-step protocol of an execution (docs/engine.md): dispatching attempts to the steps queue,
  * claims with leases that heartbeats renew, reports accepted once per attempt from the lease
  * holder, checkpoints, suspensions for child executions, dead letters, and the timers that re-send
  * what nobody claimed or whose consumer went quiet.
@@ -206,7 +206,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
   }
 
   /**
-   * An owner's answer to a budget wait (SPEC §4 Cost): a raised budget that covers what was spent
+   * An owner's answer to a budget wait (docs/workflows.md Cost): a raised budget that covers what was spent
    * and the next call continues the step from its checkpoint; a rejection fails it, for good.
    */
   protected decideBudget(step: StepState, definition: Step, request: DecisionRequest): ControlResult {

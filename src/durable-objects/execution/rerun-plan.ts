@@ -1,5 +1,5 @@
 /**
- * Which steps a rerun runs again and which keep their outputs (SPEC §5). Pure: the object applies
+ * Which steps a rerun runs again and which keep their outputs (docs/engine.md). Pure: the object applies
  * the plan, and `dryRun` answers it unchanged.
  */
 import { type Definition, stepKind } from "../../engine/definition";

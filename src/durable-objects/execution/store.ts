@@ -262,7 +262,7 @@ export class ExecutionStore {
     this.sql.exec("delete from streamed_text where step_id = ?", stepId);
   }
 
-  // -- streamed agent text (SPEC §5 token durability) -------------------------------------------
+  // -- streamed agent text (docs/engine.md token durability) -------------------------------------------
 
   /** Every running attempt's text so far, for a viewer who connects mid-answer. */
   streamedTexts(): Array<{ stepId: string; attempt: number; text: string }> {

@@ -1,5 +1,5 @@
 /**
- * The execution stream's messages (SPEC §5). Numbered events and the snapshot carry `seq`, so a
+ * The execution stream's messages (docs/engine.md). Numbered events and the snapshot carry `seq`, so a
  * client that reconnects with `after=N` misses nothing. `token` messages carry no seq: each says
  * where its text starts in the attempt's text (`offset`), and a viewer who connects mid-answer
  * first gets the text so far as one `replay`, so nothing is lost and nothing shown twice.
@@ -12,7 +12,7 @@ export type StreamMessage =
   | { type: "token"; stepId: string; attempt: number; offset: number; text: string; replay?: true }
   | { type: "error"; message: string };
 
-/** Close codes of SPEC §5. */
+/** Close codes of docs/engine.md. */
 export const CLOSE = {
   badTicket: 4401,
   notVisible: 4404,

@@ -1,5 +1,5 @@
 /**
- * What an execution's object adds to its trace (SPEC §8) as work ends: the span of a finished
+ * What an execution's object adds to its trace (docs/operations.md) as work ends: the span of a finished
  * step attempt — with, for an agent, its model and tool calls from the attempt's ledger — and the
  * execution's own span when it ends. The object exports them once the transition has committed.
  */

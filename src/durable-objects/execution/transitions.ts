@@ -1,5 +1,5 @@
 /**
- * The core transitions of an execution (SPEC §4, §5): scheduling ready steps, starting them
+ * The core transitions of an execution (docs/workflows.md, docs/engine.md): scheduling ready steps, starting them
  * through their step type, finishing, failing and skipping them, and ending the execution. All
  * synchronous over the store; the object runs each command inside one storage transaction and
  * carries out the effects (stream, queue, Postgres) only once it has committed. The state they

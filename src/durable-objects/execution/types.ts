@@ -37,7 +37,7 @@ export type StepOutcome =
   | { ok: true; output: unknown; usage?: TokenUsage }
   | { ok: false; error: StepError; usage?: TokenUsage };
 
-/** Why a step waits, with what it waits for and until when (SPEC §5). */
+/** Why a step waits, with what it waits for and until when (docs/engine.md). */
 export type Waiting =
   | { reason: "approval"; approverRoles: string[] | null; message: string | null; expiresAt: string | null }
   | { reason: "event"; event: string; expiresAt: string | null }
@@ -132,7 +132,7 @@ export interface ExecutionRecord {
   /** The workflow's owner, to whom webhook and scheduled runs belong. */
   workflowOwnerId: string;
   /**
-   * Who the current run acts for, when a rerun or retry made it the requester's (SPEC §12.1);
+   * Who the current run acts for, when a rerun or retry made it the requester's (docs/security.md);
    * absent: its starter, else the workflow's owner.
    */
   actingUserId?: string | null;
@@ -173,7 +173,7 @@ export interface ExecutionEvent {
   data: unknown;
 }
 
-/** An event delivered before the step that waits for it (SPEC §4 `event` steps). */
+/** An event delivered before the step that waits for it (docs/workflows.md `event` steps). */
 export interface BufferedEvent {
   id: string;
   name: string;
@@ -307,7 +307,7 @@ export interface EventDelivery {
 
 export interface RerunRequest {
   fromStep: string;
-  /** Another version's definition to run (SPEC §5), already loaded by the API. */
+  /** Another version's definition to run (docs/engine.md), already loaded by the API. */
   version: { workflowVersionId: string; versionNumber: number; definition: Definition } | null;
   input: unknown | undefined;
   dryRun: boolean;

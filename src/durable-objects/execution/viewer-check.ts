@@ -1,5 +1,5 @@
 /**
- * Open streams are checked again every 30 s (SPEC §3): a viewer who logged out, whose API token
+ * Open streams are checked again every 30 s (docs/api.md): a viewer who logged out, whose API token
  * was revoked, who was deactivated, or who no longer may see the execution (a role taken away) is
  * disconnected, so a revocation reaches live sockets within a minute, not only new ones.
  */
@@ -56,7 +56,7 @@ export function viewerKey(viewer: Viewer): string {
   return `${viewer.userId}:${viewer.sessionId ?? ""}`;
 }
 
-/** SPEC §1: admins and viewers see every execution, users their own. */
+/** docs/security.md: admins and viewers see every execution, users their own. */
 function mayWatch(roles: string[], userId: string, record: Pick<ExecutionRecord, "triggeredBy" | "workflowOwnerId">) {
   return (
     roles.includes("admin") ||

@@ -1,5 +1,5 @@
 /**
- * The execution's viewers (SPEC §5 stream): admitting a WebSocket with a snapshot or the events
+ * The execution's viewers (docs/engine.md stream): admitting a WebSocket with a snapshot or the events
  * after `after=N` and the agent text streaming now, and fanning events out to every open socket.
  */
 import type { Viewer } from "../../services/stream-tickets";

@@ -1,5 +1,5 @@
 /**
- * Sends spans over OTLP/HTTP with the JSON encoding (SPEC §7 OTEL_EXPORTER_OTLP_ENDPOINT and
+ * Sends spans over OTLP/HTTP with the JSON encoding (docs/operations.md OTEL_EXPORTER_OTLP_ENDPOINT and
  * _HEADERS, as the OpenTelemetry SDKs read them). Hand-written on purpose: the spans are built
  * after the fact from durable state in whichever isolate sees the work end, which the SDK's
  * live-tracer and batch-processor model does not express, and OTLP/JSON is a small stable format.

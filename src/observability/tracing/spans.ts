@@ -1,5 +1,5 @@
 /**
- * The spans of an execution's trace (SPEC §8), built from its durable state when something ends:
+ * The spans of an execution's trace (docs/operations.md), built from its durable state when something ends:
  * the execution, each step attempt, and inside an agent attempt each model call and tool call,
  * named and attributed per the OpenTelemetry GenAI conventions (semantic-conventions 1.45.0,
  * pinned in package.json).

@@ -48,7 +48,7 @@ export const bearer = [{ bearerAuth: [] }];
 export const noAuth: Array<Record<string, string[]>> = [];
 /** A refresh token in the body, or the browser's refresh cookie (the dashboard's extension). */
 export const refreshAuth: Array<Record<string, string[]>> = [{}, { refreshCookie: [] }];
-/** The signature of the workflow's webhook secret (SPEC §6). */
+/** The signature of the workflow's webhook secret (docs/workflows.md). */
 export const webhookSignature = [{ webhookSignature: [] }];
 /** The single-use ticket from POST /executions/:id/stream-ticket. */
 export const streamTicket = [{ streamTicket: [] }];

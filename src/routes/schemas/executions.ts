@@ -62,7 +62,7 @@ const ExecutionFields = {
   updatedAt: Timestamp,
 };
 
-/** Why a waiting step waits, with what it waits for and until when (SPEC §5). */
+/** Why a waiting step waits, with what it waits for and until when (docs/engine.md). */
 export const WaitingSchema = z
   .object({
     reason: z.enum(WAIT_REASONS),
@@ -123,7 +123,9 @@ export const ExecutionSchema = z
         limit: z.number().int(),
       })
       .nullable()
-      .openapi({ description: "while the execution is queued behind its workflow's concurrency limit (SPEC §4)" }),
+      .openapi({
+        description: "while the execution is queued behind its workflow's concurrency limit (docs/workflows.md)",
+      }),
     steps: z.array(StepSchema),
   })
   .openapi("Execution");

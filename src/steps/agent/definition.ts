@@ -1,4 +1,4 @@
-/** The `agent` step's definition (SPEC §4): an agent, a prompt, and optionally the answer's JSON Schema. */
+/** The `agent` step's definition (docs/workflows.md): an agent, a prompt, and optionally the answer's JSON Schema. */
 import { z } from "zod";
 import { commonStepFields, JsonSchemaObject, MAX_OUTPUT_TOKENS } from "../common";
 

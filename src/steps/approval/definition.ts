@@ -1,4 +1,4 @@
-/** The `approval` step's definition (SPEC §4): who may decide, and for how long. */
+/** The `approval` step's definition (docs/workflows.md): who may decide, and for how long. */
 import { z } from "zod";
 import { commonStepFields } from "../common";
 

@@ -1,4 +1,4 @@
-/** The `condition` step's definition (SPEC §4): an expression and the steps of each branch. */
+/** The `condition` step's definition (docs/workflows.md): an expression and the steps of each branch. */
 import { z } from "zod";
 import { commonStepFields, StepId } from "../common";
 

@@ -1,4 +1,4 @@
-/** The `delay` step's definition (SPEC §4): a wait of up to 30 days (a Durable Object alarm). */
+/** The `delay` step's definition (docs/workflows.md): a wait of up to 30 days (a Durable Object alarm). */
 import { z } from "zod";
 import { commonStepFields, MAX_WAIT_SECONDS } from "../common";
 

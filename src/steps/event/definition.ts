@@ -1,4 +1,4 @@
-/** The `event` step's definition (SPEC §4): the event's name, a timeout and the payload's schema. */
+/** The `event` step's definition (docs/workflows.md): the event's name, a timeout and the payload's schema. */
 import { z } from "zod";
 import { commonStepFields, JsonSchemaObject } from "../common";
 

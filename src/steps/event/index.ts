@@ -1,5 +1,5 @@
 /**
- * `event` steps (SPEC §4): wait until an event of that name is delivered to the execution. An
+ * `event` steps (docs/workflows.md): wait until an event of that name is delivered to the execution. An
  * event delivered before the step waits is buffered by the object and consumed when it does
  * (never lost, never consumed twice); a payload that breaks `schema` is refused to its sender.
  */

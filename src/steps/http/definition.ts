@@ -1,4 +1,4 @@
-/** The `http` step's definition (SPEC §4): one request, templated, and the statuses that succeed. */
+/** The `http` step's definition (docs/workflows.md): one request, templated, and the statuses that succeed. */
 import { z } from "zod";
 import { commonStepFields, JsonValue } from "../common";
 

@@ -1,4 +1,4 @@
-/** The `transform` step's definition (SPEC §4): a templated JSON value. */
+/** The `transform` step's definition (docs/workflows.md): a templated JSON value. */
 import { z } from "zod";
 import { commonStepFields, JsonValue } from "../common";
 
