@@ -20,7 +20,19 @@ export interface ApiConnection {
 export async function connectApi(env: NodeJS.ProcessEnv = process.env): Promise<ApiConnection> {
   const baseUrl = (env.IPA_URL ?? "http://localhost:8787").replace(/\/$/, "");
   const token = env.IPA_TOKEN ?? (await logIn(baseUrl, env));
-  return { baseUrl, token, client: createClient(baseUrl, { headers: { authorization: `Bearer ${token}` } }) };
+  const headers = { authorization: `Bearer ${token}` };
+  return { baseUrl, token, client: createClient(baseUrl, { headers, fetch: fetchWithinRateLimit }) };
+}
+
+/** A tool that asks faster than the per-user limit waits as the 429 says, then asks again. */
+async function fetchWithinRateLimit(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(input, init);
+    if (response.status !== 429 || attempt === 5) return response;
+    const seconds = Number(response.headers.get("retry-after") ?? "1");
+    await response.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(seconds) ? seconds : 1) * 1_000));
+  }
 }
 
 async function logIn(baseUrl: string, env: NodeJS.ProcessEnv): Promise<string> {

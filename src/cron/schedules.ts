@@ -8,7 +8,7 @@ import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { SYSTEM_ACTOR } from "../audit/record";
 import type { Database } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
-import { scheduleRuns, workflows } from "../db/schema";
+import { scheduleRuns, type WorkflowSchedule, workflows } from "../db/schema";
 import { CronError, parseCron, previousSlot } from "../engine/cron";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
@@ -21,7 +21,7 @@ export async function runSchedules(db: Database, env: Bindings, now: Date): Prom
     .from(workflows)
     .where(and(isNotNull(workflows.schedule), eq(workflows.status, "active"), isNotNull(workflows.currentVersionId)));
   const due = scheduled.flatMap((workflow) => {
-    const slot = latestSlot(workflow.schedule?.cron ?? "", now, workflow.id);
+    const slot = workflow.schedule && latestSlot(workflow.schedule, now, workflow.id);
     return slot && (!workflow.since || slot >= workflow.since) ? [{ ...workflow, slot }] : [];
   });
   if (due.length === 0) return { started: [] };
@@ -66,12 +66,12 @@ export async function runSchedules(db: Database, env: Bindings, now: Date): Prom
   return { started };
 }
 
-function latestSlot(cron: string, now: Date, workflowId: string): Date | null {
+function latestSlot(schedule: WorkflowSchedule, now: Date, workflowId: string): Date | null {
   try {
-    return previousSlot(parseCron(cron), now);
+    return previousSlot(parseCron(schedule.cron, schedule.timezone), now);
   } catch (error) {
     if (!(error instanceof CronError)) throw error;
-    logEvent("warn", "schedule_invalid", { workflowId, cron });
+    logEvent("warn", "schedule_invalid", { workflowId, cron: schedule.cron, timezone: schedule.timezone });
     return null;
   }
 }

@@ -1,128 +1,56 @@
 /**
- * Five-field cron expressions in UTC (minute hour day-of-month month day-of-week), as workflow
- * schedules use them: `*`, lists, ranges, steps, month and weekday names. When both day fields
- * are restricted a day matches either, as in Vixie cron.
+ * Workflow schedules: five-field cron expressions (minute hour day-of-month month day-of-week) in
+ * a time zone, UTC unless the schedule names one (docs/workflows.md Triggers). Parsing and slot
+ * arithmetic are croner's; what is ours is Vixie cron's day rule: when both day fields are
+ * restricted a day matching either runs, but a field that starts with `*` (`*`, `*\/2`) leaves the
+ * other one alone.
  */
+import { Cron } from "croner";
 
 export class CronError extends Error {}
 
 export interface CronSchedule {
   source: string;
-  minutes: Set<number>;
-  hours: Set<number>;
-  daysOfMonth: Set<number>;
-  months: Set<number>;
-  daysOfWeek: Set<number>;
-  dayOfMonthRestricted: boolean;
-  dayOfWeekRestricted: boolean;
+  timezone: string;
+  cron: Cron;
 }
 
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-export function parseCron(source: string): CronSchedule {
+export function parseCron(source: string, timezone = "UTC"): CronSchedule {
   const fields = source.trim().split(/\s+/);
   if (fields.length !== 5) throw new CronError("a cron expression has 5 fields: minute hour day month weekday");
-  const [minute, hour, dayOfMonth, month, dayOfWeek] = fields;
-  const daysOfWeek = parseField(dayOfWeek, 0, 7, WEEKDAYS, "weekday");
-  if (daysOfWeek.has(7)) {
-    daysOfWeek.delete(7);
-    daysOfWeek.add(0);
+  if (!isTimeZone(timezone)) throw new CronError(`"${timezone}" is not an IANA time zone`);
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  try {
+    const cron = new Cron(fields.join(" "), {
+      paused: true,
+      mode: "5-part",
+      timezone,
+      domAndDow: dayOfMonth.startsWith("*") || dayOfWeek.startsWith("*"),
+    });
+    return { source: fields.join(" "), timezone, cron };
+  } catch (error) {
+    throw new CronError(error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error));
   }
-  return {
-    source: fields.join(" "),
-    minutes: parseField(minute, 0, 59, null, "minute"),
-    hours: parseField(hour, 0, 23, null, "hour"),
-    daysOfMonth: parseField(dayOfMonth, 1, 31, null, "day of month"),
-    months: parseField(month, 1, 12, MONTHS, "month"),
-    daysOfWeek,
-    dayOfMonthRestricted: dayOfMonth !== "*",
-    dayOfWeekRestricted: dayOfWeek !== "*",
-  };
 }
 
-/** The latest slot at or before `at` (to the minute), or null if none within four years. */
+/** The latest slot at or before `at` (to the minute), or null if there is none. */
 export function previousSlot(schedule: CronSchedule, at: Date): Date | null {
-  const start = new Date(at);
-  start.setUTCSeconds(0, 0);
-  const hours = [...schedule.hours].sort((a, b) => b - a);
-  const minutes = [...schedule.minutes].sort((a, b) => b - a);
-  const day = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate()));
-  for (let i = 0; i < 4 * 366; i++) {
-    if (dayMatches(schedule, day)) {
-      const isFirstDay = i === 0;
-      for (const hour of hours) {
-        if (isFirstDay && hour > start.getUTCHours()) continue;
-        for (const minute of minutes) {
-          const slot = new Date(day.getTime() + hour * 3_600_000 + minute * 60_000);
-          if (slot.getTime() <= start.getTime()) return slot;
-        }
-      }
-    }
-    day.setUTCDate(day.getUTCDate() - 1);
-  }
-  return null;
+  const minute = new Date(at);
+  minute.setUTCSeconds(0, 0);
+  // croner's previous runs are strictly before the reference; a slot is on a minute boundary.
+  return schedule.cron.previousRuns(1, new Date(minute.getTime() + 1_000))[0] ?? null;
 }
 
-/** The first slot strictly after `at`, or null if none within four years. */
+/** The first slot strictly after `at`, or null if there is none. */
 export function nextSlot(schedule: CronSchedule, at: Date): Date | null {
-  const start = new Date(at);
-  start.setUTCSeconds(0, 0);
-  const hours = [...schedule.hours].sort((a, b) => a - b);
-  const minutes = [...schedule.minutes].sort((a, b) => a - b);
-  const day = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate()));
-  for (let i = 0; i < 4 * 366; i++) {
-    if (dayMatches(schedule, day)) {
-      for (const hour of hours) {
-        for (const minute of minutes) {
-          const slot = new Date(day.getTime() + hour * 3_600_000 + minute * 60_000);
-          if (slot.getTime() > start.getTime()) return slot;
-        }
-      }
-    }
-    day.setUTCDate(day.getUTCDate() + 1);
+  return schedule.cron.nextRun(at);
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
-  return null;
-}
-
-function dayMatches(schedule: CronSchedule, day: Date): boolean {
-  if (!schedule.months.has(day.getUTCMonth() + 1)) return false;
-  const byMonthDay = schedule.daysOfMonth.has(day.getUTCDate());
-  const byWeekday = schedule.daysOfWeek.has(day.getUTCDay());
-  if (schedule.dayOfMonthRestricted && schedule.dayOfWeekRestricted) return byMonthDay || byWeekday;
-  if (schedule.dayOfMonthRestricted) return byMonthDay;
-  if (schedule.dayOfWeekRestricted) return byWeekday;
-  return true;
-}
-
-function parseField(field: string, min: number, max: number, names: string[] | null, label: string): Set<number> {
-  const values = new Set<number>();
-  for (const part of field.split(",")) {
-    const [range, stepText] = part.split("/");
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new CronError(`${label}: bad step "${stepText}"`);
-    let from: number;
-    let to: number;
-    if (range === "*") {
-      from = min;
-      to = max;
-    } else if (range.includes("-")) {
-      const [a, b] = range.split("-");
-      from = value(a, names, min, label);
-      to = value(b, names, min, label);
-    } else {
-      from = value(range, names, min, label);
-      to = stepText === undefined ? from : max;
-    }
-    if (from < min || to > max || from > to) throw new CronError(`${label}: "${part}" is outside ${min}-${max}`);
-    for (let v = from; v <= to; v += step) values.add(v);
-  }
-  return values;
-}
-
-function value(text: string, names: string[] | null, min: number, label: string): number {
-  const index = names?.indexOf(text.toLowerCase()) ?? -1;
-  if (index >= 0) return index + min;
-  if (!/^\d+$/.test(text)) throw new CronError(`${label}: "${text}" is not a number`);
-  return Number(text);
 }

@@ -19,10 +19,26 @@ describe("cron", () => {
   });
 
   it("reads names, lists, ranges, steps and Sunday as 0 or 7", () => {
-    const schedule = parseCron("0 0 1 jan,jul sun");
-    expect([...schedule.months]).toEqual([1, 7]);
-    expect([...parseCron("0 0 * * 7").daysOfWeek]).toEqual([0]);
-    expect([...parseCron("5-20/5 * * * *").minutes]).toEqual([5, 10, 15, 20]);
+    const next = (source: string, from: string) => nextSlot(parseCron(source), at(from))?.toISOString();
+    expect(next("0 0 1 jan,jul sun", "2026-07-02T00:00:00Z")).toBe("2026-07-05T00:00:00.000Z");
+    expect(next("0 0 1 jan,jul *", "2026-02-02T00:00:00Z")).toBe("2026-07-01T00:00:00.000Z");
+    expect(next("0 0 * * 7", "2026-12-01T00:00:00Z")).toBe("2026-12-06T00:00:00.000Z");
+    expect(next("5-20/5 * * * *", "2026-12-01T00:20:00Z")).toBe("2026-12-01T01:05:00.000Z");
+  });
+
+  it("lets a day field starting with * restrict alone, as Vixie cron does", () => {
+    // Mondays on an odd date: 2026-12-07 and 2026-12-21, not every odd date nor every Monday.
+    const oddMondays = parseCron("0 0 */2 * 1");
+    expect(nextSlot(oddMondays, at("2026-12-01T00:00:00Z"))?.toISOString()).toBe("2026-12-07T00:00:00.000Z");
+    expect(nextSlot(oddMondays, at("2026-12-07T00:00:00Z"))?.toISOString()).toBe("2026-12-21T00:00:00.000Z");
+  });
+
+  it("reads the fields in the schedule's time zone, daylight saving time included", () => {
+    const berlinMorning = parseCron("0 9 * * *", "Europe/Berlin");
+    expect(nextSlot(berlinMorning, at("2026-12-07T00:00:00Z"))?.toISOString()).toBe("2026-12-07T08:00:00.000Z");
+    expect(nextSlot(berlinMorning, at("2026-07-07T00:00:00Z"))?.toISOString()).toBe("2026-07-07T07:00:00.000Z");
+    expect(previousSlot(berlinMorning, at("2026-12-07T08:00:00Z"))?.toISOString()).toBe("2026-12-07T08:00:00.000Z");
+    expect(() => parseCron("0 9 * * *", "Mars/Olympus")).toThrow(CronError);
   });
 
   it("matches either day field when both are restricted", () => {

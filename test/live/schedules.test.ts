@@ -13,7 +13,7 @@ async function fireCron(at: Date) {
   await waitOnExecutionContext(ctx);
 }
 
-async function scheduledWorkflow(cron: string) {
+async function scheduledWorkflow(cron: string, timezone?: string) {
   const owner = await signIn("user");
   const workflowId = await workflowWith(owner.token, {
     steps: [{ id: "t", type: "transform", output: "{{input.region}}" }],
@@ -21,7 +21,7 @@ async function scheduledWorkflow(cron: string) {
   const res = await callJson(`/api/v1/workflows/${workflowId}`, {
     method: "PATCH",
     token: owner.token,
-    body: { status: "active", schedule: { cron, input: { region: "eu" } } },
+    body: { status: "active", schedule: { cron, timezone, input: { region: "eu" } } },
   });
   expect(res.status).toBe(200);
   // Slots count from when the schedule was set; move that back so the tests can fire past minutes.
@@ -46,6 +46,18 @@ describe("schedules", () => {
     expect(runs[0].trigger_type).toBe("schedule");
     const done = await waitForExecution(owner.token, runs[0].id);
     expect(done).toMatchObject({ status: "completed", triggeredBy: null, output: { t: "eu" } });
+  });
+
+  it("reads the cron fields in the schedule's time zone", async () => {
+    // On the hour in Kolkata (UTC+05:30, no daylight saving time) is half past the hour in UTC.
+    const { workflowId } = await scheduledWorkflow("0 * * * *", "Asia/Kolkata");
+    const now = new Date();
+    await fireCron(now);
+    const [{ slot }] = await query<{ slot: Date }>("select slot from schedule_runs where workflow_id = $1", [
+      workflowId,
+    ]);
+    const halfPast = Math.floor((now.getTime() - 1_800_000) / 3_600_000) * 3_600_000 + 1_800_000;
+    expect(new Date(slot).getTime()).toBe(halfPast);
   });
 
   it("does not backfill missed slots: only the latest one runs", async () => {

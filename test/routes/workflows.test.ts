@@ -182,6 +182,12 @@ describe("workflows", () => {
     });
     expect(res.status).toBe(422);
     expect(res.body.error.details[0].path).toBe("schedule.cron");
+    const zone = await callJson("/api/v1/workflows", {
+      token: user.token,
+      body: { name: "x", schedule: { cron: "0 9 * * *", timezone: "Mars/Olympus" } },
+    });
+    expect(zone.status).toBe(422);
+    expect(zone.body.error.details[0].path).toBe("schedule.timezone");
   });
 
   it("accepts an agent step only for an existing, active agent", async () => {

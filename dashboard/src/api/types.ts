@@ -119,7 +119,7 @@ export interface Workflow {
   description: string | null;
   status: "draft" | "active" | "archived";
   tags: string[];
-  schedule: { cron: string; input?: Record<string, unknown> } | null;
+  schedule: { cron: string; timezone?: string; input?: Record<string, unknown> } | null;
   ownerId: string;
   currentVersion: number | null;
   webhookSecretSet: boolean;

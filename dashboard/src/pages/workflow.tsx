@@ -247,6 +247,7 @@ function NewVersion({ workflowId, base, onCreated }: { workflowId: string; base:
 
 function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void }) {
   const [cron, setCron] = useState(workflow.schedule?.cron ?? "");
+  const [timezone, setTimezone] = useState(workflow.schedule?.timezone ?? "");
   const [secret, setSecret] = useState<string>();
   const { error, run } = useAction();
   const patch = (body: Record<string, unknown>) =>
@@ -279,11 +280,15 @@ function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void
         class="form inline"
         onSubmit={(e) => {
           e.preventDefault();
-          void patch({ schedule: cron.trim() ? { cron: cron.trim() } : null });
+          void patch({
+            schedule: cron.trim() ? { cron: cron.trim(), ...(timezone.trim() && { timezone: timezone.trim() }) } : null,
+          });
         }}
       >
-        <label for="cron">Schedule (cron, UTC; blank: none)</label>
+        <label for="cron">Schedule (cron; blank: none)</label>
         <input id="cron" value={cron} placeholder="0 9 * * 1-5" onInput={(e) => setCron(e.currentTarget.value)} />
+        <label for="timezone">Time zone</label>
+        <input id="timezone" value={timezone} placeholder="UTC" onInput={(e) => setTimezone(e.currentTarget.value)} />
         <button type="submit">Save schedule</button>
       </form>
       <p>

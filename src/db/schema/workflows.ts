@@ -21,6 +21,8 @@ export const workflowStatus = pgEnum("workflow_status", ["draft", "active", "arc
 
 export interface WorkflowSchedule {
   cron: string;
+  /** IANA time zone the cron fields are read in; UTC when absent. */
+  timezone?: string;
   input?: Record<string, unknown>;
 }
 

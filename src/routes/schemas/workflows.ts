@@ -8,19 +8,22 @@ export const WorkflowStatus = z.enum(["draft", "active", "archived"]);
 
 export const ScheduleSchema = z
   .strictObject({
-    cron: z
+    cron: z.string().max(200).openapi({ example: "0 9 * * 1-5", description: "5-field cron" }),
+    timezone: z
       .string()
-      .max(200)
-      .superRefine((value, ctx) => {
-        try {
-          parseCron(value);
-        } catch (error) {
-          if (!(error instanceof CronError)) throw error;
-          ctx.addIssue({ code: "custom", message: error.message });
-        }
-      })
-      .openapi({ example: "0 9 * * 1-5", description: "5-field cron, UTC" }),
+      .max(64)
+      .optional()
+      .openapi({ example: "Europe/Berlin", description: "IANA time zone the fields are read in; UTC when absent" }),
     input: z.record(z.string(), JsonValue).optional(),
+  })
+  .superRefine((schedule, ctx) => {
+    try {
+      parseCron(schedule.cron, schedule.timezone);
+    } catch (error) {
+      if (!(error instanceof CronError)) throw error;
+      const field = error.message.includes("time zone") ? "timezone" : "cron";
+      ctx.addIssue({ code: "custom", path: [field], message: error.message });
+    }
   })
   .openapi("Schedule");
 
