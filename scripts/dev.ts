@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 import { settingsProblems } from "../src/config.ts";
 import { ensureFirstAdmin } from "./lib/admin.ts";
 import { startCronTicker } from "./lib/cron-ticker.ts";
@@ -16,7 +17,7 @@ import { loadOrCreateDevSecrets } from "./lib/dev-secrets.ts";
 import { runMigrations } from "./lib/migrate.ts";
 import { freePort, isPortFree } from "./lib/ports.ts";
 import { type LocalPostgres, startPostgres } from "./lib/postgres.ts";
-import { formatDotenv, forwardedFrom, parseDotenv, REQUIRED_SECRETS } from "./lib/settings.ts";
+import { formatDotenv, forwardedFrom, REQUIRED_SECRETS } from "./lib/settings.ts";
 import { type Relay, startRelay } from "./lib/ws-relay.ts";
 
 type RelayEndpoints = Pick<Relay, "wsProxy" | "directWsProxy">;
@@ -28,7 +29,10 @@ const CRON = "* * * * *";
 const log = (line: string) => console.log(`[dev] ${line}`);
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
+/** What a forced stop (a second Ctrl-C, or a stop that hangs) does instead of waiting. */
+const forcedStops: Array<() => void> = [];
 let stopping = false;
+const STOP_DEADLINE_MS = 20_000;
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
@@ -39,42 +43,36 @@ async function main(): Promise<void> {
   refuseBadSettings(workerSettings(secrets, process.env.DATABASE_URL ?? "postgres://placeholder/ipa", undefined));
   let databaseUrl = process.env.DATABASE_URL;
   let relayEndpoints: RelayEndpoints | undefined;
-  if (databaseUrl) {
-    log("using DATABASE_URL from the environment (no embedded PostgreSQL)");
+  let postgresUrl = databaseUrl;
+  if (databaseUrl && isNeonUrl(databaseUrl)) {
+    log("using DATABASE_URL from the environment (Neon; no embedded PostgreSQL)");
+  } else if (databaseUrl) {
+    // A plain PostgreSQL (a local server, a container) speaks TCP; the Worker's driver speaks
+    // WebSocket, as to Neon's proxy: the relay bridges the two, with its pooler as Neon's.
+    const { hostname, port: pgPort } = new URL(databaseUrl);
+    const relay = await startDatabaseRelay(`${hostname.replace(/^\[|\]$/g, "")}:${pgPort || 5432}`);
+    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy };
+    log(
+      `using DATABASE_URL from the environment (PostgreSQL at ${hostname}:${pgPort || 5432}), relay on ${relay.wsProxy}`,
+    );
   } else {
     const pg = await startLocalPostgres(secrets.postgresPassword);
     await pg.createDatabase("ipa");
     databaseUrl = pg.url("ipa");
-    // IPA_RELAY_CONTROL=1 lets the soak cut the database (POST /control/down|up on the relay's port).
-    const controllable = process.env.IPA_RELAY_CONTROL === "1";
-    const relay: Relay = await startRelay({
-      port: await freePort(54330),
-      target: `127.0.0.1:${pg.port}`,
-      controllable,
-    });
-    cleanups.push(() => relay.close());
+    postgresUrl = pg.url("postgres");
+    const relay = await startDatabaseRelay(`127.0.0.1:${pg.port}`);
     relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy };
-    // Where the local tools (npm run drill) find this database; the password stays in .data/.
-    await writeFile(
-      `${DATA}/dev-state.json`,
-      JSON.stringify(
-        {
-          postgresUrl: pg.url("postgres"),
-          databaseUrl,
-          ...relayEndpoints,
-          port,
-          ...(controllable ? { relayControlUrl: `http://127.0.0.1:${relay.port}/control` } : {}),
-        },
-        null,
-        2,
-      ),
-      { mode: 0o600 },
-    );
-    cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));
     log(
       `PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy} (pooled) and ${relay.directWsProxy} (direct)`,
     );
   }
+  // Where the local tools (npm run drill, the soak) find this database; the password stays in .data/.
+  await writeFile(
+    `${DATA}/dev-state.json`,
+    JSON.stringify({ postgresUrl, databaseUrl, ...relayEndpoints, port, ...relayControl }, null, 2),
+    { mode: 0o600 },
+  );
+  cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));
 
   await runMigrations(databaseUrl);
   log("migrations applied");
@@ -104,6 +102,7 @@ async function main(): Promise<void> {
     await buildDashboard();
     const watcher = watchDashboard();
     cleanups.unshift(() => stopChild(watcher));
+    forcedStops.push(() => watcher.kill("SIGKILL"));
     log("dashboard built (dist/assets); rebuilt on every change under dashboard/");
   }
   const wrangler = startWrangler(port, await freePort(9230), envFile, vars);
@@ -111,6 +110,23 @@ async function main(): Promise<void> {
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
   cleanups.unshift(() => ticker.stop());
   log(`ready on http://localhost:${port}  (dashboard /, API /api/v1, docs /docs/, Ctrl-C stops everything)`);
+}
+
+/** Set when the relay is controllable: where the soak cuts and restores the database. */
+let relayControl: { relayControlUrl?: string } = {};
+
+async function startDatabaseRelay(target: string): Promise<Relay> {
+  // IPA_RELAY_CONTROL=1 lets the soak cut the database (POST /control/down|up on the relay's port).
+  const controllable = process.env.IPA_RELAY_CONTROL === "1";
+  const relay = await startRelay({ port: await freePort(54330), target, controllable });
+  cleanups.push(() => relay.close());
+  if (controllable) relayControl = { relayControlUrl: `http://127.0.0.1:${relay.port}/control` };
+  return relay;
+}
+
+/** Neon's hosts take the driver's WebSocket themselves; any other host is a plain PostgreSQL. */
+function isNeonUrl(url: string): boolean {
+  return /\.neon\.(tech|build)$/.test(new URL(url).hostname);
 }
 
 async function startLocalPostgres(password: string): Promise<LocalPostgres> {
@@ -122,6 +138,7 @@ async function startLocalPostgres(password: string): Promise<LocalPostgres> {
       log: (line) => process.env.DEV_VERBOSE && console.log(`[postgres] ${line}`),
     });
     cleanups.push(() => pg.stop());
+    forcedStops.push(() => pg.kill());
     return pg;
   } catch (error) {
     return fail(
@@ -146,7 +163,7 @@ function workerSettings(
     HTTP_STEP_ALLOWLIST: "127.0.0.1,localhost",
   };
   const devVars = `${ROOT}.dev.vars`;
-  if (existsSync(devVars)) Object.assign(values, parseDotenv(readFileSync(devVars, "utf8")));
+  if (existsSync(devVars)) Object.assign(values, parseEnv(readFileSync(devVars, "utf8")));
   Object.assign(values, forwardedFrom(process.env));
   values.DATABASE_URL = databaseUrl;
   if (relay) {
@@ -203,6 +220,7 @@ function startWrangler(
     { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
   );
   cleanups.unshift(() => stopChild(child));
+  forcedStops.push(() => child.kill("SIGKILL"));
   child.on("exit", (code) => {
     if (!stopping) {
       log(`wrangler exited (${code}); stopping`);
@@ -242,6 +260,10 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 async function shutdown(code: number): Promise<never> {
   stopping = true;
+  setTimeout(() => {
+    log(`not stopped within ${STOP_DEADLINE_MS / 1000} s; forcing`);
+    forceStop();
+  }, STOP_DEADLINE_MS).unref();
   for (const cleanup of cleanups) {
     try {
       await cleanup();
@@ -263,10 +285,24 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   // launcher owns the order (wrangler, relay, then Postgres).
   process.removeAllListeners(signal);
   process.on(signal, () => {
-    if (stopping) return;
-    log("stopping…");
+    if (stopping) {
+      log("stopping now");
+      forceStop();
+    }
+    log("stopping… (Ctrl-C again to force)");
     void shutdown(0);
   });
+}
+
+function forceStop(): never {
+  for (const stop of forcedStops) {
+    try {
+      stop();
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(130);
 }
 
 main().catch((error) => {

@@ -19,7 +19,10 @@ export interface DevStack {
   postgresUrl(): Promise<string>;
   /** The relay's control URL (`…/control`; POST /down, /up), when started with IPA_RELAY_CONTROL=1. */
   relayControlUrl(): Promise<string | null>;
+  /** Ctrl-C as a terminal sends it: SIGINT to every process of the stack; resolves with the launcher's exit code. */
   stop(): Promise<number | null>;
+  /** Whether any process the stack started (the launcher's process group) is still running. */
+  anyProcessLeft(): boolean;
   /** SIGKILL to the launcher and everything it started (workerd, Postgres, the relay). */
   kill(): Promise<void>;
 }
@@ -83,10 +86,19 @@ export async function startDevStack(options: {
       }),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || !child.pid) return resolve(child.exitCode);
         child.once("exit", (code) => resolve(code));
-        child.kill("SIGINT");
+        process.kill(-child.pid, "SIGINT");
       }),
+    anyProcessLeft: () => {
+      if (!child.pid) return false;
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 

@@ -3,7 +3,8 @@
  * connections, lent to one client at a time, with clients past the bound waiting in order.
  */
 import { connect, type Socket } from "node:net";
-import { errorResponse, FrameReader, MESSAGE, passwordMessage, queryMessage, startupPacket } from "./pg-frames.ts";
+import { errorResponse, FrameReader, MESSAGE, queryMessage, startupPacket } from "./pg-frames.ts";
+import { PasswordAuthError, passwordAuthenticator } from "./pg-password-auth.ts";
 
 export interface BackendTarget {
   host: string;
@@ -181,14 +182,18 @@ function startBackend(
     };
     const onError = (error: Error) => fail(new PoolerError(errorResponse("08006", error.message)));
     const onClose = () => fail(new PoolerError(errorResponse("08006", "the database closed the connection")));
+    const authenticate = passwordAuthenticator(user, password);
     const onData = (chunk: Buffer) => {
       for (const message of reader.push(chunk)) {
         const type = message[0];
-        if (type === MESSAGE.authentication && message.readInt32BE(5) === 3) {
-          socket.write(passwordMessage(password));
-        } else if (type === MESSAGE.authentication && message.readInt32BE(5) !== 0) {
-          // Local Postgres is set up for cleartext passwords, as Neon's proxy speaks.
-          fail(new PoolerError(errorResponse("28000", "the local pooler speaks only cleartext passwords")));
+        if (type === MESSAGE.authentication && message.readInt32BE(5) !== 0) {
+          try {
+            const reply = authenticate(message);
+            if (reply) socket.write(reply);
+          } catch (error) {
+            if (!(error instanceof PasswordAuthError)) throw error;
+            fail(new PoolerError(errorResponse("28000", error.message)));
+          }
         } else if (type === MESSAGE.error) {
           fail(new PoolerError(message));
         } else {

