@@ -16,13 +16,18 @@ const OUT = join(here, "../dist/assets");
 function swaggerUiFiles(): Plugin {
   const require = createRequire(import.meta.url);
   const dist = dirname(require.resolve("swagger-ui-dist/package.json"));
+  let outDir = OUT;
   return {
     name: "swagger-ui-files",
     apply: "build",
+    configResolved(config) {
+      // `--outDir` (the deploy builds beside the dev server's copy) moves the docs files too.
+      outDir = config.build.outDir;
+    },
     async writeBundle() {
-      await mkdir(join(OUT, "docs"), { recursive: true });
+      await mkdir(join(outDir, "docs"), { recursive: true });
       for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"])
-        await copyFile(join(dist, file), join(OUT, "docs", file));
+        await copyFile(join(dist, file), join(outDir, "docs", file));
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The engine's repair counters in Postgres (metrics are computed from shared data): how often an
  * object's timer handler failed and was re-armed, and how often the watchdog found an invariant
- * broken and repaired it, by kind.
+ * broken and repaired it, by kind; and how many jobs the jobs queue gave up on, by job type.
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "./client";
 
-export type EngineCounter = "timer_failed" | "invariant_repaired";
+export type EngineCounter = "timer_failed" | "invariant_repaired" | "job_dead_lettered";
 
 /** Adds `counts` (by kind) to the counter `name`. */
 export async function addEngineCounts(

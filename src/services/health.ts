@@ -1,8 +1,8 @@
 /** Readiness checks: configuration and a database round trip under a deadline. */
-import { sql } from "drizzle-orm";
 import { type BackupHealth, backupHealth, backupSchedule, describeProblems } from "../backup/health";
 import { ConfigurationError, settings } from "../config";
 import { openPlatformDatabase } from "../db/client";
+import { type SchemaState, schemaState } from "../db/schema-version";
 import type { Bindings } from "../env";
 
 /** Long enough for a Neon compute to wake from scale-to-zero. */
@@ -29,7 +29,8 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
   const session = openPlatformDatabase(config, { connectTimeoutMs: READY_TIMEOUT_MS, max: 1 });
   const started = Date.now();
   try {
-    await withDeadline(session.db.execute(sql`select 1`), READY_TIMEOUT_MS);
+    // The round trip that proves the database answers also reads which migrations it has.
+    const schema = await withDeadline(schemaState(session.db), READY_TIMEOUT_MS);
     const database: Check = { name: "database", ok: true, severity: "critical", latencyMs: Date.now() - started };
     const problems = describeProblems(
       (await withDeadline(backupHealth(session.db, backupSchedule(env, config)), READY_TIMEOUT_MS).catch(() => null)) ??
@@ -37,6 +38,7 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
     );
     return [
       database,
+      schemaCheck(schema),
       { name: "backups", ok: problems === null, severity: "warning", ...(problems ? { detail: problems } : {}) },
     ];
   } catch (error) {
@@ -44,6 +46,28 @@ export async function readinessChecks(env: Bindings, waitUntil: (p: Promise<unkn
     return [{ name: "database", ok: false, severity: "critical", detail, latencyMs: Date.now() - started }];
   } finally {
     waitUntil(session.close());
+  }
+}
+
+/** A schema behind the code makes the Worker unready; one ahead (an older version still serving) only warns. */
+function schemaCheck(schema: SchemaState): Check {
+  switch (schema.state) {
+    case "current":
+      return { name: "schema", ok: true, severity: "critical" };
+    case "behind":
+      return {
+        name: "schema",
+        ok: false,
+        severity: "critical",
+        detail: `the database is behind the code: applied ${schema.applied ?? "none"}, expected ${schema.expected}; apply the migrations (npm run db:migrate)`,
+      };
+    case "ahead":
+      return {
+        name: "schema",
+        ok: false,
+        severity: "warning",
+        detail: `the database has migrations newer than this code (${schema.expected}): an older version is serving`,
+      };
   }
 }
 

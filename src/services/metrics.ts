@@ -133,6 +133,11 @@ export async function renderMetrics(db: Database, sources: MetricSources) {
     "Broken engine invariants the watchdog found and repaired (a missing timer, a stranded start), by kind.",
     counted("invariant_repaired", "kind"),
   );
+  exposition.counter(
+    "ipa_jobs_dead_lettered_total",
+    "Jobs (backups, verification, maintenance) that failed every delivery and went to the jobs dead-letter queue, by job type (not `job`, Prometheus' own label).",
+    counted("job_dead_lettered", "job_type"),
+  );
 
   const partitions = await partitionHealth(db, new Date());
   exposition.gauge(
