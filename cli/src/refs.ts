@@ -1,14 +1,10 @@
 /** Workflows named by id or by exact name, as people type them. */
+import type { Workflow } from "./api-types.ts";
 import type { Client } from "./client.ts";
 import { CliError, UsageError } from "./errors.ts";
 
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  status: string;
-  currentVersion: number | null;
-  updatedAt: string;
-}
+/** A workflow as the API answers it (GET /workflows, /workflows/:id). */
+export type WorkflowSummary = Workflow;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

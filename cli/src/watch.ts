@@ -3,25 +3,15 @@
  * snapshot, then numbered events, each printed once (a reconnect resumes with `after=N`), agent
  * text as it streams. Resolves with the execution's final status.
  */
+import type { Execution } from "./api-types.ts";
 import type { Client } from "./client.ts";
 import { CliError } from "./errors.ts";
 
-interface Step {
-  stepId: string;
-  type: string;
-  status: string;
-  waiting?: Record<string, unknown> | null;
-}
-
+/** The stream's first message: the execution as GET /executions/:id answers it. */
 interface Snapshot {
   type: "snapshot";
   seq: number;
-  execution: {
-    id: string;
-    status: string;
-    steps: Step[];
-    queue?: { key: string; position: number; limit: number } | null;
-  };
+  execution: Execution;
 }
 
 interface StreamEvent {

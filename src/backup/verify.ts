@@ -9,6 +9,7 @@ import type { PoolClient } from "@neondatabase/serverless";
 import { eq, sql } from "drizzle-orm";
 import { keyringOf } from "../crypto/keyring-of";
 import { openDirectDatabase } from "../db/client";
+import type { BackupVerification } from "../db/schema";
 import { backups } from "../db/schema";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -19,16 +20,7 @@ import { measureObject, ObjectCheckError, readStatements } from "./object-reader
 import { auditBackup, auditsSuccess, type BackupContext, manifestTrust } from "./run-backup";
 import { ident } from "./sql-text";
 
-export interface Verification {
-  ok: boolean;
-  mode: "restore" | "objects";
-  reason: string | null;
-  durationMs: number;
-  checkedAt: string;
-  chain: string[];
-  objects: number;
-  tables: Array<{ name: string; rows: number; expectedRows: number; checksumMatches: boolean }>;
-}
+export type Verification = BackupVerification;
 
 export interface VerifyOptions {
   /**

@@ -29,6 +29,17 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export const TERMINAL_STEP_STATUSES = ["completed", "failed", "skipped"] as const satisfies StepStatus[];
 
 /** How an execution was started. `retry` names the executions of the first engine's retries. */
+/** Why a step failed; an execution's error is its failed step's, with `stepId`. */
+export interface StepError {
+  message: string;
+  /** Machine-readable cause: http_error, unexpected_status, timeout, rejected, dead_lettered, … */
+  reason: string;
+  /** Whether the step's retry policy may try again. */
+  retryable?: boolean;
+  status?: number;
+  stepId?: string;
+}
+
 export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "retry"] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 

@@ -35,7 +35,23 @@ const base = manageBackups;
 const Kind = z.enum(["full", "incremental"]);
 const Status = z.enum(["pending", "running", "completed", "verified", "failed", "verification_failed"]);
 
-const BackupSchema = z
+/** What the last verification found (docs/backups.md): by restore, or by the objects' checksums only. */
+const VerificationSchema = z
+  .object({
+    ok: z.boolean(),
+    mode: z.enum(["restore", "objects"]),
+    reason: z.string().nullable(),
+    durationMs: z.number(),
+    checkedAt: Timestamp,
+    chain: z.array(z.uuid()),
+    objects: z.number().int(),
+    tables: z.array(
+      z.object({ name: z.string(), rows: z.number(), expectedRows: z.number(), checksumMatches: z.boolean() }),
+    ),
+  })
+  .openapi("BackupVerification");
+
+export const BackupSchema = z
   .object({
     id: z.uuid(),
     kind: Kind,
@@ -51,7 +67,7 @@ const BackupSchema = z
     completedAt: Timestamp.nullable(),
     durationMs: z.number().nullable(),
     verifiedAt: Timestamp.nullable(),
-    verification: z.unknown(),
+    verification: VerificationSchema.nullable(),
     progress: z
       .object({
         stage: z.enum(["checksums", "schema", "tables", "changes", "manifest", "done"]),

@@ -8,7 +8,7 @@ import { errors, IdParam, json, ListQuery, mutationErrors, pageOf, readErrors, T
 
 const base = manageBackups;
 
-const DrillSchema = z
+export const DrillSchema = z
   .object({
     id: z.uuid(),
     status: z.enum(["running", "passed", "failed"]),

@@ -18,7 +18,7 @@ import {
   Timestamp,
 } from "./schemas/common";
 
-const TokenSchema = z
+export const TokenSchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
@@ -30,7 +30,7 @@ const TokenSchema = z
     revokedAt: Timestamp.nullable(),
   })
   .openapi("ApiToken");
-const CreatedTokenSchema = TokenSchema.extend({
+export const CreatedTokenSchema = TokenSchema.extend({
   token: z.string().openapi({ description: "shown this once; send it as `Authorization: Bearer`" }),
 }).openapi("ApiTokenCreated");
 const CreateTokenBody = z

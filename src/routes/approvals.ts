@@ -5,7 +5,7 @@ import { listApprovals } from "../services/approvals";
 import { createRouter } from "./router";
 import { bearer, json, readErrors, Timestamp } from "./schemas/common";
 
-const ApprovalSchema = z
+export const ApprovalSchema = z
   .object({
     executionId: z.uuid(),
     workflowId: z.uuid(),

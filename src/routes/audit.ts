@@ -8,7 +8,7 @@ import { bearer, json, ListQuery, pageOf, readErrors, Timestamp } from "./schema
 
 const base = { tags: ["audit"], security: bearer, middleware: [authenticate, requirePermission("audit:read")] };
 
-const AuditEntrySchema = z
+export const AuditEntrySchema = z
   .object({
     id: z.uuid(),
     seq: z.number().int(),
@@ -27,7 +27,7 @@ const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const VerdictSchema = z
+export const VerdictSchema = z
   .object({
     valid: z.boolean(),
     checked: z.number().int(),

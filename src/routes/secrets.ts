@@ -29,7 +29,7 @@ const AllowedHosts = z
       "Hosts a request carrying the value may go to (checked on the final URL and every redirect hop); null or absent: any host",
     example: ["api.stripe.com", "*.example.com"],
   });
-const SecretSchema = z
+export const SecretSchema = z
   .object({
     name: z.string(),
     allowedHosts: z.array(z.string()).nullable(),

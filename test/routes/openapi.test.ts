@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import committed from "../../openapi.json";
 import { callJson } from "../helpers/http";
 
 describe("OpenAPI", () => {
@@ -21,6 +22,11 @@ describe("OpenAPI", () => {
     expect(createWorkflow.requestBody.content["application/json"].schema).toBeDefined();
     expect(createWorkflow.responses["422"]).toBeDefined();
     expect(body.components.schemas.CreateVersion).toBeDefined();
+  });
+
+  it("serves exactly the committed openapi.json (npm run build:openapi regenerates it)", async () => {
+    const { body } = await callJson("/api/v1/openapi.json");
+    expect(body).toEqual(committed);
   });
 
   it("gives every operation a unique operationId, a summary, tags, security and its error responses", async () => {

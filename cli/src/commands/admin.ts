@@ -1,20 +1,9 @@
 /** `ipa backups list|start|verify` and `ipa secrets list|set|delete` (admins; workflow secrets with --workflow). */
+import type { Backup } from "../api-types.ts";
 import type { Command } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { ago } from "../output.ts";
 import { required, workflowId } from "../refs.ts";
-
-interface Backup {
-  id: string;
-  kind: string;
-  status: string;
-  sizeBytes: number | null;
-  rows: number | null;
-  durationMs: number | null;
-  snapshotAt: string | null;
-  verifiedAt: string | null;
-  progress: { stage: string; tablesDone: number; tablesTotal: number; rows: number; table?: string } | null;
-}
 
 export const backupsList: Command = {
   usage: "[--limit N]",
@@ -71,17 +60,6 @@ export const backupsStart: Command = {
   },
 };
 
-interface Verified {
-  status: string;
-  verification: {
-    ok: boolean;
-    reason: string | null;
-    checkedAt: string;
-    durationMs: number;
-    tables: Array<{ rows: number; checksumMatches: boolean }>;
-  } | null;
-}
-
 export const backupsVerify: Command = {
   usage: "BACKUP",
   summary:
@@ -89,14 +67,14 @@ export const backupsVerify: Command = {
   async run({ api, out, args }) {
     const id = required(args[0], "BACKUP");
     // Verification runs in the jobs queue: wait for a verdict newer than the one before the request.
-    const asked = await api.post<Verified>(`/admin/backups/${id}/verify`);
+    const asked = await api.post<Backup>(`/admin/backups/${id}/verify`);
     const before = asked.verification?.checkedAt ?? null;
     const deadline = Date.now() + 10 * 60_000;
     let backup = asked;
     while (!backup.verification || backup.verification.checkedAt === before) {
       if (Date.now() > deadline) throw new CliError(`no verdict on backup ${id} after 10 minutes`);
       await new Promise((r) => setTimeout(r, 500));
-      backup = await api.get<Verified>(`/admin/backups/${id}`);
+      backup = await api.get<Backup>(`/admin/backups/${id}`);
     }
     const { ok, reason, tables, durationMs } = backup.verification;
     const rows = tables.reduce((sum, t) => sum + t.rows, 0);

@@ -3,37 +3,12 @@
  * `ipa approve|reject`, `ipa events send`.
  */
 import { readFile } from "node:fs/promises";
+import type { Execution, ExecutionSummary } from "../api-types.ts";
 import type { Command, Context } from "../command.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { ago } from "../output.ts";
 import { required, workflowId } from "../refs.ts";
 import { watchExecution } from "../watch.ts";
-
-interface ExecutionSummary {
-  id: string;
-  workflowId: string;
-  status: string;
-  triggerType: string;
-  run: number;
-  promptTokens: number;
-  completionTokens: number;
-  durationMs: number | null;
-  createdAt: string;
-}
-
-interface Execution extends ExecutionSummary {
-  input: unknown;
-  output: unknown;
-  error: unknown;
-  steps: Array<{
-    stepId: string;
-    type: string;
-    status: string;
-    attempt: number;
-    waiting?: { reason: string } | null;
-    error?: unknown;
-  }>;
-}
 
 /** JSON given inline or as @file. */
 async function jsonArgument(value: string | undefined, what: string): Promise<Record<string, unknown> | undefined> {

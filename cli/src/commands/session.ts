@@ -2,17 +2,11 @@
 import { hostname } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
+import type { Me } from "../api-types.ts";
 import { client } from "../client.ts";
 import type { Command } from "../command.ts";
 import { configFile, currentLogin, forgetLogin, storedLogin, storeLogin } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
-
-interface Me {
-  id: string;
-  email: string;
-  username: string;
-  roles: string[];
-}
 
 async function ask(question: string, hidden = false): Promise<string> {
   if (!process.stdin.isTTY)

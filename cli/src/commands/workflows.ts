@@ -1,6 +1,7 @@
 /** `ipa workflows list | apply -f FILE | versions WORKFLOW`. */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { Workflow } from "../api-types.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { ago } from "../output.ts";
@@ -66,12 +67,6 @@ function fingerprint(definition: unknown): string {
     .digest("hex");
 }
 
-interface StoredWorkflow {
-  id: string;
-  currentVersion: number | null;
-  metadata: Record<string, unknown> | null;
-}
-
 export const apply: Command = {
   usage: "-f FILE",
   summary: "Create the file's workflow, or publish its definition as a new version when it changed",
@@ -80,7 +75,7 @@ export const apply: Command = {
     const path = required(flags.file as string | undefined, "-f FILE");
     const file = await readWorkflowFile(path);
     const found = await findWorkflow(api, file.name);
-    const workflow: StoredWorkflow = found
+    const workflow: Workflow = found
       ? await api.get(`/workflows/${found.id}`)
       : await api.post("/workflows", {
           name: file.name,

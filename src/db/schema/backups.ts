@@ -23,6 +23,18 @@ import {
 import { tstz } from "./columns";
 import { executions } from "./executions";
 
+/** What a verification found, kept on the backup (docs/backups.md). */
+export interface BackupVerification {
+  ok: boolean;
+  mode: "restore" | "objects";
+  reason: string | null;
+  durationMs: number;
+  checkedAt: string;
+  chain: string[];
+  objects: number;
+  tables: Array<{ name: string; rows: number; expectedRows: number; checksumMatches: boolean }>;
+}
+
 export const backupKind = pgEnum("backup_kind", ["full", "incremental"]);
 export const backupStatus = pgEnum("backup_status", [
   "pending",
@@ -65,7 +77,7 @@ export const backups = pgTable(
     completedAt: tstz("completed_at"),
     durationMs: integer("duration_ms"),
     verifiedAt: tstz("verified_at"),
-    verification: jsonb("verification"),
+    verification: jsonb("verification").$type<BackupVerification | null>(),
     verificationFailures: integer("verification_failures").notNull().default(0),
     /** How far a running backup has got (stage, tables done of total, rows written), for the dashboard and CLI. */
     progress: jsonb("progress"),

@@ -17,7 +17,7 @@ import {
   text,
   uuid,
 } from "drizzle-orm/pg-core";
-import { EXECUTION_STATUSES, LOG_LEVELS, STEP_STATUSES, TRIGGER_TYPES } from "../../engine/vocabulary";
+import { EXECUTION_STATUSES, LOG_LEVELS, STEP_STATUSES, type StepError, TRIGGER_TYPES } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
 import { STEP_TYPE_NAMES } from "../../steps/registry";
 import { timestamps, tstz } from "./columns";
@@ -50,7 +50,7 @@ export const executions = pgTable(
     parentStepId: text("parent_step_id"),
     input: jsonb("input").notNull().default({}),
     output: jsonb("output"),
-    error: jsonb("error"),
+    error: jsonb("error").$type<StepError | null>(),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
     /** docs/workflows.md Cost: null once a model without a price (MODEL_PRICES) was called. */
@@ -119,7 +119,7 @@ export const executionSteps = pgTable(
     idempotencyKey: text("idempotency_key"),
     input: jsonb("input"),
     output: jsonb("output"),
-    error: jsonb("error"),
+    error: jsonb("error").$type<StepError | null>(),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
     /** docs/workflows.md Cost: null once a model without a price (MODEL_PRICES) was called. */

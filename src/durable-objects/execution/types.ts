@@ -7,6 +7,7 @@ import type {
   ExecutionStatus,
   LogLevel,
   SkipReason,
+  StepError,
   StepStatus,
   TriggerType,
   WaitReason,
@@ -15,16 +16,7 @@ import type { TraceContext } from "../../observability/tracing/trace-context";
 import type { InvariantKind } from "./invariants";
 import type { OffloadRef } from "./large-values";
 
-export type { ExecutionStatus, StepStatus, TriggerType };
-
-export interface StepError {
-  message: string;
-  /** Machine-readable cause: http_error, unexpected_status, timeout, rejected, dead_lettered, … */
-  reason: string;
-  /** Whether the step's retry policy may try again. */
-  retryable?: boolean;
-  status?: number;
-}
+export type { ExecutionStatus, StepError, StepStatus, TriggerType };
 
 export interface TokenUsage {
   promptTokens: number;

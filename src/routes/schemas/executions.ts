@@ -27,6 +27,17 @@ export const StartedSchema = z
   .object({ id: z.uuid(), status: ExecutionStatus, streamUrl: z.string() })
   .openapi("ExecutionStarted");
 
+/** Why a step, or the execution it ended, failed (docs/engine.md). */
+const StepErrorSchema = z
+  .looseObject({
+    message: z.string(),
+    reason: z.string().openapi({ description: "http_error, unexpected_status, timeout, rejected, dead_lettered, …" }),
+    retryable: z.boolean().optional(),
+    status: z.number().int().optional(),
+    stepId: z.string().optional().openapi({ description: "on an execution: the step whose failure ended it" }),
+  })
+  .openapi("StepError");
+
 const ExecutionFields = {
   id: z.uuid(),
   workflowId: z.uuid(),
@@ -37,7 +48,7 @@ const ExecutionFields = {
   parentExecutionId: z.uuid().nullable(),
   input: z.unknown(),
   output: z.unknown(),
-  error: z.unknown(),
+  error: StepErrorSchema.nullable(),
   promptTokens: z.number().int(),
   completionTokens: z.number().int(),
   costUsd: z
@@ -73,7 +84,7 @@ export const WaitingSchema = z
     until: Timestamp.optional(),
     nextAttemptAt: Timestamp.optional(),
     attempt: z.number().int().optional(),
-    error: z.unknown().optional(),
+    error: StepErrorSchema.optional(),
     executionIds: z.array(z.uuid()).optional(),
     budgetUsd: z.number().optional(),
     spentUsd: z.number().optional(),
@@ -92,7 +103,7 @@ export const StepSchema = z
     idempotencyKey: z.string().nullable(),
     input: z.unknown(),
     output: z.unknown(),
-    error: z.unknown(),
+    error: StepErrorSchema.nullable(),
     retries: z.number().int(),
     run: z.number().int(),
     waiting: WaitingSchema.nullable(),

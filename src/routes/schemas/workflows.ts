@@ -40,7 +40,9 @@ export const WorkflowSchema = z
     status: WorkflowStatus,
     tags: z.array(z.string()),
     metadata: JsonObjectOut,
-    schedule: z.object({ cron: z.string(), input: JsonObjectOut.optional() }).nullable(),
+    schedule: z
+      .object({ cron: z.string(), timezone: z.string().optional(), input: JsonObjectOut.optional() })
+      .nullable(),
     ownerId: z.uuid(),
     currentVersionId: z.uuid().nullable(),
     currentVersion: z.number().int().nullable(),
