@@ -1,6 +1,7 @@
 /** The shape of one `ipa` command; commands/ holds them, registry.ts names them. */
 import type { ParseArgsOptionsConfig } from "node:util";
 import type { Client } from "./client.ts";
+import type { Target } from "./config.ts";
 import type { Output } from "./output.ts";
 
 export interface Context {
@@ -10,6 +11,8 @@ export interface Context {
   args: string[];
   flags: Record<string, string | boolean | undefined>;
   env: NodeJS.ProcessEnv;
+  /** The profile and platform the global flags chose. */
+  target: Target;
 }
 
 export interface Command {

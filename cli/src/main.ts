@@ -1,16 +1,30 @@
 /**
  * `ipa`: the IPA Platform from a terminal. Finds its command in registry.ts, parses that
- * command's flags, and turns every failure into a message on stderr and a meaningful exit code.
+ * command's flags and the global ones (anywhere on the line, before the command too), and turns
+ * every failure into a message on stderr and a meaningful exit code.
  */
 import { parseArgs } from "node:util";
+import cliPackage from "../package.json" with { type: "json" };
 import { client } from "./client.ts";
 import type { Command } from "./command.ts";
-import { currentLogin } from "./config.ts";
+import { completionCommand } from "./completion.ts";
+import { currentLogin, targetOf } from "./config.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
 import { output } from "./output.ts";
-import { COMMANDS } from "./registry.ts";
+import { COMMANDS as REGISTERED } from "./registry.ts";
 
-const GLOBAL = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const COMMANDS: Record<string, Command> = {
+  ...REGISTERED,
+  completion: completionCommand(Object.keys(REGISTERED)),
+};
+
+const GLOBAL = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+  url: { type: "string" },
+  profile: { type: "string" },
+} as const;
 
 function find(words: string[]): { name: string; command: Command; rest: string[] } | null {
   for (const length of [2, 1]) {
@@ -25,12 +39,14 @@ function overview(): string {
   return [
     "ipa: the IPA Platform from a terminal",
     "",
-    "Usage: ipa <command> [arguments] [--json] [--help]",
+    "Usage: ipa [--url URL] [--profile NAME] <command> [arguments] [--json] [--help]",
+    "       ipa --version",
     "",
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     "",
-    "The platform is IPA_URL (default: the one `ipa login` used, else http://localhost:8787); the",
-    "token is IPA_TOKEN, else the one `ipa login` stored. --json prints what the API answered.",
+    "The platform is --url or IPA_URL (default: the one `ipa login` used, else http://localhost:8787);",
+    "the token is IPA_TOKEN, else the one `ipa login` stored for the profile (--profile or",
+    "IPA_PROFILE, else default). --json prints what the API answered.",
     "Exit codes: 0 ok, 1 failed (the API's error on stderr), 2 bad usage, 3 the execution did not",
     "complete (run --watch, executions watch), 4 not signed in.",
   ].join("\n");
@@ -46,13 +62,18 @@ function help(name: string, command: Command): string {
     "",
     command.summary,
     ...(flags.length ? ["", ...flags] : []),
-    "  --json",
-    "  --help, -h",
+    "  --url URL, --profile NAME, --json, --help (-h)",
   ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
-  const words = argv.filter((a) => !a.startsWith("-"));
+  // The global flags alone first, to tell `--url X` from a command word; unknown flags pass.
+  const global = parseArgs({ args: argv, options: GLOBAL, strict: false, allowPositionals: true });
+  if (global.values.version === true) {
+    process.stdout.write(`${cliPackage.version}\n`);
+    return EXIT.ok;
+  }
+  const words = global.positionals;
   const found = find(words);
   if (!found) {
     const asked = argv.length === 0 || argv.includes("--help") || argv.includes("-h") || words[0] === "help";
@@ -78,17 +99,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${help(name, command)}\n`);
     return EXIT.ok;
   }
-  const login = await currentLogin();
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const target = targetOf({ url: flags.url as string | undefined, profile: flags.profile as string | undefined });
+  const login = await currentLogin(target);
   if (!command.anonymous && !login.token)
-    throw new CliError(`not signed in to ${login.url}: run \`ipa login\` or set IPA_TOKEN`, EXIT.notSignedIn);
+    throw new CliError(
+      `not signed in to ${login.url} (profile ${target.profile}): run \`ipa login\` or set IPA_TOKEN`,
+      EXIT.notSignedIn,
+    );
   const positionals = parsed.positionals.slice(name.split(" ").length);
   return (
     (await command.run({
       api: client(login.url, login.token),
       out: output(Boolean(parsed.values.json)),
       args: positionals,
-      flags: parsed.values as Record<string, string | boolean | undefined>,
+      flags,
       env: process.env,
+      target,
     })) ?? EXIT.ok
   );
 }

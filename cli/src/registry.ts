@@ -1,6 +1,7 @@
 /** Every `ipa` command by the words that name it; `ipa --help` lists them in this order. */
 import type { Command } from "./command.ts";
 import * as admin from "./commands/admin.ts";
+import * as agents from "./commands/agents.ts";
 import * as executions from "./commands/executions.ts";
 import * as session from "./commands/session.ts";
 import * as workflows from "./commands/workflows.ts";
@@ -12,6 +13,9 @@ export const COMMANDS: Record<string, Command> = {
   "workflows list": workflows.list,
   "workflows apply": workflows.apply,
   "workflows versions": workflows.versions,
+  "workflows webhook-secret": workflows.webhookSecret,
+  "agents list": agents.list,
+  "agents apply": agents.apply,
   run: executions.run,
   "executions list": executions.list,
   "executions show": executions.show,

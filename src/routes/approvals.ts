@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { listApprovals } from "../services/approvals";
 import { createRouter } from "./router";
-import { bearer, json, readErrors, Timestamp } from "./schemas/common";
+import { bearer, json, ListQuery, pageOf, readErrors, Timestamp } from "./schemas/common";
 
 export const ApprovalSchema = z
   .object({
@@ -30,15 +30,13 @@ const list = createRoute({
   path: "/",
   operationId: "listApprovals",
   tags: ["executions"],
-  summary: "Approval steps and budget waits the caller may decide now (oldest first, at most 200)",
+  summary: "Approval steps and budget waits the caller may decide now (oldest first, keyset pages)",
   security: bearer,
   middleware: [authenticate, requirePermission("executions:approve")],
-  responses: {
-    200: json(z.object({ items: z.array(ApprovalSchema), nextCursor: z.null() }).openapi("ApprovalList")),
-    ...readErrors,
-  },
+  request: { query: ListQuery },
+  responses: { 200: json(pageOf(ApprovalSchema, "ApprovalList")), ...readErrors },
 });
 
 export const approvalRoutes = createRouter().openapi(list, async (c) =>
-  c.json(await listApprovals(c.var.db.db, c.var.user), 200),
+  c.json(await listApprovals(c.var.db.db, c.var.user, c.req.valid("query")), 200),
 );

@@ -13,6 +13,17 @@ const approvalFlow = (extra: Record<string, unknown> = {}) => ({
 
 const waiting = (e: any) => stepOf(e, "review").status === "waiting";
 
+/** Every page of the caller's inbox (an admin's holds every waiting approval of the platform). */
+async function wholeInbox(token: string): Promise<Array<{ executionId: string; [field: string]: unknown }>> {
+  const items = [];
+  for (let cursor = ""; ; ) {
+    const page = (await callJson(`/api/v1/approvals?limit=200${cursor && `&cursor=${cursor}`}`, { token })).body;
+    items.push(...page.items);
+    if (!page.nextCursor) return items;
+    cursor = page.nextCursor;
+  }
+}
+
 describe("approvals", () => {
   it("waits until approved by a permitted approver; others are refused", async () => {
     const owner = await signIn("user");
@@ -100,6 +111,26 @@ describe("approvals", () => {
     ).toBe(404);
   });
 
+  it("pages the inbox oldest first, each waiting approval once", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, { steps: [{ id: "review", type: "approval" }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(await start(owner.token, workflowId));
+      await waitForExecution(owner.token, ids[i], waiting);
+    }
+    const pages: string[][] = [];
+    for (let cursor = ""; ; ) {
+      const res = await callJson(`/api/v1/approvals?limit=1${cursor && `&cursor=${cursor}`}`, { token: owner.token });
+      expect(res.status).toBe(200);
+      pages.push(res.body.items.map((item: { executionId: string }) => item.executionId));
+      if (!res.body.nextCursor) break;
+      cursor = res.body.nextCursor;
+    }
+    expect(pages.flat()).toEqual(ids);
+    expect(pages.every((page) => page.length <= 1)).toBe(true);
+  });
+
   it("lists in the inbox exactly the waiting approvals the caller may decide", async () => {
     const owner = await signIn("user");
     const stranger = await signIn("user");
@@ -111,16 +142,12 @@ describe("approvals", () => {
     const adminsOnly = await start(owner.token, await workflowWith(owner.token, approvalFlow()));
     for (const id of [anyone, adminsOnly]) await waitForExecution(owner.token, id, waiting);
     const inbox = async (token: string) =>
-      ((await callJson("/api/v1/approvals", { token })).body.items as any[])
-        .map((item) => item.executionId)
-        .filter((id) => id === anyone || id === adminsOnly);
+      (await wholeInbox(token)).map((item) => item.executionId).filter((id) => id === anyone || id === adminsOnly);
     expect(await inbox(owner.token)).toEqual([anyone]);
     expect(await inbox(stranger.token)).toEqual([]);
     expect((await inbox(admin.token)).sort()).toEqual([anyone, adminsOnly].sort());
     expect((await callJson("/api/v1/approvals", { token: (await signIn("viewer")).token })).status).toBe(403);
-    const item = ((await callJson("/api/v1/approvals", { token: admin.token })).body.items as any[]).find(
-      (candidate) => candidate.executionId === adminsOnly,
-    );
+    const item = (await wholeInbox(admin.token)).find((candidate) => candidate.executionId === adminsOnly);
     expect(item).toMatchObject({ stepId: "review", approverRoles: ["admin"], workflowName: expect.any(String) });
     await callJson(`/api/v1/executions/${anyone}/steps/review/approve`, { token: owner.token, body: {} });
     await waitForExecution(owner.token, anyone);

@@ -2,8 +2,9 @@
  * The `ipa` CLI against a real platform (`npm run dev`), run the way a person runs it: the npm bin,
  * a config directory of its own, the exit codes scripts rely on.
  */
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevStack, startDevStack } from "../../scripts/lib/dev-stack.ts";
@@ -89,7 +90,11 @@ describe("ipa", () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const stored = await readFile(file, "utf8");
     expect(stored).not.toContain(admin.password);
-    expect(JSON.parse(stored)).toMatchObject({ url: stack.url, user: expect.any(String), token: expect.any(String) });
+    expect(JSON.parse(stored).profiles.default).toMatchObject({
+      url: stack.url,
+      user: expect.any(String),
+      token: expect.any(String),
+    });
     const wrong = await ipa(["login", "--url", stack.url, "--email", admin.email], {
       env: { IPA_PASSWORD: "not-it-1234" },
     });
@@ -194,10 +199,114 @@ describe("ipa", () => {
     }
   });
 
+  it("applies every example, and runs the agent and condition ones to completion", async () => {
+    const secret = await ipa(["secrets", "set", "TICKETS_API_TOKEN", "--hosts", "tickets.example.com"], {
+      stdin: "example-token",
+    });
+    expect(secret.code, secret.stderr).toBe(0);
+    const agent = await ipa(["agents", "apply", "-f", "examples/agents/summarizer.json", "--json"]);
+    expect(agent.code, agent.stderr).toBe(0);
+    expect(json(agent)).toMatchObject({ name: "summarizer", tools: ["now", "calculate"] });
+    expect(json(await ipa(["agents", "apply", "-f", "examples/agents/summarizer.json", "--json"]))).toMatchObject({
+      created: false,
+    });
+    const files = (await readdir("examples")).filter((name) => name.endsWith(".json"));
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const file of files) {
+      const applied = await ipa(["workflows", "apply", "-f", `examples/${file}`]);
+      expect(applied.code, `${file}: ${applied.stderr}`).toBe(0);
+    }
+    const scheduled = json(await ipa(["workflows", "list", "--json"])).find(
+      (w: { name: string }) => w.name === "weekday-digest",
+    );
+    expect(scheduled).toMatchObject({ status: "active", schedule: { cron: "0 9 * * 1-5", timezone: "Europe/Berlin" } });
+    const summarized = await ipa([
+      "run",
+      "summarize",
+      "--input",
+      '{"text":"Edge platforms run close to users."}',
+      "--watch",
+    ]);
+    expect(summarized.code, summarized.stderr).toBe(0);
+    const refund = await ipa(["run", "refund", "--input", '{"amount":5}', "--watch"]);
+    expect(refund.code, refund.stderr).toBe(0);
+    expect(refund.stdout).toContain("refund");
+    const secretOut = await ipa(["workflows", "webhook-secret", "on-signup", "--json"]);
+    expect(json(secretOut).secret).toMatch(/.{32,}/);
+  }, 120_000);
+
+  it("takes global flags before the command, keeps a token per profile, and never sends one to another --url", async () => {
+    const env = { IPA_PASSWORD: admin.password };
+    const login = await ipa(["--url", stack.url, "--profile", "second", "login", "--email", admin.email], { env });
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain("(profile second)");
+    const config = JSON.parse(await readFile(`${configHome}/ipa/config.json`, "utf8"));
+    expect(Object.keys(config.profiles).sort()).toEqual(["default", "second"]);
+    expect(config.profiles.second.token).not.toBe(config.profiles.default.token);
+    expect(json(await ipa(["--profile", "second", "whoami", "--json"]))).toMatchObject({ email: admin.email });
+    expect(json(await ipa(["whoami", "--json"], { env: { IPA_PROFILE: "second" } }))).toMatchObject({ url: stack.url });
+    expect((await ipa(["--profile", "third", "whoami"])).code).toBe(4);
+    expect((await ipa(["--profile", "second", "--url", "http://127.0.0.1:9", "whoami"])).code).toBe(4);
+    expect((await ipa(["--profile", "second", "logout"])).code).toBe(0);
+    expect(Object.keys(JSON.parse(await readFile(`${configHome}/ipa/config.json`, "utf8")).profiles)).toEqual([
+      "default",
+    ]);
+    expect((await ipa(["whoami"])).code).toBe(0);
+  });
+
+  it("prints its version and a completion script for bash, zsh and fish naming every command", async () => {
+    const version = await ipa(["--version"]);
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: `${JSON.parse(await readFile("cli/package.json", "utf8")).version}\n`,
+    });
+    const bash = await ipa(["completion", "bash"]);
+    expect(bash.code).toBe(0);
+    for (const word of ["workflows", "executions", "backups", "secrets", "events", "approve", "completion"])
+      expect(bash.stdout).toContain(word);
+    const checked = spawnSync("bash", ["-n"], { input: bash.stdout });
+    expect(checked.status, String(checked.stderr)).toBe(0);
+    const completed = spawnSync("bash", [
+      "-c",
+      `${bash.stdout}\nCOMP_WORDS=(ipa --url x executions ""); COMP_CWORD=4; _ipa; echo "\${COMPREPLY[*]}"`,
+    ]);
+    expect(String(completed.stdout)).toContain("rerun");
+    expect((await ipa(["completion", "zsh"])).stdout).toContain("#compdef ipa");
+    expect((await ipa(["completion", "fish"])).stdout).toContain('complete -c ipa -n "__fish_use_subcommand"');
+    expect((await ipa(["completion", "tcsh"])).code).toBe(2);
+  });
+
+  it("packs into a package that installs globally and runs on the system's Node", async () => {
+    const scratch = await mkdtemp(`${tmpdir()}/ipa-cli-pack-`);
+    try {
+      const packed = spawnSync("npm", ["pack", "--pack-destination", scratch, "./cli"], { encoding: "utf8" });
+      expect(packed.status, packed.stderr).toBe(0);
+      const tarball = `${scratch}/${packed.stdout.trim().split("\n").pop()}`;
+      const installed = spawnSync("npm", ["install", "-g", "--prefix", `${scratch}/global`, tarball], {
+        encoding: "utf8",
+      });
+      expect(installed.status, installed.stderr).toBe(0);
+      const bin = `${scratch}/global/bin/ipa`;
+      const systemNode = existsSync("/usr/bin/node") ? "/usr/bin/node" : process.execPath;
+      const token = JSON.parse(await readFile(`${configHome}/ipa/config.json`, "utf8")).profiles.default.token;
+      const ran = spawnSync(systemNode, [bin, "--url", stack.url, "whoami", "--json"], {
+        encoding: "utf8",
+        env: { ...process.env, IPA_TOKEN: token, XDG_CONFIG_HOME: scratch },
+      });
+      expect(ran.status, ran.stderr).toBe(0);
+      expect(JSON.parse(ran.stdout)).toMatchObject({ email: admin.email });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("lets IPA_URL and IPA_TOKEN override the login, and logout revokes the stored token", async () => {
-    const stored = JSON.parse(await readFile(`${configHome}/ipa/config.json`, "utf8"));
+    const stored = JSON.parse(await readFile(`${configHome}/ipa/config.json`, "utf8")).profiles.default;
     expect((await ipa(["whoami"], { env: { IPA_TOKEN: "ipa_not-a-token" } })).code).toBe(4);
-    expect((await ipa(["whoami"], { env: { IPA_URL: "http://127.0.0.1:9" } })).code).toBe(1);
+    // The stored token goes only to the platform that issued it: another URL is "not signed in".
+    const elsewhere = await ipa(["whoami"], { env: { IPA_URL: "http://127.0.0.1:9" } });
+    expect(elsewhere.code).toBe(4);
+    expect(elsewhere.stderr).toContain("not signed in to http://127.0.0.1:9");
     const logout = await ipa(["logout"]);
     expect(logout.code, logout.stderr).toBe(0);
     const reused = await ipa(["whoami"], { env: { IPA_URL: stack.url, IPA_TOKEN: stored.token } });

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import type { Me } from "../api-types.ts";
 import { client } from "../client.ts";
 import type { Command } from "../command.ts";
-import { configFile, currentLogin, forgetLogin, storedLogin, storeLogin } from "../config.ts";
+import { configFile, currentLogin, DEFAULT_PROFILE, forgetLogin, storedLogin, storeLogin } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 
 async function ask(question: string, hidden = false): Promise<string> {
@@ -26,19 +26,18 @@ async function ask(question: string, hidden = false): Promise<string> {
 }
 
 export const login: Command = {
-  usage: "[--url URL] [--email EMAIL] [--days N] [--scopes workflows:read,executions:read,...]",
+  usage: "[--email EMAIL] [--days N] [--scopes workflows:read,executions:read,...]",
   summary:
     "Sign in and keep a personal API token (0600) in the config directory; the password is never stored. " +
     "--scopes narrows the token to those permissions (default: all your roles grant but users:manage)",
   anonymous: true,
   options: {
-    url: { type: "string" },
     email: { type: "string" },
     days: { type: "string" },
     scopes: { type: "string" },
   },
-  async run({ flags, env, out }) {
-    const url = String(flags.url ?? (await currentLogin(env)).url).replace(/\/+$/, "");
+  async run({ flags, env, out, target }) {
+    const { url } = await currentLogin(target, env);
     const identifier = String(flags.email ?? env.IPA_EMAIL ?? (await ask("Email or username: ")));
     const password = env.IPA_PASSWORD ?? (await ask("Password: ", true));
     const anonymous = client(url, null);
@@ -60,12 +59,14 @@ export const login: Command = {
     // The session that minted the token is not needed any more.
     await api.post("/auth/logout").catch(() => undefined);
     const me = await client(url, token.token).get<Me>("/auth/me");
-    const file = await storeLogin({ url, token: token.token, tokenId: token.id, user: me.username }, env);
+    const file = await storeLogin(target, { url, token: token.token, tokenId: token.id, user: me.username }, env);
     const narrowed = scopes ? `, scopes ${token.scopes.join(", ")}` : "";
+    const profile = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`;
     out.done(
-      `Signed in to ${url} as ${me.username} (${me.roles.join(", ")}${narrowed}); token kept in ${file} until ${token.expiresAt}`,
+      `Signed in to ${url} as ${me.username} (${me.roles.join(", ")}${narrowed}); token kept in ${file}${profile} until ${token.expiresAt}`,
       {
         url,
+        profile: target.profile,
         user: me.username,
         roles: me.roles,
         scopes: token.scopes,
@@ -82,14 +83,14 @@ export const logout: Command = {
   usage: "",
   summary: "Revoke the stored token and forget it",
   anonymous: true,
-  async run({ env, out }) {
-    const stored = await storedLogin(env);
-    if (!stored) throw new CliError(`not signed in (no ${configFile(env)})`);
+  async run({ env, out, target }) {
+    const stored = await storedLogin(target, env);
+    if (!stored) throw new CliError(`not signed in (profile ${target.profile}, ${configFile(env)})`);
     if (stored.tokenId)
       await client(stored.url, stored.token)
         .request("DELETE", `/auth/api-tokens/${stored.tokenId}`)
         .catch(() => undefined);
-    await forgetLogin(env);
+    await forgetLogin(target, env);
     out.done(`Signed out of ${stored.url}`);
     return 0;
   },

@@ -2,10 +2,12 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Workflow } from "../api-types.ts";
+import type { Client } from "../client.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { ago } from "../output.ts";
 import { allWorkflows, findWorkflow, required, workflowId } from "../refs.ts";
+import { agentIdByName } from "./agents.ts";
 
 export const list: Command = {
   usage: "",
@@ -27,8 +29,24 @@ interface WorkflowFile {
   name: string;
   description?: string;
   status?: "draft" | "active";
+  /** `{ cron, timezone?, input? }`: set on the workflow (docs/workflows.md Triggers); null removes it. */
+  schedule?: Record<string, unknown> | null;
   definition: Record<string, unknown>;
   changeSummary?: string;
+}
+
+/** `"agentId": "agent:<name>"` anywhere in the definition becomes that agent's id. */
+async function withAgentIds(api: Client, value: unknown): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((item) => withAgentIds(api, item)));
+  if (!value || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    out[key] =
+      key === "agentId" && typeof field === "string" && field.startsWith("agent:")
+        ? await agentIdByName(api, field.slice("agent:".length))
+        : await withAgentIds(api, field);
+  }
+  return out;
 }
 
 async function readWorkflowFile(path: string): Promise<WorkflowFile> {
@@ -88,7 +106,7 @@ export const apply: Command = {
     let version = workflow.currentVersion;
     if (!unchanged) {
       const published = await api.post<{ versionNumber: number }>(`/workflows/${workflow.id}/versions`, {
-        definition: file.definition,
+        definition: await withAgentIds(api, file.definition),
         ...(file.changeSummary ? { changeSummary: file.changeSummary } : {}),
       });
       version = published.versionNumber;
@@ -96,7 +114,11 @@ export const apply: Command = {
         metadata: { ...(workflow.metadata ?? {}), [APPLIED]: { sha256, version } },
       });
     }
-    if (file.status) await api.request("PATCH", `/workflows/${workflow.id}`, { status: file.status });
+    const settings = {
+      ...(file.status ? { status: file.status } : {}),
+      ...(file.schedule !== undefined ? { schedule: file.schedule } : {}),
+    };
+    if (Object.keys(settings).length > 0) await api.request("PATCH", `/workflows/${workflow.id}`, settings);
     out.done(
       `${found ? "Updated" : "Created"} ${file.name}: ${unchanged ? `unchanged (version ${version})` : `version ${version} is current`}`,
       { id: workflow.id, name: file.name, created: !found, version, changed: !unchanged },
@@ -119,6 +141,17 @@ export const versions: Command = {
       ["change", (v) => v.changeSummary],
       ["created", (v) => ago(v.createdAt)],
     ]);
+    return 0;
+  },
+};
+
+export const webhookSecret: Command = {
+  usage: "WORKFLOW",
+  summary: "Create or rotate the workflow's webhook signing secret and print it (shown once)",
+  async run({ api, out, args }) {
+    const id = await workflowId(api, args[0]);
+    const { secret } = await api.post<{ secret: string }>(`/workflows/${id}/webhook-secret`);
+    out.done(`Webhook secret for ${args[0]} (shown once; the previous one stops working): ${secret}`, { id, secret });
     return 0;
   },
 };

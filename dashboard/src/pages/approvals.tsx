@@ -8,7 +8,7 @@ import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
 export function Approvals() {
-  const inbox = useResource(() => get<Page<Approval>>("/approvals"), []);
+  const inbox = useResource(() => get<Page<Approval>>("/approvals?limit=200"), []);
   // Decided here: gone at once, though the inbox (synced from the executions) may list them a moment longer.
   const [decided, setDecided] = useState<Set<string>>(() => new Set());
   const open = (inbox.value?.items ?? []).filter((item) => !decided.has(keyOf(item)));
