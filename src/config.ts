@@ -5,7 +5,25 @@
  * serves all three (the dev launcher imports `settingsProblems`, hence no imports of Worker types).
  */
 import { z } from "zod";
-import { FaultsSchema, NO_FAULTS } from "./queues/faults.ts";
+
+/** How the platform names itself to MCP peers, as a server (/mcp) and as a client (mcp tools). */
+export const SERVER_INFO = { name: "ipa-platform", version: "1.0.0" };
+
+/**
+ * Fault injection for the soak and the fault tests (FAULT_INJECTION, refused outside local
+ * development; queues/faults.ts injects them).
+ */
+export const FaultsSchema = z.strictObject({
+  /** The first N report tries of a step's first claim in its run throw, as if the object were unreachable. */
+  failReports: z.number().int().min(0).default(0),
+  /** Each report attempt throws with this probability. */
+  reportFailureRate: z.number().min(0).max(1).default(0),
+  /** With this probability the consumer dies after the step ran, before reporting or stashing. */
+  crashAfterRunRate: z.number().min(0).max(1).default(0),
+});
+export type Faults = z.infer<typeof FaultsSchema>;
+
+export const NO_FAULTS: Faults = FaultsSchema.parse({});
 
 const list = z
   .string()

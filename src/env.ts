@@ -3,10 +3,6 @@
  * (worker-configuration.d.ts) plus the secrets, which live outside wrangler.toml.
  */
 
-import type { AuthenticatedUser } from "./auth/principal";
-import type { DatabaseSession } from "./db/client";
-import type { TraceContext } from "./observability/tracing/trace-context";
-
 /**
  * The optional settings of docs/operations.md (vars or secrets, set in wrangler.toml, with `wrangler secret
  * put` or in `.dev.vars`). The required secrets (DATABASE_URL, JWT_SECRET, ENCRYPTION_KEYS) are in
@@ -47,15 +43,3 @@ export interface Secrets {
 
 /** STORAGE_REPLICA is optional (docs/operations.md): wrangler.toml binds one, a deployment may not. */
 export type Bindings = Omit<Env, "STORAGE_REPLICA"> & { STORAGE_REPLICA?: R2Bucket } & Secrets;
-
-/** Hono environment shared by every router and middleware. */
-export interface AppEnv {
-  Bindings: Bindings;
-  Variables: {
-    requestId: string;
-    db: DatabaseSession;
-    user: AuthenticatedUser;
-    /** The caller's `traceparent`, when it sent a valid one. */
-    trace: TraceContext | null;
-  };
-}

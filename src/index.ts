@@ -1,8 +1,8 @@
 /** Worker entry: HTTP API, queue consumers and the cron dispatcher. */
 import { buildApp } from "./app";
+import { handleQueue } from "./consumers";
 import { handleScheduled } from "./cron";
 import type { Bindings } from "./env";
-import { handleQueue } from "./queues";
 
 export { ExecutionObject } from "./durable-objects/execution-object";
 

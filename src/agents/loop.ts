@@ -6,13 +6,13 @@
  * neither asks the model again nor repeats a tool call. Calls to `workflow` tools start child
  * executions; the loop then returns a suspension, and a later run resumes with their results.
  */
-import type { AgentSuspension, TokenUsage } from "../durable-objects/execution/types";
+
 import { callModel } from "./call-model";
 import { attemptCost, budgetShortfall, type CostBudget } from "./cost-budget";
 import { AgentError } from "./errors";
 import { addCosts, callCost, type ModelPrices, priceOf } from "./pricing";
 import type { ChatMessage, ModelProvider, StructuredFormat, ToolCall } from "./providers/types";
-import type { AgentState, ModelCall } from "./state";
+import type { AgentState, AgentSuspension, ModelCall, TokenUsage } from "./state";
 import { structuredObject } from "./structured-output";
 import type { PreparedCall, Toolbox } from "./tools/toolbox";
 

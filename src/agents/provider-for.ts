@@ -7,13 +7,13 @@ import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Bindings } from "../env";
 import { AddressRefusedError, assertPublicUrl } from "../net/address-guard";
-import { agentKeyBinding, currentSealedAgentKey } from "../services/agents";
 import type { StoredAgentConfiguration } from "./configuration";
 import { AgentError } from "./errors";
 import { BuiltinProvider } from "./providers/builtin";
 import { OpenAiCompatibleProvider } from "./providers/openai-compatible";
 import type { ModelProvider } from "./providers/types";
 import { type AiBinding, WorkersAiProvider } from "./providers/workers-ai";
+import { agentKeyBinding, currentSealedAgentKey } from "./sealed-key";
 
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 

@@ -7,7 +7,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { agents, agentTools } from "../db/schema";
-import type { Definition } from "../engine/definition";
 import type { StoredAgentConfiguration } from "./configuration";
 import type { ToolRow } from "./tools/toolbox";
 
@@ -23,14 +22,22 @@ export interface AgentSnapshot {
   tools: ToolRow[];
 }
 
+/** What a snapshot reads of a workflow definition: which agents its agent steps name. */
+interface UsesAgents {
+  steps: ReadonlyArray<{ type: string; agentId?: unknown }>;
+}
+
 /** The agents a definition's agent steps use. */
-export function agentIdsOf(definition: Definition): string[] {
-  return [...new Set(definition.steps.flatMap((step) => (step.type === "agent" ? [step.agentId] : [])))];
+export function agentIdsOf(definition: UsesAgents): string[] {
+  const ids = definition.steps.flatMap((step) =>
+    step.type === "agent" && typeof step.agentId === "string" ? [step.agentId] : [],
+  );
+  return [...new Set(ids)];
 }
 
 export async function loadAgentSnapshots(
   db: Queryable,
-  definition: Definition,
+  definition: UsesAgents,
 ): Promise<Record<string, AgentSnapshot>> {
   const ids = agentIdsOf(definition);
   if (ids.length === 0) return {};

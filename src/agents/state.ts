@@ -36,3 +36,28 @@ export interface ModelCall {
   startedAt: number;
   durationMs: number;
 }
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** What the tokens (and priced tool calls) cost; null when a model had no price; absent before costs existed. */
+  costUsd?: number | null;
+}
+
+/**
+ * An agent step handing back its conversation to wait without a consumer: for the child workflows
+ * its `workflow` tools started, or for an owner to raise the cost budget its next call would exceed.
+ */
+export type AgentSuspension =
+  | {
+      kind: "children";
+      state: AgentState;
+      waitingFor: Array<{ toolCallId: string; executionId: string }>;
+      usage: TokenUsage;
+    }
+  | {
+      kind: "budget";
+      state: AgentState;
+      budget: { budgetUsd: number; spentUsd: number; nextCallUsd: number };
+      usage: TokenUsage;
+    };

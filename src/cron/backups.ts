@@ -13,12 +13,12 @@ import type { Manifest } from "../backup/manifest";
 import { backupsToReplicate } from "../backup/replica";
 import { sameMigrations } from "../backup/run-backup";
 import type { Database } from "../db/client";
+import { claimSlot } from "../db/job-runs";
 import { backups } from "../db/schema";
 import type { Bindings } from "../env";
 import { ConflictError } from "../errors";
 import { enqueueJob } from "../queues/enqueue-job";
 import { startDrill } from "../services/drills";
-import { claimSlot } from "./job-runs";
 
 export const FULL_AT_HOUR = 2;
 

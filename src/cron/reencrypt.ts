@@ -7,6 +7,7 @@
  * the key they were made with until retention removes them.
  */
 import { type SQL, sql } from "drizzle-orm";
+import { agentKeyBinding } from "../agents/sealed-key";
 import { resealHeaders, type StoredHeaders } from "../agents/tools/tool-headers";
 import type { Settings } from "../config";
 import type { FieldBinding, Keyring } from "../crypto/keyring";
@@ -14,7 +15,6 @@ import { keyringOf } from "../crypto/keyring-of";
 import type { Database } from "../db/client";
 import { logEvent } from "../observability/log";
 import { secretBinding } from "../secrets/sealed";
-import { agentKeyBinding } from "../services/agents";
 import { webhookSecretBinding } from "../services/webhooks";
 
 const PAGE = 200;

@@ -6,45 +6,43 @@
  * the same turn, and only then are its effects carried out: events to viewers, step messages to
  * the queue, rows to Postgres.
  */
+
 import { DurableObject } from "cloudflare:workers";
-import type { AgentState } from "../agents/state";
+import type { AgentState, AgentSuspension } from "../agents/state";
 import { isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { exportTrace, tracingWanted } from "../observability/tracing/export-trace";
 import type { StepMessage } from "../queues/messages";
+import { releaseSlot } from "../services/admission";
+import { startChildExecution } from "../services/child-start";
+import { LargeValues, StorageNeeded } from "../steps/large-values";
+import type { ClaimResult, ReportResult, StepOutcome } from "../steps/task";
 import { endedChildRow } from "./execution/child-row";
+import { INLINE_LEASE_MS } from "./execution/clocks";
 import { FLUSH_SAFETY_MS, OutboxFlusher } from "./execution/flusher";
 import { InlineAttempts } from "./execution/inline-attempts";
-import { LargeValues, StorageNeeded } from "./execution/large-values";
 import { ExecutionMachine } from "./execution/machine";
-import { INLINE_LEASE_MS } from "./execution/queued-steps";
-import { ExecutionStore } from "./execution/store";
-import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
-import { type ScheduledTimer, type TimerKind, type TimerOf, timerBackoffMs, timerKey } from "./execution/timers";
 import type {
-  AgentSuspension,
-  ChildResult,
-  ClaimResult,
   ControlRequest,
   ControlResult,
   DecisionRequest,
   DeliveryResult,
   EventDelivery,
-  ExecutionRecord,
-  ReportResult,
   RerunRequest,
   RerunResult,
   RestoreRequest,
-  Snapshot,
   StartRequest,
-  StepOutcome,
   WatchdogReport,
-} from "./execution/types";
+} from "./execution/rpc";
+import { ExecutionStore } from "./execution/store";
+import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
+import { executionStub } from "./execution/stub";
+import { type ScheduledTimer, type TimerKind, type TimerOf, timerBackoffMs, timerKey } from "./execution/timers";
+import type { ChildResult, ExecutionRecord, Snapshot } from "./execution/types";
 import { closeRevokedViewers, VIEWER_CHECK_MS } from "./execution/viewer-check";
 import { acceptViewer, broadcast, viewersOf } from "./execution/viewers";
-import { executionStub } from "./execution-stub";
 
 /** A timer as it fired: which one, when it was due, how often its handler had failed. */
 type Fired<K extends TimerKind> = ScheduledTimer & { timer: TimerOf<K> };
@@ -68,6 +66,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     env: this.env,
     store: () => this.store,
     armAlarm: () => this.armAlarm(),
+    releaseSlot: (executionId) => releaseSlot(this.env, executionId),
   });
   private readonly inline = new InlineAttempts({
     env: this.env,
@@ -75,6 +74,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     claim: ({ stepId, attempt, idempotencyKey }) =>
       this.transition((machine) => machine.claim(stepId, attempt, idempotencyKey, INLINE_LEASE_MS)),
     waitUntil: (work) => this.ctx.waitUntil(work),
+    startChild: (request) => startChildExecution(this.env, request),
     toQueue: ({ executionId, ...message }, delaySeconds) => this.sendStepMessages([message], executionId, delaySeconds),
   });
   private alarmAt: number | null | undefined;

@@ -1,8 +1,12 @@
 /** Graph facts about a definition's steps: cycles, ancestors, dependents. */
-import type { Step } from "./definition";
+/** What the graph reads of a step: its id and the steps it waits for. */
+interface Node {
+  id: string;
+  dependsOn: readonly string[];
+}
 
 /** One cycle as a list of step ids (first = last), or null when the graph is acyclic. */
-export function findCycle(steps: readonly Step[]): string[] | null {
+export function findCycle(steps: readonly Node[]): string[] | null {
   const byId = new Map(steps.map((step) => [step.id, step]));
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
@@ -28,7 +32,7 @@ export function findCycle(steps: readonly Step[]): string[] | null {
 }
 
 /** Every step each step transitively depends on. Assumes an acyclic graph. */
-export function ancestorsOf(steps: readonly Step[]): Map<string, Set<string>> {
+export function ancestorsOf(steps: readonly Node[]): Map<string, Set<string>> {
   const byId = new Map(steps.map((step) => [step.id, step]));
   const memo = new Map<string, Set<string>>();
   const collect = (id: string): Set<string> => {
@@ -47,14 +51,14 @@ export function ancestorsOf(steps: readonly Step[]): Map<string, Set<string>> {
 }
 
 /** Direct dependents of each step. */
-export function dependentsOf(steps: readonly Step[]): Map<string, string[]> {
+export function dependentsOf(steps: readonly Node[]): Map<string, string[]> {
   const dependents = new Map<string, string[]>(steps.map((step) => [step.id, []]));
   for (const step of steps) for (const dependency of step.dependsOn) dependents.get(dependency)?.push(step.id);
   return dependents;
 }
 
 /** `roots` and every step that depends on one of them, directly or not. */
-export function downstreamOf(steps: readonly Step[], roots: Iterable<string>): Set<string> {
+export function downstreamOf(steps: readonly Node[], roots: Iterable<string>): Set<string> {
   const dependents = dependentsOf(steps);
   const found = new Set<string>();
   const visit = (id: string) => {

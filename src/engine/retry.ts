@@ -1,5 +1,7 @@
 /** Retry timing of docs/workflows.md: delay before attempt n is min(initialDelayMs × factor^(n-2), maxDelayMs). */
-import { DEFAULT_RETRY, type RetryPolicy } from "./definition";
+import { type RetryPolicy, RetryPolicySchema } from "./step-fields";
+
+export const DEFAULT_RETRY: RetryPolicy = RetryPolicySchema.parse({});
 
 export function retryPolicyOf(retry: RetryPolicy | undefined): RetryPolicy {
   return retry ?? DEFAULT_RETRY;

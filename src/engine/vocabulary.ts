@@ -2,8 +2,16 @@
  * The platform's one vocabulary of states and kinds (docs/engine.md, docs/workflows.md). Postgres enums, zod schemas and
  * TypeScript unions are all built from these tuples, so adding a member is one edit here and the
  * compiler (exhaustive switches) and a migration test name every other place it must reach.
- * Step types are the exception: their registry is src/steps/registry.ts.
  */
+
+/**
+ * The step types. Each is a folder under src/steps/ and a line of its registry, which the compiler
+ * holds to this list (a type missing from either does not compile); Postgres's CHECK is built from it.
+ */
+export const STEP_TYPES = ["agent", "http", "approval", "condition", "transform", "delay", "event"] as const;
+export type StepTypeName = (typeof STEP_TYPES)[number];
+/** The step types that run through the steps queue (their kinds' mode is `queued`). */
+export type QueuedStepType = Extract<StepTypeName, "agent" | "http">;
 
 export const EXECUTION_STATUSES = [
   "pending",

@@ -4,6 +4,7 @@
  * shapes cannot describe). It is built per request for the signed-in caller and speaks the
  * stateless Streamable HTTP transport, so any isolate can answer any request.
  */
+
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
@@ -14,13 +15,13 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
 import { assertPermission } from "../auth/assert-permission";
 import { hasPermission } from "../auth/permissions";
+import { SERVER_INFO } from "../config";
 import { AppError } from "../errors";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { errorResult, type McpCaller, textResult } from "./caller";
 import { executionTools } from "./execution-tools";
 import { runWorkflowTool } from "./run-workflow";
-import { SERVER_INFO } from "./server-info";
 import { RUN_PREFIX, workflowToolNames, workflowTools } from "./workflow-tools";
 
 export function mcpServer(caller: McpCaller): Server {

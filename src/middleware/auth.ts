@@ -12,8 +12,8 @@ import { isAccessTokenLive } from "../auth/sessions";
 import { verifyAccessToken } from "../auth/tokens";
 import { type Settings, settings } from "../config";
 import type { Queryable } from "../db/client";
-import type { AppEnv } from "../env";
 import { UnauthorizedError } from "../errors";
+import type { AppEnv } from "./app-env";
 import { limitTokenLookup, limitUser } from "./rate-limit";
 
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {

@@ -4,8 +4,8 @@
  */
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors";
+import type { AppEnv } from "./app-env";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

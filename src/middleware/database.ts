@@ -2,7 +2,7 @@
 import { createMiddleware } from "hono/factory";
 import { settings } from "../config";
 import { openPlatformDatabase } from "../db/client";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./app-env";
 
 export const database = createMiddleware<AppEnv>(async function database(c, next) {
   const config = settings(c.env);

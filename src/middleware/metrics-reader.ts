@@ -7,7 +7,7 @@ import { hasPermission } from "../auth/permissions";
 import { settings } from "../config";
 import { secretEquals } from "../crypto/encoding";
 import { openPlatformDatabase } from "../db/client";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./app-env";
 import { principalOf } from "./auth";
 
 /** The bearer credential of the request, if it sent one. */

@@ -6,9 +6,9 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { clientKey } from "../net/client-address";
+import type { AppEnv } from "./app-env";
 
 /** Both bindings count per minute. */
 const PERIOD_SECONDS = 60;

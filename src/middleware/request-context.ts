@@ -4,8 +4,8 @@
  */
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
-import type { AppEnv } from "../env";
 import { logEvent } from "../observability/log";
+import type { AppEnv } from "./app-env";
 
 /** The caller's X-Request-Id when it is a short word-character token, else a fresh UUID (hono/request-id). */
 const assignRequestId = requestId({ limitLength: 64 });

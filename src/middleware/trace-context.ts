@@ -4,8 +4,8 @@
  * execution's span for a start, else the caller's trace (or a new one) with a span for this request.
  */
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { formatTraceparent, parseTraceparent, randomSpanId } from "../observability/tracing/trace-context";
+import type { AppEnv } from "./app-env";
 
 export const traceContext = createMiddleware<AppEnv>(async function traceContext(c, next) {
   const incoming = parseTraceparent(c.req.header("traceparent"));

@@ -2,7 +2,7 @@
  * A loggable description of an error. Query errors keep their SQL text and the Postgres code and
  * message but never their parameters, which can hold password hashes, keys or personal data.
  */
-import { pgError } from "../db/errors";
+import { pgError } from "./pg-error";
 
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { error: String(error) };

@@ -6,8 +6,9 @@
  * makes "after a step ran, a failed report retries the report, never the step" hold across
  * consumer invocations.
  */
-import type { StepTask } from "../durable-objects/execution/types";
+
 import type { RunResult } from "../steps/kind";
+import type { StepTask } from "../steps/task";
 
 interface Stashed {
   attempt: number;

@@ -7,21 +7,17 @@
  * claim of that attempt reports it instead of running the step again.
  */
 
-import type { AgentState } from "../agents/state";
-import { readOffloaded } from "../durable-objects/execution/large-values";
-import type {
-  AgentSuspension,
-  ClaimResult,
-  ReportResult,
-  StepOutcome,
-  StepTask,
-} from "../durable-objects/execution/types";
-import { type QueuedStepType, stepKind } from "../engine/definition";
+import type { AgentState, AgentSuspension } from "../agents/state";
+import type { Faults } from "../config";
+import type { QueuedStepType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { AttemptHandedBack, type QueuedKind, type RunResult } from "../steps/kind";
-import { type Faults, InjectedFault } from "./faults";
+import { stepKind } from "../steps/definition";
+import { AttemptHandedBack, type QueuedKind, type RunContext, type RunResult } from "../steps/kind";
+import { readOffloaded } from "../steps/large-values";
+import type { ClaimResult, ReportResult, StepOutcome, StepTask } from "../steps/task";
+import { InjectedFault } from "./faults";
 import type { StepMessage } from "./messages";
 import { discardStash, mayHaveStash, readStash, stash } from "./result-stash";
 import { TokenRelay } from "./token-relay";
@@ -58,6 +54,8 @@ export interface Delivery {
   /** A fresh handle each call: a broken RPC stub stays broken. */
   host: () => AttemptHost;
   faults: Faults;
+  /** Starts a step's child execution (services/child-start.ts, wired in by the caller). */
+  startChild: RunContext["startChild"];
 }
 
 const DONE: Disposition = { kind: "done" };
@@ -69,6 +67,7 @@ export async function runDelivery({
   claim: ask,
   host,
   faults,
+  startChild,
 }: Delivery): Promise<Disposition> {
   const { executionId, stepId, attempt } = message;
   const backoff: Disposition = { kind: "again", delaySeconds: Math.min(2 ** deliveries, 60) };
@@ -93,7 +92,7 @@ export async function runDelivery({
       result = earlier;
     } else {
       try {
-        result = await runLeased(task, env, host, held);
+        result = await runLeased(task, { env, host, startChild }, held);
       } catch (error) {
         if (held.lost) return DONE;
         if (error instanceof AttemptHandedBack) {
@@ -158,7 +157,11 @@ class HeldLease {
 }
 
 /** Runs the attempt under its lease; the run stops at the deadline or when the lease is lost. */
-async function runLeased(task: StepTask, env: Bindings, host: () => AttemptHost, held: HeldLease): Promise<RunResult> {
+async function runLeased(
+  task: StepTask,
+  { env, host, startChild }: Pick<Delivery, "env" | "host" | "startChild">,
+  held: HeldLease,
+): Promise<RunResult> {
   const controller = new AbortController();
   const deadline = setTimeout(
     () => controller.abort(new DOMException("deadline", "TimeoutError")),
@@ -174,6 +177,7 @@ async function runLeased(task: StepTask, env: Bindings, host: () => AttemptHost,
       env,
       signal: AbortSignal.any([controller.signal, held.signal]),
       onToken: (text) => tokens.push(text),
+      startChild,
       checkpoint: async (state) => {
         // The answer's text reaches the object before the checkpoint that commits it.
         await tokens.flush();

@@ -1,7 +1,7 @@
 /** /admin/backups: backups:manage (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
 import { NotFoundError } from "../errors";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import {
   backupObject,

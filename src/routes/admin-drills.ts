@@ -1,6 +1,6 @@
 /** /admin/drills: recovery drills (backups:manage, docs/backups.md). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
+import { auditContextOf } from "../middleware/audit-context";
 import { getDrill, listDrills, startDrill } from "../services/drills";
 import { manageBackups } from "./admin-backups";
 import { createRouter } from "./router";

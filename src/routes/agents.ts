@@ -1,9 +1,9 @@
 /** /agents and /agents/:id/tools: every role reads, admins change (docs/security.md). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
 import { hasPermission, type Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import { settings } from "../config";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { maskCredentialUrl } from "../net/credential-mask";
 import { createTool, deleteTool, getTool, listTools, updateTool } from "../services/agent-tools";

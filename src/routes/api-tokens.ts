@@ -1,8 +1,8 @@
 /** /auth/api-tokens: personal API tokens for CLIs, CI and MCP clients (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
 import { PERMISSIONS } from "../auth/permissions";
 import { settings } from "../config";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate } from "../middleware/auth";
 import { createApiToken, listApiTokens, revokeApiToken } from "../services/api-tokens";
 import { createRouter } from "./router";

@@ -1,10 +1,10 @@
 /** /auth: login, refresh, logout, me (docs/api.md). */
 
 import { createRoute } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
 import { hasPermission, PERMISSIONS } from "../auth/permissions";
 import { settings } from "../config";
 import { UnauthorizedError } from "../errors";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate } from "../middleware/auth";
 import { login, logout, refresh } from "../services/auth";
 import { getUser, toUserView } from "../services/users";

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document (generated from the route schemas) and browsable docs. */
 
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../middleware/app-env";
 import { healthDocs } from "./health";
 import { mcpDoc } from "./mcp";
 import { metricsDoc } from "./metrics";

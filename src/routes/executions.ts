@@ -1,9 +1,9 @@
 /** Executions: start, read, logs, and the controls of docs/api.md. */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { auditContextOf } from "../audit/context";
-import type { ControlRequest } from "../durable-objects/execution/types";
-import type { AppEnv } from "../env";
+import type { ControlRequest } from "../durable-objects/execution/rpc";
+import type { AppEnv } from "../middleware/app-env";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { executionTraceparent } from "../observability/tracing/trace-context";
 import { controlExecution, decideStep } from "../services/execution-controls";

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { backupSchedule } from "../backup/health";
 import { settings } from "../config";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../middleware/app-env";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { database } from "../middleware/database";
 import { presentsMetricsToken } from "../middleware/metrics-reader";

@@ -1,7 +1,7 @@
 /** Factory for the per-resource routers: zod validation failures map to the one error shape. */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
 import { BadRequestError, ValidationError, zodDetails } from "../errors";
+import type { AppEnv } from "../middleware/app-env";
 
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({

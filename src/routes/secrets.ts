@@ -6,9 +6,9 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { auditContextOf } from "../audit/context";
 import { settings } from "../config";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../middleware/app-env";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { deleteSecret, listSecrets, putSecret, type Scope, SECRET_NAME, type SecretWrite } from "../services/secrets";
 import { createRouter } from "./router";

@@ -1,9 +1,9 @@
 /** Live execution streams: tickets, and the WebSocket handed to the execution's object (docs/engine.md). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLOSE, refuseSocket } from "../durable-objects/execution/stream-protocol";
+import { executionStub } from "../durable-objects/execution/stub";
 import { VIEWER_HEADER } from "../durable-objects/execution/viewers";
 import { NOT_STARTED_STATUS, RETIRED_STATUS } from "../durable-objects/execution-object";
-import { executionStub } from "../durable-objects/execution-stub";
 import { BadRequestError } from "../errors";
 import { authenticate } from "../middleware/auth";
 import { endedStreamMessages, replaySocket } from "../services/ended-stream";

@@ -1,6 +1,6 @@
 /** /users: user administration (users:manage). DELETE deactivates. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { createUser, deactivateUser, getUser, listUsers, toUserView, updateUser } from "../services/users";
 import { createRouter } from "./router";

@@ -1,7 +1,7 @@
 /** /workflows: workflows, their versions and the current-version pointer (docs/api.md). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditContextOf } from "../audit/context";
 import { settings } from "../config";
+import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { createVersion, getVersion, listVersions, setCurrentVersion } from "../services/versions";
 import { rotateWebhookSecret } from "../services/webhooks";

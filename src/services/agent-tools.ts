@@ -5,7 +5,7 @@ import { maskHeaders, type StoredHeaders, sealHeaders } from "../agents/tools/to
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
-import { type Database, openPlatformDatabase, type Queryable } from "../db/client";
+import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agentTools } from "../db/schema";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
@@ -181,17 +181,3 @@ function checkConfiguration(toolType: ToolType, configuration: Record<string, un
 const CONFLICTS: UniqueConflicts = {
   agent_tools_name_key: ["This agent already has a tool with this name", "TOOL_NAME_TAKEN"],
 };
-
-/** A tool's header values as sealed in Postgres now (an execution's snapshot may predate a re-seal). */
-export async function currentToolHeaders(config: Settings, toolId: string): Promise<StoredHeaders | undefined> {
-  const session = openPlatformDatabase(config, { max: 1 });
-  try {
-    const [row] = await session.db
-      .select({ configuration: agentTools.configuration })
-      .from(agentTools)
-      .where(eq(agentTools.id, toolId));
-    return row?.configuration.headers as StoredHeaders | undefined;
-  } finally {
-    await session.close();
-  }
-}

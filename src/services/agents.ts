@@ -5,10 +5,11 @@ import {
   AgentConfigurationSchema,
   type StoredAgentConfiguration,
 } from "../agents/configuration";
+import { agentKeyBinding } from "../agents/sealed-key";
 import { type AuditContext, recordAudit } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
-import { type Database, openPlatformDatabase, type Queryable } from "../db/client";
+import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agents } from "../db/schema";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
@@ -46,20 +47,6 @@ export interface AgentInput {
 }
 
 export type AgentChanges = Partial<AgentInput>;
-
-/** The column an agent's API key is sealed to. */
-export const agentKeyBinding = (agentId: string) => ({ table: "agents", column: "api_key", rowId: agentId });
-
-/** The agent's API key as sealed in Postgres now (an execution's snapshot may predate a re-seal). */
-export async function currentSealedAgentKey(config: Settings, agentId: string): Promise<string | null> {
-  const session = openPlatformDatabase(config, { max: 1 });
-  try {
-    const [row] = await session.db.select({ apiKey: agents.apiKey }).from(agents).where(eq(agents.id, agentId));
-    return row?.apiKey ?? null;
-  } finally {
-    await session.close();
-  }
-}
 
 export function toAgentView(row: AgentRow): AgentView {
   return {

@@ -9,10 +9,10 @@
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import type { Definition } from "../engine/definition";
 import type { Scope } from "../engine/paths";
 import { renderText, TemplateError } from "../engine/template";
 import { ValidationError } from "../errors";
+import type { Definition } from "../steps/definition";
 
 /** Keys are compared as text; a longer one is refused at the start. */
 export const MAX_KEY_LENGTH = 256;

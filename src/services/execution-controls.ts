@@ -9,18 +9,13 @@ import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
-import type {
-  ChildResult,
-  ControlAction,
-  ControlResult,
-  Refusal,
-  ValidationRefusal,
-} from "../durable-objects/execution/types";
-import { executionStub } from "../durable-objects/execution-stub";
-import type { Definition } from "../engine/definition";
+import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/rpc";
+import { executionStub } from "../durable-objects/execution/stub";
+import type { ChildResult } from "../durable-objects/execution/types";
 import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import type { Definition } from "../steps/definition";
 import { actionableExecution, type ExecutionWithOwner } from "./execution-access";
 import { restoreRequestFromRows } from "./execution-restore";
 import { handOff, startRequestFromRow } from "./execution-start";

@@ -7,7 +7,7 @@ import { type AuditContext, SYSTEM_ACTOR } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database } from "../db/client";
-import type { DeliveryResult } from "../durable-objects/execution/types";
+import type { DeliveryResult } from "../durable-objects/execution/rpc";
 import type { Bindings } from "../env";
 import { NotFoundError } from "../errors";
 import { actionableExecution, findExecution } from "./execution-access";

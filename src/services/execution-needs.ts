@@ -5,7 +5,7 @@
  */
 import { type AgentSnapshot, loadAgentSnapshots } from "../agents/snapshot";
 import type { Queryable } from "../db/client";
-import type { Definition } from "../engine/definition";
+import type { Definition } from "../steps/definition";
 
 export interface ExecutionNeeds {
   agents: Record<string, AgentSnapshot>;

@@ -6,9 +6,9 @@
 import type { AuditContext } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
-import type { RerunRequest, RerunResult } from "../durable-objects/execution/types";
-import type { Definition } from "../engine/definition";
+import type { RerunRequest, RerunResult } from "../durable-objects/execution/rpc";
 import type { Bindings } from "../env";
+import type { Definition } from "../steps/definition";
 import { actionableExecution } from "./execution-access";
 import { unwrap, withStartedObject } from "./execution-controls";
 import { executionNeeds } from "./execution-needs";

@@ -6,11 +6,13 @@
 import { eq, max } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { executionLogs, executionSteps } from "../db/schema";
-import { inputKey, type OffloadRef, outputKey } from "../durable-objects/execution/large-values";
+import type { RestoreRequest } from "../durable-objects/execution/rpc";
 import { freshStep } from "../durable-objects/execution/step-data";
-import type { ExecutionRecord, RestoreRequest, StepError, StepState } from "../durable-objects/execution/types";
-import type { Definition, StepType } from "../engine/definition";
+import type { ExecutionRecord, StepState } from "../durable-objects/execution/types";
+import type { StepError } from "../engine/vocabulary";
 import { SKIP_REASONS, type SkipReason } from "../engine/vocabulary";
+import type { Definition, StepType } from "../steps/definition";
+import { inputKey, type OffloadRef, outputKey } from "../steps/large-values";
 import type { ExecutionWithOwner } from "./execution-access";
 import { executionNeeds } from "./execution-needs";
 

@@ -1,16 +1,15 @@
 /** Reading executions, their steps and logs (executions:read, docs/security.md visibility). */
 
-import type { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, gt, gte, lte, or, sql } from "drizzle-orm";
 import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { executionLogs, executionSteps, executions, logArchives, workflows } from "../db/schema";
-import type { Definition } from "../engine/definition";
 import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
-import type { ExecutionSummarySchema, WaitingSchema } from "../routes/schemas/executions";
+import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
+import type { Waiting } from "../steps/task";
 import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -41,7 +40,7 @@ export function toExecutionView(row: ExecutionRow) {
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
     run: row.run,
-    syncError: (row.syncError as ExecutionView["syncError"]) ?? null,
+    syncError: (row.syncError as SyncErrorView | null) ?? null,
     startedAt: row.startedAt?.toISOString() ?? null,
     completedAt: row.completedAt?.toISOString() ?? null,
     durationMs: row.durationMs,
@@ -50,7 +49,17 @@ export function toExecutionView(row: ExecutionRow) {
   };
 }
 
-type ExecutionView = z.infer<typeof ExecutionSummarySchema>;
+/**
+ * The newest row Postgres refused for good, as the object recorded it. The route's response schema
+ * (routes/schemas/executions.ts) is checked against these views where the routes answer with them.
+ */
+interface SyncErrorView {
+  seq: number;
+  target: string;
+  pgCode: string | null;
+  message: string;
+  at: string;
+}
 
 export function toStepView(row: StepRow) {
   return {
@@ -64,7 +73,7 @@ export function toStepView(row: StepRow) {
     error: row.error,
     retries: row.retries,
     run: row.run,
-    waiting: (row.waiting as z.infer<typeof WaitingSchema> | null) ?? null,
+    waiting: (row.waiting as Waiting | null) ?? null,
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,

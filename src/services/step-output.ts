@@ -7,8 +7,8 @@ import { and, eq } from "drizzle-orm";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { executionSteps } from "../db/schema";
-import { type OffloadRef, outputKey, readOffloaded } from "../durable-objects/execution/large-values";
 import { NotFoundError } from "../errors";
+import { type OffloadRef, outputKey, readOffloaded } from "../steps/large-values";
 import { visibleExecution } from "./execution-access";
 
 export async function stepOutput(

@@ -10,6 +10,7 @@ import type { AuthenticatedUser, Role } from "../auth/principal";
 import { randomToken, sha256Hex } from "../crypto/encoding";
 import type { Database } from "../db/client";
 import { streamTickets, users } from "../db/schema";
+import type { Viewer } from "../durable-objects/execution/viewers";
 import { isOwner } from "./access";
 import { executionOwnership, findExecution, visibleExecution } from "./execution-access";
 
@@ -28,13 +29,6 @@ export async function issueTicket(db: Database, user: AuthenticatedUser, executi
     expiresAt,
   });
   return { ticket, expiresAt: expiresAt.toISOString() };
-}
-
-/** Who watches: checked again while the socket is open (docs/api.md: a revoked viewer is dropped within 60 s). */
-export interface Viewer {
-  userId: string;
-  sessionId: string | null;
-  credential: "session" | "api_token";
 }
 
 export type Redemption = { ok: true; viewer: Viewer } | { ok: false; close: "bad_ticket" | "not_visible" };

@@ -4,19 +4,13 @@
  * execution's object runs it, and, for queued types, how the steps consumer runs an attempt.
  */
 import type { z } from "zod";
-import type { AgentState } from "../agents/state";
-import type {
-  AgentSuspension,
-  BufferedEvent,
-  StepError,
-  StepOutcome,
-  StepTask,
-  Waiting,
-} from "../durable-objects/execution/types";
+import type { AgentState, AgentSuspension } from "../agents/state";
 import type { Scope } from "../engine/paths";
+import type { StepBase } from "../engine/step-fields";
+import type { StepError } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import type { ErrorDetail } from "../errors";
-import type { StepBase } from "./common";
+import type { BufferedEvent, StepOutcome, StepTask, Waiting } from "./task";
 
 /** What the execution's object offers a step type while it starts the step or ends its wait. */
 export interface StepRuntime {
@@ -44,6 +38,24 @@ export interface RunContext {
   onToken(text: string): void;
   /** Saves an agent attempt's progress in the object; false when the lease was lost. */
   checkpoint(state: AgentState): Promise<boolean>;
+  /**
+   * Starts a child execution as the execution's acting user (the consumer wires in the service):
+   * its id, or why the user may not start it. Throws AttemptHandedBack while Postgres is out of reach.
+   */
+  startChild(request: ChildStart): Promise<{ executionId: string } | { refused: string }>;
+}
+
+/** A child execution a step starts: under an id derived from the step's key, linked to its parent. */
+export interface ChildStart {
+  executionId: string;
+  workflowId: string;
+  version?: number;
+  input: Record<string, unknown>;
+  /** Who the parent runs for; the child starts only if they may start its workflow. */
+  actingUserId: string;
+  /** The audit row's actor, e.g. `agent:<id>`. */
+  startedBy: string;
+  parent: { executionId: string; stepId: string; attempt: number };
 }
 
 export type RunResult = { outcome: StepOutcome } | { suspension: AgentSuspension };

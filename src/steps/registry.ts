@@ -1,11 +1,13 @@
 /**
  * The registry of step types. A type is a folder under src/steps/ (its schema in definition.ts,
  * its behaviour in index.ts) and a line in each of the two tables below, which the compiler ties
- * together: a schema without a kind, or a kind whose schema differs, does not compile. The
+ * together, and to engine/vocabulary.ts's STEP_TYPES: a schema without a kind, a kind whose schema
+ * differs, or a type missing from the vocabulary does not compile. The
  * definition language, validation, the object and the consumer all dispatch through here, and a
  * test fails when Postgres's CHECK on step types drifts from it.
  */
 import type { z } from "zod";
+import type { StepTypeName } from "../engine/vocabulary";
 import { agentStep } from "./agent";
 import { AgentStepSchema } from "./agent/definition";
 import { approvalStep } from "./approval";
@@ -36,6 +38,11 @@ export const STEP_SCHEMAS = [
 type AnyStep = z.infer<(typeof STEP_SCHEMAS)[number]>;
 type RegisteredType = AnyStep["type"];
 
+// Compile-time: the schemas above define exactly the step types of engine/vocabulary.ts.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const REGISTRY_MATCHES_VOCABULARY: Same<RegisteredType, StepTypeName> = true;
+void REGISTRY_MATCHES_VOCABULARY;
+
 /** Every step type's behaviour, keyed by its type. */
 export const STEP_KINDS: { [T in RegisteredType]: StepKind<Extract<AnyStep, { type: T }>> } = {
   agent: agentStep,
@@ -46,5 +53,3 @@ export const STEP_KINDS: { [T in RegisteredType]: StepKind<Extract<AnyStep, { ty
   delay: delayStep,
   event: eventStep,
 };
-
-export const STEP_TYPE_NAMES = Object.keys(STEP_KINDS) as RegisteredType[];

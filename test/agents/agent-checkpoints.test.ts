@@ -3,13 +3,16 @@
  * over) neither asks the model again for what it already answered nor repeats a tool call, and
  * tool calls that reach outside carry keys derived from the step's key and the call's id.
  */
+
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { runAgent } from "../../src/agents/runtime";
 import { loadAgentSnapshots } from "../../src/agents/snapshot";
 import type { AgentState } from "../../src/agents/state";
-import type { StepTask } from "../../src/durable-objects/execution/types";
-import { DefinitionSchema } from "../../src/engine/definition";
+import { startChildExecution } from "../../src/services/child-start";
+import { runAgent } from "../../src/steps/agent/run";
+import { DefinitionSchema } from "../../src/steps/definition";
+import type { ChildStart } from "../../src/steps/kind";
+import type { StepTask } from "../../src/steps/task";
 import { query, withDb } from "../helpers/db";
 import { start, workflowWith } from "../helpers/executions";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
@@ -57,6 +60,7 @@ const context = (saved: AgentState[] = []) => ({
     saved.push(state);
     return true;
   },
+  startChild: (request: ChildStart) => startChildExecution(env, request),
 });
 
 const toolCall = { id: "call_7", name: "lookup", arguments: '{"id":"42"}' };

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { drillReportKey } from "../../src/backup/drill";
-import { runJob } from "../../src/queues/jobs.consumer";
+import { runJob } from "../../src/consumers/jobs";
 import { backupHarness } from "../helpers/backup";
 import { fireCron } from "../helpers/cron";
 import { query } from "../helpers/db";

@@ -1,8 +1,8 @@
 /** The execution state machine, command by command, on a real object's storage (no queue, no Postgres). */
 import { describe, expect, it } from "vitest";
-import { LEASE_MS } from "../../src/durable-objects/execution/queued-steps";
+import { LEASE_MS } from "../../src/durable-objects/execution/clocks";
 import { RESEND_UNSENT_MS } from "../../src/durable-objects/execution/transitions";
-import type { ClaimResult } from "../../src/durable-objects/execution/types";
+import type { ClaimResult } from "../../src/steps/task";
 import { machineFor, startRequest } from "../helpers/machine";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);

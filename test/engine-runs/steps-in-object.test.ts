@@ -8,7 +8,7 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { INLINE_LEASE_MS, LEASE_MS } from "../../src/durable-objects/execution/queued-steps";
+import { INLINE_LEASE_MS, LEASE_MS } from "../../src/durable-objects/execution/clocks";
 import type { StepState } from "../../src/durable-objects/execution/types";
 import { logsOf, start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
 import { scriptEndpoint } from "../helpers/outside";

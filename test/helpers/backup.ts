@@ -5,8 +5,8 @@
 import { env } from "cloudflare:workers";
 import { createPending } from "../../src/backup/catalog";
 import type { VerifyOptions } from "../../src/backup/verify";
+import { runJob } from "../../src/consumers/jobs";
 import { openDatabase } from "../../src/db/client";
-import { runJob } from "../../src/queues/jobs.consumer";
 
 export type BackupHarness = ReturnType<typeof backupHarness>;
 

@@ -4,11 +4,11 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { LargeValues } from "../../src/durable-objects/execution/large-values";
 import { ExecutionMachine } from "../../src/durable-objects/execution/machine";
+import type { StartRequest } from "../../src/durable-objects/execution/rpc";
 import { ExecutionStore } from "../../src/durable-objects/execution/store";
-import type { StartRequest } from "../../src/durable-objects/execution/types";
-import { DefinitionSchema } from "../../src/engine/definition";
+import { DefinitionSchema } from "../../src/steps/definition";
+import { LargeValues } from "../../src/steps/large-values";
 
 export interface MachineHarness {
   /** Runs one command at time `at` (ms since the epoch) and returns its result and effects. */

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { agentKeyBinding } from "../../src/agents/sealed-key";
 import { settings } from "../../src/config";
 import { keyringOf } from "../../src/crypto/keyring-of";
-import { agentKeyBinding } from "../../src/services/agents";
 import { query } from "../helpers/db";
 import { createAgent } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";

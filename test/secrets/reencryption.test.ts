@@ -6,14 +6,14 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { agentKeyBinding } from "../../src/agents/sealed-key";
 import { settings } from "../../src/config";
 import { reencryptAll } from "../../src/cron/reencrypt";
 import { Keyring, KeyringError } from "../../src/crypto/keyring";
-import type { StepTask } from "../../src/durable-objects/execution/types";
 import { secretBinding } from "../../src/secrets/sealed";
-import { agentKeyBinding } from "../../src/services/agents";
 import { webhookSecretBinding } from "../../src/services/webhooks";
 import { runHttpStep } from "../../src/steps/http/run";
+import type { StepTask } from "../../src/steps/task";
 import { query, withDb } from "../helpers/db";
 import { createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
@@ -155,6 +155,7 @@ describe("re-encryption and key retirement", () => {
       signal: new AbortController().signal,
       onToken: () => {},
       checkpoint: async () => true,
+      startChild: async () => ({ refused: "http steps start no children" }),
     };
     const outcome = await runHttpStep(task, input, context);
     expect(outcome).toMatchObject({ ok: true, output: { status: 200 } });

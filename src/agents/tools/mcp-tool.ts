@@ -6,11 +6,12 @@
  * passes the address guard, headers come sealed or from `{{secrets.NAME}}`, and a call that fails
  * or runs out of time goes back to the model as a tool error instead of failing the step.
  */
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
+import { SERVER_INFO } from "../../config";
 import { sendableFromConfig } from "../../engine/template";
-import { SERVER_INFO } from "../../mcp/server-info";
 import { AddressRefusedError } from "../../net/address-guard";
 import { cappedStream, guardedRequest, MAX_RESPONSE_BYTES } from "../../net/guarded-fetch";
 import { SecretHostRefusedError } from "../../secrets/resolver";

@@ -4,7 +4,11 @@
  * a pure `{{secrets.NAME}}` reference, which holds nothing secret itself. Writing "***" back keeps
  * the sealed value, so a client can round-trip a configuration it read.
  */
+import { eq } from "drizzle-orm";
+import type { Settings } from "../../config";
 import { type Keyring, KeyringError } from "../../crypto/keyring";
+import { openPlatformDatabase } from "../../db/client";
+import { agentTools } from "../../db/schema";
 import { sendableFromConfig } from "../../engine/template";
 import type { SecretResolver } from "../../secrets/resolver";
 
@@ -119,4 +123,18 @@ export async function resealHeaders(
     out[name] = next ? { $sealed: next } : value;
   }
   return changed ? out : null;
+}
+
+/** A tool's header values as sealed in Postgres now (an execution's snapshot may predate a re-seal). */
+export async function currentToolHeaders(config: Settings, toolId: string): Promise<StoredHeaders | undefined> {
+  const session = openPlatformDatabase(config, { max: 1 });
+  try {
+    const [row] = await session.db
+      .select({ configuration: agentTools.configuration })
+      .from(agentTools)
+      .where(eq(agentTools.id, toolId));
+    return row?.configuration.headers as StoredHeaders | undefined;
+  } finally {
+    await session.close();
+  }
 }

@@ -17,9 +17,15 @@ import {
   text,
   uuid,
 } from "drizzle-orm/pg-core";
-import { EXECUTION_STATUSES, LOG_LEVELS, STEP_STATUSES, type StepError, TRIGGER_TYPES } from "../../engine/vocabulary";
+import {
+  EXECUTION_STATUSES,
+  LOG_LEVELS,
+  STEP_STATUSES,
+  STEP_TYPES,
+  type StepError,
+  TRIGGER_TYPES,
+} from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
-import { STEP_TYPE_NAMES } from "../../steps/registry";
 import { timestamps, tstz } from "./columns";
 import { users } from "./users";
 import { workflows, workflowVersions } from "./workflows";
@@ -140,11 +146,8 @@ export const executionSteps = pgTable(
   (t) => [
     primaryKey({ name: "execution_steps_pkey", columns: [t.executionId, t.stepId] }),
     check("execution_steps_attempt_non_negative", sql`${t.attempt} >= 0`),
-    // Follows the step registry: a new step type changes this CHECK in the next migration.
-    check(
-      "execution_steps_step_type",
-      sql.raw(`step_type in (${STEP_TYPE_NAMES.map((type) => `'${type}'`).join(", ")})`),
-    ),
+    // Follows engine/vocabulary.ts's STEP_TYPES: a new step type changes this CHECK in the next migration.
+    check("execution_steps_step_type", sql.raw(`step_type in (${STEP_TYPES.map((type) => `'${type}'`).join(", ")})`)),
   ],
 );
 

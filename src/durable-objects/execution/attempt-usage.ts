@@ -3,7 +3,8 @@
  * the attempt's totals so far (checkpoints, suspensions, the result), so only what is new counts.
  */
 import { addCosts } from "../../agents/pricing";
-import type { ExecutionRecord, StepState, TokenUsage } from "./types";
+import type { TokenUsage } from "../../agents/state";
+import type { ExecutionRecord, StepState } from "./types";
 
 export function countUsage(step: StepState, record: ExecutionRecord, usage: TokenUsage): void {
   const prompt = Math.max(0, usage.promptTokens - step.attemptUsage.promptTokens);

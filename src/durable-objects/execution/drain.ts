@@ -8,11 +8,12 @@
 import { eq } from "drizzle-orm";
 import { settings } from "../../config";
 import { type Database, openPlatformDatabase } from "../../db/client";
-import { isPermanent, pgError } from "../../db/errors";
+import { isPermanent } from "../../db/errors";
 import { executions, syncRejections } from "../../db/schema";
 import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
 import { logEvent } from "../../observability/log";
+import { pgError } from "../../observability/pg-error";
 import {
   type OutboxBatch,
   removeStepRows,

@@ -5,25 +5,18 @@
  * audit rows, saving the record, the template scope, the status and timeout of the execution.
  */
 
-import type { AgentState } from "../../agents/state";
+import type { AgentState, TokenUsage } from "../../agents/state";
 import type { AuditEntry } from "../../audit/record";
-import type { Step } from "../../engine/definition";
 import type { Scope } from "../../engine/paths";
+import type { ExecutionStatus } from "../../engine/vocabulary";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Span } from "../../observability/tracing/spans";
+import type { Step } from "../../steps/definition";
+import { checkpointPrefix, type LargeValues, type OffloadRef } from "../../steps/large-values";
 import { countUsage } from "./attempt-usage";
-import { checkpointPrefix, type LargeValues, type OffloadRef } from "./large-values";
 import { scopeOf, sinkOutputs } from "./step-data";
 import type { ExecutionStore } from "./store";
-import type {
-  EventName,
-  ExecutionEvent,
-  ExecutionRecord,
-  ExecutionStatus,
-  PendingAudit,
-  StepState,
-  TokenUsage,
-} from "./types";
+import type { EventName, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
 export interface Effects {
   /** Step messages to send once this transition has committed (or attempts to run in the object). */

@@ -7,7 +7,6 @@
  */
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Bindings } from "../../env";
-import { releaseSlot } from "../../services/admission";
 import { drainOutbox } from "./drain";
 import type { ExecutionStore } from "./store";
 
@@ -26,6 +25,8 @@ export interface FlusherHost {
   store(): ExecutionStore;
   /** Points the alarm at the earliest timer, after a drain changed them. */
   armAlarm(): void;
+  /** Hands an ended execution's concurrency slot to the next queued start (the adapter wires admission in). */
+  releaseSlot(executionId: string): Promise<void>;
 }
 
 export class OutboxFlusher {
@@ -66,6 +67,6 @@ export class OutboxFlusher {
     this.host.armAlarm();
     // Postgres has the final row: the next queued execution of a limited workflow's key may start.
     const record = store.execution();
-    if (ended && record?.definition.concurrency) ctx.waitUntil(releaseSlot(env, record.id));
+    if (ended && record?.definition.concurrency) ctx.waitUntil(this.host.releaseSlot(record.id));
   }
 }

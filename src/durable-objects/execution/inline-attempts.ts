@@ -10,9 +10,9 @@ import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
 import { logEvent } from "../../observability/log";
 import type { StepMessage } from "../../queues/messages";
-import { type AttemptHost, runDelivery } from "../../queues/step-attempt";
+import { type AttemptHost, type Delivery, runDelivery } from "../../queues/step-attempt";
+import type { ClaimResult } from "../../steps/task";
 import type { Effects } from "./execution-state";
-import type { ClaimResult } from "./types";
 
 type Dispatched = Effects["enqueue"][number];
 
@@ -23,6 +23,8 @@ export interface InlineAttemptsOptions {
   /** Claims the attempt for the object (a short lease: INLINE_LEASE_MS). */
   claim(message: StepMessage): Promise<ClaimResult>;
   waitUntil(work: Promise<unknown>): void;
+  /** Starts a step's child execution (the adapter wires in services/child-start.ts). */
+  startChild: Delivery["startChild"];
   /** Hands an attempt the object could not finish to the steps queue. */
   toQueue(message: StepMessage, delaySeconds: number): Promise<void>;
 }
@@ -58,6 +60,7 @@ export class InlineAttempts {
           claim: () => this.options.claim(message),
           host: () => host,
           faults: settings(env).FAULT_INJECTION,
+          startChild: this.options.startChild,
         }),
       )
       .then((disposition) => {

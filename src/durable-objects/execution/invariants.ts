@@ -4,7 +4,7 @@
  * dispatched attempt its re-send timer, a limited execution its deadline, an unflushed outbox its
  * flush, an ended execution its retirement. What is missing is named here; the machine puts it back.
  */
-import { CHILDREN_CHECK_MS } from "./queued-steps";
+import { CHILDREN_CHECK_MS } from "./clocks";
 import type { ScheduledTimer, Timer } from "./timers";
 import { timerKey } from "./timers";
 import type { ExecutionRecord, StepState } from "./types";

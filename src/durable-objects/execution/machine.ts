@@ -1,28 +1,28 @@
-import { type Definition, stepKind } from "../../engine/definition";
 import { storable } from "../../engine/storable-text";
 import { exhaustive, isTerminalExecution } from "../../engine/vocabulary";
 import { applyDecision, mayDecide } from "../../steps/approval";
+import { type Definition, stepKind } from "../../steps/definition";
 import { payloadProblems, receive } from "../../steps/event";
 import { RETIRE_AFTER_MS } from "./flusher";
 import { type InvariantKind, missingTimers } from "./invariants";
 import { QueuedStepTransitions } from "./queued-steps";
 import { planRerun, sideEffectsOf } from "./rerun-plan";
-import { freshStep, restartedStep } from "./step-data";
-import type { Timer, TimerOf } from "./timers";
 import type {
   ControlRequest,
   ControlResult,
   DecisionRequest,
   DeliveryResult,
   EventDelivery,
-  PendingAudit,
   Refusal,
   RerunPlan,
   RerunRequest,
   RerunResult,
   RestoreRequest,
   StartRequest,
-} from "./types";
+} from "./rpc";
+import { freshStep, restartedStep } from "./step-data";
+import type { Timer, TimerOf } from "./timers";
+import type { PendingAudit } from "./types";
 
 export class ExecutionMachine extends QueuedStepTransitions {
   /** Starts the execution once; later calls (a retried start, the watchdog) change nothing. */

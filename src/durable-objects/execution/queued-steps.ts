@@ -5,48 +5,26 @@
  * what nobody claimed or whose consumer went quiet.
  */
 import { roundUsd } from "../../agents/pricing";
-import type { AgentState } from "../../agents/state";
-import { isQueued, type Step, stepKind } from "../../engine/definition";
+import type { AgentState, AgentSuspension } from "../../agents/state";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
+import { isQueued, type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
+import type { ClaimResult, ReportResult, StepOutcome, Waiting } from "../../steps/task";
+import { CHILDREN_CHECK_MS, LEASE_MS, leaseLength } from "./clocks";
+import type { ControlResult, DecisionRequest } from "./rpc";
 import { attemptTimeoutMs } from "./step-data";
 import { stepTask } from "./step-task";
 import type { TimerOf } from "./timers";
 import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
-import type {
-  AgentSuspension,
-  ChildResult,
-  ClaimResult,
-  ControlResult,
-  DecisionRequest,
-  Lease,
-  PendingAudit,
-  ReportResult,
-  StepOutcome,
-  StepState,
-  Waiting,
-} from "./types";
+import type { ChildResult, PendingAudit, StepState } from "./types";
 
-/** A claimed attempt's consumer renews its lease every third of this (heartbeats). */
-export const LEASE_MS = 30_000;
-/**
- * The lease of an attempt the object runs itself: short, so that an object evicted mid-attempt
- * hands it to the queue within seconds (the alarm wakes the new instance), and cheap to renew.
- */
-export const INLINE_LEASE_MS = 6_000;
-
-export function leaseLength(lease: Lease | null): number {
-  return lease?.ms ?? LEASE_MS;
-}
 /** Re-send an unclaimed message after 15 s, 30 s, then every 45 s (a restart loses the local queue). */
 const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
 /** How soon an attempt handed back is sent again (AttemptHandedBack): 5 s doubling to a minute. */
 const HAND_BACK_MS = { first: 5_000, max: 60_000 };
 /** Sends of one attempt before it is failed as lost (about half an hour). */
 const MAX_SENDS = 40;
-/** How often a step waiting for child executions asks them, in case a notification was lost. */
-export const CHILDREN_CHECK_MS = 60_000;
 
 /**
  * The most of a child's output its parent's step keeps (in its row, at most 2 MB with everything

@@ -2,9 +2,10 @@
  * Which steps a rerun runs again and which keep their outputs (docs/engine.md). Pure: the object applies
  * the plan, and `dryRun` answers it unchanged.
  */
-import { type Definition, stepKind } from "../../engine/definition";
+
 import { downstreamOf } from "../../engine/graph";
-import { readsInput } from "../../engine/step-references";
+import { type Definition, stepKind } from "../../steps/definition";
+import { readsInput } from "../../steps/step-references";
 import type { StepState } from "./types";
 
 export interface PlanInput {

@@ -1,9 +1,11 @@
 /** Pure functions over an execution's step states: new steps, template scope, outputs, views. */
-import { isQueued, type Step, type StepType, stepKind } from "../../engine/definition";
+
+import type { TokenUsage } from "../../agents/state";
 import { LazyValue, type Scope } from "../../engine/paths";
+import { isQueued, type Step, type StepType, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
-import type { OffloadRef } from "./large-values";
-import type { ExecutionRecord, StepState, TokenUsage } from "./types";
+import type { OffloadRef } from "../../steps/large-values";
+import type { ExecutionRecord, StepState } from "./types";
 
 const ZERO: TokenUsage = { promptTokens: 0, completionTokens: 0 };
 

@@ -4,12 +4,14 @@
  * agent's checkpoint and children's results, the budgets, and where its streamed text stands.
  */
 import type { AgentState } from "../../agents/state";
-import type { QueuedStepType, Step } from "../../engine/definition";
+import type { QueuedStepType } from "../../engine/vocabulary";
 import { traceOf } from "../../observability/tracing/trace-context";
-import { leaseLength } from "./queued-steps";
+import type { Step } from "../../steps/definition";
+import type { StepTask } from "../../steps/task";
+import { leaseLength } from "./clocks";
 import { costBudgetOf } from "./step-data";
 import type { ExecutionStore } from "./store";
-import type { ExecutionRecord, StepState, StepTask } from "./types";
+import type { ExecutionRecord, StepState } from "./types";
 
 export function stepTask(
   record: ExecutionRecord,

@@ -7,10 +7,11 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
-import type { OffloadRef } from "./large-values";
+import type { OffloadRef } from "../../steps/large-values";
+import type { BufferedEvent } from "../../steps/task";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
-import type { BufferedEvent, ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
+import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
 /** Streamed text kept per attempt for replay (Durable Object SQLite rows hold at most 2 MB). */
 export const MAX_STREAMED_CHARS = 512 * 1024;

@@ -5,9 +5,9 @@
  */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
-import type { Step } from "../../engine/definition";
 import { attemptSpans, executionSpan, type Span } from "../../observability/tracing/spans";
 import { traceOf } from "../../observability/tracing/trace-context";
+import type { Step } from "../../steps/definition";
 import type { ExecutionRecord, StepState } from "./types";
 
 export function spansOfAttempt(

@@ -5,19 +5,23 @@
  * carries out the effects (stream, queue, Postgres) only once it has committed. The state they
  * share and its helpers are in execution-state.ts.
  */
-import { isQueued, type Step, stepKind } from "../../engine/definition";
+
+import type { TokenUsage } from "../../agents/state";
 import { ExpressionError } from "../../engine/expression";
 import { PathError } from "../../engine/paths";
 import { retryDelayMs, retryPolicyOf } from "../../engine/retry";
 import { storable } from "../../engine/storable-text";
 import { TemplateError } from "../../engine/template";
+import type { StepError } from "../../engine/vocabulary";
 import { isTerminalStep, type SkipReason } from "../../engine/vocabulary";
+import { isQueued, type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
+import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "../../steps/large-values";
+import type { Waiting } from "../../steps/task";
 import { ExecutionState } from "./execution-state";
-import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "./large-values";
 import { attemptTimeoutMs } from "./step-data";
 import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
-import type { ExecutionRecord, PendingAudit, StepError, StepState, TokenUsage, Waiting } from "./types";
+import type { ExecutionRecord, PendingAudit, StepState } from "./types";
 
 /** How soon an unconfirmed send of a step message is tried again. */
 /** The longest attempt (its timeout) an execution's object runs itself; longer ones take the queue. */

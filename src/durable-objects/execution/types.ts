@@ -1,8 +1,5 @@
-/** The execution Durable Object's state, events and RPC shapes (typed across the RPC boundary). */
-import type { AgentSnapshot } from "../../agents/snapshot";
-import type { AgentState } from "../../agents/state";
+import type { TokenUsage } from "../../agents/state";
 import type { AuditContext, AuditEntry } from "../../audit/record";
-import type { Definition, QueuedStepType, StepType } from "../../engine/definition";
 import type {
   ExecutionStatus,
   LogLevel,
@@ -10,38 +7,11 @@ import type {
   StepError,
   StepStatus,
   TriggerType,
-  WaitReason,
 } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
-import type { InvariantKind } from "./invariants";
-import type { OffloadRef } from "./large-values";
-
-export type { ExecutionStatus, StepError, StepStatus, TriggerType };
-
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-  /** What the tokens (and priced tool calls) cost; null when a model had no price; absent before costs existed. */
-  costUsd?: number | null;
-}
-
-export type StepOutcome =
-  | { ok: true; output: unknown; usage?: TokenUsage }
-  | { ok: false; error: StepError; usage?: TokenUsage };
-
-/** Why a step waits, with what it waits for and until when (docs/engine.md). */
-export type Waiting =
-  | { reason: "approval"; approverRoles: string[] | null; message: string | null; expiresAt: string | null }
-  | { reason: "event"; event: string; expiresAt: string | null }
-  | { reason: "delay"; until: string }
-  | { reason: "retry"; nextAttemptAt: string; attempt: number; error: StepError }
-  | { reason: "children"; executionIds: string[] }
-  /** The next model call could take the execution over its cost budget: an owner raises it or rejects. */
-  | { reason: "budget"; budgetUsd: number; spentUsd: number; nextCallUsd: number };
-
-/** Every wait reason the union carries is one of the vocabulary's. */
-type _WaitingUsesTheVocabulary = Waiting["reason"] extends WaitReason ? true : never;
-export const WAITING_USES_THE_VOCABULARY: _WaitingUsesTheVocabulary = true;
+import type { Definition, StepType } from "../../steps/definition";
+import type { OffloadRef } from "../../steps/large-values";
+import type { Waiting } from "../../steps/task";
 
 /** What a finished child execution reports to the step that started it. */
 export interface ChildResult {
@@ -165,176 +135,6 @@ export interface ExecutionEvent {
   data: unknown;
 }
 
-/** An event delivered before the step that waits for it (docs/workflows.md `event` steps). */
-export interface BufferedEvent {
-  id: string;
-  name: string;
-  payload: unknown;
-  receivedAt: string;
-}
-
-/** What a start request hands the Durable Object (the row is already in Postgres). */
-export interface StartRequest {
-  executionId: string;
-  workflowId: string;
-  workflowVersionId: string;
-  versionNumber: number;
-  definition: Definition;
-  input: unknown;
-  triggerType: TriggerType;
-  triggeredBy: string | null;
-  workflowOwnerId: string;
-  parent: ExecutionRecord["parent"];
-  createdAt: string;
-  /** The agents the definition's agent steps use, resolved now so steps never need Postgres. */
-  agents: Record<string, AgentSnapshot>;
-  /** The caller's trace, when the start request carried a `traceparent`. */
-  trace?: TraceContext | null;
-}
-
-/** A retired execution as Postgres holds it, to bring its object back. */
-export interface RestoreRequest {
-  record: ExecutionRecord;
-  steps: StepState[];
-  lastSeq: number;
-  agents: Record<string, AgentSnapshot>;
-}
-
-/** A queued step attempt as its consumer runs it. */
-export interface StepTask {
-  executionId: string;
-  workflowId: string;
-  /** Who the execution runs for: its starter, else its workflow's owner (workflow tools check it). */
-  actingUserId: string;
-  stepId: string;
-  type: QueuedStepType;
-  attempt: number;
-  idempotencyKey: string;
-  /** Presented with every report; a consumer whose lease was taken over is refused. */
-  lease: string;
-  /** The lease runs out this long after the claim or the last heartbeat. */
-  leaseMs: number;
-  /** Claims of this attempt so far (1 for the first). */
-  claims: number;
-  /** The resolved input, or null when it is in R2 (inputRef). */
-  input: unknown;
-  inputRef: OffloadRef | null;
-  /** The attempt must end by then (ms since the epoch): its step timeout, armed at this claim. */
-  deadline: number;
-  /** Tokens the execution has used so far, and its budget when the definition sets one. */
-  executionTokens: number;
-  executionTokenBudget: number | null;
-  /** What the execution has cost so far (null: unknown), and its cost budget when it has one. */
-  executionCostUsd: number | null;
-  executionCostBudgetUsd: number | null;
-  agent: AgentSnapshot | null;
-  /** The execution's trace id (http steps and tools pass it on as `traceparent`). */
-  traceId: string;
-  /** The attempt's streamed text the object keeps (a takeover's tokens continue from there). */
-  streamedChars: number;
-  /** Agent steps: the conversation as far as its last checkpoint, and its children's results. */
-  checkpoint: AgentState | null;
-  childResults: Array<{ toolCallId: string; content: string }>;
-}
-
-export type ClaimResult =
-  | { kind: "run"; task: StepTask }
-  | { kind: "stale" }
-  | { kind: "busy"; retryAfterSeconds: number };
-
-/** What a consumer's report, heartbeat or checkpoint got back. */
-export type ReportResult = { accepted: true } | { accepted: false; reason: "stale" | "lease_lost" };
-
-/**
- * An agent step handing back its conversation to wait without a consumer: for the child workflows
- * its `workflow` tools started, or for an owner to raise the cost budget its next call would exceed.
- */
-export type AgentSuspension =
-  | {
-      kind: "children";
-      state: AgentState;
-      waitingFor: Array<{ toolCallId: string; executionId: string }>;
-      usage: TokenUsage;
-    }
-  | {
-      kind: "budget";
-      state: AgentState;
-      budget: { budgetUsd: number; spentUsd: number; nextCallUsd: number };
-      usage: TokenUsage;
-    };
-
-export interface Actor {
-  id: string;
-  email: string;
-  roles: string[];
-}
-
-export type ControlAction = "cancel" | "pause" | "resume" | "retry";
-
-/** A control from the API; the audit row is written with the transition it causes. */
-export interface ControlRequest {
-  action: ControlAction;
-  /** Who asks: a retry's run acts for them. */
-  actingUserId: string | null;
-  audit: AuditContext;
-}
-
-export interface DecisionRequest {
-  stepId: string;
-  approved: boolean;
-  comment: string | null;
-  /** For a step waiting on its budget: the new budget to continue under. */
-  raiseBudgetUsd: number | null;
-  actor: Actor;
-  audit: AuditContext;
-}
-
-export interface EventDelivery {
-  name: string;
-  payload: unknown;
-  /** A sender's retry with the same key is delivered once. */
-  idempotencyKey: string | null;
-  audit: AuditContext;
-}
-
-export interface RerunRequest {
-  fromStep: string;
-  /** Another version's definition to run (docs/engine.md), already loaded by the API. */
-  version: { workflowVersionId: string; versionNumber: number; definition: Definition } | null;
-  input: unknown | undefined;
-  dryRun: boolean;
-  agents: Record<string, AgentSnapshot>;
-  /** Who asks: the new run acts for them. */
-  actingUserId: string | null;
-  audit: AuditContext;
-}
-
-export interface RerunPlan {
-  run: number;
-  fromStep: string;
-  versionNumber: number;
-  /** Steps whose outputs are kept. */
-  keep: string[];
-  /** Steps that run again, in definition order, with whether they reach outside the platform. */
-  rerun: Array<{ stepId: string; type: StepType; sideEffects: boolean }>;
-  sideEffects: string[];
-}
-
-export type Refusal = { ok: false; code: "NOT_STARTED" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN"; message: string };
-export type ValidationRefusal = {
-  ok: false;
-  code: "VALIDATION";
-  message: string;
-  details: Array<{ path: string; message: string }>;
-};
-
-export type ControlResult = { ok: true; status: ExecutionStatus } | Refusal | ValidationRefusal;
-export type DeliveryResult =
-  | { ok: true; delivered: boolean; buffered: boolean; replayed?: boolean }
-  | Refusal
-  | ValidationRefusal;
-export type RerunResult = { ok: true; plan: RerunPlan; status: ExecutionStatus } | Refusal;
-
 /** An audit row that travels through the outbox with the event that caused it. */
 export interface PendingAudit {
   context: AuditContext;
@@ -345,16 +145,3 @@ export interface Snapshot {
   execution: Omit<ExecutionRecord, "definition"> & { steps: StepState[] };
   seq: number;
 }
-
-/** What the watchdog learns when it pokes an object. */
-export type WatchdogReport =
-  | { started: false }
-  | {
-      started: true;
-      status: ExecutionStatus;
-      nextDue: number | null;
-      unflushed: number;
-      redriven: number;
-      /** Invariants found broken and repaired on this visit, by kind. */
-      repairs: Partial<Record<InvariantKind, number>>;
-    };

@@ -9,9 +9,9 @@ import { type Database, openPlatformDatabase } from "../../db/client";
 import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
 import { logEvent } from "../../observability/log";
-import type { Viewer } from "../../services/stream-tickets";
 import { CLOSE } from "./stream-protocol";
 import type { ExecutionRecord } from "./types";
+import type { Viewer } from "./viewers";
 import { viewersOf } from "./viewers";
 
 export const VIEWER_CHECK_MS = 30_000;

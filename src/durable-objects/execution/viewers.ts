@@ -2,20 +2,26 @@
  * The execution's viewers (docs/engine.md stream): admitting a WebSocket with a snapshot or the events
  * after `after=N` and the agent text streaming now, and fanning events out to every open socket.
  */
-import type { Viewer } from "../../services/stream-tickets";
 import type { ExecutionStore } from "./store";
 import { eventMessage, type StreamMessage } from "./stream-protocol";
 import type { Snapshot } from "./types";
 import { boundedSnapshot } from "./views";
+
+/** Who watches: checked again while the socket is open (docs/api.md: a revoked viewer is dropped within 60 s). */
+export interface Viewer {
+  userId: string;
+  sessionId: string | null;
+  credential: "session" | "api_token";
+}
+
+/** The Worker names the admitted viewer to the object in this header (it builds the request itself). */
+export const VIEWER_HEADER = "x-ipa-viewer";
 
 /**
  * Without `after` the viewer gets a snapshot, then live events; with `after=N`, the events after
  * N, then live ones. Both are read and the socket accepted in one synchronous step, so no event
  * falls between them.
  */
-/** The Worker names the admitted viewer to the object in this header (it builds the request itself). */
-export const VIEWER_HEADER = "x-ipa-viewer";
-
 export function acceptViewer(
   ctx: DurableObjectState,
   store: ExecutionStore,

@@ -4,7 +4,7 @@
  * then the largest ones until the whole fits, become previews that name where the full value is.
  */
 import { maskedStepInput } from "../../steps/http/mask";
-import { byteLength } from "./large-values";
+import { byteLength } from "../../steps/large-values";
 import type { Snapshot, StepState } from "./types";
 
 const VALUE_LIMIT_BYTES = 16 * 1024;

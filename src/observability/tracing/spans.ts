@@ -19,7 +19,6 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
 } from "@opentelemetry/semantic-conventions/incubating";
-import type { AgentState } from "../../agents/state";
 import { attemptSpanId, executionSpanId, modelCallSpanId, type TraceContext, toolCallSpanId } from "./trace-context";
 
 export type AttributeValue = string | number | boolean;
@@ -76,7 +75,27 @@ export interface AttemptFacts {
   endedAt: string;
   error: string | null;
   /** Agent steps: the agent, its provider, and the attempt's ledger (output or last checkpoint). */
-  agent?: { id: string; provider: string; requestModel: string; ledger: Pick<AgentState, "modelCalls" | "toolCalls"> };
+  agent?: { id: string; provider: string; requestModel: string; ledger: AgentLedger };
+}
+
+/** What the spans read of an agent attempt's ledger (agents/state.ts keeps the whole of it). */
+export interface AgentLedger {
+  modelCalls?: ReadonlyArray<{
+    model: string;
+    promptTokens: number;
+    completionTokens: number;
+    costUsd: number | null;
+    startedAt?: number;
+    durationMs: number;
+  }>;
+  toolCalls: ReadonlyArray<{
+    id: string;
+    key?: string;
+    name: string;
+    startedAt?: number;
+    durationMs?: number;
+    costUsd?: number;
+  }>;
 }
 
 /** The attempt's span, and for an agent attempt one span per model call and per tool call under it. */

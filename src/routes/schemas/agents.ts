@@ -1,8 +1,8 @@
 /** Request and response schemas of agents and their tools. */
 import { z } from "@hono/zod-openapi";
 import { AgentConfigurationSchema, PROVIDERS } from "../../agents/configuration";
+import { MAX_OUTPUT_TOKENS } from "../../engine/step-fields";
 import { TOOL_TYPES } from "../../engine/vocabulary";
-import { MAX_OUTPUT_TOKENS } from "../../steps/common";
 import { ListQuery, Timestamp } from "./common";
 
 export const AgentType = z.enum(["semantic_kernel", "autogen", "custom"]);

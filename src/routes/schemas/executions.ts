@@ -1,7 +1,7 @@
 /** Request and response schemas of executions, their steps, logs and controls. */
 import { z } from "@hono/zod-openapi";
-import { JsonValue } from "../../engine/definition";
 import { EXECUTION_STATUSES, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
+import { JsonValue } from "../../steps/definition";
 import { ListQuery, Timestamp } from "./common";
 
 export const ExecutionStatus = z.enum(EXECUTION_STATUSES);

@@ -1,7 +1,7 @@
 /** Request and response schemas of workflows and versions. */
 import { z } from "@hono/zod-openapi";
 import { CronError, parseCron } from "../../engine/cron";
-import { DefinitionSchema, JsonValue } from "../../engine/definition";
+import { DefinitionSchema, JsonValue } from "../../steps/definition";
 import { ListQuery, QueryList, Timestamp } from "./common";
 
 export const WorkflowStatus = z.enum(["draft", "active", "archived"]);

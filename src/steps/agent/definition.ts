@@ -1,6 +1,6 @@
 /** The `agent` step's definition (docs/workflows.md): an agent, a prompt, and optionally the answer's JSON Schema. */
 import { z } from "zod";
-import { commonStepFields, JsonSchemaObject, MAX_OUTPUT_TOKENS } from "../common";
+import { commonStepFields, JsonSchemaObject, MAX_OUTPUT_TOKENS } from "../../engine/step-fields";
 
 /** Structured output: the answer is JSON that `schema` validates, kept as the output's `object`. */
 export const ResponseFormatSchema = z.strictObject({

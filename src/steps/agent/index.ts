@@ -29,7 +29,7 @@ export const agentStep = {
   }),
   // Loaded on first use: the runtime pulls in the provider clients and the start service.
   run: async (task, input, context) => {
-    const { runAgent } = await import("../../agents/runtime");
+    const { runAgent } = await import("./run");
     return runAgent(task, input as Parameters<typeof runAgent>[1], context);
   },
 } satisfies QueuedKind<AgentStep>;

@@ -1,6 +1,6 @@
 /** The `approval` step's definition (docs/workflows.md): who may decide, and for how long. */
 import { z } from "zod";
-import { commonStepFields } from "../common";
+import { commonStepFields } from "../../engine/step-fields";
 
 export const ApprovalStepSchema = z.strictObject({
   ...commonStepFields,

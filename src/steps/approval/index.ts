@@ -2,8 +2,10 @@
  * `approval` steps: wait for a person's decision (POST …/approve or …/reject), from one of the
  * step's `approverRoles` when it names them; no decision before `timeoutSeconds` fails the step.
  */
-import type { Actor, StepError } from "../../durable-objects/execution/types";
+
+import type { StepError } from "../../engine/vocabulary";
 import type { InlineKind, StepRuntime } from "../kind";
+import type { Actor } from "../task";
 import { type ApprovalStep, ApprovalStepSchema } from "./definition";
 
 export const approvalStep = {

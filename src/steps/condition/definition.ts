@@ -1,6 +1,6 @@
 /** The `condition` step's definition (docs/workflows.md): an expression and the steps of each branch. */
 import { z } from "zod";
-import { commonStepFields, StepId } from "../common";
+import { commonStepFields, StepId } from "../../engine/step-fields";
 
 export const ConditionStepSchema = z.strictObject({
   ...commonStepFields,

@@ -1,6 +1,6 @@
 /** The `delay` step's definition (docs/workflows.md): a wait of up to 30 days (a Durable Object alarm). */
 import { z } from "zod";
-import { commonStepFields, MAX_WAIT_SECONDS } from "../common";
+import { commonStepFields, MAX_WAIT_SECONDS } from "../../engine/step-fields";
 
 export const DelayStepSchema = z.strictObject({
   ...commonStepFields,

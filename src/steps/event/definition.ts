@@ -1,6 +1,6 @@
 /** The `event` step's definition (docs/workflows.md): the event's name, a timeout and the payload's schema. */
 import { z } from "zod";
-import { commonStepFields, JsonSchemaObject } from "../common";
+import { commonStepFields, JsonSchemaObject } from "../../engine/step-fields";
 
 export const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 

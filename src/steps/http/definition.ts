@@ -1,6 +1,6 @@
 /** The `http` step's definition (docs/workflows.md): one request, templated, and the statuses that succeed. */
 import { z } from "zod";
-import { commonStepFields, JsonValue } from "../common";
+import { commonStepFields, JsonValue } from "../../engine/step-fields";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 

@@ -7,7 +7,7 @@ import type { Scope } from "../../engine/paths";
 import { displayOf, renderHeader, renderRequestValue, type SecretSlot } from "../../engine/template";
 import { renderUrl } from "../../engine/url-template";
 import type { HttpStep } from "./definition";
-import type { HttpInput } from "./run";
+import type { HttpInput } from "./input-schema";
 
 export function httpStepInput(step: HttpStep, scope: Scope): HttpInput {
   const slots: SecretSlot[] = [];

@@ -4,7 +4,7 @@
  */
 import type { SecretSlot } from "../../engine/template";
 import { SecretInjectionError, type SecretResolver } from "../../secrets/resolver";
-import type { HttpInput } from "./run";
+import type { HttpInput } from "./input-schema";
 
 export interface FilledRequest {
   url: string;

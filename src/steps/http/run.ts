@@ -1,9 +1,7 @@
 /** Runs an `http` step attempt: the resolved request, its Idempotency-Key, and the status check. */
 
-import { z } from "zod";
 import { type Settings, settings } from "../../config";
 import { keyringOf } from "../../crypto/keyring-of";
-import type { StepOutcome, StepTask } from "../../durable-objects/execution/types";
 import { AddressRefusedError } from "../../net/address-guard";
 import { guardedFetch, RedirectRefusedError } from "../../net/guarded-fetch";
 import { attemptSpanId, formatTraceparent } from "../../observability/tracing/trace-context";
@@ -15,22 +13,9 @@ import {
 } from "../../secrets/resolver";
 import { SealedSecretSource, SecretsUnavailableError } from "../../secrets/sealed-source";
 import type { RunContext } from "../kind";
+import type { StepOutcome, StepTask } from "../task";
+import { type HttpInput, HttpInputSchema } from "./input-schema";
 import { type FilledRequest, fillRequest } from "./request";
-
-const SendableTextSchema = z.array(z.union([z.string(), z.object({ secret: z.string() })]));
-
-export const HttpInputSchema = z.object({
-  url: z.string(),
-  method: z.string(),
-  headers: z.record(z.string(), z.string()),
-  body: z.unknown().optional(),
-  /** Where the definition named secrets (absent in inputs rendered before slots existed). */
-  secretSlots: z
-    .array(z.object({ at: z.array(z.union([z.string(), z.number()])), text: SendableTextSchema }))
-    .optional(),
-  expectStatus: z.array(z.number()).nullable(),
-});
-export type HttpInput = z.infer<typeof HttpInputSchema>;
 
 /** Response headers worth keeping in the step's output. */
 const KEPT_HEADERS = [

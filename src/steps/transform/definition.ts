@@ -1,6 +1,6 @@
 /** The `transform` step's definition (docs/workflows.md): a templated JSON value. */
 import { z } from "zod";
-import { commonStepFields, JsonValue } from "../common";
+import { commonStepFields, JsonValue } from "../../engine/step-fields";
 
 export const TransformStepSchema = z.strictObject({
   ...commonStepFields,

@@ -1,4 +1,4 @@
-import type { Bindings } from "../env";
+import type { Bindings } from "../../env";
 
 /** The Durable Object that owns execution `executionId` (one per execution, addressed by its id). */
 export function executionStub(env: Bindings, executionId: string) {

@@ -8,7 +8,7 @@ import { openPlatformDatabase } from "../db/client";
 import { addEngineCounts } from "../db/engine-counters";
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
-import { JobMessageSchema } from "./messages";
+import { JobMessageSchema } from "../queues/messages";
 
 export async function consumeDeadJobs(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const counts: Record<string, number> = {};

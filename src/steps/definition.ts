@@ -15,11 +15,12 @@ import {
   type RetryPolicy,
   RetryPolicySchema,
   StepId,
-} from "../steps/common";
-import type { StepKind } from "../steps/kind";
-import { STEP_KINDS, STEP_SCHEMAS } from "../steps/registry";
+} from "../engine/step-fields";
+import type { QueuedStepType } from "../engine/vocabulary";
+import type { StepKind } from "./kind";
+import { STEP_KINDS, STEP_SCHEMAS } from "./registry";
 
-export { HTTP_METHODS } from "../steps/http/definition";
+export { HTTP_METHODS } from "./http/definition";
 export {
   commonStepFields,
   JsonValue,
@@ -31,8 +32,6 @@ export {
   RetryPolicySchema,
   StepId,
 };
-
-export const DEFAULT_RETRY: RetryPolicy = RetryPolicySchema.parse({});
 
 export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 
@@ -67,9 +66,6 @@ export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
 export function stepKind<T extends StepType>(type: T): StepKind<StepOf<T>> {
   return STEP_KINDS[type] as StepKind<StepOf<T>>;
 }
-
-/** The step types that run through the steps queue. */
-export type QueuedStepType = "agent" | "http";
 
 export function isQueued(type: StepType): type is QueuedStepType {
   return stepKind(type).mode === "queued";

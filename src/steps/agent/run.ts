@@ -5,25 +5,20 @@
  * Every failure becomes a step error with a reason, retryable where trying again can help.
  */
 import { createHash } from "node:crypto";
-import { SYSTEM_ACTOR } from "../audit/record";
-import { settings } from "../config";
-import { keyringOf } from "../crypto/keyring-of";
-import { openPlatformDatabase } from "../db/client";
-import { isPermanent } from "../db/errors";
-import type { StepOutcome, StepTask, TokenUsage } from "../durable-objects/execution/types";
-import { AppError } from "../errors";
-import { formatTraceparent, toolCallSpanId } from "../observability/tracing/trace-context";
-import { SecretResolver } from "../secrets/resolver";
-import { SealedSecretSource, SecretsUnavailableError } from "../secrets/sealed-source";
-import { currentToolHeaders } from "../services/agent-tools";
-import { startExecution } from "../services/execution-start";
-import { principalById } from "../services/users";
-import { AttemptHandedBack, type RunContext, type RunResult } from "../steps/kind";
-import { AgentError } from "./errors";
-import { runLoop } from "./loop";
-import { providerFor } from "./provider-for";
-import { ProviderError, type StructuredFormat } from "./providers/types";
-import { Toolbox } from "./tools/toolbox";
+import { AgentError } from "../../agents/errors";
+import { runLoop } from "../../agents/loop";
+import { providerFor } from "../../agents/provider-for";
+import { ProviderError, type StructuredFormat } from "../../agents/providers/types";
+import type { TokenUsage } from "../../agents/state";
+import { currentToolHeaders } from "../../agents/tools/tool-headers";
+import { Toolbox } from "../../agents/tools/toolbox";
+import { settings } from "../../config";
+import { keyringOf } from "../../crypto/keyring-of";
+import { formatTraceparent, toolCallSpanId } from "../../observability/tracing/trace-context";
+import { SecretResolver } from "../../secrets/resolver";
+import { SealedSecretSource, SecretsUnavailableError } from "../../secrets/sealed-source";
+import type { RunContext, RunResult } from "../kind";
+import type { StepOutcome, StepTask } from "../task";
 
 const DEFAULT_MAX_ITERATIONS = 8;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -85,7 +80,17 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
       saveCheckpoint: context.checkpoint,
       signal: context.signal,
       meter,
-      startChild: (call, workflow) => startChild(task, context, agent.id, call.key, workflow),
+      // The child's id is derived from the step's key and the call's place in the attempt, so an
+      // attempt run again finds the child it started instead of a second, and a later call
+      // (whatever id the provider gave it) starts its own.
+      startChild: (call, workflow) =>
+        context.startChild({
+          ...workflow,
+          executionId: derivedUuid(`${task.idempotencyKey}:${call.key}`),
+          actingUserId: task.actingUserId,
+          startedBy: `agent:${agent.id}`,
+          parent: { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt },
+        }),
     });
     if (result.kind === "suspend") return { suspension: result.suspension };
     return { outcome: { ok: true, output: result.output, usage: result.usage } };
@@ -95,50 +100,6 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
     throw error;
   } finally {
     await sealedSecrets.close();
-  }
-}
-
-/**
- * Starts a workflow tool's child execution under an id derived from the step's idempotency key
- * and the tool call's place in the attempt, so an attempt run again finds the child it started
- * instead of a second, and a later call (whatever id the provider gave it) starts its own.
- */
-async function startChild(
-  task: StepTask,
-  context: RunContext,
-  agentId: string,
-  callKey: string,
-  workflow: { workflowId: string; version?: number; input: Record<string, unknown> },
-): Promise<{ executionId: string } | { refused: string }> {
-  const session = openPlatformDatabase(settings(context.env), { max: 1 });
-  try {
-    // docs/workflows.md: the child is its workflow owner's run, and starts only if the parent's user may start it.
-    const actingUser = await principalById(session.db, task.actingUserId);
-    if (!actingUser) return { refused: "forbidden: the user this execution runs for may not start workflows" };
-    const child = await startExecution(session.db, context.env, {
-      executionId: derivedUuid(`${task.idempotencyKey}:${callKey}`),
-      authorizeAs: actingUser,
-      workflowId: workflow.workflowId,
-      version: workflow.version,
-      input: workflow.input,
-      triggerType: "tool",
-      user: null,
-      audit: { ...SYSTEM_ACTOR, actorEmail: `agent:${agentId}` },
-      parent: { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt },
-    });
-    return { executionId: child.id };
-  } catch (error) {
-    if (error instanceof AppError && error.status < 500) {
-      const details = (error.details ?? []).map((detail) => `${detail.path}: ${detail.message}`);
-      const forbidden = error.status === 403 || error.status === 404;
-      return { refused: [forbidden ? `forbidden: ${error.message}` : error.message, ...details].join("; ") };
-    }
-    // Postgres out of reach: the attempt goes back to the object, to start the child once it answers.
-    if (!(error instanceof AppError) && !isPermanent(error))
-      throw new AttemptHandedBack(`the child execution could not be started: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    await session.close();
   }
 }
 

@@ -1,7 +1,7 @@
 /** Once-per-slot bookkeeping for maintenance jobs: a second firing of the same minute finds the claim. */
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { jobRuns } from "../db/schema";
+import type { Database } from "./client";
+import { jobRuns } from "./schema";
 
 /** True when this caller is the first to claim (job, slot). */
 export async function claimSlot(db: Database, job: string, slot: Date): Promise<boolean> {

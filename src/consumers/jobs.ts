@@ -6,14 +6,14 @@ import { applyRetention } from "../backup/retention";
 import { BackupBusyError, type BackupContext, BackupNotPossibleError, runBackup } from "../backup/run-backup";
 import { verifyBackup } from "../backup/verify";
 import { settings } from "../config";
-import { finishSlot } from "../cron/job-runs";
 import { openPlatformDatabase } from "../db/client";
+import { finishSlot } from "../db/job-runs";
 import { exhaustive } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { archiveLogs } from "../logs/archive";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { type JobMessage, JobMessageSchema } from "./messages";
+import { type JobMessage, JobMessageSchema } from "../queues/messages";
 
 /** How long a backup waits when another holds the lock. */
 const BUSY_RETRY_SECONDS = 60;

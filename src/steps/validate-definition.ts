@@ -5,14 +5,15 @@
  * `input` in a concurrency key), agents that exist and are active, and secrets the workflow may
  * use. Every problem is reported with its path.
  */
+
+import { ExpressionError, parseExpression } from "../engine/expression";
+import { ancestorsOf, findCycle } from "../engine/graph";
+import { schemaProblems } from "../engine/json-schema";
+import { PathError, referenceOf } from "../engine/paths";
+import { collectTemplatePaths, TemplateError } from "../engine/template";
 import type { ErrorDetail } from "../errors";
 import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step, stepKind } from "./definition";
-import { ExpressionError, parseExpression } from "./expression";
-import { ancestorsOf, findCycle } from "./graph";
-import { schemaProblems } from "./json-schema";
-import { PathError, referenceOf } from "./paths";
 import { FieldSyntaxError, pathsReadBy } from "./step-references";
-import { collectTemplatePaths, TemplateError } from "./template";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;
 /** Of the secret names asked for, those the workflow may use. */

@@ -1,10 +1,10 @@
 /** The Worker's queue handler: one consumer per queue, chosen by the batch's queue name. */
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
-import { consumeDeadJobs } from "./dead-jobs.consumer";
-import { consumeDeadLetters } from "./dead-letter.consumer";
-import { consumeJobs } from "./jobs.consumer";
-import { consumeSteps } from "./steps.consumer";
+import { consumeDeadJobs } from "./dead-jobs";
+import { consumeDeadLetters } from "./dead-letter";
+import { consumeJobs } from "./jobs";
+import { consumeSteps } from "./steps";
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
   if (batch.queue.startsWith("ipa-steps-dlq")) return consumeDeadLetters(batch, env);

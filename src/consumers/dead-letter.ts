@@ -1,8 +1,8 @@
 /** The steps dead-letter queue: each message fails its step with `dead_lettered` (docs/engine.md). */
-import { executionStub } from "../durable-objects/execution-stub";
+import { executionStub } from "../durable-objects/execution/stub";
 import type { Bindings } from "../env";
 import { logEvent } from "../observability/log";
-import { StepMessageSchema } from "./messages";
+import { StepMessageSchema } from "../queues/messages";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   for (const message of batch.messages) {

@@ -4,12 +4,13 @@
  * decides becomes the message's ack or retry.
  */
 import { settings } from "../config";
-import { executionStub } from "../durable-objects/execution-stub";
+import { executionStub } from "../durable-objects/execution/stub";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { StepMessageSchema } from "./messages";
-import { runDelivery } from "./step-attempt";
+import { StepMessageSchema } from "../queues/messages";
+import { runDelivery } from "../queues/step-attempt";
+import { startChildExecution } from "../services/child-start";
 
 export async function consumeSteps(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   // Messages of one batch run concurrently, and each on its own: a slow step must not hold up its
@@ -41,6 +42,7 @@ async function handle(message: Message<unknown>, env: Bindings): Promise<void> {
     claim: () => executionStub(env, executionId).claimStep(stepId, attempt, idempotencyKey),
     host: () => executionStub(env, executionId),
     faults: settings(env).FAULT_INJECTION,
+    startChild: (request) => startChildExecution(env, request),
   });
   if (disposition.kind === "done") message.ack();
   else message.retry({ delaySeconds: disposition.delaySeconds });

@@ -1,7 +1,7 @@
 /** Builds the audit context (who, from where) of an HTTP request. */
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import type { AuditContext } from "./record";
+import type { AuditContext } from "../audit/record";
+import type { AppEnv } from "./app-env";
 
 const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
 const IPV6 = /^[0-9a-fA-F:.]{2,45}$/;

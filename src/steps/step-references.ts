@@ -1,8 +1,9 @@
 /** What a step's templates and expressions read: for validation, and for reruns with new input. */
+
+import { expressionPaths, parseExpression } from "../engine/expression";
+import { type DataPath, referenceOf } from "../engine/paths";
+import { collectTemplatePaths } from "../engine/template";
 import { type Step, stepKind } from "./definition";
-import { expressionPaths, parseExpression } from "./expression";
-import { type DataPath, referenceOf } from "./paths";
-import { collectTemplatePaths } from "./template";
 
 /** A template or expression of `field` does not parse (TemplateError or ExpressionError as cause). */
 export class FieldSyntaxError extends Error {

@@ -1,0 +1,16 @@
+import type { AuthenticatedUser } from "../auth/principal";
+import type { DatabaseSession } from "../db/client";
+import type { Bindings } from "../env";
+import type { TraceContext } from "../observability/tracing/trace-context";
+
+/** Hono environment shared by every router and middleware. */
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    db: DatabaseSession;
+    user: AuthenticatedUser;
+    /** The caller's `traceparent`, when it sent a valid one. */
+    trace: TraceContext | null;
+  };
+}
