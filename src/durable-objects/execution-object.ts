@@ -19,8 +19,8 @@ import { releaseSlot } from "../services/admission";
 import { startChildExecution } from "../services/child-start";
 import { LargeValues, StorageNeeded } from "../steps/large-values";
 import type { ClaimResult, ReportResult, StepOutcome } from "../steps/task";
-import { endedChildRow } from "./execution/child-row";
 import { INLINE_LEASE_MS } from "./execution/clocks";
+import { childResultOf } from "./execution/family";
 import { FLUSH_SAFETY_MS, OutboxFlusher } from "./execution/flusher";
 import { InlineAttempts } from "./execution/inline-attempts";
 import { ExecutionMachine } from "./execution/machine";
@@ -38,16 +38,10 @@ import type {
 } from "./execution/rpc";
 import { ExecutionStore } from "./execution/store";
 import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
-import { executionStub } from "./execution/stub";
-import { type ScheduledTimer, type TimerKind, type TimerOf, timerBackoffMs, timerKey } from "./execution/timers";
-import type { ChildResult, ExecutionRecord, Snapshot } from "./execution/types";
-import { closeRevokedViewers, VIEWER_CHECK_MS } from "./execution/viewer-check";
-import { acceptViewer, broadcast, viewersOf } from "./execution/viewers";
-
-/** A timer as it fired: which one, when it was due, how often its handler had failed. */
-type Fired<K extends TimerKind> = ScheduledTimer & { timer: TimerOf<K> };
-/** The timers whose handler is the machine's. */
-type MachineTimerKind = "retry" | "wait" | "dispatch" | "lease" | "step_timeout" | "execution_timeout" | "children";
+import { TimerHandlers } from "./execution/timer-handlers";
+import type { ChildResult, Snapshot } from "./execution/types";
+import { VIEWER_CHECK_MS } from "./execution/viewer-check";
+import { acceptViewer, broadcast } from "./execution/viewers";
 
 /** How long the watchdog's visit waits for the outbox to drain (the drain itself carries on). */
 const WATCHDOG_FLUSH_WAIT_MS = 10_000;
@@ -76,6 +70,15 @@ export class ExecutionObject extends DurableObject<Bindings> {
     waitUntil: (work) => this.ctx.waitUntil(work),
     startChild: (request) => startChildExecution(this.env, request),
     toQueue: ({ executionId, ...message }, delaySeconds) => this.sendStepMessages([message], executionId, delaySeconds),
+  });
+  private readonly timers = new TimerHandlers({
+    ctx: this.ctx,
+    env: this.env,
+    store: () => this.store,
+    transition: (change) => this.transition(change),
+    armAlarm: () => this.armAlarm(),
+    flush: () => this.outbox.flush(),
+    retire: () => this.retire(),
   });
   private alarmAt: number | null | undefined;
 
@@ -116,7 +119,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
   async publishTokens(stepId: string, attempt: number, offset: number, text: string): Promise<void> {
     const step = this.store.step(stepId);
     if (step?.status !== "running" || step.attempt !== attempt) return;
-    const added = this.store.appendStreamedText(stepId, attempt, offset, text);
+    const added = this.store.streamedText.append(stepId, attempt, offset, text);
     if (added) this.broadcast({ type: "token", stepId, attempt, ...added });
   }
 
@@ -221,119 +224,10 @@ export class ExecutionObject extends DurableObject<Bindings> {
 
   // -- timers -----------------------------------------------------------------------------------
 
-  /**
-   * Fires the due timers. A timer is removed only with its handler's successful work (a machine
-   * timer in the same storage transaction as its transition); a handler that fails leaves its
-   * timer to fire again after a backoff, and the failure is logged on the execution (counted as
-   * `ipa_timer_failures_total`), so no retry, delay or timeout is ever lost to one failure.
-   */
+  /** Fires the due timers (execution/timer-handlers.ts), then points the alarm at the next. */
   async alarm(): Promise<void> {
     this.alarmAt = undefined;
-    for (const scheduled of this.store.dueTimers(Date.now())) {
-      const current = this.store.timer(timerKey(scheduled.timer));
-      if (current?.due !== scheduled.due) continue;
-      try {
-        await this.fire(scheduled);
-      } catch (error) {
-        await this.timerFailed(scheduled, error);
-      }
-    }
-    this.armAlarm();
-  }
-
-  /** Every timer kind's handler: the machine's own (removed in its transition), or I/O the object does itself. */
-  private readonly handlers: { [K in TimerKind]: (fired: Fired<K>) => Promise<unknown> } = {
-    retry: (fired) => this.onMachineTimer(fired),
-    wait: (fired) => this.onMachineTimer(fired),
-    dispatch: (fired) => this.onMachineTimer(fired),
-    lease: (fired) => this.onMachineTimer(fired),
-    step_timeout: (fired) => this.onMachineTimer(fired),
-    execution_timeout: (fired) => this.onMachineTimer(fired),
-    children: (fired) => this.pollChildren(fired),
-    flush: (fired) => this.afterward(fired, this.outbox.flush()),
-    notify_parent: (fired) => this.afterward(fired, this.notifyParent(fired.timer.tries)),
-    retire: (fired) => this.afterward(fired, this.retire()),
-    viewers: (fired) => this.afterward(fired, this.checkViewers()),
-  };
-
-  /** A machine timer's transition, which removes the timer it handles. */
-  private onMachineTimer(fired: Fired<MachineTimerKind>): Promise<void> {
-    return this.transition((machine) => {
-      this.store.deleteFiredTimer(fired);
-      machine.onTimer(fired.timer);
-    });
-  }
-
-  /** An I/O handler's timer is removed once its work is done (unless the work armed it again). */
-  private async afterward(fired: ScheduledTimer, work: Promise<unknown>): Promise<void> {
-    await work;
-    this.ctx.storage.transactionSync(() => this.store.deleteFiredTimer(fired));
-  }
-
-  /** The handler failed: its timer fires again after a backoff, and the execution's log says so. */
-  private async timerFailed(fired: ScheduledTimer, error: unknown): Promise<void> {
-    const failures = fired.failures + 1;
-    const retryInMs = timerBackoffMs(failures);
-    this.ctx.storage.transactionSync(() => {
-      // Unless the handler got far enough to arm it again itself.
-      if (this.store.timer(timerKey(fired.timer))?.due === fired.due)
-        this.store.setTimer(fired.timer, Date.now() + retryInMs, failures);
-    });
-    const detail = describeError(error);
-    logEvent("error", "timer_failed", {
-      executionId: this.store.execution()?.id,
-      timer: fired.timer.kind,
-      failures,
-      ...detail,
-    });
-    await this.transition((machine) => machine.noteTimerFailure(fired.timer, failures, retryInMs)).catch(() => {});
-  }
-
-  /** Drops viewers who may no longer watch; checks again while any socket is open. */
-  private async checkViewers(): Promise<void> {
-    const record = this.store.execution();
-    if (!record || viewersOf(this.ctx).length === 0) return;
-    await closeRevokedViewers(this.ctx, this.env, record);
-    this.ctx.storage.transactionSync(() => this.store.setTimer({ kind: "viewers" }, Date.now() + VIEWER_CHECK_MS));
-    this.armAlarm();
-  }
-
-  private fire(fired: ScheduledTimer): Promise<unknown> {
-    return (this.handlers[fired.timer.kind] as (fired: ScheduledTimer) => Promise<unknown>)(fired);
-  }
-
-  /** Asks the children a step waits for, in case one's notification was lost. */
-  private async pollChildren(fired: Fired<"children">): Promise<void> {
-    const { timer } = fired;
-    const step = this.store.step(timer.stepId);
-    for (const { executionId } of step?.children?.waitingFor ?? []) {
-      if (step?.children?.results[executionId]) continue;
-      // A child whose object never started (cancelled while queued) has ended in its row only.
-      const result =
-        (await executionStub(this.env, executionId)
-          .childStatus()
-          .catch(() => null)) ?? (await endedChildRow(this.env, executionId).catch(() => null));
-      if (result) await this.transition((machine) => machine.childFinished(timer.stepId, result as ChildResult));
-    }
-    await this.onMachineTimer(fired);
-  }
-
-  /** Tells the parent execution's agent step that this child ended, until it has listened. */
-  private async notifyParent(tries: number): Promise<void> {
-    const record = this.store.execution();
-    if (!record?.parent) return;
-    try {
-      const parent = executionStub(this.env, record.parent.executionId);
-      if (await parent.childFinished(record.parent.stepId, childResultOf(record))) return;
-    } catch (error) {
-      logEvent("warn", "parent_notification_failed", { executionId: record.id, tries, ...describeError(error) });
-    }
-    this.ctx.storage.transactionSync(() =>
-      this.store.setTimer(
-        { kind: "notify_parent", tries: tries + 1 },
-        Date.now() + Math.min(1000 * 2 ** tries, 60_000),
-      ),
-    );
+    await this.timers.fireDue();
     this.armAlarm();
   }
 
@@ -431,9 +325,4 @@ export class ExecutionObject extends DurableObject<Bindings> {
       for (const message of messages) machine.markSent(message.stepId, message.attempt);
     });
   }
-}
-
-/** What a parent's agent step learns of this execution as its child. */
-function childResultOf(record: ExecutionRecord): ChildResult {
-  return { executionId: record.id, status: record.status, output: record.output, error: record.error };
 }

@@ -1,23 +1,15 @@
-/**
- * The queued-step protocol of an execution (docs/engine.md): dispatching attempts to the steps queue,
- * claims with leases that heartbeats renew, reports accepted once per attempt from the lease
- * holder, checkpoints, suspensions for child executions, dead letters, and the timers that re-send
- * what nobody claimed or whose consumer went quiet.
- */
-import { roundUsd } from "../../agents/pricing";
-import type { AgentState, AgentSuspension } from "../../agents/state";
+import type { AgentState } from "../../agents/state";
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import { isQueued, type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
-import type { ClaimResult, ReportResult, StepOutcome, Waiting } from "../../steps/task";
+import type { ClaimResult, ReportResult, StepOutcome } from "../../steps/task";
 import { CHILDREN_CHECK_MS, LEASE_MS, leaseLength } from "./clocks";
-import type { ControlResult, DecisionRequest } from "./rpc";
 import { attemptTimeoutMs } from "./step-data";
 import { stepTask } from "./step-task";
 import type { TimerOf } from "./timers";
 import { ExecutionTransitions, RESEND_UNSENT_MS } from "./transitions";
-import type { ChildResult, PendingAudit, StepState } from "./types";
+import type { StepState } from "./types";
 
 /** Re-send an unclaimed message after 15 s, 30 s, then every 45 s (a restart loses the local queue). */
 const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
@@ -25,27 +17,6 @@ const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
 const HAND_BACK_MS = { first: 5_000, max: 60_000 };
 /** Sends of one attempt before it is failed as lost (about half an hour). */
 const MAX_SENDS = 40;
-
-/**
- * The most of a child's output its parent's step keeps (in its row, at most 2 MB with everything
- * else): the model reads at most 16,000 characters of a tool result, and the whole output stays
- * with the child execution.
- */
-const CHILD_OUTPUT_BYTES = 32 * 1024;
-
-function boundedChildResult(result: ChildResult): ChildResult {
-  const json = JSON.stringify(result.output ?? null);
-  if (json.length <= CHILD_OUTPUT_BYTES) return result;
-  return {
-    ...result,
-    output: {
-      $truncated: true,
-      bytes: new TextEncoder().encode(json).length,
-      preview: json.slice(0, CHILD_OUTPUT_BYTES),
-      href: `/api/v1/executions/${result.executionId}`,
-    },
-  };
-}
 
 export abstract class QueuedStepTransitions extends ExecutionTransitions {
   // -- queued steps: claims and reports ---------------------------------------------------------
@@ -71,7 +42,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     step.dispatch.claims += 1;
     step.lease = { token: crypto.randomUUID(), until: this.now + leaseMs, ms: leaseMs };
     // This consumer resumes from the checkpoint: text an earlier one streamed past it comes again.
-    this.store.rewindStreamedText(stepId, attempt);
+    this.store.streamedText.rewind(stepId, attempt);
     this.store.deleteTimer({ kind: "dispatch", stepId });
     this.store.setTimer({ kind: "lease", stepId, attempt }, step.lease.until);
     // The step timeout runs from the attempt's first claim, not from when it was queued.
@@ -105,7 +76,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if ("accepted" in step) return step;
     const clean = storable(state);
     this.saveCheckpoint(stepId, attempt, clean);
-    this.store.commitStreamedText(stepId, attempt);
+    this.store.streamedText.commit(stepId, attempt);
     this.countAttemptUsage(step, clean.usage);
     this.renewLease(step, lease);
     this.store.putStep(step);
@@ -152,111 +123,6 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
       );
     this.store.putStep(step);
     return { accepted: true };
-  }
-
-  /**
-   * An agent step hands back its conversation to wait with no consumer held: for child workflows,
-   * or for an owner to raise the cost budget its next model call would exceed.
-   */
-  suspend(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): ReportResult {
-    const step = this.leased(stepId, attempt, lease);
-    if ("accepted" in step) return step;
-    const clean = storable(suspension);
-    this.countAttemptUsage(step, clean.usage);
-    this.saveCheckpoint(stepId, attempt, clean.state);
-    this.store.commitStreamedText(stepId, attempt);
-    step.lease = null;
-    step.dispatch = null;
-    step.status = "waiting";
-    this.store.deleteTimer({ kind: "lease", stepId });
-    this.store.deleteTimer({ kind: "step_timeout", stepId });
-    if (clean.kind === "budget") {
-      step.waiting = { reason: "budget", ...clean.budget };
-    } else {
-      step.children = { waitingFor: clean.waitingFor, results: step.children?.results ?? {} };
-      step.waiting = { reason: "children", executionIds: clean.waitingFor.map((w) => w.executionId) };
-      this.store.setTimer({ kind: "children", stepId, attempt }, this.now + CHILDREN_CHECK_MS);
-    }
-    this.emit("step.waiting", stepId, { ...step.waiting, attempt });
-    this.store.putStep(step);
-    this.resumeIfAnswered(step);
-    return { accepted: true };
-  }
-
-  /**
-   * An owner's answer to a budget wait (docs/workflows.md Cost): a raised budget that covers what was spent
-   * and the next call continues the step from its checkpoint; a rejection fails it, for good.
-   */
-  protected decideBudget(step: StepState, definition: Step, request: DecisionRequest): ControlResult {
-    const record = this.requireRecord();
-    const waiting = step.waiting as Extract<Waiting, { reason: "budget" }>;
-    const needed = roundUsd(waiting.spentUsd + waiting.nextCallUsd);
-    const audit = (action: string, after: Record<string, unknown>): PendingAudit => ({
-      context: request.audit,
-      entry: { action, resourceType: "execution", resourceId: record.id, after: { stepId: step.stepId, ...after } },
-    });
-    if (!request.approved) {
-      const comment = request.comment ? `: ${request.comment}` : "";
-      this.fail(
-        definition,
-        step,
-        {
-          message: `the next model call could take the execution over its cost budget of $${waiting.budgetUsd}; rejected${comment}`,
-          reason: "budget_exceeded",
-          retryable: false,
-        },
-        undefined,
-        audit("execution.budget.reject", { budgetUsd: waiting.budgetUsd, comment: request.comment }),
-      );
-      this.schedule();
-      return { ok: true, status: record.status };
-    }
-    if (request.raiseBudgetUsd === null || request.raiseBudgetUsd < needed) {
-      return {
-        ok: false,
-        code: "VALIDATION",
-        message: "Continuing a step that waits for its budget takes a higher budget",
-        details: [
-          {
-            path: "raiseBudgetUsd",
-            message: `must be at least ${needed} (spent ${waiting.spentUsd} plus up to ${waiting.nextCallUsd} for the next call)`,
-          },
-        ],
-      };
-    }
-    record.costBudgetUsd = request.raiseBudgetUsd;
-    this.saveRecord();
-    this.auditNext = audit("execution.budget.raise", { from: waiting.budgetUsd, to: request.raiseBudgetUsd });
-    this.emit("log", step.stepId, { reason: "budget_raised", from: waiting.budgetUsd, to: request.raiseBudgetUsd });
-    this.resumeSuspended(step);
-    return { ok: true, status: record.status };
-  }
-
-  /** A step waiting without a consumer goes back to the queue, resuming from its checkpoint. */
-  protected resumeSuspended(step: StepState): void {
-    step.status = "running";
-    step.waiting = null;
-    step.dispatch = { sent: false, sends: 0, claims: 0, sendFailures: 0 };
-    this.emit("step.started", step.stepId, { type: step.type, attempt: step.attempt, resumed: true });
-    this.store.putStep(step);
-    this.enqueue(step);
-  }
-
-  /**
-   * A child execution started by an agent step has ended. Results are kept even if they arrive
-   * before the step has finished suspending; the step resumes once every child has answered.
-   */
-  childFinished(stepId: string, result: ChildResult): boolean {
-    const step = this.store.step(stepId);
-    if (!this.record || isTerminalExecution(this.record.status) || !step) return true;
-    if (step.status !== "running" && step.status !== "waiting") return true;
-    step.children ??= { waitingFor: [], results: {} };
-    if (step.children.results[result.executionId]) return true;
-    step.children.results[result.executionId] = boundedChildResult(storable(result));
-    this.emit("log", stepId, { reason: "child_finished", executionId: result.executionId, status: result.status });
-    this.store.putStep(step);
-    this.resumeIfAnswered(step);
-    return true;
   }
 
   /** A step message ended in the dead-letter queue: fail the attempt it carried, if still current. */
@@ -391,14 +257,6 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     this.enqueue(step);
   }
 
-  private resumeIfAnswered(step: StepState): void {
-    if (step.status !== "waiting" || step.waiting?.reason !== "children" || !step.children) return;
-    const { waitingFor, results } = step.children;
-    if (!waitingFor.every(({ executionId }) => results[executionId])) return;
-    this.store.deleteTimer({ kind: "children", stepId: step.stepId });
-    this.resumeSuspended(step);
-  }
-
   private renewLease(step: StepState, token: string): void {
     const ms = leaseLength(step.lease);
     step.lease = { token, until: this.now + ms, ms };
@@ -406,7 +264,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
   }
 
   /** The step, when `lease` is its current lease for `attempt`; else why the report is refused. */
-  private leased(stepId: string, attempt: number, lease: string): StepState | ReportResult {
+  protected leased(stepId: string, attempt: number, lease: string): StepState | ReportResult {
     const record = this.record;
     const step = this.store.step(stepId);
     if (!record || !step || isTerminalExecution(record.status) || step.status !== "running" || step.attempt !== attempt)

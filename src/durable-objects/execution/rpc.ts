@@ -113,3 +113,16 @@ export type WatchdogReport =
       /** Invariants found broken and repaired on this visit, by kind. */
       repairs: Partial<Record<InvariantKind, number>>;
     };
+
+/** The refusals the object answers with. */
+export function conflict(message: string): Refusal {
+  return { ok: false, code: "CONFLICT", message };
+}
+
+export function notFound(what: string): Refusal {
+  return { ok: false, code: "NOT_FOUND", message: `${what} not found` };
+}
+
+export function notStarted(): Refusal {
+  return { ok: false, code: "NOT_STARTED", message: "The execution has not reached its object yet" };
+}

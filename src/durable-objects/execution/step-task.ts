@@ -42,7 +42,7 @@ export function stepTask(
     executionCostBudgetUsd: costBudgetOf(record),
     agent: agentId ? (store.agents()[agentId] ?? null) : null,
     checkpoint,
-    streamedChars: store.streamedLength(step.stepId, step.attempt),
+    streamedChars: store.streamedText.length(step.stepId, step.attempt),
     traceId: traceOf(record.id, record.trace).traceId,
     childResults: (step.children?.waitingFor ?? []).map(({ toolCallId, executionId }) => ({
       toolCallId,

@@ -9,20 +9,22 @@ import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
 import type { OffloadRef } from "../../steps/large-values";
 import type { BufferedEvent } from "../../steps/task";
+import { StreamedTextStore } from "./streamed-text";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
-
-/** Streamed text kept per attempt for replay (Durable Object SQLite rows hold at most 2 MB). */
-export const MAX_STREAMED_CHARS = 512 * 1024;
 
 type Row = Record<string, SqlStorageValue>;
 
 export class ExecutionStore {
   private readonly sql: SqlStorage;
 
+  /** The text each running agent attempt has streamed so far. */
+  readonly streamedText: StreamedTextStore;
+
   constructor(sql: SqlStorage) {
     this.sql = sql;
+    this.streamedText = new StreamedTextStore(sql);
     this.sql.exec(`
       create table if not exists meta (key text primary key, value text not null);
       create table if not exists steps (step_id text primary key, updated_seq integer not null, data text not null);
@@ -261,74 +263,6 @@ export class ExecutionStore {
   deleteAttemptProgress(stepId: string): void {
     this.sql.exec("delete from checkpoints where step_id = ?", stepId);
     this.sql.exec("delete from streamed_text where step_id = ?", stepId);
-  }
-
-  // -- streamed agent text (docs/engine.md token durability) -------------------------------------------
-
-  /** Every running attempt's text so far, for a viewer who connects mid-answer. */
-  streamedTexts(): Array<{ stepId: string; attempt: number; text: string }> {
-    return this.rows("select step_id, attempt, text from streamed_text order by step_id").map((row) => ({
-      stepId: row.step_id as string,
-      attempt: row.attempt as number,
-      text: row.text as string,
-    }));
-  }
-
-  /**
-   * Adds the part of `text` (which starts at `offset` of the attempt's text) not held yet, and
-   * answers it with where it starts; null when all of it was held (a retried publish). A new
-   * attempt starts over. Past MAX_STREAMED_CHARS the text is not kept (viewers still get it live).
-   */
-  appendStreamedText(
-    stepId: string,
-    attempt: number,
-    offset: number,
-    text: string,
-  ): { offset: number; text: string } | null {
-    const row = this.first("select attempt, length(text) as length from streamed_text where step_id = ?", stepId);
-    const held = row?.attempt === attempt ? (row.length as number) : 0;
-    if (!row || row.attempt !== attempt) {
-      this.sql.exec(
-        "insert into streamed_text (step_id, attempt, text, committed) values (?, ?, '', 0) on conflict (step_id) do update set attempt = excluded.attempt, text = '', committed = 0",
-        stepId,
-        attempt,
-      );
-    }
-    // Past what is held (text given up, or past the cap) the piece is relayed where it says it starts, not kept.
-    const start = Math.max(offset, held);
-    const fresh = text.slice(start - offset);
-    if (!fresh) return null;
-    if (start === held && held + fresh.length <= MAX_STREAMED_CHARS)
-      this.sql.exec("update streamed_text set text = text || ? where step_id = ?", fresh, stepId);
-    return { offset: start, text: fresh };
-  }
-
-  /** How much of the attempt's text is kept. */
-  streamedLength(stepId: string, attempt: number): number {
-    const row = this.first(
-      "select length(text) as length from streamed_text where step_id = ? and attempt = ?",
-      stepId,
-      attempt,
-    );
-    return (row?.length as number | undefined) ?? 0;
-  }
-
-  /** The text so far belongs to checkpointed answers: a consumer taking the attempt over keeps it. */
-  commitStreamedText(stepId: string, attempt: number): void {
-    this.sql.exec(
-      "update streamed_text set committed = length(text) where step_id = ? and attempt = ?",
-      stepId,
-      attempt,
-    );
-  }
-
-  /** A new claim of the attempt asks the model again from the checkpoint: text past it is dropped. */
-  rewindStreamedText(stepId: string, attempt: number): void {
-    this.sql.exec(
-      "update streamed_text set text = substr(text, 1, committed) where step_id = ? and attempt = ?",
-      stepId,
-      attempt,
-    );
   }
 
   // -- timers -----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ export function acceptViewer(
     }
   }
   // Agent text streamed so far by attempts still under way, before any live token.
-  for (const streamed of store.streamedTexts()) {
+  for (const streamed of store.streamedText.all()) {
     const step = store.step(streamed.stepId);
     if (step?.attempt !== streamed.attempt || (step.status !== "running" && step.status !== "waiting")) continue;
     send(server, { type: "token", ...streamed, offset: 0, replay: true });
