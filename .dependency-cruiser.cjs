@@ -54,7 +54,6 @@ module.exports = {
   options: {
     // TypeScript 7 has no compiler API for the cruiser; SWC reads the imports, type-only ones too.
     parser: "swc",
-    tsPreCompilationDeps: true,
     doNotFollow: { path: "node_modules" },
     exclude: { path: "(^|/)dist/|\\.d\\.ts$" },
     enhancedResolveOptions: { extensions: [".ts", ".tsx", ".js", ".json"] },

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -24,12 +25,29 @@ const TEST_SETTINGS = {
   QUOTA_SCHEDULES_PER_USER: "3",
 };
 
-/** A workerd project against the test database through the relay named by `relay`. */
+/**
+ * Files that take a whole stack or wait out real time: `npm run test:e2e` runs them (CI runs it
+ * after `npm test`), so `npm test` stays a loop a contributor runs often.
+ */
+const E2E_WORKERS = ["test/engine-runs/steps-in-object.test.ts", "test/live/stream-revocation.test.ts"];
+const E2E_NODE = [
+  "test/node/dev-launcher.test.ts",
+  "test/node/cli.test.ts",
+  "test/node/restore.test.ts",
+  "test/node/deploy.test.ts",
+];
+
 /** A project whose files run one at a time (they share a fault they inject). */
 function sequentialProject<T extends { test: Record<string, unknown> }>(project: T): T {
   return { ...project, test: { ...project.test, fileParallelism: false } };
 }
 
+/**
+ * A workerd project against the test database through the relay named by `relay`. With
+ * `sharedRuntime`, a worker's files run one after another in the same workerd (`isolate: false`):
+ * starting a runtime per file cost more CPU than most files' tests; the files share no state
+ * but the database, where each creates its own users and workflows.
+ */
 function workersProject(
   name: string,
   include: string[],
@@ -37,6 +55,7 @@ function workersProject(
   relay: "wsProxy" | "outageWsProxy",
   extra: Record<string, string> = {},
   traced = false,
+  sharedRuntime = false,
 ) {
   return {
     plugins: [
@@ -65,24 +84,39 @@ function workersProject(
         },
       })),
     ],
-    test: { name, include, exclude, testTimeout: 60_000, hookTimeout: 60_000 },
+    test: {
+      name,
+      include,
+      exclude,
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      ...(sharedRuntime ? { isolate: false } : {}),
+    },
   };
 }
 
 export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
+    // Test files mostly wait (on Postgres, timers, the outside world), not compute: more files at
+    // once than cores keeps a 2-core machine busy. Projects that share an injected fault still run
+    // their files one at a time (fileParallelism: false).
+    maxWorkers: Math.max(4, availableParallelism()),
     // Request logs are noise unless a test fails.
     silent: "passed-only",
     projects: [
       workersProject(
         "workers",
         ["test/**/*.test.ts"],
-        ["test/node/**", "test/outage/**", "test/faults/**", "test/browser/**"],
+        ["test/node/**", "test/outage/**", "test/faults/**", "test/browser/**", "test/backup/**", ...E2E_WORKERS],
         "wsProxy",
         {},
         true,
+        true,
       ),
+      // Backups take the test database's one backup lock: their files run one at a time.
+      sequentialProject(workersProject("backups", ["test/backup/**/*.test.ts"], [], "wsProxy")),
+      workersProject("e2e", E2E_WORKERS, [], "wsProxy", {}, true),
       // These tests cut their relay to simulate a database outage; only they use it, one file at a
       // time (a file restoring the relay must not end another's outage).
       sequentialProject(workersProject("outage", ["test/outage/**/*.test.ts"], [], "outageWsProxy")),
@@ -103,12 +137,13 @@ export default defineConfig({
         FAULT_INJECTION: JSON.stringify({ failReports: 7 }),
         INLINE_STEP_ATTEMPTS: "0",
       }),
+      { test: { name: "node", include: ["test/node/**/*.test.ts"], exclude: E2E_NODE, environment: "node" } },
       {
         test: {
-          name: "node",
-          include: ["test/node/**/*.test.ts"],
+          name: "node-e2e",
+          include: E2E_NODE,
           environment: "node",
-          // Each file may start a whole dev stack; one at a time keeps their ports apart.
+          // Each file starts a whole dev stack; one at a time keeps their ports apart.
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

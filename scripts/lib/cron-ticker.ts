@@ -22,14 +22,18 @@ export function startCronTicker(
 ): CronTicker {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  const schedule = () => {
+  // `after`: the slot just fired. A timer may fire a millisecond early, and the next slot must
+  // still be the one after it, never the same slot again.
+  const schedule = (after = Date.now()) => {
     if (stopped) return;
-    const now = Date.now();
-    const next = Math.floor(now / periodMs) * periodMs + periodMs;
-    timer = setTimeout(() => {
-      schedule();
-      void tick(next);
-    }, next - now);
+    const next = Math.floor(after / periodMs) * periodMs + periodMs;
+    timer = setTimeout(
+      () => {
+        schedule(Math.max(Date.now(), next));
+        void tick(next);
+      },
+      Math.max(0, next - Date.now()),
+    );
   };
   const tick = async (slot: number) => {
     const url = `${baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${slot}`;

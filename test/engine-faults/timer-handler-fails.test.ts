@@ -19,8 +19,9 @@ const stubOf = (id: string) => env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id))
 async function failNextFiring(executionId: string, kind: TimerKind): Promise<void> {
   await runInDurableObject(stubOf(executionId), (instance) => {
     type Fired = { timer?: { kind: TimerKind }; kind?: TimerKind };
-    const object = instance as unknown as { fire: (fired: Fired) => Promise<unknown> };
-    const fire = object.fire.bind(instance);
+    // The object's timer handlers (durable-objects/execution/timer-handlers.ts) fire each timer.
+    const object = (instance as unknown as { timers: { fire: (fired: Fired) => Promise<unknown> } }).timers;
+    const fire = object.fire.bind(object);
     let failed = false;
     object.fire = async (fired) => {
       if ((fired.timer?.kind ?? fired.kind) === kind && !failed) {
