@@ -6,7 +6,7 @@
  * API types are generated from it (`npm run build:api-types`).
  */
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createTestHarness } from "wrangler";
 
@@ -19,6 +19,8 @@ const secrets = {
   JWT_SECRET: randomBytes(48).toString("base64url"),
   ENCRYPTION_KEYS: JSON.stringify({ build: randomBytes(32).toString("base64") }),
 };
+// wrangler.toml serves the dashboard from dist/assets; a fresh clone has not built it (nor needs it here).
+await mkdir(`${ROOT}dist/assets`, { recursive: true });
 const server = createTestHarness({
   workers: [{ configPath: `${ROOT}wrangler.toml`, secrets, vars: { ENCRYPTION_KEY_ID: "build" } }],
 });

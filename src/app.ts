@@ -17,6 +17,7 @@ import { apiTokenRoutes } from "./routes/api-tokens";
 import { approvalRoutes } from "./routes/approvals";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { bulkActionRoutes } from "./routes/bulk-actions";
 import { mountDocs } from "./routes/docs";
 import { executionRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
@@ -63,6 +64,7 @@ export function buildApp() {
     .route("/agents", agentRoutes)
     .route("/audit", auditRoutes)
     .route("/approvals", approvalRoutes)
+    .route("/executions/bulk", bulkActionRoutes)
     .route("/", executionRoutes)
     .route("/", streamRoutes)
     .route("/hooks", hookRoutes)

@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import * as admin from "./commands/admin.ts";
 import * as agents from "./commands/agents.ts";
+import * as bulk from "./commands/bulk.ts";
 import * as executions from "./commands/executions.ts";
 import * as session from "./commands/session.ts";
 import * as workflows from "./commands/workflows.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: Record<string, Command> = {
   "executions resume": executions.control("resume"),
   "executions retry": executions.control("retry"),
   "executions rerun": executions.rerun,
+  "executions bulk": bulk.bulk,
   approve: executions.decision("approve"),
   reject: executions.decision("reject"),
   "events send": executions.sendEvent,

@@ -5,16 +5,9 @@
  */
 
 import type { Queryable } from "../db/client";
-import { auditDedupeKeys, auditLogs } from "../db/schema";
+import { type AuditContext, auditDedupeKeys, auditLogs } from "../db/schema";
 
 /** Who did it and from where; built once per request (see `auditContextOf`). */
-export interface AuditContext {
-  actorId: string | null;
-  actorEmail: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-}
 
 export interface AuditEntry {
   action: string;

@@ -13,7 +13,9 @@ import type { Bindings } from "../env";
 import { archiveLogs } from "../logs/archive";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
+import { enqueueJob } from "../queues/enqueue-job";
 import { type JobMessage, JobMessageSchema } from "../queues/messages";
+import { runBulkJob } from "../services/bulk-actions";
 
 /** How long a backup waits when another holds the lock. */
 const BUSY_RETRY_SECONDS = 60;
@@ -86,6 +88,12 @@ export async function runJob(
       }
       case "drill":
         return await runDrill(context, job.drillId);
+      case "bulk": {
+        // A long job goes on in the next delivery, so none outlasts the consumer's wall time.
+        const more = await runBulkJob(session.db, env, job.bulkJobId);
+        if (more) await enqueueJob(env, job);
+        return more;
+      }
       default:
         return exhaustive(job);
     }

@@ -78,3 +78,9 @@ export function isTerminalStep(status: StepStatus): boolean {
 export function exhaustive(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }
+
+/** What a bulk job does to each execution its filter matched (docs/api.md "Bulk actions"). */
+export const BULK_ACTIONS = ["cancel", "retry", "rerun"] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+export const BULK_JOB_STATUSES = ["running", "completed", "failed"] as const;
+export type BulkJobStatus = (typeof BULK_JOB_STATUSES)[number];

@@ -1,8 +1,8 @@
 /** Who an MCP request acts for, and the answers its tools give. */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { AuditContext } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
+import type { AuditContext } from "../db/schema/audit";
 import type { Bindings } from "../env";
 
 export interface McpCaller {

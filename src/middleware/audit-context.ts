@@ -1,6 +1,6 @@
 /** Builds the audit context (who, from where) of an HTTP request. */
 import type { Context } from "hono";
-import type { AuditContext } from "../audit/record";
+import type { AuditContext } from "../db/schema/audit";
 import type { AppEnv } from "./app-env";
 
 const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;

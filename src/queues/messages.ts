@@ -18,5 +18,6 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("archive-logs"), slot: z.string() }),
   z.object({ type: z.literal("drill"), drillId: z.uuid() }),
   z.object({ type: z.literal("replicate"), backupId: z.uuid() }),
+  z.object({ type: z.literal("bulk"), bulkJobId: z.uuid() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;

@@ -2,6 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ControlRequest } from "../durable-objects/execution/rpc";
+import { ValidationError, zodDetails } from "../errors";
 import type { AppEnv } from "../middleware/app-env";
 import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
@@ -27,6 +28,7 @@ import {
   ExecutionSummarySchema,
   LogQuery,
   LogSchema,
+  MetadataFilter,
   RerunBody,
   RerunResultSchema,
   StartBody,
@@ -56,6 +58,9 @@ const list = createRoute({
   path: "/executions",
   operationId: "listExecutions",
   summary: "Executions the caller may read, newest first, with filters",
+  description:
+    "Besides the parameters below, `meta.<key>=<value>` (repeatable) keeps the executions whose metadata has that value " +
+    "under that key. Every filter given must match.",
   middleware: [authenticate, requirePermission("executions:read")],
   request: { query: ExecutionListQuery },
   responses: { 200: json(pageOf(ExecutionSummarySchema, "ExecutionPage")), ...readErrors },
@@ -178,6 +183,7 @@ export const executionRoutes = createRouter()
       workflowId: c.req.valid("param").id,
       input: body.input ?? {},
       version: body.version,
+      labels: body.tags || body.metadata ? { tags: body.tags ?? [], metadata: body.metadata ?? {} } : undefined,
       triggerType: "manual",
       user: c.var.user,
       audit: auditContextOf(c),
@@ -188,7 +194,11 @@ export const executionRoutes = createRouter()
     c.header("traceparent", executionTraceparent(started.id, started.trace));
     return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
   })
-  .openapi(list, async (c) => c.json(await listExecutions(c.var.db.db, c.var.user, c.req.valid("query")), 200))
+  .openapi(list, async (c) => {
+    const { tag, ...query } = c.req.valid("query");
+    const filters = { ...query, tags: tag, metadata: metadataFilterOf(c.req.query()) };
+    return c.json(await listExecutions(c.var.db.db, c.var.user, filters), 200);
+  })
   .openapi(get, async (c) => c.json(await getExecution(c.var.db.db, c.var.user, c.req.valid("param").id), 200))
   .openapi(logs, async (c) =>
     c.json(await listLogs(c.var.db.db, c.env.STORAGE, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
@@ -229,3 +239,15 @@ export const executionRoutes = createRouter()
     const { id, stepId } = c.req.valid("param");
     return c.json(await stepOutput(c.var.db.db, c.env.STORAGE, c.var.user, id, stepId), 200);
   });
+
+/** The `meta.<key>=<value>` parameters of a query string, checked like start bodies' metadata. */
+function metadataFilterOf(query: Record<string, string>): Record<string, string> {
+  const wanted = Object.fromEntries(
+    Object.entries(query)
+      .filter(([name]) => name.startsWith("meta."))
+      .map(([name, value]) => [name.slice("meta.".length), value]),
+  );
+  const parsed = MetadataFilter.safeParse(wanted);
+  if (!parsed.success) throw new ValidationError(zodDetails(parsed.error, "meta"));
+  return parsed.data;
+}

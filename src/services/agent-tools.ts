@@ -2,12 +2,13 @@
 import { and, asc, eq } from "drizzle-orm";
 import { TOOL_CONFIGURATIONS, type ToolType } from "../agents/configuration";
 import { maskHeaders, type StoredHeaders, sealHeaders } from "../agents/tools/tool-headers";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agentTools } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
 import { getAgent } from "./agents";
 

@@ -6,12 +6,13 @@ import {
   type StoredAgentConfiguration,
 } from "../agents/configuration";
 import { agentKeyBinding } from "../agents/sealed-key";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { agents } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
 import { decodeCursor, type Page, toPage } from "./pagination";
 

@@ -3,13 +3,14 @@
  * each narrowed to scopes of the owner's permissions, at most QUOTA_API_TOKENS_PER_USER live.
  */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import { issueApiToken } from "../auth/api-tokens";
 import { DEFAULT_SCOPES, NEVER_SCOPED, PERMISSIONS, type Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database } from "../db/client";
 import { apiTokens } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { decodeCursor, toPage } from "./pagination";
 import { assertQuota } from "./quotas";

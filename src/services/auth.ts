@@ -1,6 +1,6 @@
 /** Login, token refresh and logout (docs/api.md). */
 import { eq, or, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import { recordFailure, recordSuccess, reserveGuess } from "../auth/lockout";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../auth/password";
 import { permissionsFor } from "../auth/permissions";
@@ -10,6 +10,7 @@ import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "../auth/tokens";
 import type { Settings } from "../config";
 import type { Database } from "../db/client";
 import { users } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { UnauthorizedError } from "../errors";
 import { revokeApiToken } from "./api-tokens";
 import { toUserView, type UserRow, type UserView } from "./users";

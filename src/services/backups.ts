@@ -1,10 +1,11 @@
 /** Backups for admins (backups:manage): list, start, inspect, verify, and fetch stored objects. */
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import { type BackupKind, type BackupProgress, type BackupRow, createPending, findBackup } from "../backup/catalog";
 import { MANIFEST_NAME, type Manifest } from "../backup/manifest";
 import type { Database } from "../db/client";
 import { backups } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import type { Bindings } from "../env";
 import { ConflictError, NotFoundError } from "../errors";
 import { enqueueJob } from "../queues/enqueue-job";

@@ -1,9 +1,10 @@
 /** Recovery drills for admins (backups:manage, docs/backups.md): start one, list them, read a report. */
 import { and, desc, eq, gt, lt, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { DrillReport } from "../backup/drill";
 import type { Database, Queryable } from "../db/client";
 import { drills } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import type { Bindings } from "../env";
 import { ConflictError, NotFoundError } from "../errors";
 import { enqueueJob } from "../queues/enqueue-job";

@@ -4,11 +4,12 @@
  * through its outbox (docs/api.md).
  */
 import { and, eq, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/rpc";
 import { executionStub } from "../durable-objects/execution/stub";
 import type { ChildResult } from "../durable-objects/execution/types";

@@ -3,10 +3,12 @@
  * caller with executions:signal, or from an outside system signing like a webhook. The object
  * completes a waiting step, buffers the event for one still to come, or refuses it.
  */
-import { type AuditContext, SYSTEM_ACTOR } from "../audit/record";
+
+import { SYSTEM_ACTOR } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database } from "../db/client";
+import type { AuditContext } from "../db/schema/audit";
 import type { DeliveryResult } from "../durable-objects/execution/rpc";
 import type { Bindings } from "../env";
 import { NotFoundError } from "../errors";

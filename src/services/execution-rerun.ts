@@ -3,9 +3,10 @@
  * execution, on its version or another, with its input or a new one; `dryRun` answers the plan,
  * naming the steps with side effects that would fire again, and changes nothing.
  */
-import type { AuditContext } from "../audit/record";
+
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
+import type { AuditContext } from "../db/schema/audit";
 import type { RerunRequest, RerunResult } from "../durable-objects/execution/rpc";
 import type { Bindings } from "../env";
 import type { Definition } from "../steps/definition";

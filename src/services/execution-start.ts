@@ -4,13 +4,14 @@
  * Durable Object; if that hand-off fails, the watchdog starts it from the row.
  */
 import { and, eq, gt, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import { settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import type { StartRequest } from "../durable-objects/execution/rpc";
 import { executionStub } from "../durable-objects/execution/stub";
 import { schemaViolations } from "../engine/json-schema";
@@ -24,6 +25,7 @@ import type { Definition } from "../steps/definition";
 import { authorize } from "./access";
 import { admissionFor, ancestorHoldsSlot, concurrencyKeyOf, QUEUED_CHECK_AT } from "./concurrency";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
+import { type ExecutionLabels, labelColumns, NO_LABELS } from "./execution-labels";
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
 import { findVersion } from "./versions";
@@ -47,6 +49,8 @@ export interface StartOptions {
   executionId?: string;
   /** The caller's trace (a `traceparent` on the start request): the execution's trace joins it. */
   trace?: TraceContext | null;
+  /** Tags and metadata the starter gives it (docs/api.md). */
+  labels?: ExecutionLabels;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
@@ -76,7 +80,13 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   assertInputFits(definition, options.input);
 
   const requestHash = await sha256Hex(
-    JSON.stringify({ workflowId: workflow.id, version: options.version ?? null, input: options.input }),
+    // Labels join the request only when given, so a key's earlier unlabelled request still matches.
+    JSON.stringify({
+      workflowId: workflow.id,
+      version: options.version ?? null,
+      input: options.input,
+      ...(options.labels ? { labels: options.labels } : {}),
+    }),
   );
   if (options.user && options.idempotencyKey) {
     const replay = await findReplay(db, env, options.user.id, options.idempotencyKey, requestHash);
@@ -113,6 +123,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         parentExecutionId: options.parent?.executionId ?? null,
         parentStepId: options.parent?.stepId ?? null,
         input: options.input,
+        ...labelColumns(options.labels ?? NO_LABELS),
         trace: options.trace ?? null,
         createdAt,
       });
@@ -144,6 +155,7 @@ export async function startExecution(db: Database, env: Bindings, options: Start
           workflowId: workflow.id,
           version: version.versionNumber,
           triggerType: options.triggerType,
+          ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
           ...(status === "queued" ? { queued: true, concurrencyKey } : {}),
         },
       });

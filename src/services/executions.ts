@@ -11,11 +11,12 @@ import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
 import type { Waiting } from "../steps/task";
 import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
+import { type LabelFilters, labelConditions } from "./execution-labels";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
 type StepRow = typeof executionSteps.$inferSelect;
 
-export interface ExecutionFilters {
+export interface ExecutionFilters extends LabelFilters {
   limit: number;
   cursor?: string;
   workflowId?: string;
@@ -40,6 +41,8 @@ export function toExecutionView(row: ExecutionRow) {
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
     run: row.run,
+    tags: row.tags,
+    metadata: row.metadata,
     syncError: (row.syncError as SyncErrorView | null) ?? null,
     startedAt: row.startedAt?.toISOString() ?? null,
     completedAt: row.completedAt?.toISOString() ?? null,
@@ -83,6 +86,18 @@ export function toStepView(row: StepRow) {
   };
 }
 
+/** The executions `user` may read that match `filters` (the list's, and a bulk job's). */
+export function matchingExecutions(user: AuthenticatedUser, filters: Omit<ExecutionFilters, "limit" | "cursor">) {
+  return and(
+    readsAll(user) ? undefined : or(eq(executions.triggeredBy, user.id), eq(workflows.ownerId, user.id)),
+    filters.workflowId ? eq(executions.workflowId, filters.workflowId) : undefined,
+    filters.status ? eq(executions.status, filters.status) : undefined,
+    filters.from ? gte(executions.createdAt, filters.from) : undefined,
+    filters.to ? lte(executions.createdAt, filters.to) : undefined,
+    labelConditions(filters),
+  );
+}
+
 export async function listExecutions(db: Database, user: AuthenticatedUser, filters: ExecutionFilters) {
   const after = decodeCursor(filters.cursor);
   const rows = await db
@@ -91,11 +106,7 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
     .innerJoin(workflows, eq(workflows.id, executions.workflowId))
     .where(
       and(
-        readsAll(user) ? undefined : or(eq(executions.triggeredBy, user.id), eq(workflows.ownerId, user.id)),
-        filters.workflowId ? eq(executions.workflowId, filters.workflowId) : undefined,
-        filters.status ? eq(executions.status, filters.status) : undefined,
-        filters.from ? gte(executions.createdAt, filters.from) : undefined,
-        filters.to ? lte(executions.createdAt, filters.to) : undefined,
+        matchingExecutions(user, filters),
         after
           ? sql`(${executions.createdAt}, ${executions.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
           : undefined,

@@ -4,12 +4,13 @@
  * and dates only, never in an answer, a log line or an audit row.
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
 import { secrets } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { NotFoundError } from "../errors";
 import { type SealedSecret, secretBinding } from "../secrets/sealed";
 import { assertQuota } from "./quotas";

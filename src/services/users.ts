@@ -1,6 +1,6 @@
 /** User administration (users:manage): list, create, change, deactivate. */
 import { and, desc, eq, ne, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import { revokeApiTokensOf } from "../auth/api-tokens";
 import { hashPassword } from "../auth/password";
 import { permissionsFor } from "../auth/permissions";
@@ -9,6 +9,7 @@ import { revokeAllSessions } from "../auth/sessions";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
 import { users } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { ConflictError, NotFoundError } from "../errors";
 import { decodeCursor, type Page, toPage } from "./pagination";
 

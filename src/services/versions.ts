@@ -1,10 +1,11 @@
 /** Immutable workflow versions: create (validated), list, read, and choose the current one. */
 import { and, desc, eq, inArray, lt, max } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
 import { agents, workflows, workflowVersions } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { NotFoundError, ValidationError } from "../errors";
 import { sealedSecretsIn } from "../secrets/sealed-rows";
 import type { Definition } from "../steps/definition";

@@ -8,7 +8,7 @@
  */
 
 import { and, eq, inArray } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import { randomToken, sha256Hex, timingSafeEqual, toHex, utf8 } from "../crypto/encoding";
@@ -16,6 +16,7 @@ import { keyringOf } from "../crypto/keyring-of";
 import type { Database } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { webhookDeliveries, workflows } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import type { Bindings } from "../env";
 import { ConflictError, UnauthorizedError, ValidationError } from "../errors";
 import type { TraceContext } from "../observability/tracing/trace-context";

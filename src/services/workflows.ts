@@ -1,11 +1,12 @@
 /** Workflows: list with filters, create, change, archive (docs/security.md, docs/api.md). */
 import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
-import { type AuditContext, recordAudit } from "../audit/record";
+import { recordAudit } from "../audit/record";
 import { changesAll, readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
 import { users, type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
+import type { AuditContext } from "../db/schema/audit";
 import { ConflictError, ForbiddenError } from "../errors";
 import { assertVisible, authorize } from "./access";
 import { decodeCursor, type Page, toPage } from "./pagination";

@@ -14,7 +14,8 @@ import { signIn, type TestUser, uniqueName } from "../helpers/users";
 
 type Role = "admin" | "user" | "viewer";
 /** What the path's object is: its visibility decides 404 before the permission decides 403. */
-type Scope = "workflow" | "execution" | "own-token" | "none";
+/** "own": the caller's own object (a token, a bulk job), seen by no one else, admins included. */
+type Scope = "workflow" | "execution" | "own" | "none";
 interface Rule {
   /** docs/security.md's permission, or "any" for every signed-in caller. */
   permission: string;
@@ -61,7 +62,7 @@ const RULES: Record<string, Rule> = {
   "POST /mcp": any,
   "POST /auth/api-tokens": any,
   "GET /auth/api-tokens": any,
-  "DELETE /auth/api-tokens/{id}": on("own-token", "any"),
+  "DELETE /auth/api-tokens/{id}": on("own", "any"),
   "POST /auth/logout": any,
   "GET /auth/me": any,
   "GET /users": plain("users:manage"),
@@ -100,6 +101,8 @@ const RULES: Record<string, Rule> = {
   "GET /audit": plain("audit:read"),
   "GET /audit/verify": plain("audit:read"),
   "GET /executions": plain("executions:read"),
+  "POST /executions/bulk": plain("executions:cancel"),
+  "GET /executions/bulk/{id}": on("own", "any"),
   "GET /executions/{id}": on("execution", "executions:read"),
   "GET /executions/{id}/logs": on("execution", "executions:read"),
   "GET /executions/{id}/steps/{stepId}/output": on("execution", "executions:read"),
@@ -149,6 +152,7 @@ const BODIES: Record<string, () => unknown> = {
   }),
   "PATCH /agents/{id}/tools/{toolId}": () => ({ isEnabled: false }),
   "POST /executions/{id}/rerun": () => ({ fromStep: "t", dryRun: true }),
+  "POST /executions/bulk": () => ({ action: "cancel", filter: { tags: [uniqueName("matrix")] }, dryRun: true }),
   "POST /executions/{id}/steps/{stepId}/approve": () => ({ comment: "ok" }),
   "POST /executions/{id}/steps/{stepId}/reject": () => ({ comment: "no" }),
   "POST /executions/{id}/events/{name}": () => ({ payload: {} }),
@@ -161,7 +165,7 @@ const PASSED = (status: number) => (status >= 200 && status < 300) || status ===
 function expected(rule: Rule, role: Role, owned: boolean): 403 | 404 | "allowed" {
   const readsAll = role === "admin" || role === "viewer";
   if ((rule.scope === "workflow" || rule.scope === "execution") && !readsAll && !owned) return 404;
-  if (rule.scope === "own-token" && !owned) return 404;
+  if (rule.scope === "own" && !owned) return 404;
   const holds = rule.permission === "any" || GRANTS[role].includes("*") || GRANTS[role].includes(rule.permission);
   return holds ? "allowed" : 403;
 }
@@ -187,6 +191,14 @@ async function objectsFor(path: string, owner: TestUser): Promise<Record<string,
       token: maker.token,
       body: { value: "v" },
     });
+  } else if (path.startsWith("/executions/bulk/{id}")) {
+    const [row] = await query<{ id: string }>(
+      `insert into bulk_jobs (user_id, action, filter, execution_ids, status, audit)
+       values ($1, 'cancel', '{}', '{}', 'completed', '{"actorId":null,"actorEmail":"matrix","ip":null,"userAgent":null,"requestId":null}')
+       returning id`,
+      [owner.id],
+    );
+    params.id = row.id;
   } else if (path.startsWith("/executions/{id}")) {
     const workflowId = await workflowWith(maker.token, FLOW);
     params.id = await start(maker.token, workflowId);

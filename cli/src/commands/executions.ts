@@ -39,13 +39,16 @@ async function watch(ctx: Context, id: string): Promise<number> {
 }
 
 export const run: Command = {
-  usage: "WORKFLOW [--input JSON|@file] [--version N] [--idempotency-key KEY] [--watch]",
+  usage:
+    "WORKFLOW [--input JSON|@file] [--version N] [--tag TAG]... [--meta KEY=VALUE]... [--idempotency-key KEY] [--watch]",
   summary: "Start an execution; --watch follows it live and exits 0 when it completes, 3 when it does not",
   options: {
     input: { type: "string" },
     version: { type: "string" },
     "idempotency-key": { type: "string" },
     watch: { type: "boolean", short: "w" },
+    tag: { type: "string", multiple: true },
+    meta: { type: "string", multiple: true },
   },
   async run(ctx) {
     const id = await workflowId(ctx.api, ctx.args[0]);
@@ -54,7 +57,11 @@ export const run: Command = {
     const started = await ctx.api.request<{ id: string; status: string }>(
       "POST",
       `/workflows/${id}/executions`,
-      { ...(input ? { input } : {}), ...(ctx.flags.version ? { version: Number(ctx.flags.version) } : {}) },
+      {
+        ...(input ? { input } : {}),
+        ...(ctx.flags.version ? { version: Number(ctx.flags.version) } : {}),
+        ...labelsOf(ctx.flags),
+      },
       key ? { "idempotency-key": key } : undefined,
     );
     if (!ctx.flags.watch) {
@@ -70,19 +77,31 @@ export const run: Command = {
 };
 
 export const list: Command = {
-  usage: "[--workflow WORKFLOW] [--status STATUS] [--limit N]",
-  summary: "Executions you may read, newest first",
-  options: { workflow: { type: "string" }, status: { type: "string" }, limit: { type: "string" } },
+  usage: "[--workflow WORKFLOW] [--status STATUS] [--tag TAG]... [--meta KEY=VALUE]... [--q TEXT] [--limit N]",
+  summary: "Executions you may read, newest first (every filter given must match)",
+  options: {
+    workflow: { type: "string" },
+    status: { type: "string" },
+    limit: { type: "string" },
+    tag: { type: "string", multiple: true },
+    meta: { type: "string", multiple: true },
+    q: { type: "string" },
+  },
   async run({ api, out, flags }) {
     const query = new URLSearchParams({ limit: String(flags.limit ?? 20) });
     if (flags.workflow) query.set("workflowId", await workflowId(api, flags.workflow as string));
     if (flags.status) query.set("status", String(flags.status));
+    if (flags.q) query.set("q", String(flags.q));
+    const { tags = [], metadata = {} } = labelsOf(flags);
+    for (const tag of tags) query.append("tag", tag);
+    for (const [key, value] of Object.entries(metadata)) query.set(`meta.${key}`, value);
     const page = await api.get<{ items: ExecutionSummary[] }>(`/executions?${query}`);
     out.table(page.items, [
       ["id", (e) => e.id],
       ["status", (e) => e.status],
       ["trigger", (e) => e.triggerType],
       ["run", (e) => e.run],
+      ["tags", (e) => e.tags.join(",") || null],
       ["tokens", (e) => e.promptTokens + e.completionTokens],
       ["took", (e) => (e.durationMs === null ? null : `${(e.durationMs / 1000).toFixed(1)}s`)],
       ["created", (e) => ago(e.createdAt)],
@@ -105,6 +124,8 @@ export const show: Command = {
       "status",
       "triggerType",
       "run",
+      "tags",
+      "metadata",
       "input",
       "output",
       "error",
@@ -245,3 +266,17 @@ export const sendEvent: Command = {
     return 0;
   },
 };
+
+/** `--tag` and `--meta KEY=VALUE` (each repeatable) as a start body's or a filter's labels. */
+export function labelsOf(flags: Context["flags"]): { tags?: string[]; metadata?: Record<string, string> } {
+  const tags = (flags.tag as string[] | undefined) ?? [];
+  const pairs = (flags.meta as string[] | undefined) ?? [];
+  const metadata = Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf("=");
+      if (at < 1) throw new UsageError(`--meta takes KEY=VALUE, not "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  return { ...(tags.length ? { tags } : {}), ...(pairs.length ? { metadata } : {}) };
+}

@@ -121,10 +121,13 @@ async function request<T>(method: string, path: string, body: unknown, authorize
 }
 
 /** Query strings without empty values. */
-export function query(params: Record<string, string | number | undefined | null>): string {
+export function query(params: Record<string, string | string[] | number | undefined | null>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params))
-    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  for (const [key, value] of Object.entries(params)) {
+    // An array repeats its parameter (`tag=a&tag=b`).
+    if (Array.isArray(value)) for (const item of value) search.append(key, item);
+    else if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
   const text = search.toString();
   return text ? `?${text}` : "";
 }

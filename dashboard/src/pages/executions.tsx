@@ -5,8 +5,10 @@ import { get, query } from "../api/client";
 import type { ExecutionSummary, Page, Workflow } from "../api/types";
 import { DataTable } from "../components/data-table";
 import { duration, shortId, when } from "../components/format";
+import { commaList, keyValuePairs } from "../components/labels";
 import { Empty, ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { useResource } from "../components/use-resource";
+import { BulkAction } from "../execution/bulk-action";
 
 const STATUSES = ["", "pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
 const ACTIVE = new Set(["pending", "queued", "running", "paused"]);
@@ -20,6 +22,9 @@ export function Executions() {
     workflowId: params.workflowId ?? "",
     from: params.from ?? "",
     to: params.to ?? "",
+    q: params.q ?? "",
+    tags: params.tags ?? "",
+    meta: params.meta ?? "",
   };
   const workflows = useResource(() => get<Page<Workflow>>("/workflows?limit=200"), []);
   const [pages, setPages] = useState<ExecutionSummary[][]>([]);
@@ -29,7 +34,7 @@ export function Executions() {
     setPages([]);
     setCursor(page.nextCursor);
     return page.items;
-  }, [filters.status, filters.workflowId, filters.from, filters.to]);
+  }, [filters.status, filters.workflowId, filters.from, filters.to, filters.q, filters.tags, filters.meta]);
 
   // Look again every few seconds while the tab is visible: quickly while something listed is still
   // going, less often otherwise (new executions still appear).
@@ -96,7 +101,35 @@ export function Executions() {
           To
           <input type="datetime-local" value={filters.to} onChange={(e) => setFilter("to", e.currentTarget.value)} />
         </label>
+        <label>
+          Tags
+          <input
+            type="text"
+            placeholder="customer-42, nightly"
+            value={filters.tags}
+            onChange={(e) => setFilter("tags", e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Metadata
+          <input
+            type="text"
+            placeholder="region=eu, plan=pro"
+            value={filters.meta}
+            onChange={(e) => setFilter("meta", e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Search
+          <input
+            type="search"
+            placeholder="id prefix, tag or value"
+            value={filters.q}
+            onChange={(e) => setFilter("q", e.currentTarget.value)}
+          />
+        </label>
       </form>
+      <BulkAction filter={bulkFilterOf(filters)} onDone={() => void list.reload()} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.value ? (
         <Loading />
@@ -105,7 +138,7 @@ export function Executions() {
       ) : (
         <DataTable
           caption="Executions"
-          columns={["Execution", "Workflow", "Status", "Trigger", "Started", "Duration", "Tokens"]}
+          columns={["Execution", "Workflow", "Status", "Trigger", "Tags", "Started", "Duration", "Tokens"]}
         >
           {rows.map((execution) => (
             <tr key={execution.id} data-execution={execution.id}>
@@ -117,6 +150,7 @@ export function Executions() {
                 <StatusBadge status={execution.status} />
               </td>
               <td>{execution.triggerType}</td>
+              <td>{execution.tags.join(", ")}</td>
               <td>{when(execution.startedAt ?? execution.createdAt)}</td>
               <td>{duration(execution.durationMs)}</td>
               <td>{execution.promptTokens + execution.completionTokens}</td>
@@ -133,8 +167,36 @@ export function Executions() {
   );
 }
 
-/** datetime-local values are local times; the API wants ISO-8601 UTC. */
+/**
+ * The page's filters as the API's: datetime-local values are local times (the API wants ISO-8601
+ * UTC), tags are repeated `tag` parameters, metadata pairs `meta.<key>=<value>` parameters.
+ */
 function isoFilters(filters: Record<string, string>) {
   const iso = (value: string) => (value ? new Date(value).toISOString() : undefined);
-  return { status: filters.status, workflowId: filters.workflowId, from: iso(filters.from), to: iso(filters.to) };
+  const meta = Object.fromEntries(keyValuePairs(filters.meta).map(([key, value]) => [`meta.${key}`, value]));
+  return {
+    status: filters.status,
+    workflowId: filters.workflowId,
+    from: iso(filters.from),
+    to: iso(filters.to),
+    q: filters.q,
+    tag: commaList(filters.tags),
+    ...meta,
+  };
+}
+
+/** The page's filters as a bulk job's (the same filters, in its body's shape). */
+function bulkFilterOf(filters: Record<string, string>) {
+  const { from, to } = isoFilters(filters);
+  const tags = commaList(filters.tags);
+  const metadata = Object.fromEntries(keyValuePairs(filters.meta));
+  return {
+    ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.workflowId ? { workflowId: filters.workflowId } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    ...(filters.q ? { q: filters.q } : {}),
+    ...(tags.length ? { tags } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
 }

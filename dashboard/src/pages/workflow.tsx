@@ -12,6 +12,7 @@ import { Dag } from "../components/dag";
 import { DataTable } from "../components/data-table";
 import { DiffView } from "../components/diff-view";
 import { json, when } from "../components/format";
+import { commaList, keyValuePairs } from "../components/labels";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { SchemaForm } from "../components/schema-form";
 import { JsonBlock } from "../components/scroll-region";
@@ -88,11 +89,16 @@ export function WorkflowPage({ id }: { id: string }) {
 function StartForm({ workflowId, version }: { workflowId: string; version: Version }) {
   const { route } = useLocation();
   const [details, setDetails] = useState<ErrorDetail[]>([]);
+  const [tags, setTags] = useState("");
+  const [metadata, setMetadata] = useState("");
   const { error, busy, run } = useAction();
   const start = (input: Record<string, unknown>) =>
     run(async () => {
       try {
-        const started = await post<{ id: string }>(`/workflows/${workflowId}/executions`, { input });
+        const started = await post<{ id: string }>(`/workflows/${workflowId}/executions`, {
+          input,
+          ...labelsOf(tags, metadata),
+        });
         route(`/executions/${started.id}`);
       } catch (caught) {
         // A 422's details belong on the form's fields.
@@ -102,6 +108,16 @@ function StartForm({ workflowId, version }: { workflowId: string; version: Versi
     });
   return (
     <>
+      <div class="filters">
+        <label>
+          Tags (comma-separated)
+          <input type="text" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
+        </label>
+        <label>
+          Metadata (key=value, …)
+          <input type="text" value={metadata} onInput={(e) => setMetadata(e.currentTarget.value)} />
+        </label>
+      </div>
       <SchemaForm
         schema={version.definition.inputSchema}
         details={details}
@@ -304,4 +320,14 @@ function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void
       )}
     </div>
   );
+}
+
+/** The start form's tags and metadata as a start body's (absent when empty). */
+function labelsOf(tags: string, metadata: string): { tags?: string[]; metadata?: Record<string, string> } {
+  const tagList = commaList(tags);
+  const pairs = keyValuePairs(metadata);
+  return {
+    ...(tagList.length ? { tags: tagList } : {}),
+    ...(pairs.length ? { metadata: Object.fromEntries(pairs) } : {}),
+  };
 }

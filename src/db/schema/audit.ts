@@ -12,6 +12,15 @@ import { sql } from "drizzle-orm";
 import { bigint, index, inet, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 
+/** Who acted, from where: every audit row's actor columns, and what a job keeps to act later. */
+export interface AuditContext {
+  actorId: string | null;
+  actorEmail: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
 export const auditLogs = pgTable(
   "audit_logs",
   {

@@ -78,6 +78,11 @@ export const executions = pgTable(
     nextCheckAt: tstz("next_check_at").notNull().default(sql`now() + interval '30 seconds'`),
     /** The value of the workflow's concurrency key for this execution (docs/workflows.md); null without a limit. */
     concurrencyKey: text("concurrency_key"),
+    /** Labels the starter gave it (docs/api.md "Tags and metadata"): filters of the executions list. */
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    /** Its tags and metadata values, for `q`: one GIN-indexed array instead of a scan of every value. */
+    searchTerms: text("search_terms").array().notNull().default(sql`'{}'::text[]`),
     startedAt: tstz("started_at"),
     completedAt: tstz("completed_at"),
     /** Kept by a trigger from started_at and completed_at. */
@@ -103,6 +108,9 @@ export const executions = pgTable(
     index("executions_concurrency_active_idx")
       .on(t.workflowId, t.concurrencyKey)
       .where(sql`${t.concurrencyKey} is not null and ${t.status} in ('pending', 'running', 'paused')`),
+    index("executions_tags_idx").using("gin", t.tags),
+    index("executions_metadata_idx").using("gin", sql`${t.metadata} jsonb_path_ops`),
+    index("executions_search_terms_idx").using("gin", t.searchTerms),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
     check(

@@ -3,6 +3,7 @@ export * from "./agents";
 export * from "./audit";
 export * from "./auth";
 export * from "./backups";
+export * from "./bulk-jobs";
 export * from "./executions";
 export * from "./secrets";
 export * from "./triggers";

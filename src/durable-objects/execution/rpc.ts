@@ -1,6 +1,6 @@
 /** What the execution's object is asked over RPC, and what it answers (typed across the boundary). */
 import type { AgentSnapshot } from "../../agents/snapshot";
-import type { AuditContext } from "../../audit/record";
+import type { AuditContext } from "../../db/schema/audit";
 import type { ExecutionStatus, TriggerType } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
 import type { Definition, StepType } from "../../steps/definition";

@@ -1,5 +1,6 @@
 import type { TokenUsage } from "../../agents/state";
-import type { AuditContext, AuditEntry } from "../../audit/record";
+import type { AuditEntry } from "../../audit/record";
+import type { AuditContext } from "../../db/schema/audit";
 import type {
   ExecutionStatus,
   LogLevel,

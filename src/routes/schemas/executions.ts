@@ -1,16 +1,41 @@
 /** Request and response schemas of executions, their steps, logs and controls. */
 import { z } from "@hono/zod-openapi";
 import { EXECUTION_STATUSES, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
+import {
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_KEYS,
+  MAX_METADATA_VALUE_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  METADATA_KEY_PATTERN,
+} from "../../services/execution-labels";
 import { JsonValue } from "../../steps/definition";
 import { ListQuery, Timestamp } from "./common";
 
 export const ExecutionStatus = z.enum(EXECUTION_STATUSES);
 const StepStatus = z.enum(STEP_STATUSES);
 
+const Tag = z.string().min(1).max(MAX_TAG_LENGTH);
+export const Tags = z.array(Tag).max(MAX_TAGS);
+const MetadataKey = z
+  .string()
+  .min(1)
+  .max(MAX_METADATA_KEY_LENGTH)
+  .regex(METADATA_KEY_PATTERN, "metadata keys are letters, digits, _ and -");
+const Metadata = z
+  .record(MetadataKey, z.string().max(MAX_METADATA_VALUE_LENGTH))
+  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`);
+
 export const StartBody = z
   .strictObject({
     input: z.record(z.string(), JsonValue).optional().openapi({ description: "the execution's `input`" }),
     version: z.number().int().min(1).optional().openapi({ description: "run this version instead of the current one" }),
+    tags: Tags.optional().openapi({
+      description: `labels to find it by (at most ${MAX_TAGS}, 1-${MAX_TAG_LENGTH} characters each)`,
+    }),
+    metadata: Metadata.optional().openapi({
+      description: `string values by key to find it by (at most ${MAX_METADATA_KEYS} keys; values up to ${MAX_METADATA_VALUE_LENGTH} characters)`,
+    }),
   })
   .openapi("StartExecution");
 
@@ -56,6 +81,8 @@ const ExecutionFields = {
     .nullable()
     .openapi({ description: "what the agent steps cost (MODEL_PRICES); null when a model had no price" }),
   run: z.number().int().openapi({ description: "1, then +1 for each retry or rerun" }),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.string()),
   syncError: z
     .object({
       seq: z.number().int(),
@@ -158,7 +185,21 @@ export const ExecutionListQuery = ListQuery.extend({
   status: ExecutionStatus.optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
+  tag: z
+    .union([Tag, Tags])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .openapi({ description: "repeatable: executions carrying every one of these tags" }),
+  q: z
+    .string()
+    .min(1)
+    .max(MAX_METADATA_VALUE_LENGTH)
+    .optional()
+    .openapi({ description: "an id prefix, a tag or a metadata value" }),
 });
+
+/** `meta.<key>=<value>` query parameters: executions whose metadata has each of them. */
+export const MetadataFilter = z.record(MetadataKey, z.string().max(MAX_METADATA_VALUE_LENGTH));
 
 export const LogQuery = ListQuery.extend({ stepId: z.string().max(64).optional() });
 

@@ -1,0 +1,126 @@
+/**
+ * Bulk actions (docs/api.md "Bulk actions"): a dry run counts without changing anything; a job
+ * acts on every matched execution as its creator, skips what is not in a state for the action,
+ * reports its progress, writes one audit row, and, cut short, resumes without acting twice.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { runJob } from "../../src/consumers/jobs";
+import { query } from "../helpers/db";
+import { start, waitForExecution, workflowWith } from "../helpers/executions";
+import { callJson } from "../helpers/http";
+import { scriptEndpoint } from "../helpers/outside";
+import { signIn, uniqueName } from "../helpers/users";
+
+const WAITING = { steps: [{ id: "wait", type: "delay", seconds: 3600 }] };
+
+async function labelled(token: string, workflowId: string, tag: string): Promise<string> {
+  const res = await callJson(`/api/v1/workflows/${workflowId}/executions`, { token, body: { tags: [tag] } });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  await waitForExecution(token, res.body.id, (e) => e.status === "running");
+  return res.body.id;
+}
+
+const bulk = (token: string, body: Record<string, unknown>) => callJson("/api/v1/executions/bulk", { token, body });
+
+async function finished(token: string, id: string) {
+  for (let tries = 0; tries < 150; tries++) {
+    const job = await callJson(`/api/v1/executions/bulk/${id}`, { token });
+    if (job.body.status !== "running") return job.body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`bulk job ${id} did not finish`);
+}
+
+describe("bulk actions", () => {
+  it("dry run: the count and the first ids, nothing changed", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, WAITING);
+    const tag = uniqueName("dry");
+    const ids = [await labelled(owner.token, workflowId, tag), await labelled(owner.token, workflowId, tag)];
+    const dry = await bulk(owner.token, { action: "cancel", filter: { tags: [tag] }, dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toEqual({ matched: 2, executionIds: [ids[1], ids[0]] });
+    for (const id of ids)
+      expect((await callJson(`/api/v1/executions/${id}`, { token: owner.token })).body.status).toBe("running");
+  });
+
+  it("cancels what the filter matched, skips what is not cancellable, and audits the job once", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, WAITING);
+    const tag = uniqueName("cancel");
+    const running = [await labelled(owner.token, workflowId, tag), await labelled(owner.token, workflowId, tag)];
+    const ended = await labelled(owner.token, workflowId, tag);
+    await callJson(`/api/v1/executions/${ended}/cancel`, { token: owner.token, method: "POST" });
+    await waitForExecution(owner.token, ended);
+
+    const created = await bulk(owner.token, { action: "cancel", filter: { tags: [tag] } });
+    expect(created.status).toBe(202);
+    expect(created.body.matched).toBe(3);
+    const job = await finished(owner.token, created.body.id);
+    expect(job).toMatchObject({ status: "completed", matched: 3, done: 2, skipped: 1, failed: 0 });
+    for (const id of running) expect((await waitForExecution(owner.token, id)).status).toBe("cancelled");
+
+    const audits = await query<{ after: Record<string, unknown> }>(
+      "select after from audit_logs where action = 'execution.bulk_cancel' and resource_id = $1",
+      [created.body.id],
+    );
+    expect(audits).toHaveLength(1);
+    expect(audits[0].after).toMatchObject({ filter: { tags: [tag] }, matched: 3, done: 2, skipped: 1 });
+  });
+
+  it("retries failed executions as the caller: each runs again", async () => {
+    const owner = await signIn("user");
+    const flaky = await scriptEndpoint([{ status: 500 }, { status: 500 }, { status: 200, body: { ok: true } }]);
+    const workflowId = await workflowWith(owner.token, {
+      steps: [{ id: "call", type: "http", request: { url: flaky.url }, retry: { maxAttempts: 1 } }],
+    });
+    const failed = [await start(owner.token, workflowId), await start(owner.token, workflowId)];
+    for (const id of failed) expect((await waitForExecution(owner.token, id)).status).toBe("failed");
+
+    const created = await bulk(owner.token, { action: "retry", filter: { workflowId, status: "failed" } });
+    expect(created.body.matched).toBe(2);
+    expect(await finished(owner.token, created.body.id)).toMatchObject({ done: 2, skipped: 0 });
+    // Each failed execution runs again (its row follows its object).
+    for (const id of failed) await waitForExecution(owner.token, id, (e) => e.run === 2);
+  });
+
+  it("refuses bad requests and other users' jobs", async () => {
+    const owner = await signIn("user");
+    const viewer = await signIn("viewer");
+    const other = await signIn("user");
+    const rerun = await bulk(owner.token, { action: "rerun", filter: {} });
+    expect(rerun.status).toBe(422);
+    expect(rerun.body.error.details[0].path).toBe("fromStep");
+    expect((await bulk(owner.token, { action: "cancel", filter: {}, limit: 10_001 })).status).toBe(422);
+    expect((await bulk(owner.token, { action: "stop", filter: {} })).status).toBe(422);
+    expect((await bulk(viewer.token, { action: "cancel", filter: {}, dryRun: true })).status).toBe(403);
+    const mine = await bulk(owner.token, { action: "cancel", filter: { tags: [uniqueName("none")] } });
+    expect(mine.status).toBe(202);
+    expect((await callJson(`/api/v1/executions/bulk/${mine.body.id}`, { token: other.token })).status).toBe(404);
+  });
+
+  it("resumes a job cut short where it stopped, acting on no execution twice", async () => {
+    const owner = await signIn("user");
+    const flaky = await scriptEndpoint(Array.from({ length: 6 }, () => ({ status: 500 })));
+    const workflowId = await workflowWith(owner.token, {
+      steps: [{ id: "call", type: "http", request: { url: flaky.url }, retry: { maxAttempts: 1 } }],
+    });
+    const ids = [await start(owner.token, workflowId), await start(owner.token, workflowId)];
+    for (const id of ids) await waitForExecution(owner.token, id);
+    // A job whose first delivery retried the first execution, then died before its next.
+    const [job] = await query<{ id: string }>(
+      `insert into bulk_jobs (user_id, action, filter, execution_ids, position, done, audit)
+       values ($1, 'retry', '{}', $2::uuid[], 1, 1, '{"actorId":null,"actorEmail":"test","ip":null,"userAgent":null,"requestId":null}')
+       returning id`,
+      [owner.id, ids],
+    );
+    await runJob({ type: "bulk", bulkJobId: job.id }, env);
+    await waitForExecution(owner.token, ids[1], (e) => e.run === 2 && e.status === "failed");
+    // The message delivered again finds the job done and does nothing more.
+    await runJob({ type: "bulk", bulkJobId: job.id }, env);
+    expect(await finished(owner.token, job.id)).toMatchObject({ status: "completed", done: 2, skipped: 0 });
+    expect((await callJson(`/api/v1/executions/${ids[0]}`, { token: owner.token })).body.run).toBe(1);
+    expect((await callJson(`/api/v1/executions/${ids[1]}`, { token: owner.token })).body.run).toBe(2);
+  });
+});
