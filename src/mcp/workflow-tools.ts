@@ -6,10 +6,12 @@
  * `inputSchema` (when it is small) is read from Postgres: a list costs kilobytes, whatever the
  * definitions weigh.
  */
-import { and, desc, eq, isNotNull, or, sql } from "drizzle-orm";
+
+import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import { changesAll, hasPermission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Queryable } from "../db/client";
+import { newestFirst } from "../db/newest-first";
 import { workflows, workflowVersions } from "../db/schema";
 
 /** The newest this many are offered; older ones stay reachable through the API. */
@@ -77,7 +79,7 @@ function offered(db: Queryable, user: AuthenticatedUser, withSchemas: boolean): 
         changesAll(user) ? or(eq(workflows.ownerId, user.id), eq(workflows.mcp, true)) : eq(workflows.ownerId, user.id),
       ),
     )
-    .orderBy(desc(workflows.createdAt), desc(workflows.id))
+    .orderBy(...newestFirst(workflows.createdAt, workflows.id))
     .limit(MAX_WORKFLOW_TOOLS);
 }
 

@@ -1,5 +1,6 @@
 /** Agents (shared by every role; admins change them): CRUD with the API key kept encrypted. */
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+
+import { and, eq, ne, sql } from "drizzle-orm";
 import {
   type AgentConfigurationInput,
   AgentConfigurationSchema,
@@ -11,6 +12,7 @@ import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
+import { newestFirst } from "../db/newest-first";
 import { agents } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import { NotFoundError, ValidationError, zodDetails } from "../errors";
@@ -81,7 +83,7 @@ export async function listAgents(
         after ? sql`(${agents.createdAt}, ${agents.id}) < (${after.at}::timestamptz, ${after.id}::uuid)` : undefined,
       ),
     )
-    .orderBy(desc(agents.createdAt), desc(agents.id))
+    .orderBy(...newestFirst(agents.createdAt, agents.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (r) => ({ at: r.createdAt.toISOString(), id: r.id }), toAgentView);
 }

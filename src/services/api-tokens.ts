@@ -2,13 +2,15 @@
  * Managing one's personal API tokens (docs/api.md, docs/security.md): any signed-in user, their own tokens only,
  * each narrowed to scopes of the owner's permissions, at most QUOTA_API_TOKENS_PER_USER live.
  */
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import { issueApiToken } from "../auth/api-tokens";
 import { DEFAULT_SCOPES, NEVER_SCOPED, PERMISSIONS, type Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database } from "../db/client";
+import { newestFirst } from "../db/newest-first";
 import { apiTokens } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
@@ -89,7 +91,7 @@ export async function listApiTokens(
           : undefined,
       ),
     )
-    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+    .orderBy(...newestFirst(apiTokens.createdAt, apiTokens.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (row) => ({ at: row.createdAt.toISOString(), id: row.id }), toTokenView);
 }

@@ -6,14 +6,16 @@
  * resumes where it stopped; an execution acted on again is refused by its own state (a cancelled
  * execution cannot be cancelled, a running one not retried) and counts as skipped.
  */
-import { and, desc, eq, sql } from "drizzle-orm";
+
+import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import { assertPermission } from "../auth/assert-permission";
 import type { Permission } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
+import { newestFirst } from "../db/newest-first";
 import type { AuditContext } from "../db/schema";
-import { bulkJobs, executions, workflows } from "../db/schema";
+import { bulkJobs, executions } from "../db/schema";
 import { type BulkAction, exhaustive } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { AppError, NotFoundError } from "../errors";
@@ -58,9 +60,8 @@ export async function createBulkJob(
   const rows = await db
     .select({ id: executions.id })
     .from(executions)
-    .innerJoin(workflows, eq(workflows.id, executions.workflowId))
     .where(matchingExecutions(user, request.filter))
-    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .orderBy(...newestFirst(executions.createdAt, executions.id))
     .limit(request.limit);
   const ids = rows.map((row) => row.id);
   if (request.dryRun) return { dryRun: true, matched: ids.length, executionIds: ids.slice(0, 20) };

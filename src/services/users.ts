@@ -1,5 +1,6 @@
 /** User administration (users:manage): list, create, change, deactivate. */
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+
+import { and, eq, ne, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import { revokeApiTokensOf } from "../auth/api-tokens";
 import { hashPassword } from "../auth/password";
@@ -8,6 +9,7 @@ import type { AuthenticatedUser, Role } from "../auth/principal";
 import { revokeAllSessions } from "../auth/sessions";
 import type { Database, Queryable } from "../db/client";
 import { asConflict, type UniqueConflicts } from "../db/errors";
+import { newestFirst } from "../db/newest-first";
 import { users } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import { ConflictError, NotFoundError } from "../errors";
@@ -73,7 +75,7 @@ export async function listUsers(
         after ? sql`(${users.createdAt}, ${users.id}) < (${after.at}::timestamptz, ${after.id}::uuid)` : undefined,
       ),
     )
-    .orderBy(desc(users.createdAt), desc(users.id))
+    .orderBy(...newestFirst(users.createdAt, users.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (r) => ({ at: r.createdAt.toISOString(), id: r.id }), toUserView);
 }

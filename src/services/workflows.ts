@@ -1,10 +1,12 @@
 /** Workflows: list with filters, create, change, archive (docs/security.md, docs/api.md). */
-import { and, arrayContains, desc, eq, ilike, ne, sql } from "drizzle-orm";
+
+import { and, arrayContains, eq, ilike, ne, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import { changesAll, readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
 import type { Database, Queryable } from "../db/client";
+import { newestFirst } from "../db/newest-first";
 import { users, type WorkflowSchedule, workflows, workflowVersions } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import { ConflictError, ForbiddenError } from "../errors";
@@ -108,7 +110,7 @@ export async function listWorkflows(
           : undefined,
       ),
     )
-    .orderBy(desc(workflows.createdAt), desc(workflows.id))
+    .orderBy(...newestFirst(workflows.createdAt, workflows.id))
     .limit(filters.limit + 1);
   return toPage(rows, filters.limit, (r) => ({ at: r.row.createdAt.toISOString(), id: r.row.id }), toWorkflowView);
 }
