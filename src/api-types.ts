@@ -9,6 +9,7 @@ import type { DrillSchema } from "./routes/admin-drills";
 import type { CreatedTokenSchema, TokenSchema } from "./routes/api-tokens";
 import type { ApprovalSchema } from "./routes/approvals";
 import type { AuditEntrySchema, VerdictSchema } from "./routes/audit";
+import type { BulkCreated as BulkCreatedSchema, BulkJobSchema } from "./routes/bulk-actions";
 import type { AgentSchema, ToolSchema } from "./routes/schemas/agents";
 import type { ErrorSchema } from "./routes/schemas/common";
 import type {
@@ -64,6 +65,8 @@ export type RerunPlan = Wire<typeof RerunPlanSchema>;
 export type RerunResult = Wire<typeof RerunResultSchema>;
 export type StepOutput = Wire<typeof StepOutputSchema>;
 export type Approval = Wire<typeof ApprovalSchema>;
+export type BulkCreated = Wire<typeof BulkCreatedSchema>;
+export type BulkJob = Wire<typeof BulkJobSchema>;
 
 export type Agent = Wire<typeof AgentSchema>;
 export type AgentTool = Wire<typeof ToolSchema>;

@@ -34,7 +34,7 @@ const BulkBody = z
   })
   .openapi("BulkAction");
 
-const BulkCreated = z
+export const BulkCreated = z
   .object({
     id: z.uuid().optional().openapi({ description: "absent on a dry run" }),
     matched: z.number().int(),
@@ -42,7 +42,7 @@ const BulkCreated = z
   })
   .openapi("BulkCreated");
 
-const BulkJob = z
+export const BulkJobSchema = z
   .object({
     id: z.uuid(),
     action: z.enum(BULK_ACTIONS),
@@ -81,7 +81,7 @@ const get = createRoute({
   security: bearer,
   middleware: [authenticate],
   request: { params: IdParam },
-  responses: { 200: json(BulkJob), ...readErrors, 404: errors[404] },
+  responses: { 200: json(BulkJobSchema), ...readErrors, 404: errors[404] },
 });
 
 export const bulkActionRoutes = createRouter()

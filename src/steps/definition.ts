@@ -4,34 +4,10 @@
  * rejected everywhere.
  */
 import { z } from "zod";
-import {
-  commonStepFields,
-  JsonSchemaObject,
-  JsonValue,
-  MAX_DEFINITION_BYTES,
-  MAX_RETRY_DELAY_MS,
-  MAX_STEPS,
-  MAX_WAIT_SECONDS,
-  type RetryPolicy,
-  RetryPolicySchema,
-  StepId,
-} from "../engine/step-fields";
+import { JsonSchemaObject, MAX_STEPS, MAX_WAIT_SECONDS } from "../engine/step-fields";
 import type { QueuedStepType } from "../engine/vocabulary";
 import type { StepKind } from "./kind";
 import { STEP_KINDS, STEP_SCHEMAS } from "./registry";
-
-export { HTTP_METHODS } from "./http/definition";
-export {
-  commonStepFields,
-  JsonValue,
-  MAX_DEFINITION_BYTES,
-  MAX_RETRY_DELAY_MS,
-  MAX_STEPS,
-  MAX_WAIT_SECONDS,
-  type RetryPolicy,
-  RetryPolicySchema,
-  StepId,
-};
 
 export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 

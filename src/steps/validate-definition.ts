@@ -10,9 +10,10 @@ import { ExpressionError, parseExpression } from "../engine/expression";
 import { ancestorsOf, findCycle } from "../engine/graph";
 import { schemaProblems } from "../engine/json-schema";
 import { PathError, referenceOf } from "../engine/paths";
+import { MAX_DEFINITION_BYTES } from "../engine/step-fields";
 import { collectTemplatePaths, TemplateError } from "../engine/template";
 import type { ErrorDetail } from "../errors";
-import { type Definition, DefinitionSchema, MAX_DEFINITION_BYTES, type Step, stepKind } from "./definition";
+import { type Definition, DefinitionSchema, type Step, stepKind } from "./definition";
 import { FieldSyntaxError, pathsReadBy } from "./step-references";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;

@@ -3,6 +3,7 @@
  * actions"). With --dry-run it prints the count and the first ids; otherwise it follows the job
  * until it ends and prints what it did. Exits 0 when nothing failed.
  */
+import type { BulkCreated, BulkJob } from "../api-types.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { required, workflowId } from "../refs.ts";
@@ -10,14 +11,6 @@ import { labelsOf } from "./executions.ts";
 
 const ACTIONS = ["cancel", "retry", "rerun"];
 const POLL_MS = 1_000;
-
-interface BulkJob {
-  status: string;
-  matched: number;
-  done: number;
-  skipped: number;
-  failed: number;
-}
 
 export const bulk: Command = {
   usage:
@@ -51,11 +44,7 @@ export const bulk: Command = {
       ...(flags["from-step"] ? { fromStep: flags["from-step"] } : {}),
       ...(flags.limit ? { limit: Number(flags.limit) } : {}),
     };
-    const created = await api.request<{ id?: string; matched: number; executionIds?: string[] }>(
-      "POST",
-      "/executions/bulk",
-      body,
-    );
+    const created = await api.request<BulkCreated>("POST", "/executions/bulk", body);
     if (!created.id) {
       out.done(`${created.matched} executions match; the first: ${(created.executionIds ?? []).join(" ")}`, created);
       return 0;

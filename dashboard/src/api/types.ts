@@ -10,6 +10,8 @@ export type {
   Approval,
   AuditEntry,
   Backup,
+  BulkCreated,
+  BulkJob,
   Execution,
   ExecutionStatus,
   ExecutionStep,

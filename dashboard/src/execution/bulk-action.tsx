@@ -5,18 +5,11 @@
 import { useState } from "preact/hooks";
 import { get, post } from "../api/client";
 import { can } from "../api/session";
+import type { BulkCreated, BulkJob } from "../api/types";
 import { ErrorNotice } from "../components/notices";
 import { useAction } from "../components/use-action";
 
 export type BulkFilter = Record<string, unknown>;
-
-interface BulkJob {
-  status: string;
-  matched: number;
-  done: number;
-  skipped: number;
-  failed: number;
-}
 
 const POLL_MS = 1_000;
 
@@ -31,11 +24,11 @@ export function BulkAction({ filter, onDone }: { filter: BulkFilter; onDone(): v
   const preview = () =>
     run(async () => {
       setJob(undefined);
-      setMatched((await post<{ matched: number }>("/executions/bulk", { action, filter, dryRun: true })).matched);
+      setMatched((await post<BulkCreated>("/executions/bulk", { action, filter, dryRun: true })).matched);
     });
   const confirm = () =>
     run(async () => {
-      const created = await post<{ id: string }>("/executions/bulk", { action, filter });
+      const created = await post<BulkCreated>("/executions/bulk", { action, filter });
       setMatched(undefined);
       for (;;) {
         const current = await get<BulkJob>(`/executions/bulk/${created.id}`);

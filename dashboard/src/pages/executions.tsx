@@ -101,33 +101,14 @@ export function Executions() {
           To
           <input type="datetime-local" value={filters.to} onChange={(e) => setFilter("to", e.currentTarget.value)} />
         </label>
-        <label>
-          Tags
-          <input
-            type="text"
-            placeholder="customer-42, nightly"
-            value={filters.tags}
-            onChange={(e) => setFilter("tags", e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Metadata
-          <input
-            type="text"
-            placeholder="region=eu, plan=pro"
-            value={filters.meta}
-            onChange={(e) => setFilter("meta", e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Search
-          <input
-            type="search"
-            placeholder="id prefix, tag or value"
-            value={filters.q}
-            onChange={(e) => setFilter("q", e.currentTarget.value)}
-          />
-        </label>
+        <TextFilter label="Tags" hint="customer-42, nightly" value={filters.tags} set={(v) => setFilter("tags", v)} />
+        <TextFilter
+          label="Metadata"
+          hint="region=eu, plan=pro"
+          value={filters.meta}
+          set={(v) => setFilter("meta", v)}
+        />
+        <TextFilter label="Search" hint="id prefix, tag or value" value={filters.q} set={(v) => setFilter("q", v)} />
       </form>
       <BulkAction filter={bulkFilterOf(filters)} onDone={() => void list.reload()} />
       <ErrorNotice error={list.error} />
@@ -199,4 +180,19 @@ function bulkFilterOf(filters: Record<string, string>) {
     ...(tags.length ? { tags } : {}),
     ...(Object.keys(metadata).length ? { metadata } : {}),
   };
+}
+
+/** A text filter, applied when the field is left or Enter is pressed (not on every keystroke). */
+function TextFilter(props: { label: string; hint: string; value: string; set(value: string): void }) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="text"
+        placeholder={props.hint}
+        value={props.value}
+        onChange={(e) => props.set(e.currentTarget.value)}
+      />
+    </label>
+  );
 }

@@ -1,5 +1,6 @@
 /** Request and response schemas of executions, their steps, logs and controls. */
 import { z } from "@hono/zod-openapi";
+import { JsonValue } from "../../engine/step-fields";
 import { EXECUTION_STATUSES, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
 import {
   MAX_METADATA_KEY_LENGTH,
@@ -9,7 +10,6 @@ import {
   MAX_TAGS,
   METADATA_KEY_PATTERN,
 } from "../../services/execution-labels";
-import { JsonValue } from "../../steps/definition";
 import { ListQuery, Timestamp } from "./common";
 
 export const ExecutionStatus = z.enum(EXECUTION_STATUSES);

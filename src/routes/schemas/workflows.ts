@@ -1,7 +1,8 @@
 /** Request and response schemas of workflows and versions. */
 import { z } from "@hono/zod-openapi";
 import { CronError, parseCron } from "../../engine/cron";
-import { DefinitionSchema, JsonValue } from "../../steps/definition";
+import { JsonValue } from "../../engine/step-fields";
+import { DefinitionSchema } from "../../steps/definition";
 import { ListQuery, QueryList, Timestamp } from "./common";
 
 export const WorkflowStatus = z.enum(["draft", "active", "archived"]);
