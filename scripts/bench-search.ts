@@ -2,14 +2,16 @@
  * `npm run bench:search`: the executions list's filters over many rows, as a client sees them.
  * Against `npm run dev` it seeds `--rows` executions (default 1,000,000) of one workflow in the
  * platform's database, each with two of 1,000 tags and a `region` and a `customer` in its metadata,
- * runs each filter of the list through the API `--runs` times (medians and p99), then removes the
- * seeded rows again. The admin token reads all executions, so no ownership join narrows them.
+ * runs each filter of the list through the API `--runs` times (medians and p99) as the admin (who
+ * reads them all) and as a user who owns one execution of their own among them (whose visibility
+ * must not cost a walk through the million), then removes the seeded rows again.
  *
  *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench:search [-- --rows 1000000 --runs 30]
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { connectApi, createWorkflow } from "./lib/api-client.ts";
+import { createClient } from "#client";
+import { answer, connectApi, createWorkflow, startExecution } from "./lib/api-client.ts";
 import { readDevState } from "./lib/dev-state.ts";
 import { summary } from "./lib/stats.ts";
 
@@ -42,13 +44,28 @@ try {
   ];
   console.log(`executions list over ${ROWS.toLocaleString("en")} seeded rows, ${RUNS} runs each (ms)`);
   console.log("filter".padEnd(28), "p50".padStart(8), "p99".padStart(8), "rows".padStart(6));
+  await measure(api.token, filters);
+  const user = await oneExecutionUser();
+  await measure(user, [
+    ["a user: newest 50", ""],
+    ["a user: tag", "tag=tag-7"],
+    ["a user: q (their tag)", "q=mine"],
+  ]);
+} finally {
+  console.log("removing the seeded rows…");
+  await db.query("delete from executions where workflow_id = $1", [workflow.id]);
+  await db.end();
+}
+
+/** Each filter RUNS times with `token`: p50, p99 and the rows of the last answer. */
+async function measure(token: string, filters: Array<[label: string, search: string]>): Promise<void> {
   for (const [label, search] of filters) {
     const samples: number[] = [];
     let count = 0;
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
       const response = await fetch(`${api.baseUrl}/api/v1/executions?limit=50&${search}`, {
-        headers: { authorization: `Bearer ${api.token}` },
+        headers: { authorization: `Bearer ${token}` },
       });
       const body = (await response.json()) as { items?: unknown[] };
       if (!response.ok) throw new Error(`${label}: ${response.status} ${JSON.stringify(body)}`);
@@ -58,10 +75,26 @@ try {
     const { p50, p99 } = summary(samples);
     console.log(label.padEnd(28), p50.toFixed(1).padStart(8), p99.toFixed(1).padStart(8), String(count).padStart(6));
   }
-} finally {
-  console.log("removing the seeded rows…");
-  await db.query("delete from executions where workflow_id = $1", [workflow.id]);
-  await db.end();
+}
+
+/** A user (role `user`) with one workflow and one execution of their own, tagged `mine`; their token. */
+async function oneExecutionUser(): Promise<string> {
+  const stamp = Date.now();
+  const email = `bench-search-${stamp}@example.test`;
+  const password = `bench-password-${stamp}`;
+  await answer(
+    "create a bench user",
+    api.client.api.v1.users.$post({ json: { email, username: `benchsearch${stamp}`, password, roles: ["user"] } }),
+  );
+  const { accessToken } = await answer(
+    "bench user login",
+    createClient(api.baseUrl).api.v1.auth.login.$post({ json: { email, password } }),
+  );
+  const client = createClient(api.baseUrl, { headers: { authorization: `Bearer ${accessToken}` } });
+  const own = await createWorkflow(client, `bench-search-own-${stamp}`, [{ id: "t", type: "transform", output: 1 }]);
+  const id = await startExecution(client, own.id);
+  await db.query("update executions set tags = '{mine}', search_terms = '{mine}' where id = $1", [id]);
+  return accessToken;
 }
 
 /** Inserts the rows in batches with generate_series, then refreshes the planner's statistics. */

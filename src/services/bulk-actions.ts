@@ -22,7 +22,7 @@ import { AppError, NotFoundError } from "../errors";
 import { enqueueJob } from "../queues/enqueue-job";
 import { controlExecution } from "./execution-controls";
 import { rerunExecution } from "./execution-rerun";
-import { type ExecutionFilters, matchingExecutions } from "./executions";
+import { type ExecutionFilters, filterConditions, visibleNewest } from "./executions";
 import { principalById } from "./users";
 
 export const MAX_BULK_LIMIT = 10_000;
@@ -57,10 +57,11 @@ export async function createBulkJob(
   request: BulkRequest,
 ): Promise<BulkAnswer> {
   assertPermission(user, PERMISSION[request.action]);
+  const where = filterConditions(request.filter);
   const rows = await db
     .select({ id: executions.id })
     .from(executions)
-    .where(matchingExecutions(user, request.filter))
+    .where(and(visibleNewest(user, where, request.limit), where))
     .orderBy(...newestFirst(executions.createdAt, executions.id))
     .limit(request.limit);
   const ids = rows.map((row) => row.id);

@@ -1,6 +1,6 @@
 /** Reading executions, their steps and logs (executions:read, docs/security.md visibility). */
 
-import { and, asc, eq, gt, gte, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lte, type SQL, sql } from "drizzle-orm";
 import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
@@ -87,16 +87,9 @@ export function toStepView(row: StepRow) {
   };
 }
 
-/**
- * The executions `user` may read that match `filters` (the list's, and a bulk job's), on the
- * executions table alone: with no join to order past, Postgres walks the newest first by index.
- */
-export function matchingExecutions(user: AuthenticatedUser, filters: Omit<ExecutionFilters, "limit" | "cursor">) {
-  const ownWorkflows = sql`(select ${workflows.id} from ${workflows} where ${workflows.ownerId} = ${user.id})`;
+/** The list's filters (and a bulk job's) as one condition on executions, visibility aside. */
+export function filterConditions(filters: Omit<ExecutionFilters, "limit" | "cursor">): SQL | undefined {
   return and(
-    readsAll(user)
-      ? undefined
-      : or(eq(executions.triggeredBy, user.id), sql`${executions.workflowId} in ${ownWorkflows}`),
     filters.workflowId ? eq(executions.workflowId, filters.workflowId) : undefined,
     filters.status ? eq(executions.status, filters.status) : undefined,
     filters.from ? gte(executions.createdAt, filters.from) : undefined,
@@ -105,19 +98,41 @@ export function matchingExecutions(user: AuthenticatedUser, filters: Omit<Execut
   );
 }
 
+/**
+ * Among the executions `where` keeps, the newest `limit` that `user` may read, as a condition to
+ * add to `where`: none for admins and viewers (Postgres walks the created-at index). A user's are
+ * found where they live, each walked newest first and cut at `limit` — the executions they
+ * started (triggered_by's index) and those of each workflow they own (workflow_id's index) — so a
+ * user with ten executions among a million reads about ten rows, not a million.
+ */
+export function visibleNewest(user: AuthenticatedUser, where: SQL | undefined, limit: number): SQL | undefined {
+  if (readsAll(user)) return undefined;
+  const kept = where ?? sql`true`;
+  const order = sql`created_at desc nulls last, id desc nulls last`;
+  // array(…) runs once and hands the outer query at most `limit` ids to fetch by primary key.
+  return sql`${executions.id} = any(array(
+    select id from (
+      (select id, created_at from executions where triggered_by = ${user.id} and ${kept} order by ${order} limit ${limit})
+      union
+      (select own.id, own.created_at from ${workflows} cross join lateral (
+         select id, created_at from executions where workflow_id = ${workflows.id} and ${kept} order by ${order} limit ${limit}
+       ) own where ${workflows.ownerId} = ${user.id})
+    ) found order by ${order} limit ${limit}
+  ))`;
+}
+
 export async function listExecutions(db: Database, user: AuthenticatedUser, filters: ExecutionFilters) {
   const after = decodeCursor(filters.cursor);
+  const where = and(
+    filterConditions(filters),
+    after
+      ? sql`(${executions.createdAt}, ${executions.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
+      : undefined,
+  );
   const rows = await db
     .select({ row: executions })
     .from(executions)
-    .where(
-      and(
-        matchingExecutions(user, filters),
-        after
-          ? sql`(${executions.createdAt}, ${executions.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
-          : undefined,
-      ),
-    )
+    .where(and(visibleNewest(user, where, filters.limit + 1), where))
     .orderBy(...newestFirst(executions.createdAt, executions.id))
     .limit(filters.limit + 1);
   return toPage(
