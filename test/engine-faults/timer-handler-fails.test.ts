@@ -47,7 +47,8 @@ describe("a timer whose handler fails", () => {
       owner.token,
       await workflowWith(owner.token, {
         steps: [
-          { id: "call", type: "http", request: { url: flaky.url }, retry: { maxAttempts: 3, initialDelayMs: 1000 } },
+          // A retry 4 s out: long enough to see the step waiting for it on a loaded machine.
+          { id: "call", type: "http", request: { url: flaky.url }, retry: { maxAttempts: 3, initialDelayMs: 4000 } },
         ],
       }),
     );
