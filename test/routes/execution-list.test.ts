@@ -9,13 +9,19 @@ import { signIn } from "../helpers/users";
 
 const DEFINITION = { steps: [{ id: "t", type: "transform", output: 1 }] };
 
+interface IdPage {
+  items: Array<{ id: string }>;
+  nextCursor: string | null;
+}
+
 async function pages(token: string, search: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const res = await callJson(`/api/v1/executions?limit=2&${search}${cursor ? `&cursor=${cursor}` : ""}`, { token });
+    const path: string = `/api/v1/executions?limit=2&${search}${cursor ? `&cursor=${cursor}` : ""}`;
+    const res: { status: number; body: IdPage } = await callJson<IdPage>(path, { token });
     expect(res.status).toBe(200);
-    ids.push(...res.body.items.map((item: { id: string }) => item.id));
+    ids.push(...res.body.items.map((item) => item.id));
     cursor = res.body.nextCursor;
   } while (cursor);
   return ids;
