@@ -243,7 +243,10 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || !child.pid) return Promise.resolve();
+  // Already gone: Ctrl-C in a terminal signals the whole group, so a child may have exited (by
+  // the signal: exitCode stays null, signalCode is set) before the launcher asks it to; its
+  // `exit` has been emitted and would never come again.
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return Promise.resolve();
   return new Promise((resolve) => {
     const force = setTimeout(() => signalGroup(child, "SIGKILL"), 5_000);
     child.once("exit", () => {
