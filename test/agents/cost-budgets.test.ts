@@ -30,7 +30,8 @@ describe("cost budgets", () => {
     await addTool(admin.token, agent.id, { toolName: "quote", toolType: "http", configuration: { url: tool.url } });
     // The first call may cost up to ~$0.00302 and fits; after it ($0.003 spent) the second could reach ~$0.0061.
     const id = await start(user.token, await workflowWith(user.token, budgeted(agent.id, 0.005)));
-    const waiting = await waitForExecution(user.token, id, waitingOnBudget, 30_000);
+    // The step's wait and the execution's total reach Postgres in separate rows of the outbox: wait for both.
+    const waiting = await waitForExecution(user.token, id, (e) => waitingOnBudget(e) && e.costUsd !== 0, 30_000);
 
     expect(stepOf(waiting, "ask").waiting).toMatchObject({ reason: "budget", budgetUsd: 0.005, spentUsd: 0.003 });
     expect(stepOf(waiting, "ask").waiting.nextCallUsd).toBeGreaterThan(0.002);
