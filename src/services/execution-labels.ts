@@ -2,7 +2,7 @@
  * Tags and metadata on executions (docs/api.md "Tags and metadata"): given at the start, stored
  * with the row, and filtered on by the executions list, each filter answered by a GIN index.
  */
-import { type SQL, sql } from "drizzle-orm";
+import { arrayContains, type SQL, sql } from "drizzle-orm";
 import { executions } from "../db/schema";
 
 export const MAX_TAGS = 20;
@@ -38,7 +38,7 @@ export interface LabelFilters {
 /** The conditions of `filters` (undefined: no condition). */
 export function labelConditions(filters: LabelFilters): SQL | undefined {
   const conditions: SQL[] = [];
-  if (filters.tags?.length) conditions.push(sql`${executions.tags} @> ${toTextArray(filters.tags)}`);
+  if (filters.tags?.length) conditions.push(arrayContains(executions.tags, filters.tags));
   if (filters.metadata && Object.keys(filters.metadata).length > 0)
     conditions.push(sql`${executions.metadata} @> ${JSON.stringify(filters.metadata)}::jsonb`);
   if (filters.q) conditions.push(queryCondition(filters.q));
@@ -47,7 +47,7 @@ export function labelConditions(filters: LabelFilters): SQL | undefined {
 
 /** `q`: a tag or metadata value (GIN on search_terms), or, when it can be one, an id prefix (a range of the primary key). */
 function queryCondition(q: string): SQL {
-  const term = sql`${executions.searchTerms} @> ${toTextArray([q])}`;
+  const term = arrayContains(executions.searchTerms, [q]);
   const range = idRangeOf(q);
   if (!range) return term;
   return sql`(${term} or ${executions.id} between ${range[0]}::uuid and ${range[1]}::uuid)`;
@@ -60,11 +60,4 @@ export function idRangeOf(prefix: string): [string, string] | null {
   const format = (digits: string) =>
     `${digits.slice(0, 8)}-${digits.slice(8, 12)}-${digits.slice(12, 16)}-${digits.slice(16, 20)}-${digits.slice(20)}`;
   return [format(hex.padEnd(32, "0")), format(hex.padEnd(32, "f"))];
-}
-
-function toTextArray(values: string[]): SQL {
-  return sql`array[${sql.join(
-    values.map((value) => sql`${value}`),
-    sql`, `,
-  )}]::text[]`;
 }

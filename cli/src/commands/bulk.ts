@@ -7,7 +7,7 @@ import type { BulkCreated, BulkJob } from "../api-types.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { required, workflowId } from "../refs.ts";
-import { labelsOf } from "./executions.ts";
+import { FILTER_OPTIONS, labelsOf } from "./executions.ts";
 
 const ACTIONS = ["cancel", "retry", "rerun"];
 const POLL_MS = 1_000;
@@ -17,11 +17,7 @@ export const bulk: Command = {
     "cancel|retry|rerun [--workflow W] [--status S] [--tag T]... [--meta K=V]... [--q TEXT] [--from-step STEP] [--limit N] [--dry-run]",
   summary: "Act on every execution the filter matches; --dry-run shows how many first",
   options: {
-    workflow: { type: "string" },
-    status: { type: "string" },
-    tag: { type: "string", multiple: true },
-    meta: { type: "string", multiple: true },
-    q: { type: "string" },
+    ...FILTER_OPTIONS,
     "from-step": { type: "string" },
     limit: { type: "string" },
     "dry-run": { type: "boolean" },

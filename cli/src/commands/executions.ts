@@ -38,6 +38,15 @@ async function watch(ctx: Context, id: string): Promise<number> {
   return exitFor(status);
 }
 
+/** The executions list's filters as flags (`executions list`, `executions bulk`). */
+export const FILTER_OPTIONS = {
+  workflow: { type: "string" },
+  status: { type: "string" },
+  tag: { type: "string", multiple: true },
+  meta: { type: "string", multiple: true },
+  q: { type: "string" },
+} as const;
+
 export const run: Command = {
   usage:
     "WORKFLOW [--input JSON|@file] [--version N] [--tag TAG]... [--meta KEY=VALUE]... [--idempotency-key KEY] [--watch]",
@@ -79,14 +88,7 @@ export const run: Command = {
 export const list: Command = {
   usage: "[--workflow WORKFLOW] [--status STATUS] [--tag TAG]... [--meta KEY=VALUE]... [--q TEXT] [--limit N]",
   summary: "Executions you may read, newest first (every filter given must match)",
-  options: {
-    workflow: { type: "string" },
-    status: { type: "string" },
-    limit: { type: "string" },
-    tag: { type: "string", multiple: true },
-    meta: { type: "string", multiple: true },
-    q: { type: "string" },
-  },
+  options: { ...FILTER_OPTIONS, limit: { type: "string" } },
   async run({ api, out, flags }) {
     const query = new URLSearchParams({ limit: String(flags.limit ?? 20) });
     if (flags.workflow) query.set("workflowId", await workflowId(api, flags.workflow as string));
