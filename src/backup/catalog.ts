@@ -151,6 +151,19 @@ export async function markFailed(db: Database, id: string, reason: string): Prom
 }
 
 /**
+ * A backup whose job was dead-lettered (every delivery failed, e.g. the lock stayed busy): when it
+ * is still pending or running, it failed. Answers whether it was.
+ */
+export async function failUnfinished(db: Database, id: string, reason: string): Promise<boolean> {
+  const changed = await db
+    .update(backups)
+    .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
+    .where(and(eq(backups.id, id), inArray(backups.status, ["pending", "running"])))
+    .returning({ id: backups.id });
+  return changed.length > 0;
+}
+
+/**
  * Runs left `running` by a crashed worker, found while holding the backup lock (so nobody is
  * running them): they failed, and their partial objects go.
  */

@@ -5,8 +5,9 @@
  * took), the RPO (how old the newest restored change was when the drill began) and every table's
  * result. The report goes to the `drills` table and, as JSON, to R2 beside the backups.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
+import type { Database } from "../db/client";
 import { drills } from "../db/schema";
 import { logEvent } from "../observability/log";
 import { latestRestorable } from "./catalog";
@@ -20,6 +21,8 @@ export interface DrillReport {
   objects: number;
   tables: Verification["tables"];
 }
+
+const DRILL_ACTOR = { ...SYSTEM_ACTOR, actorEmail: "drills" };
 
 export const drillReportKey = (drillId: string) => `drills/${drillId}.json`;
 
@@ -62,16 +65,12 @@ export async function runDrill(context: BackupContext, drillId: string): Promise
       reason,
     })
     .where(eq(drills.id, drillId));
-  await recordAudit(
-    context.db,
-    { ...SYSTEM_ACTOR, actorEmail: "drills" },
-    {
-      action: passed ? "drill.pass" : "drill.fail",
-      resourceType: "drill",
-      resourceId: drillId,
-      after: { backupId: report.backupId, reason },
-    },
-  );
+  await recordAudit(context.db, DRILL_ACTOR, {
+    action: passed ? "drill.pass" : "drill.fail",
+    resourceType: "drill",
+    resourceId: drillId,
+    after: { backupId: report.backupId, reason },
+  });
   logEvent(passed ? "info" : "error", "drill_finished", {
     drillId,
     passed,
@@ -79,4 +78,21 @@ export async function runDrill(context: BackupContext, drillId: string): Promise
     rtoMs: verdict?.durationMs,
     rpoSeconds,
   });
+}
+
+/** A drill whose job was dead-lettered: still running, it failed (with `reason`), and says so in the audit. */
+export async function abandonDrill(db: Database, drillId: string, reason: string): Promise<boolean> {
+  const changed = await db
+    .update(drills)
+    .set({ status: "failed", completedAt: sql`now()`, reason })
+    .where(and(eq(drills.id, drillId), eq(drills.status, "running")))
+    .returning({ id: drills.id });
+  if (changed.length === 0) return false;
+  await recordAudit(db, DRILL_ACTOR, {
+    action: "drill.fail",
+    resourceType: "drill",
+    resourceId: drillId,
+    after: { backupId: null, reason },
+  });
+  return true;
 }

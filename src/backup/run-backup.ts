@@ -261,7 +261,12 @@ export function auditsSuccess(row: BackupRow): boolean {
 }
 
 /** The platform's own audit row about a backup (the cron and the jobs queue act for nobody). */
-export function auditBackup(context: BackupContext, action: string, backupId: string, after: unknown): Promise<void> {
+export function auditBackup(
+  context: Pick<BackupContext, "db">,
+  action: string,
+  backupId: string,
+  after: unknown,
+): Promise<void> {
   return recordAudit(
     context.db,
     { ...SYSTEM_ACTOR, actorEmail: "backups" },

@@ -116,8 +116,7 @@ export async function runBulkJob(db: Database, env: Bindings, id: string): Promi
   const person = await principalById(db, job.userId);
   if (!person) {
     // Deactivated since: nothing more is done in their name.
-    await db.update(bulkJobs).set({ status: "failed", completedAt: new Date() }).where(eq(bulkJobs.id, id));
-    await auditFinished(db, id);
+    await failBulkJob(db, id);
     return false;
   }
   const user: AuthenticatedUser = { ...person, scopes: job.scopes as AuthenticatedUser["scopes"] };
@@ -135,6 +134,21 @@ export async function runBulkJob(db: Database, env: Bindings, id: string): Promi
   await db.update(bulkJobs).set({ status: "completed", completedAt: new Date() }).where(eq(bulkJobs.id, id));
   await auditFinished(db, id);
   return false;
+}
+
+/**
+ * A job that cannot go on (its creator deactivated, or its message dead-lettered): still running,
+ * it failed where it stopped, and its one audit row says so.
+ */
+export async function failBulkJob(db: Database, id: string): Promise<boolean> {
+  const changed = await db
+    .update(bulkJobs)
+    .set({ status: "failed", completedAt: new Date() })
+    .where(and(eq(bulkJobs.id, id), eq(bulkJobs.status, "running")))
+    .returning({ id: bulkJobs.id });
+  if (changed.length === 0) return false;
+  await auditFinished(db, id);
+  return true;
 }
 
 type Outcome = "done" | "skipped" | "failed";
