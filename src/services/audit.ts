@@ -1,6 +1,6 @@
 /** Reading the audit trail (audit:read): newest first, filtered, keyset-paginated by seq. */
 import { and, desc, eq, gte, isNotNull, lt, lte } from "drizzle-orm";
-import { linkAuditChain } from "../audit/sequencer";
+import { linkAuditChainUnlessBusy } from "../audit/sequencer";
 import type { Database } from "../db/client";
 import { auditLogs } from "../db/schema";
 import { decodeCursor, type Page, toPage } from "./pagination";
@@ -35,8 +35,9 @@ export interface AuditView {
 
 export async function listAudit(db: Database, filters: AuditFilters): Promise<Page<AuditView>> {
   const after = decodeCursor(filters.cursor);
-  // Readers see the whole chain: what writers appended since the sequencer last ran is linked first.
-  await linkAuditChain(db);
+  // Readers see the whole chain: what writers appended since the sequencer last ran is linked
+  // first, unless a sequencer is linking it right now (a list never queues behind that lock).
+  await linkAuditChainUnlessBusy(db);
   const rows = await db
     .select()
     .from(auditLogs)

@@ -182,4 +182,51 @@ describe("audit trail", () => {
     expect(res.body.items[0]).toMatchObject({ action: "workflow.create", actorId: admin.id, resourceType: "workflow" });
     expect(res.body.items[0].hash).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it("refuses a second row at a position already in the chain, across months", async () => {
+    await withDb(async ({ pool }) => {
+      const client = await pool.connect();
+      try {
+        await client.query("begin");
+        await client.query("select audit_link(100000)");
+        // A row of another month than the newest linked one (another partition, where no index on
+        // audit_logs itself could see the clash), linked as a sequencer would, at a taken position.
+        const [row] = (
+          await client.query(
+            "insert into audit_logs (action, resource_type, created_at) values ('test.duplicate', 'test', now() - interval '40 days') returning id",
+          )
+        ).rows;
+        await client.query("select set_config('ipa.audit_sequencer', 'on', true)");
+        const taken = (await client.query("select max(seq) as seq from audit_logs")).rows[0].seq;
+        await expect(
+          client.query("update audit_logs set seq = $1, prev_hash = 'x', hash = 'y' where id = $2", [taken, row.id]),
+        ).rejects.toThrow(/audit_chain_positions_pkey/);
+      } finally {
+        await client.query("rollback");
+        client.release();
+      }
+    });
+  });
+
+  it("answers a list at once while a sequencer holds the chain's lock", async () => {
+    const admin = await signIn("admin");
+    const wf = await createWorkflow(admin.token);
+    await withDb(async ({ pool }) => {
+      const sequencer = await pool.connect();
+      try {
+        await sequencer.query("begin");
+        await sequencer.query("select pg_advisory_xact_lock(hashtext('ipa.audit_logs.sequencer'))");
+        const list = callJson(`/api/v1/audit?resourceId=${wf.id}`, { token: admin.token });
+        const answered = await Promise.race([
+          list.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000)),
+        ]);
+        await sequencer.query("commit");
+        expect(answered, "GET /audit waited for the sequencer's lock").toBe(true);
+        expect((await list).status).toBe(200);
+      } finally {
+        sequencer.release();
+      }
+    });
+  });
 });

@@ -5,8 +5,9 @@
  * `seq`, `prev_hash` and `hash`. A trigger refuses every other update, and deletes.
  *
  * Partitioned by month of `created_at` (migrations/0018, src/db/partitions.ts): keys include the
- * partition column, so `seq` is kept unique by the one sequencer, not an index (verification
- * names a repeated or missing seq), and retried writes are made unique by `audit_dedupe_keys`.
+ * partition column, so no index on audit_logs can hold `seq` unique across months; a trigger
+ * claims each linked row's position in `audit_chain_positions`, whose key does (migrations/0024).
+ * Retried writes are made unique by `audit_dedupe_keys`.
  */
 import { sql } from "drizzle-orm";
 import { bigint, index, inet, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
@@ -59,4 +60,12 @@ export const auditLogs = pgTable(
 export const auditDedupeKeys = pgTable("audit_dedupe_keys", {
   dedupeKey: text("dedupe_key").primaryKey(),
   createdAt: tstz("created_at").notNull().defaultNow(),
+});
+
+/**
+ * Every linked audit row's position in the chain, claimed by a trigger as the sequencer links the
+ * row: a second row given a position already taken is refused, whoever links it.
+ */
+export const auditChainPositions = pgTable("audit_chain_positions", {
+  seq: bigint("seq", { mode: "number" }).primaryKey(),
 });
