@@ -32,7 +32,7 @@ export interface RelayOptions {
   port: number;
   /** The only `host:port` the relay forwards to, so it never becomes an open proxy. */
   target: string;
-  /** Serves `POST /control/down|up` so tests running inside workerd can cut the database. */
+  /** Serves `POST /control/down|stall|up` so tests running inside workerd can cut the database. */
   controllable?: boolean;
   /** Postgres connections the pooled endpoint shares among its clients. */
   poolSize?: number;
@@ -46,6 +46,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const open = new Set<{ ws: WebSocket; tcp: Socket }>();
   const pooler = createPooler({ host: targetHost, port: targetPort, size: options.poolSize ?? DEFAULT_POOL_SIZE });
   let isDown = false;
+  /** A half-open network: connections are taken and never answered, and stay so after `up`. */
+  let isStalled = false;
+  const stalled = new Set<WebSocket>();
 
   const dropAll = () => {
     for (const pair of open) {
@@ -61,8 +64,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       isDown = true;
       dropAll();
       res.writeHead(204).end();
+    } else if (options.controllable && req.method === "POST" && req.url === "/control/stall") {
+      isStalled = true;
+      dropAll();
+      res.writeHead(204).end();
     } else if (options.controllable && req.method === "POST" && req.url === "/control/up") {
       isDown = false;
+      isStalled = false;
       res.writeHead(204).end();
     } else {
       res.writeHead(404).end();
@@ -76,6 +84,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const endpoint = ENDPOINTS[url.pathname];
     if (isDown || !endpoint || !address || !sameTarget(address, targetHost, targetPort)) {
       ws.close(1008, "refused");
+      return;
+    }
+    if (isStalled) {
+      stalled.add(ws);
       return;
     }
     if (endpoint === "pooled") return pooler.accept(ws);
@@ -121,6 +133,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     close: () =>
       new Promise<void>((resolve) => {
         dropAll();
+        for (const ws of stalled) ws.terminate();
         pooler.close();
         wss.close();
         server.close(() => resolve());

@@ -8,7 +8,8 @@ import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
 
-const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
+/** `down` refuses connections; `stall` takes them and never answers (a half-open network), even after `up`. */
+const relay = (state: "up" | "down" | "stall") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
 
 /** Reads rows through a path the outage does not cut. */
 async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
@@ -140,4 +141,42 @@ describe("secrets during a Postgres outage", () => {
     );
     expect(failed[0].data.error?.reason).toBe("secrets_unavailable");
   }, 90_000);
+});
+
+describe("a Postgres that takes connections and never answers", () => {
+  afterEach(async () => {
+    await relay("up");
+  });
+
+  it("gives up the outbox batch after its deadline, answers the watchdog within its bound, and delivers every row once Postgres answers", async () => {
+    const user = await signIn("user");
+    const slow = await scriptEndpoint([{ status: 200, delayMs: 1_500, body: { v: 1 } }]);
+    const id = await start(
+      user.token,
+      await workflowWith(user.token, { steps: [{ id: "call", type: "http", request: { url: slow.url } }] }),
+    );
+    await relay("stall");
+    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+    const finished = await until(
+      () => stub.snapshot() as Promise<Snapshot>,
+      (s) => s.execution.status === "completed",
+    );
+
+    // The drain hangs on a connection that never answers; the watchdog's visit does not wait for it.
+    const visited = Date.now();
+    const report = (await stub.watchdog()) as { unflushed: number };
+    expect(Date.now() - visited).toBeLessThan(15_000);
+    expect(report.unflushed).toBeGreaterThan(0);
+
+    // The hung connection stays hung after Postgres is back: only a drain that gave it up, and
+    // tried again on a new one, brings the rows.
+    await relay("up");
+    const [row] = await until(
+      () => rows<{ status: string; last_seq: string }>("select status, last_seq from executions where id = $1", [id]),
+      (r) => r[0]?.status === "completed",
+      60_000,
+    );
+    expect(Number(row.last_seq)).toBe(finished.seq);
+    expect(await slow.requests()).toHaveLength(1);
+  }, 120_000);
 });
