@@ -11,6 +11,7 @@ import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { admitAllQueued } from "../services/admission";
+import { expireQueued } from "../services/queue-expiry";
 import {
   isBackupSlot,
   scheduleBackups,
@@ -52,6 +53,8 @@ export const JOBS: Job[] = [
   { name: "audit-chain", due: everyMinute, run: ({ db }) => linkAuditChain(db) },
   // Queued executions whose release a crash lost (admission.ts).
   { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
+  // Queued executions past the workflow's queueTtlSeconds end as `expired` (queue-expiry.ts).
+  { name: "queue-expiry", due: everyMinute, run: ({ db, env }) => expireQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },
   // Next months' log and audit partitions, long before a write needs them (src/db/partitions.ts).
   { name: "partitions", due: hourlyAt(17), run: ({ db, slot }) => createPartitionsAhead(db, slot) },

@@ -19,7 +19,7 @@ import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { findExecution } from "../services/execution-access";
-import { handOff, startRequestFromRow } from "../services/execution-start";
+import { handOff, startRequestFromRow } from "../services/execution-handoff";
 
 const PAGE = 200;
 const CONCURRENCY = 8;

@@ -49,7 +49,11 @@ const start = createRoute({
   summary: "Start an execution of the workflow's current (or a chosen) version",
   middleware: [authenticate],
   request: { params: IdParam, headers: StartHeaders, body: jsonBody(StartBody, false) },
-  responses: { 202: json(StartedSchema, "Accepted"), ...objectErrors },
+  responses: {
+    200: json(StartedSchema, "Skipped by the workflow's singleton: the execution already going"),
+    202: json(StartedSchema, "Accepted"),
+    ...objectErrors,
+  },
 });
 
 const list = createRoute({
@@ -184,6 +188,7 @@ export const executionRoutes = createRouter()
       input: body.input ?? {},
       version: body.version,
       labels: body.tags || body.metadata ? { tags: body.tags ?? [], metadata: body.metadata ?? {} } : undefined,
+      priority: body.priority,
       triggerType: "manual",
       user: c.var.user,
       audit: auditContextOf(c),
@@ -192,7 +197,8 @@ export const executionRoutes = createRouter()
     });
     if (!started.created) c.header("Idempotent-Replayed", "true");
     c.header("traceparent", executionTraceparent(started.id, started.trace));
-    return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
+    const answer = { id: started.id, status: started.status, streamUrl: started.streamUrl };
+    return started.skipped ? c.json({ ...answer, skipped: true }, 200) : c.json(answer, 202);
   })
   .openapi(list, async (c) => {
     const { tag, ...query } = c.req.valid("query");

@@ -1,6 +1,6 @@
 /**
- * Admission of queued executions (docs/workflows.md `concurrency`): as slots of a key free, its oldest
- * queued executions become `pending` and are handed to their objects — when an execution of the
+ * Admission of queued executions (docs/workflows.md `concurrency`): as slots of a key free, its queued
+ * executions become `pending` (highest priority first, then oldest) and are handed to their objects — when an execution of the
  * key ends (its object's final flush) and, for whatever that missed, by the cron every minute.
  */
 import { and, asc, eq, min, sql } from "drizzle-orm";
@@ -12,16 +12,16 @@ import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { Definition } from "../steps/definition";
-import { lockKey, occupancy } from "./concurrency";
+import { lockKey, occupancy, QUEUE_ORDER } from "./concurrency";
 import { findExecution } from "./execution-access";
-import { handOff, startRequestFromRow } from "./execution-start";
+import { handOff, startRequestFromRow } from "./execution-handoff";
 
 /** Keys with queued executions one cron minute looks at. */
 const SWEEP_KEYS = 500;
 
 /**
- * Admits the key's oldest queued executions while it has free slots (the limit is the one the
- * oldest queued execution's version sets), then hands each to its object. A hand-off that fails
+ * Admits the key's first queued executions (by priority, then arrival) while it has free slots (the
+ * limit is the one the first queued execution's version sets), then hands each to its object. A hand-off that fails
  * leaves the row `pending` with a near `next_check_at`: the watchdog starts it.
  */
 export async function admitQueued(db: Database, env: Bindings, workflowId: string, key: string): Promise<string[]> {
@@ -34,7 +34,7 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
       .where(
         and(eq(executions.workflowId, workflowId), eq(executions.concurrencyKey, key), eq(executions.status, "queued")),
       )
-      .orderBy(asc(executions.createdAt), asc(executions.id))
+      .orderBy(...QUEUE_ORDER)
       .limit(1);
     if (!head) return [];
     const limit = (head.definition as Definition).concurrency?.limit ?? Number.POSITIVE_INFINITY;
@@ -46,7 +46,7 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
       where id in (
         select id from executions
         where workflow_id = ${workflowId} and concurrency_key = ${key} and status = 'queued'
-        order by created_at, id limit ${free})
+        order by ${sql.join(QUEUE_ORDER, sql`, `)} limit ${free})
       returning id`);
     return rows.rows.map((row) => row.id);
   });

@@ -9,6 +9,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
+import { executions } from "../db/schema";
 import type { Scope } from "../engine/paths";
 import { renderText, TemplateError } from "../engine/template";
 import { ValidationError } from "../errors";
@@ -19,27 +20,56 @@ export const MAX_KEY_LENGTH = 256;
 /** A queued row is not the watchdog's business until it is admitted. */
 export const QUEUED_CHECK_AT = sql`'infinity'::timestamptz`;
 
+/**
+ * A key's queue: higher priority first, then arrival (the order of executions_concurrency_queue_idx,
+ * whose `priority DESC` drizzle-kit writes NULLS LAST).
+ */
+export const QUEUE_ORDER = [
+  sql`${executions.priority} desc nulls last`,
+  sql`${executions.createdAt}`,
+  sql`${executions.id}`,
+];
+
+/** When an execution queued at `queuedAt` expires (the definition's `queueTtlSeconds`), or never. */
+export function queueExpiry(definition: Definition, queuedAt: Date): Date | null {
+  return definition.queueTtlSeconds ? new Date(queuedAt.getTime() + definition.queueTtlSeconds * 1000) : null;
+}
+
 /** The execution's concurrency key: the rendered `key` ("" without one), or null when the workflow has no limit. */
 export function concurrencyKeyOf(definition: Definition, scope: Pick<Scope, "input">): string | null {
-  const limit = definition.concurrency;
-  if (!limit) return null;
-  if (!limit.key) return "";
+  return definition.concurrency ? startKeyOf(definition.concurrency.key, scope, "concurrency") : null;
+}
+
+/** The execution's singleton key (docs/workflows.md `singleton`), or null when the workflow has none. */
+export function singletonKeyOf(definition: Definition, scope: Pick<Scope, "input">): string | null {
+  return definition.singleton ? startKeyOf(definition.singleton.key, scope, "singleton") : null;
+}
+
+/** A start's key rendered over its input: "" without a template; a 422 when it cannot be read or is too long. */
+function startKeyOf(template: string | undefined, scope: Pick<Scope, "input">, what: string): string {
+  if (!template) return "";
   let key: string;
   try {
-    key = renderText(limit.key, { ...scope, steps: {}, execution: { id: "", startedAt: "", workflowId: "" } });
+    key = renderText(template, { ...scope, steps: {}, execution: { id: "", startedAt: "", workflowId: "" } });
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
-    throw new ValidationError([{ path: "input", message: `the concurrency key cannot be read: ${error.message}` }]);
+    throw new ValidationError([{ path: "input", message: `the ${what} key cannot be read: ${error.message}` }]);
   }
   if (key.length > MAX_KEY_LENGTH)
     throw new ValidationError([
-      { path: "input", message: `the concurrency key is ${key.length} characters; at most ${MAX_KEY_LENGTH}` },
+      { path: "input", message: `the ${what} key is ${key.length} characters; at most ${MAX_KEY_LENGTH}` },
     ]);
   return key;
 }
 
-export async function lockKey(tx: Queryable, workflowId: string, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${workflowId}:${key}`}, 0))`);
+/** Serialises what decides over one key of a workflow (a concurrency slot, a singleton) until the transaction ends. */
+export async function lockKey(
+  tx: Queryable,
+  workflowId: string,
+  key: string,
+  kind: "concurrency" | "singleton" = "concurrency",
+): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${kind}:${workflowId}:${key}`}, 0))`);
 }
 
 export async function occupancy(tx: Queryable, workflowId: string, key: string) {

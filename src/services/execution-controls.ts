@@ -12,14 +12,13 @@ import { executions } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import type { ControlAction, ControlResult, Refusal, ValidationRefusal } from "../durable-objects/execution/rpc";
 import { executionStub } from "../durable-objects/execution/stub";
-import type { ChildResult } from "../durable-objects/execution/types";
-import { exhaustive, isTerminalExecution } from "../engine/vocabulary";
+import { exhaustive, isTerminalExecution, type StepError } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import type { Definition } from "../steps/definition";
 import { actionableExecution, type ExecutionWithOwner } from "./execution-access";
+import { handOff, startRequestFromRow } from "./execution-handoff";
 import { restoreRequestFromRows } from "./execution-restore";
-import { handOff, startRequestFromRow } from "./execution-start";
 import { admitRun } from "./rerun-admission";
 
 const PERMISSION: Record<ControlAction, Permission> = {
@@ -39,7 +38,7 @@ export async function controlExecution(
 ) {
   const found = await actionableExecution(db, user, id, PERMISSION[action]);
   if (action === "cancel" && found.row.status === "queued" && (await cancelQueued(db, audit, id))) {
-    await tellParent(env, found);
+    await tellParentOfQueued(env, found.row);
     return { id, status: "cancelled" as const };
   }
   const control = () =>
@@ -82,25 +81,25 @@ async function cancelQueued(db: Database, audit: AuditContext, id: string): Prom
 }
 
 /**
- * A queued child cancelled before its object started: its parent's step, waiting for it, hears it
- * now (and, should this call be lost, from its own poll of the child, which reads the row).
+ * A queued child ended before its object started (cancelled, or expired in its queue): its
+ * parent's step, waiting for it, hears it now (and, should this call be lost, from its own poll
+ * of the child, which reads the row).
  */
-async function tellParent(env: Bindings, found: ExecutionWithOwner): Promise<void> {
-  const { parentExecutionId, parentStepId } = found.row;
-  if (!parentExecutionId || !parentStepId) return;
-  await executionStub(env, parentExecutionId)
-    .childFinished(parentStepId, cancelledChild(found.row.id))
+export async function tellParentOfQueued(
+  env: Bindings,
+  child: { id: string; parentExecutionId: string | null; parentStepId: string | null },
+  error: StepError = CANCELLED_BEFORE_START,
+): Promise<void> {
+  if (!child.parentExecutionId || !child.parentStepId) return;
+  await executionStub(env, child.parentExecutionId)
+    .childFinished(child.parentStepId, { executionId: child.id, status: "cancelled", output: null, error })
     .catch(() => false);
 }
 
-export function cancelledChild(executionId: string): ChildResult {
-  return {
-    executionId,
-    status: "cancelled",
-    output: null,
-    error: { reason: "cancelled", message: "the child execution was cancelled before it started" },
-  };
-}
+const CANCELLED_BEFORE_START: StepError = {
+  reason: "cancelled",
+  message: "the child execution was cancelled before it started",
+};
 
 export async function decideStep(
   db: Database,

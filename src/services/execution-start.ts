@@ -13,21 +13,27 @@ import { isUniqueViolation } from "../db/errors";
 import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import type { StartRequest } from "../durable-objects/execution/rpc";
-import { executionStub } from "../durable-objects/execution/stub";
 import { schemaViolations } from "../engine/json-schema";
 import type { ExecutionStatus, TriggerType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, ValidationError } from "../errors";
-import { describeError } from "../observability/describe-error";
-import { logEvent } from "../observability/log";
 import type { TraceContext } from "../observability/tracing/trace-context";
 import type { Definition } from "../steps/definition";
 import { authorize } from "./access";
-import { admissionFor, ancestorHoldsSlot, concurrencyKeyOf, QUEUED_CHECK_AT } from "./concurrency";
+import {
+  admissionFor,
+  ancestorHoldsSlot,
+  concurrencyKeyOf,
+  QUEUED_CHECK_AT,
+  queueExpiry,
+  singletonKeyOf,
+} from "./concurrency";
 import { type ExecutionWithOwner, findExecution } from "./execution-access";
+import { handOff, startRequestFromRow } from "./execution-handoff";
 import { type ExecutionLabels, labelColumns, NO_LABELS } from "./execution-labels";
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
+import { type ActiveExecution, activeOfKey, cancelSuperseded, supersedeQueued } from "./singleton";
 import { findVersion } from "./versions";
 import { findWorkflow, ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
 
@@ -51,6 +57,8 @@ export interface StartOptions {
   trace?: TraceContext | null;
   /** Tags and metadata the starter gives it (docs/api.md). */
   labels?: ExecutionLabels;
+  /** Among queued executions of its key, higher begins first (-100 to 100; default 0). */
+  priority?: number;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
@@ -63,6 +71,8 @@ export interface Started {
   streamUrl: string;
   /** False when an idempotent replay returned an existing execution. */
   created: boolean;
+  /** The workflow's `singleton` skipped this start: the answer is the execution already going. */
+  skipped?: boolean;
 }
 
 export async function startExecution(db: Database, env: Bindings, options: StartOptions): Promise<Started> {
@@ -80,12 +90,13 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   assertInputFits(definition, options.input);
 
   const requestHash = await sha256Hex(
-    // Labels join the request only when given, so a key's earlier unlabelled request still matches.
+    // Labels and priority join the request only when given, so a key's earlier plain request still matches.
     JSON.stringify({
       workflowId: workflow.id,
       version: options.version ?? null,
       input: options.input,
       ...(options.labels ? { labels: options.labels } : {}),
+      ...(options.priority ? { priority: options.priority } : {}),
     }),
   );
   if (options.user && options.idempotencyKey) {
@@ -97,9 +108,17 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   const createdAt = new Date();
   const needs = await executionNeeds(db, definition);
   const concurrencyKey = concurrencyKeyOf(definition, { input: options.input });
+  const singletonKey = singletonKeyOf(definition, { input: options.input });
   let status = "pending" as "pending" | "queued";
+  let superseded: string[] = [];
+  let going: ActiveExecution | undefined;
   try {
-    await db.transaction(async (tx) => {
+    going = await db.transaction(async (tx) => {
+      if (singletonKey !== null && definition.singleton) {
+        const active = await activeOfKey(tx, workflow.id, singletonKey);
+        if (active.length && definition.singleton.mode === "skip") return active[0];
+        superseded = await supersedeQueued(tx, options.audit, active);
+      }
       // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
       await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
       if (concurrencyKey !== null && definition.concurrency)
@@ -117,7 +136,11 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         workflowVersionId: version.id,
         status,
         concurrencyKey,
-        ...(status === "queued" ? { nextCheckAt: QUEUED_CHECK_AT } : {}),
+        singletonKey,
+        priority: options.priority ?? 0,
+        ...(status === "queued"
+          ? { nextCheckAt: QUEUED_CHECK_AT, queueExpiresAt: queueExpiry(definition, createdAt) }
+          : {}),
         triggerType: options.triggerType,
         triggeredBy: options.user?.id ?? null,
         parentExecutionId: options.parent?.executionId ?? null,
@@ -157,8 +180,11 @@ export async function startExecution(db: Database, env: Bindings, options: Start
           triggerType: options.triggerType,
           ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
           ...(status === "queued" ? { queued: true, concurrencyKey } : {}),
+          ...(options.priority ? { priority: options.priority } : {}),
+          ...(superseded.length ? { superseded } : {}),
         },
       });
+      return undefined;
     });
   } catch (error) {
     // Two requests raced with one key: the loser answers with the winner's execution.
@@ -172,6 +198,17 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     }
     throw error;
   }
+
+  if (going)
+    return {
+      id: going.id,
+      status: going.status,
+      streamUrl: streamUrlOf(going.id),
+      created: false,
+      skipped: true,
+      trace: null,
+    };
+  await cancelSuperseded(db, env, options.audit, superseded);
 
   const request: StartRequest = {
     executionId: id,
@@ -191,39 +228,6 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   // A queued execution's object starts when it is admitted (admission.ts).
   const started = status === "queued" ? status : await handOff(env, request);
   return { id, status: started, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
-}
-
-/** Starts the Durable Object; a failure leaves the row pending for the watchdog. */
-export async function handOff(env: Bindings, request: StartRequest): Promise<"pending" | "running"> {
-  try {
-    await executionStub(env, request.executionId).start(request);
-    return "running";
-  } catch (error) {
-    logEvent("error", "execution_handoff_failed", { executionId: request.executionId, ...describeError(error) });
-    return "pending";
-  }
-}
-
-/** Rebuilds the hand-off of an execution whose Durable Object never started (watchdog, controls, replays). */
-export async function startRequestFromRow(db: Queryable, found: ExecutionWithOwner): Promise<StartRequest> {
-  const definition = found.definition as Definition;
-  return {
-    executionId: found.row.id,
-    workflowId: found.row.workflowId,
-    workflowVersionId: found.row.workflowVersionId,
-    versionNumber: found.versionNumber,
-    definition,
-    input: found.row.input,
-    triggerType: found.row.triggerType,
-    triggeredBy: found.row.triggeredBy,
-    workflowOwnerId: found.workflowOwnerId,
-    parent: found.row.parentExecutionId
-      ? { executionId: found.row.parentExecutionId, stepId: found.row.parentStepId ?? "", attempt: 0 }
-      : null,
-    trace: found.row.trace,
-    createdAt: found.row.createdAt.toISOString(),
-    ...(await executionNeeds(db, definition)),
-  };
 }
 
 /** A replayed start of an execution still pending: its hand-off may have failed, so try it again. */

@@ -42,6 +42,7 @@ export function toExecutionView(row: ExecutionRow) {
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
     run: row.run,
+    priority: row.priority,
     tags: row.tags,
     metadata: row.metadata,
     syncError: (row.syncError as SyncErrorView | null) ?? null,
@@ -164,7 +165,7 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
   };
 }
 
-/** Where a queued execution stands in its key's queue (arrival order). */
+/** Why and where a queued execution waits: its place in its key's queue (priority, then arrival), and until when. */
 async function queuePlace(db: Database, found: ExecutionWithOwner) {
   const { row } = found;
   if (row.status !== "queued" || row.concurrencyKey === null) return null;
@@ -172,10 +173,17 @@ async function queuePlace(db: Database, found: ExecutionWithOwner) {
     await db.execute<{ n: number }>(sql`
       select count(*)::int as n from executions
       where workflow_id = ${row.workflowId} and concurrency_key = ${row.concurrencyKey} and status = 'queued'
-        and (created_at, id) < (${row.createdAt}, ${row.id})`)
+        and (priority > ${row.priority}
+             or (priority = ${row.priority} and (created_at, id) < (${row.createdAt}, ${row.id})))`)
   ).rows;
   const limit = (found.definition as Definition).concurrency?.limit ?? 0;
-  return { key: row.concurrencyKey, position: Number(ahead.n) + 1, limit };
+  return {
+    reason: "concurrency" as const,
+    key: row.concurrencyKey,
+    position: Number(ahead.n) + 1,
+    limit,
+    expiresAt: row.queueExpiresAt?.toISOString() ?? null,
+  };
 }
 
 /**

@@ -9,6 +9,9 @@ import type { QueuedStepType } from "../engine/vocabulary";
 import type { StepKind } from "./kind";
 import { STEP_KINDS, STEP_SCHEMAS } from "./registry";
 
+/** A queued start waits at most 30 days. */
+export const MAX_QUEUE_TTL_SECONDS = 30 * 24 * 3600;
+
 export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 
 export const DefinitionSchema = z.strictObject({
@@ -27,6 +30,21 @@ export const DefinitionSchema = z.strictObject({
     .strictObject({
       limit: z.number().int().min(1).max(10_000),
       key: z.string().min(1).max(500).optional(),
+    })
+    .optional(),
+  /**
+   * A start is cancelled (reason `expired`) when it has waited `queued` longer than this
+   * (docs/workflows.md "Flow control on starts").
+   */
+  queueTtlSeconds: z.number().int().min(1).max(MAX_QUEUE_TTL_SECONDS).optional(),
+  /**
+   * One execution per value of `key` (a template over `input`) at a time: a start while one is not
+   * ended is skipped (`skip`) or ends it as `superseded` and begins (`cancel`).
+   */
+  singleton: z
+    .strictObject({
+      key: z.string().min(1).max(500).optional(),
+      mode: z.enum(["skip", "cancel"]),
     })
     .optional(),
   /** The most its model calls may cost together (docs/workflows.md Cost): a call that could go over waits for an owner. */

@@ -47,7 +47,8 @@ export async function validateDefinition(raw: unknown, lookups: DefinitionLookup
   const definition = parsed.data;
   const problems = structureProblems(definition.steps);
   if (definition.inputSchema) problems.push(...schemaProblems(definition.inputSchema, `${ROOT}.inputSchema`));
-  if (definition.concurrency?.key) problems.push(...concurrencyKeyProblems(definition.concurrency.key));
+  if (definition.concurrency?.key) problems.push(...startKeyProblems(definition.concurrency.key, "concurrency"));
+  if (definition.singleton?.key) problems.push(...startKeyProblems(definition.singleton.key, "singleton"));
   // Reference checks need a sound graph; report structure first.
   if (problems.length === 0) {
     problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
@@ -193,9 +194,9 @@ function fail(problems: ErrorDetail[]): DefinitionVerdict {
   return { ok: false, problems };
 }
 
-/** A concurrency key is known at the start, before any step has run: it may read `input` only. */
-function concurrencyKeyProblems(key: string): ErrorDetail[] {
-  const at = `${ROOT}.concurrency.key`;
+/** A start's keys (concurrency, singleton) are known before any step has run: they may read `input` only. */
+function startKeyProblems(key: string, owner: "concurrency" | "singleton"): ErrorDetail[] {
+  const at = `${ROOT}.${owner}.key`;
   let paths: ReturnType<typeof collectTemplatePaths>;
   try {
     paths = collectTemplatePaths(key, at);
@@ -210,6 +211,6 @@ function concurrencyKeyProblems(key: string): ErrorDetail[] {
       if (!(error instanceof PathError)) throw error;
       return [{ path: at, message: error.message }];
     }
-    return [{ path: at, message: `"${path.text}": a concurrency key may read only input` }];
+    return [{ path: at, message: `"${path.text}": a ${owner} key may read only input` }];
   });
 }

@@ -49,7 +49,7 @@ export const FILTER_OPTIONS = {
 
 export const run: Command = {
   usage:
-    "WORKFLOW [--input JSON|@file] [--version N] [--tag TAG]... [--meta KEY=VALUE]... [--idempotency-key KEY] [--watch]",
+    "WORKFLOW [--input JSON|@file] [--version N] [--tag TAG]... [--meta KEY=VALUE]... [--priority N] [--idempotency-key KEY] [--watch]",
   summary: "Start an execution; --watch follows it live and exits 0 when it completes, 3 when it does not",
   options: {
     input: { type: "string" },
@@ -58,26 +58,26 @@ export const run: Command = {
     watch: { type: "boolean", short: "w" },
     tag: { type: "string", multiple: true },
     meta: { type: "string", multiple: true },
+    priority: { type: "string" },
   },
   async run(ctx) {
     const id = await workflowId(ctx.api, ctx.args[0]);
     const input = await jsonArgument(ctx.flags.input as string | undefined, "--input");
     const key = ctx.flags["idempotency-key"] as string | undefined;
-    const started = await ctx.api.request<{ id: string; status: string }>(
+    const started = await ctx.api.request<{ id: string; status: string; skipped?: boolean }>(
       "POST",
       `/workflows/${id}/executions`,
       {
         ...(input ? { input } : {}),
         ...(ctx.flags.version ? { version: Number(ctx.flags.version) } : {}),
+        ...(ctx.flags.priority ? { priority: Number(ctx.flags.priority) } : {}),
         ...labelsOf(ctx.flags),
       },
       key ? { "idempotency-key": key } : undefined,
     );
     if (!ctx.flags.watch) {
-      ctx.out.done(
-        `Started ${started.id} (${started.status}); follow it with: ipa executions watch ${started.id}`,
-        started,
-      );
+      const what = started.skipped ? `Skipped (singleton): ${started.id} is already going` : `Started ${started.id}`;
+      ctx.out.done(`${what} (${started.status}); follow it with: ipa executions watch ${started.id}`, started);
       return 0;
     }
     ctx.out.line(`Started ${started.id}`);

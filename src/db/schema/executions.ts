@@ -14,6 +14,7 @@ import {
   pgEnum,
   pgTable,
   primaryKey,
+  smallint,
   text,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -78,6 +79,12 @@ export const executions = pgTable(
     nextCheckAt: tstz("next_check_at").notNull().default(sql`now() + interval '30 seconds'`),
     /** The value of the workflow's concurrency key for this execution (docs/workflows.md); null without a limit. */
     concurrencyKey: text("concurrency_key"),
+    /** Among a key's queued executions, higher begins first (docs/api.md `priority`, -100 to 100). */
+    priority: smallint("priority").notNull().default(0),
+    /** A queued execution still queued then is cancelled as `expired` (the definition's `queueTtlSeconds`). */
+    queueExpiresAt: tstz("queue_expires_at"),
+    /** The value of the workflow's singleton key (docs/workflows.md `singleton`); null without one. */
+    singletonKey: text("singleton_key"),
     /** Labels the starter gave it (docs/api.md "Tags and metadata"): filters of the executions list. */
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
@@ -103,8 +110,15 @@ export const executions = pgTable(
       .where(sql`${t.status} not in ('completed', 'failed', 'cancelled')`),
     // A key's queue in arrival order, and its active executions (concurrency limits, docs/workflows.md).
     index("executions_concurrency_queue_idx")
-      .on(t.workflowId, t.concurrencyKey, t.createdAt, t.id)
+      .on(t.workflowId, t.concurrencyKey, t.priority.desc(), t.createdAt, t.id)
       .where(sql`${t.status} = 'queued'`),
+    index("executions_queue_expiry_idx")
+      .on(t.queueExpiresAt)
+      .where(sql`${t.status} = 'queued' and ${t.queueExpiresAt} is not null`),
+    // The one execution of a singleton key that has not ended (docs/workflows.md `singleton`).
+    index("executions_singleton_idx")
+      .on(t.workflowId, t.singletonKey)
+      .where(sql`${t.singletonKey} is not null and ${t.status} in ('pending', 'queued', 'running', 'paused')`),
     index("executions_concurrency_active_idx")
       .on(t.workflowId, t.concurrencyKey)
       .where(sql`${t.concurrencyKey} is not null and ${t.status} in ('pending', 'running', 'paused')`),
@@ -112,6 +126,7 @@ export const executions = pgTable(
     index("executions_metadata_idx").using("gin", sql`${t.metadata} jsonb_path_ops`),
     index("executions_search_terms_idx").using("gin", t.searchTerms),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
+    check("executions_priority_range", sql`${t.priority} between -100 and 100`),
     check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
     check(
       "executions_completed_after_start",

@@ -82,7 +82,7 @@ export class ExecutionMachine extends RerunTransitions {
     switch (request.action) {
       case "cancel":
         if (isTerminalExecution(record.status)) return conflict(`The execution is already ${record.status}`);
-        this.finish("cancelled", null, audit("execution.cancel"));
+        this.finish("cancelled", request.reason ?? null, audit("execution.cancel"));
         break;
       case "pause":
         if (record.status !== "running")

@@ -1,7 +1,7 @@
 /** What the execution's object is asked over RPC, and what it answers (typed across the boundary). */
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AuditContext } from "../../db/schema/audit";
-import type { ExecutionStatus, TriggerType } from "../../engine/vocabulary";
+import type { ExecutionStatus, StepError, TriggerType } from "../../engine/vocabulary";
 import type { TraceContext } from "../../observability/tracing/trace-context";
 import type { Definition, StepType } from "../../steps/definition";
 import type { Actor } from "../../steps/task";
@@ -43,6 +43,8 @@ export interface ControlRequest {
   /** Who asks: a retry's run acts for them. */
   actingUserId: string | null;
   audit: AuditContext;
+  /** Why a cancel ends it, on the execution (a newer singleton start: `superseded`); none for a person's cancel. */
+  reason?: StepError;
 }
 
 export interface DecisionRequest {

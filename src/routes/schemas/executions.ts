@@ -26,6 +26,13 @@ const Metadata = z
   .record(MetadataKey, z.string().max(MAX_METADATA_VALUE_LENGTH))
   .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`);
 
+export const Priority = z
+  .number()
+  .int()
+  .min(-100)
+  .max(100)
+  .openapi({ description: "among queued executions of its key, higher begins first (default 0)" });
+
 export const StartBody = z
   .strictObject({
     input: z.record(z.string(), JsonValue).optional().openapi({ description: "the execution's `input`" }),
@@ -36,6 +43,7 @@ export const StartBody = z
     metadata: Metadata.optional().openapi({
       description: `string values by key to find it by (at most ${MAX_METADATA_KEYS} keys; values up to ${MAX_METADATA_VALUE_LENGTH} characters)`,
     }),
+    priority: Priority.optional(),
   })
   .openapi("StartExecution");
 
@@ -49,7 +57,14 @@ export const StartHeaders = z.object({
 });
 
 export const StartedSchema = z
-  .object({ id: z.uuid(), status: ExecutionStatus, streamUrl: z.string() })
+  .object({
+    id: z.uuid(),
+    status: ExecutionStatus,
+    streamUrl: z.string(),
+    skipped: z.boolean().optional().openapi({
+      description: "true when the workflow's `singleton` skipped the start: the execution already going (200)",
+    }),
+  })
   .openapi("ExecutionStarted");
 
 /** Why a step, or the execution it ended, failed (docs/engine.md). */
@@ -81,6 +96,7 @@ const ExecutionFields = {
     .nullable()
     .openapi({ description: "what the agent steps cost (MODEL_PRICES); null when a model had no price" }),
   run: z.number().int().openapi({ description: "1, then +1 for each retry or rerun" }),
+  priority: z.number().int().openapi({ description: "among queued executions of its key, higher begins first" }),
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.string()),
   syncError: z
@@ -156,9 +172,13 @@ export const ExecutionSchema = z
       .openapi({ description: "the definition's costBudgetUsd, or the budget an owner raised it to" }),
     queue: z
       .object({
+        reason: z.enum(["concurrency"]).openapi({ description: "what it waits for" }),
         key: z.string().openapi({ description: 'the concurrency key\'s value for this execution ("" without a key)' }),
-        position: z.number().int().openapi({ description: "1 for the next to start" }),
+        position: z.number().int().openapi({ description: "1 for the next to start (higher priority, then arrival)" }),
         limit: z.number().int(),
+        expiresAt: Timestamp.nullable().openapi({
+          description: "when it is cancelled as `expired` if still queued (the workflow's queueTtlSeconds)",
+        }),
       })
       .nullable()
       .openapi({
