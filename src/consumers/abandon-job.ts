@@ -1,7 +1,7 @@
 /**
  * What a dead-lettered job leaves behind: a row that says it is still pending or running would
  * stay so for ever, so each kind's row is failed with the reason. Kinds whose cron schedules the
- * work again (verification, replica copies, retention, log archival) have no such row.
+ * work again (verification, replica copies, retention, log archival, start gates) have no such row.
  */
 import { failUnfinished } from "../backup/catalog";
 import { abandonDrill } from "../backup/drill";
@@ -27,6 +27,8 @@ export async function abandonJob(db: Database, job: JobMessage, reason: string):
     case "replicate":
     case "retention":
     case "archive-logs":
+    // A start gate's lost admission is the cron's sweep's (start-gates.ts).
+    case "admit":
       return false;
     default:
       return exhaustive(job);

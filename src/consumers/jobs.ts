@@ -1,4 +1,4 @@
-/** The jobs queue consumer: backups, their replica copies and verification, retention, log archival and drills. */
+/** The jobs queue consumer: backups, their replica copies and verification, retention, log archival, drills, bulk actions and start gates. */
 
 import { runDrill } from "../backup/drill";
 import { replicateBackup } from "../backup/replica";
@@ -16,6 +16,7 @@ import { logEvent } from "../observability/log";
 import { enqueueJob } from "../queues/enqueue-job";
 import { type JobMessage, JobMessageSchema } from "../queues/messages";
 import { runBulkJob } from "../services/bulk-actions";
+import { admitAtGate, wakeGate } from "../services/start-gates";
 
 /** How long a backup waits when another holds the lock. */
 const BUSY_RETRY_SECONDS = 60;
@@ -93,6 +94,12 @@ export async function runJob(
         const more = await runBulkJob(session.db, env, job.bulkJobId);
         if (more) await enqueueJob(env, job);
         return more;
+      }
+      case "admit": {
+        // The gate's next opening, if something still waits there.
+        const { wakeInMs } = await admitAtGate(session.db, env, job.workflowId, job.gate, job.key);
+        if (wakeInMs !== null) await wakeGate(env, job, wakeInMs);
+        return wakeInMs;
       }
       default:
         return exhaustive(job);

@@ -12,6 +12,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { admitAllQueued } from "../services/admission";
 import { expireQueued } from "../services/queue-expiry";
+import { sweepGates } from "../services/start-gates";
 import {
   isBackupSlot,
   scheduleBackups,
@@ -51,8 +52,10 @@ export const JOBS: Job[] = [
   { name: "watchdog", due: everyMinute, run: ({ db, env }) => runWatchdog(db, env) },
   // Links what writers appended to the audit trail since the last reader did (sequencer.ts).
   { name: "audit-chain", due: everyMinute, run: ({ db }) => linkAuditChain(db) },
-  // Queued executions whose release a crash lost (admission.ts).
+  // Queued executions whose release a crash lost (admission.ts), and debounced or throttled
+  // starts whose admission message was lost (start-gates.ts).
   { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
+  { name: "start-gates", due: everyMinute, run: ({ db, env }) => sweepGates(db, env) },
   // Queued executions past the workflow's queueTtlSeconds end as `expired` (queue-expiry.ts).
   { name: "queue-expiry", due: everyMinute, run: ({ db, env }) => expireQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },

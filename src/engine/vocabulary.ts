@@ -52,6 +52,10 @@ export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "r
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** Why a step waits (docs/engine.md "why-waiting"). */
+/** The gates a start may wait `queued` at, in the order it meets them (docs/workflows.md "Flow control on starts"). */
+export const QUEUE_REASONS = ["debounce", "throttle", "concurrency"] as const;
+export type QueueReason = (typeof QUEUE_REASONS)[number];
+
 export const WAIT_REASONS = ["approval", "event", "delay", "retry", "budget", "children", "queued"] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 

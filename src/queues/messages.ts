@@ -19,5 +19,13 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("drill"), drillId: z.uuid() }),
   z.object({ type: z.literal("replicate"), backupId: z.uuid() }),
   z.object({ type: z.literal("bulk"), bulkJobId: z.uuid() }),
+  // A start gate's next admission (docs/workflows.md "Flow control on starts"): a debounced start's
+  // time, or a throttle window opening.
+  z.object({
+    type: z.literal("admit"),
+    workflowId: z.uuid(),
+    gate: z.enum(["debounce", "throttle"]),
+    key: z.string().max(256),
+  }),
 ]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;

@@ -198,7 +198,8 @@ export const executionRoutes = createRouter()
     if (!started.created) c.header("Idempotent-Replayed", "true");
     c.header("traceparent", executionTraceparent(started.id, started.trace));
     const answer = { id: started.id, status: started.status, streamUrl: started.streamUrl };
-    return started.skipped ? c.json({ ...answer, skipped: true }, 200) : c.json(answer, 202);
+    if (started.skipped) return c.json({ ...answer, skipped: true }, 200);
+    return c.json(started.debounced ? { ...answer, debounced: true } : answer, 202);
   })
   .openapi(list, async (c) => {
     const { tag, ...query } = c.req.valid("query");

@@ -32,7 +32,12 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
       .from(executions)
       .innerJoin(workflowVersions, eq(workflowVersions.id, executions.workflowVersionId))
       .where(
-        and(eq(executions.workflowId, workflowId), eq(executions.concurrencyKey, key), eq(executions.status, "queued")),
+        and(
+          eq(executions.workflowId, workflowId),
+          eq(executions.concurrencyKey, key),
+          eq(executions.status, "queued"),
+          eq(executions.queueReason, "concurrency"),
+        ),
       )
       .orderBy(...QUEUE_ORDER)
       .limit(1);
@@ -42,10 +47,10 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
     const free = Math.min(limit - active, 1_000);
     if (free <= 0) return [];
     const rows = await tx.execute<{ id: string }>(sql`
-      update executions set status = 'pending', next_check_at = now() + interval '30 seconds'
+      update executions set status = 'pending', queue_reason = null, next_check_at = now() + interval '30 seconds'
       where id in (
         select id from executions
-        where workflow_id = ${workflowId} and concurrency_key = ${key} and status = 'queued'
+        where workflow_id = ${workflowId} and concurrency_key = ${key} and status = 'queued' and queue_reason = 'concurrency'
         order by ${sql.join(QUEUE_ORDER, sql`, `)} limit ${free})
       returning id`);
     return rows.rows.map((row) => row.id);
@@ -67,7 +72,7 @@ export async function admitAllQueued(db: Database, env: Bindings): Promise<numbe
   const keys = await db
     .select({ workflowId: executions.workflowId, key: executions.concurrencyKey })
     .from(executions)
-    .where(eq(executions.status, "queued"))
+    .where(and(eq(executions.status, "queued"), eq(executions.queueReason, "concurrency")))
     .groupBy(executions.workflowId, executions.concurrencyKey)
     .orderBy(asc(min(executions.createdAt)))
     .limit(SWEEP_KEYS);

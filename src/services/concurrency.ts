@@ -46,7 +46,7 @@ export function singletonKeyOf(definition: Definition, scope: Pick<Scope, "input
 }
 
 /** A start's key rendered over its input: "" without a template; a 422 when it cannot be read or is too long. */
-function startKeyOf(template: string | undefined, scope: Pick<Scope, "input">, what: string): string {
+export function startKeyOf(template: string | undefined, scope: Pick<Scope, "input">, what: string): string {
   if (!template) return "";
   let key: string;
   try {
@@ -67,7 +67,7 @@ export async function lockKey(
   tx: Queryable,
   workflowId: string,
   key: string,
-  kind: "concurrency" | "singleton" = "concurrency",
+  kind: "concurrency" | "singleton" | "throttle" | "debounce" = "concurrency",
 ): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${kind}:${workflowId}:${key}`}, 0))`);
 }
@@ -76,7 +76,7 @@ export async function occupancy(tx: Queryable, workflowId: string, key: string) 
   const [row] = (
     await tx.execute<{ active: number; queued: number }>(sql`
       select count(*) filter (where status <> 'queued')::int as active,
-             count(*) filter (where status = 'queued')::int as queued
+             count(*) filter (where status = 'queued' and queue_reason = 'concurrency')::int as queued
       from executions
       where workflow_id = ${workflowId} and concurrency_key = ${key}
         and status in ('pending', 'queued', 'running', 'paused')`)

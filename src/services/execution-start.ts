@@ -34,6 +34,7 @@ import { type ExecutionLabels, labelColumns, NO_LABELS } from "./execution-label
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
 import { type ActiveExecution, activeOfKey, cancelSuperseded, supersedeQueued } from "./singleton";
+import { decideGates, type GateDecision, gateKeysOf, wakeGate } from "./start-gates";
 import { findVersion } from "./versions";
 import { findWorkflow, ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
 
@@ -73,6 +74,8 @@ export interface Started {
   created: boolean;
   /** The workflow's `singleton` skipped this start: the answer is the execution already going. */
   skipped?: boolean;
+  /** The workflow's `debounce` joined this start to the execution waiting for its key (which takes its input). */
+  debounced?: boolean;
 }
 
 export async function startExecution(db: Database, env: Bindings, options: StartOptions): Promise<Started> {
@@ -109,22 +112,38 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   const needs = await executionNeeds(db, definition);
   const concurrencyKey = concurrencyKeyOf(definition, { input: options.input });
   const singletonKey = singletonKeyOf(definition, { input: options.input });
+  const gateKeys = gateKeysOf(definition, options.input);
   let status = "pending" as "pending" | "queued";
   let superseded: string[] = [];
-  let going: ActiveExecution | undefined;
+  let gates: GateDecision = { kind: "passed", throttled: false };
+  let outcome: { skipped: ActiveExecution } | { merged: string } | null;
   try {
-    going = await db.transaction(async (tx) => {
+    outcome = await db.transaction(async (tx) => {
       if (singletonKey !== null && definition.singleton) {
         const active = await activeOfKey(tx, workflow.id, singletonKey);
-        if (active.length && definition.singleton.mode === "skip") return active[0];
+        if (active.length && definition.singleton.mode === "skip") return { skipped: active[0] };
         superseded = await supersedeQueued(tx, options.audit, active);
+      }
+      // The same request's idempotency record and audit row, whichever execution it ends up as.
+      const recordStart = async (executionId: string, action: string, after: Record<string, unknown>) => {
+        if (options.user && options.idempotencyKey)
+          await recordIdempotencyKey(tx, options.user.id, options.idempotencyKey, requestHash, executionId, createdAt);
+        await options.beforeCommit?.(tx, executionId);
+        await recordAudit(tx, options.audit, { action, resourceType: "execution", resourceId: executionId, after });
+      };
+      gates = await decideGates(tx, workflow.id, definition, gateKeys, options.input);
+      if (gates.kind === "merged") {
+        await recordStart(gates.executionId, "execution.debounce", { triggerType: options.triggerType });
+        return { merged: gates.executionId };
       }
       // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
       await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
-      if (concurrencyKey !== null && definition.concurrency)
+      if (gates.kind === "queued") status = "queued";
+      else if (concurrencyKey !== null && definition.concurrency)
         status = await admissionFor(tx, workflow.id, concurrencyKey, definition.concurrency.limit);
+      const queueReason = gates.kind === "queued" ? gates.gate : status === "queued" ? "concurrency" : null;
       // A child that would queue behind a slot its own ancestor holds would wait for ever: refused.
-      if (status === "queued" && options.parent && concurrencyKey !== null)
+      if (queueReason === "concurrency" && options.parent && concurrencyKey !== null)
         if (await ancestorHoldsSlot(tx, options.parent.executionId, workflow.id, concurrencyKey))
           throw new ConflictError(
             "The workflow's concurrency limit is full, and one of its slots is held by an execution waiting for this one: starting it would never end",
@@ -137,10 +156,14 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         status,
         concurrencyKey,
         singletonKey,
+        throttleKey: gateKeys.throttle,
+        debounceKey: gateKeys.debounce,
         priority: options.priority ?? 0,
-        ...(status === "queued"
-          ? { nextCheckAt: QUEUED_CHECK_AT, queueExpiresAt: queueExpiry(definition, createdAt) }
+        ...(queueReason
+          ? { queueReason, nextCheckAt: QUEUED_CHECK_AT, queueExpiresAt: queueExpiry(definition, createdAt) }
           : {}),
+        ...(gates.kind === "queued" && gates.admitAt ? { admitAt: gates.admitAt } : {}),
+        ...(gates.kind === "passed" && gates.throttled ? { throttlePassedAt: sql`now()` } : {}),
         triggerType: options.triggerType,
         triggeredBy: options.user?.id ?? null,
         parentExecutionId: options.parent?.executionId ?? null,
@@ -150,41 +173,16 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         trace: options.trace ?? null,
         createdAt,
       });
-      if (options.user && options.idempotencyKey) {
-        // A stale record of the same key (older than 24 h) gives way to this one.
-        await tx
-          .delete(idempotencyKeys)
-          .where(
-            and(
-              eq(idempotencyKeys.userId, options.user.id),
-              eq(idempotencyKeys.key, options.idempotencyKey),
-              sql`${idempotencyKeys.expiresAt} <= now()`,
-            ),
-          );
-        await tx.insert(idempotencyKeys).values({
-          userId: options.user.id,
-          key: options.idempotencyKey,
-          requestHash,
-          executionId: id,
-          expiresAt: new Date(createdAt.getTime() + IDEMPOTENCY_TTL_MS),
-        });
-      }
-      await options.beforeCommit?.(tx, id);
-      await recordAudit(tx, options.audit, {
-        action: "execution.start",
-        resourceType: "execution",
-        resourceId: id,
-        after: {
-          workflowId: workflow.id,
-          version: version.versionNumber,
-          triggerType: options.triggerType,
-          ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
-          ...(status === "queued" ? { queued: true, concurrencyKey } : {}),
-          ...(options.priority ? { priority: options.priority } : {}),
-          ...(superseded.length ? { superseded } : {}),
-        },
+      await recordStart(id, "execution.start", {
+        workflowId: workflow.id,
+        version: version.versionNumber,
+        triggerType: options.triggerType,
+        ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
+        ...(queueReason ? { queued: queueReason, concurrencyKey } : {}),
+        ...(options.priority ? { priority: options.priority } : {}),
+        ...(superseded.length ? { superseded } : {}),
       });
-      return undefined;
+      return null;
     });
   } catch (error) {
     // Two requests raced with one key: the loser answers with the winner's execution.
@@ -199,16 +197,29 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     throw error;
   }
 
-  if (going)
+  if (outcome && "skipped" in outcome) {
+    const { id: going, status: goingStatus } = outcome.skipped;
     return {
-      id: going.id,
-      status: going.status,
-      streamUrl: streamUrlOf(going.id),
+      id: going,
+      status: goingStatus,
+      streamUrl: streamUrlOf(going),
       created: false,
       skipped: true,
       trace: null,
     };
+  }
+  if (outcome && "merged" in outcome)
+    return {
+      id: outcome.merged,
+      status: "queued",
+      streamUrl: streamUrlOf(outcome.merged),
+      created: false,
+      debounced: true,
+      trace: null,
+    };
   await cancelSuperseded(db, env, options.audit, superseded);
+  const decided = gates as GateDecision;
+  if (decided.kind === "queued" && decided.wake) await wakeGate(env, decided.wake, decided.wakeInMs);
 
   const request: StartRequest = {
     executionId: id,
@@ -225,9 +236,32 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     createdAt: createdAt.toISOString(),
     ...needs,
   };
-  // A queued execution's object starts when it is admitted (admission.ts).
+  // A queued execution's object starts when it is admitted (start-gates.ts, admission.ts).
   const started = status === "queued" ? status : await handOff(env, request);
   return { id, status: started, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
+}
+
+/** The start's Idempotency-Key, for 24 h; a stale record of the same key (older than that) gives way. */
+async function recordIdempotencyKey(
+  tx: Transaction,
+  userId: string,
+  key: string,
+  requestHash: string,
+  executionId: string,
+  createdAt: Date,
+): Promise<void> {
+  await tx
+    .delete(idempotencyKeys)
+    .where(
+      and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.expiresAt} <= now()`),
+    );
+  await tx.insert(idempotencyKeys).values({
+    userId,
+    key,
+    requestHash,
+    executionId,
+    expiresAt: new Date(createdAt.getTime() + IDEMPOTENCY_TTL_MS),
+  });
 }
 
 /** A replayed start of an execution still pending: its hand-off may have failed, so try it again. */

@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { newestFirst } from "../db/newest-first";
 import { executionLogs, executionSteps, executions, logArchives, workflows } from "../db/schema";
+import type { QueueReason } from "../engine/vocabulary";
 import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
 import type { Definition } from "../steps/definition";
@@ -165,26 +166,41 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
   };
 }
 
-/** Why and where a queued execution waits: its place in its key's queue (priority, then arrival), and until when. */
+/** Why and where a queued execution waits: the gate, its place there (priority, then arrival), and until when. */
 async function queuePlace(db: Database, found: ExecutionWithOwner) {
   const { row } = found;
-  if (row.status !== "queued" || row.concurrencyKey === null) return null;
+  if (row.status !== "queued") return null;
+  const reason = row.queueReason ?? "concurrency";
+  const definition = found.definition as Definition;
+  const gate = QUEUE_GATES[reason];
+  const key = row[gate.key] ?? "";
   const [ahead] = (
     await db.execute<{ n: number }>(sql`
       select count(*)::int as n from executions
-      where workflow_id = ${row.workflowId} and concurrency_key = ${row.concurrencyKey} and status = 'queued'
+      where workflow_id = ${row.workflowId} and ${executions[gate.key]} = ${key}
+        and status = 'queued' and queue_reason = ${reason}
         and (priority > ${row.priority}
              or (priority = ${row.priority} and (created_at, id) < (${row.createdAt}, ${row.id})))`)
   ).rows;
-  const limit = (found.definition as Definition).concurrency?.limit ?? 0;
   return {
-    reason: "concurrency" as const,
-    key: row.concurrencyKey,
+    reason,
+    key,
     position: Number(ahead.n) + 1,
-    limit,
+    limit: gate.limit(definition),
+    until: row.admitAt?.toISOString() ?? null,
     expiresAt: row.queueExpiresAt?.toISOString() ?? null,
   };
 }
+
+/** Each start gate's key column, and its limit. */
+const QUEUE_GATES: Record<
+  QueueReason,
+  { key: "concurrencyKey" | "throttleKey" | "debounceKey"; limit: (definition: Definition) => number | null }
+> = {
+  debounce: { key: "debounceKey", limit: () => null },
+  throttle: { key: "throttleKey", limit: (definition) => definition.throttle?.limit ?? null },
+  concurrency: { key: "concurrencyKey", limit: (definition) => definition.concurrency?.limit ?? null },
+};
 
 /**
  * The execution's log, oldest first: lines archived to R2 and lines still in Postgres, merged by

@@ -11,6 +11,8 @@ import { STEP_KINDS, STEP_SCHEMAS } from "./registry";
 
 /** A queued start waits at most 30 days. */
 export const MAX_QUEUE_TTL_SECONDS = 30 * 24 * 3600;
+/** A throttle window or debounce wait is at most 12 h: the longest delay of one queue message. */
+export const MAX_GATE_SECONDS = 12 * 3600;
 
 export const StepSchema = z.discriminatedUnion("type", STEP_SCHEMAS);
 
@@ -45,6 +47,28 @@ export const DefinitionSchema = z.strictObject({
     .strictObject({
       key: z.string().min(1).max(500).optional(),
       mode: z.enum(["skip", "cancel"]),
+    })
+    .optional(),
+  /**
+   * At most `limit` starts per value of `key` pass within any `periodSeconds`; the others wait
+   * `queued` (reason `throttle`) and pass in order as the window allows.
+   */
+  throttle: z
+    .strictObject({
+      key: z.string().min(1).max(500).optional(),
+      limit: z.number().int().min(1).max(10_000),
+      periodSeconds: z.number().int().min(1).max(MAX_GATE_SECONDS),
+    })
+    .optional(),
+  /**
+   * Starts of one `key` within `periodSeconds` of each other become one execution, with the last
+   * start's input, that begins once the starts stop (or `maxWaitSeconds` after the first).
+   */
+  debounce: z
+    .strictObject({
+      key: z.string().min(1).max(500).optional(),
+      periodSeconds: z.number().int().min(1).max(3600),
+      maxWaitSeconds: z.number().int().min(1).max(MAX_GATE_SECONDS).optional(),
     })
     .optional(),
   /** The most its model calls may cost together (docs/workflows.md Cost): a call that could go over waits for an owner. */

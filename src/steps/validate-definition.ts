@@ -47,8 +47,10 @@ export async function validateDefinition(raw: unknown, lookups: DefinitionLookup
   const definition = parsed.data;
   const problems = structureProblems(definition.steps);
   if (definition.inputSchema) problems.push(...schemaProblems(definition.inputSchema, `${ROOT}.inputSchema`));
-  if (definition.concurrency?.key) problems.push(...startKeyProblems(definition.concurrency.key, "concurrency"));
-  if (definition.singleton?.key) problems.push(...startKeyProblems(definition.singleton.key, "singleton"));
+  for (const gate of START_GATES) {
+    const key = definition[gate]?.key;
+    if (key) problems.push(...startKeyProblems(key, gate));
+  }
   // Reference checks need a sound graph; report structure first.
   if (problems.length === 0) {
     problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
@@ -195,7 +197,10 @@ function fail(problems: ErrorDetail[]): DefinitionVerdict {
 }
 
 /** A start's keys (concurrency, singleton) are known before any step has run: they may read `input` only. */
-function startKeyProblems(key: string, owner: "concurrency" | "singleton"): ErrorDetail[] {
+/** The parts of a definition that key a start by its input. */
+const START_GATES = ["concurrency", "singleton", "throttle", "debounce"] as const;
+
+function startKeyProblems(key: string, owner: (typeof START_GATES)[number]): ErrorDetail[] {
   const at = `${ROOT}.${owner}.key`;
   let paths: ReturnType<typeof collectTemplatePaths>;
   try {

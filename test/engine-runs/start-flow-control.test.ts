@@ -1,7 +1,8 @@
 /**
  * Flow control on starts (docs/workflows.md "Flow control on starts"): `priority` orders a key's
- * queue, `queueTtlSeconds` ends a start that waited too long (`expired`), and `singleton` keeps one
- * execution per key going, skipping or superseding the new start.
+ * queue, `queueTtlSeconds` ends a start that waited too long (`expired`), `singleton` keeps one
+ * execution per key going, skipping or superseding the new start, `throttle` lets a number of
+ * starts per window pass, and `debounce` folds a burst of starts into one with the last input.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -178,13 +179,17 @@ describe("singleton", () => {
     await release(owner.token, replacement);
   });
 
-  it("refuses a singleton key that reads anything but input, and a queueTtlSeconds below one", async () => {
+  it("refuses start keys that read anything but input, and limits out of range", async () => {
     const owner = await signIn("user");
     const wf = await callJson("/api/v1/workflows", { token: owner.token, body: { name: "bad flow control" } });
     for (const [top, path] of [
       [{ singleton: { key: "{{steps.hold.output}}", mode: "skip" } }, "definition.singleton.key"],
       [{ singleton: { mode: "queue" } }, "definition.singleton.mode"],
       [{ queueTtlSeconds: 0 }, "definition.queueTtlSeconds"],
+      [{ throttle: { key: "{{execution.id}}", limit: 1, periodSeconds: 1 } }, "definition.throttle.key"],
+      [{ throttle: { limit: 1, periodSeconds: 43_201 } }, "definition.throttle.periodSeconds"],
+      [{ debounce: { key: "{{steps.hold.output}}", periodSeconds: 1 } }, "definition.debounce.key"],
+      [{ debounce: { periodSeconds: 3601 } }, "definition.debounce.periodSeconds"],
     ] as const) {
       const res = await callJson(`/api/v1/workflows/${wf.body.id}/versions`, {
         token: owner.token,
@@ -193,5 +198,93 @@ describe("singleton", () => {
       expect(res.status).toBe(422);
       expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
     }
+  });
+});
+
+/** A quick run whose output is its input's `n`. */
+const quick = (top: Record<string, unknown>) => ({
+  ...top,
+  steps: [{ id: "echo", type: "transform", output: "{{input.n}}" }],
+});
+
+describe("throttle", () => {
+  it("lets at most `limit` starts of a key pass per window, the rest in arrival order as it opens", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(
+      owner.token,
+      quick({ throttle: { key: "{{input.customer}}", limit: 2, periodSeconds: 2 } }),
+    );
+    const answers = [];
+    for (let n = 0; n < 5; n++)
+      answers.push(await startWith(owner.token, workflowId, { input: { customer: "acme", n } }));
+    expect(answers.map((res) => res.body.status)).toEqual(["running", "running", "queued", "queued", "queued"]);
+    expect(await view(owner.token, answers[4].body.id)).toMatchObject({
+      queue: { reason: "throttle", key: "acme", position: 3, limit: 2 },
+    });
+    // Another key has a window of its own.
+    const other = await startWith(owner.token, workflowId, { input: { customer: "bolt", n: 9 } });
+    expect(other.body.status).toBe("running");
+
+    for (const res of answers) expect((await waitForExecution(owner.token, res.body.id)).status).toBe("completed");
+    const passed = await query<{ n: number; at: Date }>(
+      `select (input->>'n')::int as n, throttle_passed_at as at from executions
+       where workflow_id = $1 and throttle_key = 'acme' order by throttle_passed_at, created_at`,
+      [workflowId],
+    );
+    expect(passed.map((row) => row.n)).toEqual([0, 1, 2, 3, 4]);
+    // Any two windows' worth apart: the third start passed at least a period after the first.
+    for (let i = 0; i + 2 < passed.length; i++)
+      expect(passed[i + 2].at.getTime() - passed[i].at.getTime()).toBeGreaterThanOrEqual(2_000);
+  });
+});
+
+describe("debounce", () => {
+  it("turns ten starts in a second into one execution with the last input", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(
+      owner.token,
+      quick({ debounce: { key: "{{input.customer}}", periodSeconds: 1 } }),
+    );
+    const answers = [];
+    for (let n = 0; n < 10; n++)
+      answers.push(await startWith(owner.token, workflowId, { input: { customer: "acme", n } }));
+    const [first, ...rest] = answers;
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ status: "queued" });
+    expect(first.body.debounced).toBeUndefined();
+    for (const res of rest) expect(res.body).toMatchObject({ id: first.body.id, status: "queued", debounced: true });
+    expect((await view(owner.token, first.body.id)).queue).toMatchObject({ reason: "debounce", key: "acme" });
+
+    const done = await waitForExecution(owner.token, first.body.id);
+    expect(done).toMatchObject({ status: "completed", input: { customer: "acme", n: 9 }, output: { echo: 9 } });
+    const rows = await query<{ n: number }>("select count(*)::int as n from executions where workflow_id = $1", [
+      workflowId,
+    ]);
+    expect(rows[0].n).toBe(1);
+    // Once it began, the next start of the key waits on its own.
+    const later = await startWith(owner.token, workflowId, { input: { customer: "acme", n: 10 } });
+    expect(later.body.id).not.toBe(first.body.id);
+    expect((await waitForExecution(owner.token, later.body.id)).output).toEqual({ echo: 10 });
+  });
+
+  it("begins by maxWaitSeconds after the first start however often the key starts", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, quick({ debounce: { periodSeconds: 60, maxWaitSeconds: 1 } }));
+    const first = await startWith(owner.token, workflowId, { input: { n: 1 } });
+    const second = await startWith(owner.token, workflowId, { input: { n: 2 } });
+    expect(second.body).toMatchObject({ id: first.body.id, debounced: true });
+    const queued = await view(owner.token, first.body.id);
+    expect(Date.parse(queued.queue.until) - Date.parse(queued.createdAt)).toBe(1_000);
+    expect((await waitForExecution(owner.token, first.body.id)).output).toEqual({ echo: 2 });
+  });
+
+  it("begins a debounced start whose admission message was lost, from the cron", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, quick({ debounce: { periodSeconds: 600 } }));
+    const id = (await startWith(owner.token, workflowId, { input: { n: 5 } })).body.id;
+    // Its time passed a minute ago and no message came (the one sent is ten minutes out).
+    await query("update executions set admit_at = now() - interval '1 minute' where id = $1", [id]);
+    await fireCron(new Date(), env);
+    expect((await waitForExecution(owner.token, id)).output).toEqual({ echo: 5 });
   });
 });

@@ -21,6 +21,8 @@ import {
 import {
   EXECUTION_STATUSES,
   LOG_LEVELS,
+  QUEUE_REASONS,
+  type QueueReason,
   STEP_STATUSES,
   STEP_TYPES,
   type StepError,
@@ -85,6 +87,15 @@ export const executions = pgTable(
     queueExpiresAt: tstz("queue_expires_at"),
     /** The value of the workflow's singleton key (docs/workflows.md `singleton`); null without one. */
     singletonKey: text("singleton_key"),
+    /** While `queued`: the gate it waits at (docs/workflows.md "Flow control on starts"). */
+    queueReason: text("queue_reason").$type<QueueReason>(),
+    /** The values of the workflow's throttle and debounce keys; null without them. */
+    throttleKey: text("throttle_key"),
+    debounceKey: text("debounce_key"),
+    /** When it passed its throttle: what counts against the key's window. */
+    throttlePassedAt: tstz("throttle_passed_at"),
+    /** A debounced start begins then, unless another start of its key moves it later. */
+    admitAt: tstz("admit_at"),
     /** Labels the starter gave it (docs/api.md "Tags and metadata"): filters of the executions list. */
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
@@ -111,7 +122,21 @@ export const executions = pgTable(
     // A key's queue in arrival order, and its active executions (concurrency limits, docs/workflows.md).
     index("executions_concurrency_queue_idx")
       .on(t.workflowId, t.concurrencyKey, t.priority.desc(), t.createdAt, t.id)
-      .where(sql`${t.status} = 'queued'`),
+      .where(sql`${t.status} = 'queued' and ${t.queueReason} = 'concurrency'`),
+    index("executions_throttle_queue_idx")
+      .on(t.workflowId, t.throttleKey, t.priority.desc(), t.createdAt, t.id)
+      .where(sql`${t.status} = 'queued' and ${t.queueReason} = 'throttle'`),
+    // A throttle key's window: the starts that passed it lately.
+    index("executions_throttle_window_idx")
+      .on(t.workflowId, t.throttleKey, t.throttlePassedAt)
+      .where(sql`${t.throttlePassedAt} is not null`),
+    index("executions_debounce_idx")
+      .on(t.workflowId, t.debounceKey)
+      .where(sql`${t.status} = 'queued' and ${t.queueReason} = 'debounce'`),
+    // What the cron's sweep finds due: debounced starts past their time.
+    index("executions_debounce_due_idx")
+      .on(t.admitAt)
+      .where(sql`${t.status} = 'queued' and ${t.queueReason} = 'debounce'`),
     index("executions_queue_expiry_idx")
       .on(t.queueExpiresAt)
       .where(sql`${t.status} = 'queued' and ${t.queueExpiresAt} is not null`),
@@ -126,6 +151,10 @@ export const executions = pgTable(
     index("executions_metadata_idx").using("gin", sql`${t.metadata} jsonb_path_ops`),
     index("executions_search_terms_idx").using("gin", t.searchTerms),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
+    check(
+      "executions_queue_reason",
+      sql`${t.queueReason} in (${sql.raw(QUEUE_REASONS.map((reason) => `'${reason}'`).join(", "))})`,
+    ),
     check("executions_priority_range", sql`${t.priority} between -100 and 100`),
     check("executions_tokens_non_negative", sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
     check(

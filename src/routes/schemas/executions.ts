@@ -1,7 +1,7 @@
 /** Request and response schemas of executions, their steps, logs and controls. */
 import { z } from "@hono/zod-openapi";
 import { JsonValue } from "../../engine/step-fields";
-import { EXECUTION_STATUSES, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
+import { EXECUTION_STATUSES, QUEUE_REASONS, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
 import {
   MAX_METADATA_KEY_LENGTH,
   MAX_METADATA_KEYS,
@@ -63,6 +63,9 @@ export const StartedSchema = z
     streamUrl: z.string(),
     skipped: z.boolean().optional().openapi({
       description: "true when the workflow's `singleton` skipped the start: the execution already going (200)",
+    }),
+    debounced: z.boolean().optional().openapi({
+      description: "true when the workflow's `debounce` joined the start to the execution waiting for its key",
     }),
   })
   .openapi("ExecutionStarted");
@@ -172,17 +175,21 @@ export const ExecutionSchema = z
       .openapi({ description: "the definition's costBudgetUsd, or the budget an owner raised it to" }),
     queue: z
       .object({
-        reason: z.enum(["concurrency"]).openapi({ description: "what it waits for" }),
-        key: z.string().openapi({ description: 'the concurrency key\'s value for this execution ("" without a key)' }),
-        position: z.number().int().openapi({ description: "1 for the next to start (higher priority, then arrival)" }),
-        limit: z.number().int(),
+        reason: z.enum(QUEUE_REASONS).openapi({ description: "the gate it waits at" }),
+        key: z.string().openapi({ description: 'that gate\'s key for this execution ("" without a key)' }),
+        position: z.number().int().openapi({ description: "1 for the next to pass (higher priority, then arrival)" }),
+        limit: z.number().int().nullable().openapi({ description: "the concurrency or throttle limit" }),
+        until: Timestamp.nullable().openapi({
+          description: "debounce: when it begins unless another start of its key moves it later",
+        }),
         expiresAt: Timestamp.nullable().openapi({
           description: "when it is cancelled as `expired` if still queued (the workflow's queueTtlSeconds)",
         }),
       })
       .nullable()
       .openapi({
-        description: "while the execution is queued behind its workflow's concurrency limit (docs/workflows.md)",
+        description:
+          "while the execution waits `queued` at a start gate: debounce, throttle or concurrency (docs/workflows.md)",
       }),
     steps: z.array(StepSchema),
   })
