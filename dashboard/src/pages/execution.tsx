@@ -8,13 +8,14 @@ import { get } from "../api/client";
 import { can } from "../api/session";
 import type { Definition, Execution, StepStatus, Version, Workflow } from "../api/types";
 import { Dag } from "../components/dag";
-import { duration, ordinal, shortId, when } from "../components/format";
+import { duration, shortId, when } from "../components/format";
 import { ErrorNotice, Loading, StatusBadge } from "../components/notices";
 import { ScrollRegion } from "../components/scroll-region";
 import { Timeline } from "../components/timeline";
 import { Controls } from "../execution/controls";
 import { EventForm } from "../execution/event-form";
 import { Logs } from "../execution/logs";
+import { QueueNotice } from "../execution/queue-notice";
 import { RerunForm } from "../execution/rerun-form";
 import { StepPanel } from "../execution/step-panel";
 import { type AgentText, withToken } from "../live/agent-text";
@@ -142,12 +143,7 @@ export function ExecutionPage({ id }: { id: string }) {
       {execution.error && <div class="notice notice-error">Failed: {execution.error.message}</div>}
       <Controls execution={execution} onDone={() => void load()} />
 
-      {execution.status === "queued" && execution.queue && (
-        <div class="notice notice-info" role="status">
-          Queued: {ordinal(execution.queue.position)} in line behind a concurrency limit of {execution.queue.limit}
-          {execution.queue.key ? ` (key ${execution.queue.key})` : ""}. It starts when a running execution ends.
-        </div>
-      )}
+      {execution.status === "queued" && execution.queue && <QueueNotice queue={execution.queue} />}
 
       {waiting.length > 0 && (
         <div class="notice notice-info" role="status">

@@ -91,6 +91,7 @@ function StartForm({ workflowId, version }: { workflowId: string; version: Versi
   const [details, setDetails] = useState<ErrorDetail[]>([]);
   const [tags, setTags] = useState("");
   const [metadata, setMetadata] = useState("");
+  const [priority, setPriority] = useState(0);
   const { error, busy, run } = useAction();
   const start = (input: Record<string, unknown>) =>
     run(async () => {
@@ -98,6 +99,7 @@ function StartForm({ workflowId, version }: { workflowId: string; version: Versi
         const started = await post<{ id: string }>(`/workflows/${workflowId}/executions`, {
           input,
           ...labelsOf(tags, metadata),
+          ...(priority ? { priority } : {}),
         });
         route(`/executions/${started.id}`);
       } catch (caught) {
@@ -116,6 +118,17 @@ function StartForm({ workflowId, version }: { workflowId: string; version: Versi
         <label>
           Metadata (key=value, …)
           <input type="text" value={metadata} onInput={(e) => setMetadata(e.currentTarget.value)} />
+        </label>
+        <label>
+          Priority (-100 to 100; higher starts first when queued)
+          <input
+            type="number"
+            min={-100}
+            max={100}
+            step={1}
+            value={priority}
+            onInput={(e) => setPriority(Number(e.currentTarget.value) || 0)}
+          />
         </label>
       </div>
       <SchemaForm
