@@ -107,5 +107,10 @@ export const hookRoutes = createRouter()
       c.var.trace,
     );
     c.header("traceparent", executionTraceparent(started.id, started.trace));
-    return c.json({ id: started.id, status: started.status, streamUrl: started.streamUrl }, 202);
+    const answer = { id: started.id, status: started.status, streamUrl: started.streamUrl };
+    // A singleton's skip or a debounce's join is still an accepted delivery (202), and says so.
+    return c.json(
+      { ...answer, ...(started.skipped ? { skipped: true } : {}), ...(started.debounced ? { debounced: true } : {}) },
+      202,
+    );
   });

@@ -5,9 +5,10 @@ import { waitForExecution, workflowWith } from "../helpers/executions";
 import { call, callJson } from "../helpers/http";
 import { signIn } from "../helpers/users";
 
-async function activeHook() {
+async function activeHook(top: Record<string, unknown> = {}) {
   const owner = await signIn("user");
   const workflowId = await workflowWith(owner.token, {
+    ...top,
     steps: [{ id: "echo", type: "transform", output: "{{input.event}}" }],
   });
   await callJson(`/api/v1/workflows/${workflowId}`, {
@@ -24,6 +25,30 @@ const deliver = (workflowId: string, body: string, signature?: string) =>
   callJson(`/api/v1/hooks/${workflowId}`, { body, headers: signature ? { "x-ipa-signature": signature } : {} });
 
 describe("webhook trigger", () => {
+  it("under debounce, ten deliveries in a second start one execution with the last delivery's input", async () => {
+    const { owner, workflowId, secret } = await activeHook({ debounce: { periodSeconds: 1 } });
+    const ids = [];
+    for (let n = 0; n < 10; n++) {
+      const body = JSON.stringify({ event: `e${n}` });
+      const res = await deliver(workflowId, body, await signWebhook(secret, body));
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    expect(new Set(ids).size).toBe(1);
+    const done = await waitForExecution(owner.token, ids[0]);
+    expect(done).toMatchObject({ status: "completed", triggerType: "webhook", output: { echo: "e9" } });
+    const rows = await query<{ n: number }>("select count(*)::int as n from executions where workflow_id = $1", [
+      workflowId,
+    ]);
+    expect(rows[0].n).toBe(1);
+    // Every delivery is recorded, each naming the one execution.
+    const deliveries = await query<{ execution_id: string }>(
+      "select execution_id from webhook_deliveries where workflow_id = $1",
+      [workflowId],
+    );
+    expect(deliveries.map((row) => row.execution_id)).toEqual(ids);
+  });
+
   it("starts the workflow with the JSON body as input, owned by the workflow's owner", async () => {
     const { owner, workflowId, secret } = await activeHook();
     expect(secret).toMatch(/^whsec_/);
