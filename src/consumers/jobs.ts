@@ -16,6 +16,7 @@ import { logEvent } from "../observability/log";
 import { enqueueJob } from "../queues/enqueue-job";
 import { type JobMessage, JobMessageSchema } from "../queues/messages";
 import { runBulkJob } from "../services/bulk-actions";
+import { removeExpiredExecutions } from "../services/execution-retention";
 import { admitAtGate, wakeGate } from "../services/start-gates";
 
 /** How long a backup waits when another holds the lock. */
@@ -74,11 +75,13 @@ export async function runJob(
       case "verify":
         return await verifyBackup(context, job.backupId, { ...options, mode: job.mode });
       case "retention": {
-        const outcome = await applyRetention(
+        const backups = await applyRetention(
           session.db,
           env.STORAGE_REPLICA ? [env.STORAGE, env.STORAGE_REPLICA] : [env.STORAGE],
           config,
         );
+        // Executions of workflows with retentionDays (execution-retention.ts).
+        const outcome = { ...backups, executions: await removeExpiredExecutions(session.db, env.STORAGE) };
         await finishSlot(session.db, "retention", new Date(job.slot), outcome);
         return outcome;
       }

@@ -129,10 +129,24 @@ async function archiveGroups(db: Database, bucket: R2Bucket, partition: string, 
   return failures === 0 && groups.length <= budget;
 }
 
+/**
+ * Every line an execution still has in Postgres, archived to R2 by day (merged with what an
+ * earlier run archived): what retention does before it removes the execution. Answers the lines.
+ */
+export async function archiveExecutionLogs(db: Database, bucket: R2Bucket, executionId: string): Promise<number> {
+  const { rows } = await db.execute<{ day: string }>(sql`
+    select distinct to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day
+    from ${sql.identifier(TABLE)} where execution_id = ${executionId} order by 1`);
+  let lines = 0;
+  for (const { day } of rows) lines += await archiveGroup(db, bucket, TABLE, executionId, day);
+  return lines;
+}
+
+/** One execution's lines of one day in `table` (a month's partition, or the whole log), to R2. */
 async function archiveGroup(
   db: Database,
   bucket: R2Bucket,
-  partition: string,
+  table: string,
   executionId: string,
   day: string,
 ): Promise<number> {
@@ -141,7 +155,7 @@ async function archiveGroup(
   const { rows } = await db.execute<Omit<LogLine, "seq"> & { seq: string }>(sql`
     select seq, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, level, event,
       step_id as "stepId", message, data
-    from ${sql.identifier(partition)}
+    from ${sql.identifier(table)}
     where execution_id = ${executionId} and created_at >= ${dayStart} and created_at < ${dayEnd}
     order by seq`);
   if (rows.length === 0) return 0;

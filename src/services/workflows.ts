@@ -30,6 +30,7 @@ export interface WorkflowView {
   currentVersion: number | null;
   webhookSecretSet: boolean;
   mcp: boolean;
+  retentionDays: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,6 +41,7 @@ export interface WorkflowInput {
   tags?: string[];
   metadata?: Record<string, unknown>;
   schedule?: WorkflowSchedule | null;
+  retentionDays?: number | null;
 }
 
 export interface WorkflowChanges extends Partial<WorkflowInput> {
@@ -78,6 +80,7 @@ export function toWorkflowView({ row, currentVersion }: RowWithVersion): Workflo
     currentVersion,
     webhookSecretSet: row.webhookSecret !== null,
     mcp: row.mcp,
+    retentionDays: row.retentionDays,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -152,6 +155,7 @@ export async function createWorkflow(
         metadata: input.metadata ?? {},
         schedule: input.schedule ?? null,
         scheduleSince: input.schedule ? new Date() : null,
+        retentionDays: input.retentionDays ?? null,
       })
       .returning();
     const view = toWorkflowView({ row, currentVersion: null });
@@ -187,6 +191,7 @@ export function updateWorkflow(
     schedule: changes.schedule,
     status: changes.status,
     mcp: changes.mcp,
+    retentionDays: changes.retentionDays,
     // A new schedule, or an activation, starts counting slots from now: nothing is backfilled.
     scheduleSince:
       changes.schedule !== undefined || (changes.status === "active" && before.status !== "active")

@@ -45,6 +45,7 @@ export function WorkflowPage({ id }: { id: string }) {
         </h1>
         <p class="meta">
           {wf.description ?? "No description."} · current version {current ?? "none"} · updated {when(wf.updatedAt)} ·{" "}
+          {wf.retentionDays ? `executions kept ${wf.retentionDays} days` : "executions kept for ever"} ·{" "}
           <a href={`/executions?workflowId=${wf.id}`}>its executions</a>
         </p>
       </header>
@@ -277,6 +278,7 @@ function NewVersion({ workflowId, base, onCreated }: { workflowId: string; base:
 function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void }) {
   const [cron, setCron] = useState(workflow.schedule?.cron ?? "");
   const [timezone, setTimezone] = useState(workflow.schedule?.timezone ?? "");
+  const [retention, setRetention] = useState(workflow.retentionDays ? String(workflow.retentionDays) : "");
   const [secret, setSecret] = useState<string>();
   const { error, run } = useAction();
   const patch = (body: Record<string, unknown>) =>
@@ -319,6 +321,24 @@ function Settings({ workflow, onChange }: { workflow: Workflow; onChange(): void
         <label for="timezone">Time zone</label>
         <input id="timezone" value={timezone} placeholder="UTC" onInput={(e) => setTimezone(e.currentTarget.value)} />
         <button type="submit">Save schedule</button>
+      </form>
+      <form
+        class="form inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void patch({ retentionDays: retention.trim() ? Number(retention) : null });
+        }}
+      >
+        <label for="retention">Keep executions for (days; blank: for ever)</label>
+        <input
+          id="retention"
+          type="number"
+          min={1}
+          max={3650}
+          value={retention}
+          onInput={(e) => setRetention(e.currentTarget.value)}
+        />
+        <button type="submit">Save retention</button>
       </form>
       <p>
         Webhook: <code>POST /api/v1/hooks/{workflow.id}</code> · secret {workflow.webhookSecretSet ? "set" : "not set"}{" "}

@@ -150,6 +150,8 @@ export const executions = pgTable(
     index("executions_tags_idx").using("gin", t.tags),
     index("executions_metadata_idx").using("gin", sql`${t.metadata} jsonb_path_ops`),
     index("executions_search_terms_idx").using("gin", t.searchTerms),
+    // The retention job's scan: a workflow's ended executions, oldest end first.
+    index("executions_workflow_completed_idx").on(t.workflowId, t.completedAt).where(sql`${t.completedAt} is not null`),
     index("executions_parent_idx").on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     check(
       "executions_queue_reason",

@@ -40,6 +40,8 @@ export const workflows = pgTable(
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     /** An admin offers it to every MCP caller who may start it, besides its owner. */
     mcp: boolean("mcp").notNull().default(false),
+    /** Its executions leave this many days after they ended (logs archived first); null: kept. */
+    retentionDays: integer("retention_days"),
     currentVersionId: uuid("current_version_id"),
     schedule: jsonb("schedule").$type<WorkflowSchedule>(),
     /** Schedule slots before this instant never run (set when the schedule or activation changes). */
@@ -54,6 +56,7 @@ export const workflows = pgTable(
     index("workflows_tags_idx").using("gin", t.tags),
     index("workflows_scheduled_idx").on(t.id).where(sql`${t.schedule} is not null and ${t.status} = 'active'`),
     check("workflows_name_length", sql`char_length(${t.name}) between 1 and 200`),
+    check("workflows_retention_days", sql`${t.retentionDays} between 1 and 3650`),
     check("workflows_tags_count", sql`cardinality(${t.tags}) <= 50`),
     check("workflows_metadata_object", sql`jsonb_typeof(${t.metadata}) = 'object'`),
     // The current version must be one of this workflow's own versions.

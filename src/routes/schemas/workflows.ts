@@ -49,6 +49,9 @@ export const WorkflowSchema = z
     currentVersion: z.number().int().nullable(),
     webhookSecretSet: z.boolean(),
     mcp: z.boolean().openapi({ description: "offered to MCP callers besides its owner (admins set it)" }),
+    retentionDays: z.number().int().nullable().openapi({
+      description: "its executions are removed this many days after they ended (logs archived first); null: kept",
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -61,6 +64,7 @@ export const CreateWorkflowBody = z
     tags: Tags.optional(),
     metadata: Metadata.optional(),
     schedule: ScheduleSchema.nullable().optional(),
+    retentionDays: z.number().int().min(1).max(3650).nullable().optional(),
   })
   .openapi("CreateWorkflow");
 
