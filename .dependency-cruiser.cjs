@@ -11,7 +11,7 @@ const LAYERS = [
   ["language", "^src/(engine|crypto|net)/"],
   ["db", "^src/db/"],
   ["identity", "^src/(auth|audit|secrets|logs)/"],
-  ["libraries", "^src/(agents|backup|middleware)/"],
+  ["libraries", "^src/(agents|backup|middleware|notifications)/"],
   ["steps", "^src/steps/"],
   ["queue-protocol", "^src/queues/"],
   ["object-core", "^src/durable-objects/execution/"],

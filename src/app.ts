@@ -24,6 +24,7 @@ import { healthRoutes } from "./routes/health";
 import { hookRoutes } from "./routes/hooks";
 import { mcpRoutes } from "./routes/mcp";
 import { metricsRoutes } from "./routes/metrics";
+import { notificationChannelRoutes } from "./routes/notification-channels";
 import { platformSecretRoutes, workflowSecretRoutes } from "./routes/secrets";
 import { streamRoutes } from "./routes/streams";
 import { userRoutes } from "./routes/users";
@@ -69,7 +70,8 @@ export function buildApp() {
     .route("/", streamRoutes)
     .route("/hooks", hookRoutes)
     .route("/admin/backups", adminBackupRoutes)
-    .route("/admin/drills", adminDrillRoutes);
+    .route("/admin/drills", adminDrillRoutes)
+    .route("/notification-channels", notificationChannelRoutes);
   // The same object as `api`, typed as OpenAPIHono still: its registry holds every route's schema.
   mountDocs(base);
   const routed = app

@@ -2,6 +2,7 @@
 import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client";
 import { backups } from "../db/schema";
+import { recordNotice } from "../notifications/record";
 import type { Manifest } from "./manifest";
 
 export type BackupRow = typeof backups.$inferSelect;
@@ -144,10 +145,23 @@ export async function markCompleted(
 }
 
 export async function markFailed(db: Database, id: string, reason: string): Promise<void> {
-  await db
-    .update(backups)
-    .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
-    .where(eq(backups.id, id));
+  await db.transaction(async (tx) => {
+    await tx
+      .update(backups)
+      .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
+      .where(eq(backups.id, id));
+    await noticeBackupFailed(tx, id, reason);
+  });
+}
+
+/** The platform's channels hear that a backup failed (once per backup, however often its job retried). */
+function noticeBackupFailed(tx: Queryable, backupId: string, reason: string): Promise<number> {
+  return recordNotice(tx, {
+    event: "backup.failed",
+    workflowId: null,
+    dedupeKey: `backup:${backupId}:failed`,
+    payload: { backupId, reason: reason.slice(0, 500), link: "/admin/backups" },
+  });
 }
 
 /**
@@ -155,12 +169,15 @@ export async function markFailed(db: Database, id: string, reason: string): Prom
  * is still pending or running, it failed. Answers whether it was.
  */
 export async function failUnfinished(db: Database, id: string, reason: string): Promise<boolean> {
-  const changed = await db
-    .update(backups)
-    .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
-    .where(and(eq(backups.id, id), inArray(backups.status, ["pending", "running"])))
-    .returning({ id: backups.id });
-  return changed.length > 0;
+  return db.transaction(async (tx) => {
+    const changed = await tx
+      .update(backups)
+      .set({ status: "failed", reason: reason.slice(0, 2000), completedAt: sql`now()` })
+      .where(and(eq(backups.id, id), inArray(backups.status, ["pending", "running"])))
+      .returning({ id: backups.id });
+    if (changed.length > 0) await noticeBackupFailed(tx, id, reason);
+    return changed.length > 0;
+  });
 }
 
 /**

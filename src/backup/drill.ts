@@ -7,8 +7,9 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
-import type { Database } from "../db/client";
+import type { Database, Queryable } from "../db/client";
 import { drills } from "../db/schema";
+import { recordNotice } from "../notifications/record";
 import { logEvent } from "../observability/log";
 import { latestRestorable } from "./catalog";
 import type { BackupContext } from "./run-backup";
@@ -65,6 +66,7 @@ export async function runDrill(context: BackupContext, drillId: string): Promise
       reason,
     })
     .where(eq(drills.id, drillId));
+  if (!passed) await noticeDrillFailed(context.db, drillId, reason);
   await recordAudit(context.db, DRILL_ACTOR, {
     action: passed ? "drill.pass" : "drill.fail",
     resourceType: "drill",
@@ -88,6 +90,7 @@ export async function abandonDrill(db: Database, drillId: string, reason: string
     .where(and(eq(drills.id, drillId), eq(drills.status, "running")))
     .returning({ id: drills.id });
   if (changed.length === 0) return false;
+  await noticeDrillFailed(db, drillId, reason);
   await recordAudit(db, DRILL_ACTOR, {
     action: "drill.fail",
     resourceType: "drill",
@@ -95,4 +98,14 @@ export async function abandonDrill(db: Database, drillId: string, reason: string
     after: { backupId: null, reason },
   });
   return true;
+}
+
+/** The platform's channels hear that a drill failed, once. */
+function noticeDrillFailed(db: Queryable, drillId: string, reason: string | null): Promise<number> {
+  return recordNotice(db, {
+    event: "drill.failed",
+    workflowId: null,
+    dedupeKey: `drill:${drillId}:failed`,
+    payload: { drillId, reason, link: "/admin/drills" },
+  });
 }

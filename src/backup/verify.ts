@@ -11,6 +11,7 @@ import { keyringOf } from "../crypto/keyring-of";
 import { openDirectDatabase } from "../db/client";
 import type { BackupVerification } from "../db/schema";
 import { backups } from "../db/schema";
+import { recordNotice } from "../notifications/record";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { type BackupRow, findBackup } from "./catalog";
@@ -183,6 +184,13 @@ async function record(context: BackupContext, row: BackupRow, verdict: Verificat
       reason: verdict.reason,
       durationMs: verdict.durationMs,
       objects: verdict.objects,
+    });
+  if (!verdict.ok)
+    await recordNotice(context.db, {
+      event: "backup.verification_failed",
+      workflowId: null,
+      dedupeKey: `backup:${row.id}:verification:${row.verificationFailures + 1}`,
+      payload: { backupId: row.id, kind: row.kind, reason: verdict.reason, link: "/admin/backups" },
     });
   if (!verdict.ok)
     logEvent("error", "backup_verification_failed", {

@@ -29,6 +29,7 @@ export async function abandonJob(db: Database, job: JobMessage, reason: string):
     case "archive-logs":
     // A start gate's lost admission is the cron's sweep's (start-gates.ts).
     case "admit":
+    case "notify":
       return false;
     default:
       return exhaustive(job);

@@ -11,6 +11,7 @@ import { finishSlot } from "../db/job-runs";
 import { exhaustive } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { archiveLogs } from "../logs/archive";
+import { deliverDue } from "../notifications/deliver";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { enqueueJob } from "../queues/enqueue-job";
@@ -18,6 +19,9 @@ import { type JobMessage, JobMessageSchema } from "../queues/messages";
 import { runBulkJob } from "../services/bulk-actions";
 import { removeExpiredExecutions } from "../services/execution-retention";
 import { admitAtGate, wakeGate } from "../services/start-gates";
+
+/** Jobs whose failures notify the platform's channels (their notices are recorded as they fail). */
+const REPORTS_FAILURES = new Set<JobMessage["type"]>(["backup", "verify", "drill"]);
 
 /** How long a backup waits when another holds the lock. */
 const BUSY_RETRY_SECONDS = 60;
@@ -48,6 +52,8 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Bindings): 
         message.retry({ delaySeconds: Math.min(30 * 2 ** message.attempts, 600) });
       }
     }
+    // A backup, verification or drill that failed recorded its notices as it failed: send them now.
+    if (REPORTS_FAILURES.has(parsed.data.type)) await enqueueJob(env, { type: "notify" }).catch(() => {});
   }
 }
 
@@ -103,6 +109,12 @@ export async function runJob(
         const { wakeInMs } = await admitAtGate(session.db, env, job.workflowId, job.gate, job.key);
         if (wakeInMs !== null) await wakeGate(env, job, wakeInMs);
         return wakeInMs;
+      }
+      case "notify": {
+        const outcome = await deliverDue(session.db, config);
+        // The retries this run scheduled are its to send; other waits the cron's minute covers.
+        if (outcome.failed > 0 && outcome.nextInMs !== null) await enqueueJob(env, job, outcome.nextInMs);
+        return outcome;
       }
       default:
         return exhaustive(job);

@@ -8,6 +8,7 @@ import { type Settings, settings } from "../config";
 import { type Database, openPlatformDatabase } from "../db/client";
 import { createPartitionsAhead } from "../db/partitions";
 import type { Bindings } from "../env";
+import { deliverDue } from "../notifications/deliver";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { admitAllQueued } from "../services/admission";
@@ -56,6 +57,8 @@ export const JOBS: Job[] = [
   // starts whose admission message was lost (start-gates.ts).
   { name: "admission", due: everyMinute, run: ({ db, env }) => admitAllQueued(db, env) },
   { name: "start-gates", due: everyMinute, run: ({ db, env }) => sweepGates(db, env) },
+  // Notification deliveries due (a retry, or one whose poke was lost: notifications/deliver.ts).
+  { name: "notifications", due: everyMinute, run: ({ db, env }) => deliverDue(db, settings(env)) },
   // Queued executions past the workflow's queueTtlSeconds end as `expired` (queue-expiry.ts).
   { name: "queue-expiry", due: everyMinute, run: ({ db, env }) => expireQueued(db, env) },
   { name: "cleanup", due: hourlyAt(7), run: ({ db }) => runCleanup(db) },

@@ -62,3 +62,9 @@ export function secretEquals(presented: string, secret: string): boolean {
   const digest = (text: string) => createHash("sha256").update(text).digest();
   return nodeTimingSafeEqual(digest(presented), digest(secret));
 }
+
+/** Hex HMAC-SHA256 of `message` under `secret` (webhook signatures, both ways). */
+export async function hmacHex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return toHex(await crypto.subtle.sign("HMAC", key, utf8(message)));
+}

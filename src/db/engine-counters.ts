@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "./client";
 
-export type EngineCounter = "timer_failed" | "invariant_repaired" | "job_dead_lettered";
+export type EngineCounter = "timer_failed" | "invariant_repaired" | "job_dead_lettered" | "notification_failed";
 
 /** Adds `counts` (by kind) to the counter `name`. */
 export async function addEngineCounts(

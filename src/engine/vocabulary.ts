@@ -52,6 +52,20 @@ export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "r
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** Why a step waits (docs/engine.md "why-waiting"). */
+/** What a notification channel can be told of (docs/operations.md "Notifications"). */
+export const NOTIFICATION_EVENTS = [
+  "execution.failed",
+  "execution.completed",
+  "approval.waiting",
+  "step.dead_lettered",
+  "backup.failed",
+  "backup.verification_failed",
+  "drill.failed",
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+export const CHANNEL_TYPES = ["webhook", "slack"] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
 /** The gates a start may wait `queued` at, in the order it meets them (docs/workflows.md "Flow control on starts"). */
 export const QUEUE_REASONS = ["debounce", "throttle", "concurrency"] as const;
 export type QueueReason = (typeof QUEUE_REASONS)[number];

@@ -19,6 +19,8 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("drill"), drillId: z.uuid() }),
   z.object({ type: z.literal("replicate"), backupId: z.uuid() }),
   z.object({ type: z.literal("bulk"), bulkJobId: z.uuid() }),
+  // Send the notification deliveries that are due (docs/operations.md "Notifications").
+  z.object({ type: z.literal("notify") }),
   // A start gate's next admission (docs/workflows.md "Flow control on starts"): a debounced start's
   // time, or a throttle window opening.
   z.object({

@@ -139,6 +139,19 @@ export async function renderMetrics(db: Database, sources: MetricSources) {
     counted("job_dead_lettered", "job_type"),
   );
 
+  exposition.counter(
+    "ipa_notification_failures_total",
+    "Notification deliveries that failed an attempt (each is retried with backoff), by channel type.",
+    counted("notification_failed", "channel_type"),
+  );
+  const disabled = await rows(sql`
+    select type, count(*) filter (where not enabled)::int as n from notification_channels group by 1 order by 1`);
+  exposition.gauge(
+    "ipa_notification_channels_disabled",
+    "Notification channels disabled after 20 failed deliveries in a row, by channel type (alert above 0).",
+    disabled.map((r) => ({ labels: { channel_type: String(r.type) }, value: Number(r.n) })),
+  );
+
   const partitions = await partitionHealth(db, new Date());
   exposition.gauge(
     "ipa_partition_months_ahead",

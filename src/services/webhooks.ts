@@ -11,7 +11,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Settings } from "../config";
-import { randomToken, sha256Hex, timingSafeEqual, toHex, utf8 } from "../crypto/encoding";
+import { hmacHex, randomToken, sha256Hex, timingSafeEqual } from "../crypto/encoding";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
@@ -211,9 +211,4 @@ export function parseJsonObject(rawBody: string): Record<string, unknown> {
     throw new ValidationError([{ path: "(body)", message: "the webhook body must be a JSON object" }]);
   }
   return parsed as Record<string, unknown>;
-}
-
-async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return toHex(await crypto.subtle.sign("HMAC", key, utf8(message)));
 }

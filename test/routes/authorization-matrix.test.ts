@@ -123,6 +123,12 @@ const RULES: Record<string, Rule> = {
   "GET /admin/drills": plain("backups:manage"),
   "POST /admin/drills": plain("backups:manage"),
   "GET /admin/drills/{id}": plain("backups:manage"),
+  // Everyone lists the channels they manage (none for a viewer); the matrix creates a platform one.
+  "GET /notification-channels": any,
+  "POST /notification-channels": plain("settings:manage"),
+  "PATCH /notification-channels/{id}": on("workflow", "workflows:update"),
+  "DELETE /notification-channels/{id}": on("workflow", "workflows:update"),
+  "GET /notification-channels/{id}/deliveries": on("workflow", "workflows:update"),
 };
 
 /** A valid body for each operation that takes one, so an allowed call succeeds. */
@@ -157,6 +163,13 @@ const BODIES: Record<string, () => unknown> = {
   "POST /executions/{id}/steps/{stepId}/reject": () => ({ comment: "no" }),
   "POST /executions/{id}/events/{name}": () => ({ payload: {} }),
   "POST /admin/backups": () => ({ kind: "incremental" }),
+  "POST /notification-channels": () => ({
+    name: uniqueName("matrix"),
+    type: "slack",
+    url: "https://hooks.example.com/matrix",
+    events: ["backup.failed"],
+  }),
+  "PATCH /notification-channels/{id}": () => ({ name: "renamed" }),
 };
 
 /** Outcomes that mean the call got past authorization: success, or a conflict with the object's state. */
@@ -191,6 +204,15 @@ async function objectsFor(path: string, owner: TestUser): Promise<Record<string,
       token: maker.token,
       body: { value: "v" },
     });
+  } else if (path.startsWith("/notification-channels/{id}")) {
+    // A channel of a workflow the owner owns (an admin made it, as admins may).
+    const workflowId = await workflowWith(maker.token, FLOW);
+    await query("update workflows set owner_id = $2 where id = $1", [workflowId, owner.id]);
+    const channel = await callJson("/api/v1/notification-channels", {
+      token: maker.token,
+      body: { ...(BODIES["POST /notification-channels"]() as object), workflowId },
+    });
+    params.id = channel.body.id;
   } else if (path.startsWith("/executions/bulk/{id}")) {
     const [row] = await query<{ id: string }>(
       `insert into bulk_jobs (user_id, action, filter, execution_ids, status, audit)

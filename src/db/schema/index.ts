@@ -5,6 +5,7 @@ export * from "./auth";
 export * from "./backups";
 export * from "./bulk-jobs";
 export * from "./executions";
+export * from "./notifications";
 export * from "./secrets";
 export * from "./triggers";
 export * from "./users";

@@ -43,7 +43,8 @@ function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 const CHECK_GRACE_MS = 30_000;
 const CHECK_AT_MOST_MS = 10 * 60_000;
 
-export type DrainOutcome = { ok: true } | { ok: false };
+/** `notified`: notification deliveries the drained events recorded (the flusher pokes their sender). */
+export type DrainOutcome = { ok: true; notified: number } | { ok: false };
 
 /** `waitUntil` gets the session's close: a pool ending after a dropped connection can hang. */
 export async function drainOutbox(
@@ -51,24 +52,25 @@ export async function drainOutbox(
   env: Bindings,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<DrainOutcome> {
-  if (store.lastSeq() === store.flushedSeq() && store.removedSteps().length === 0) return { ok: true };
+  if (store.lastSeq() === store.flushedSeq() && store.removedSteps().length === 0) return { ok: true, notified: 0 };
+  let notified = 0;
   const session = openPlatformDatabase(settings(env), { max: 1 });
   try {
     for (let batch = nextBatch(store, BATCH); batch; batch = nextBatch(store, BATCH)) {
       try {
         // A batch Postgres does not take within its time is retried, not waited on for ever.
-        await withinDeadline(
+        notified += await withinDeadline(
           session.db.transaction((tx) => writeBatch(tx, batch)),
           BATCH_DEADLINE_MS,
         );
       } catch (error) {
         if (!isPermanent(error)) throw error;
-        await replayEventByEvent(store, session.db, batch);
+        notified += await replayEventByEvent(store, session.db, batch);
         continue;
       }
       delivered(store, batch);
     }
-    return { ok: true };
+    return { ok: true, notified };
   } catch (error) {
     logEvent("warn", "outbox_flush_failed", { executionId: store.execution()?.id, ...describeError(error) });
     return { ok: false };
@@ -105,18 +107,20 @@ function delivered(store: ExecutionStore, batch: OutboxBatch): void {
 }
 
 /** Isolates the refused rows of a batch: one event at a time, then one row at a time. */
-async function replayEventByEvent(store: ExecutionStore, db: Database, batch: OutboxBatch): Promise<void> {
+async function replayEventByEvent(store: ExecutionStore, db: Database, batch: OutboxBatch): Promise<number> {
+  let notified = 0;
   for (const event of batch.events) {
     const single = nextBatch(store, 1, event.seq - 1);
     if (!single) continue;
     try {
-      await db.transaction((tx) => writeBatch(tx, single));
+      notified += await db.transaction((tx) => writeBatch(tx, single));
     } catch (error) {
       if (!isPermanent(error)) throw error;
       await replayRowByRow(db, single);
     }
     delivered(store, single);
   }
+  return notified;
 }
 
 async function replayRowByRow(db: Database, batch: OutboxBatch): Promise<void> {

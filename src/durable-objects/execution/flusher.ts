@@ -7,6 +7,7 @@
  */
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Bindings } from "../../env";
+import { enqueueJob } from "../../queues/enqueue-job";
 import { drainOutbox } from "./drain";
 import type { ExecutionStore } from "./store";
 
@@ -65,6 +66,8 @@ export class OutboxFlusher {
       }
     });
     this.host.armAlarm();
+    // The events recorded notifications: their sender goes now, not at the cron's next minute.
+    if (outcome.ok && outcome.notified > 0) ctx.waitUntil(enqueueJob(env, { type: "notify" }).catch(() => {}));
     // Postgres has the final row: the next queued execution of a limited workflow's key may start.
     const record = store.execution();
     if (ended && record?.definition.concurrency) ctx.waitUntil(this.host.releaseSlot(record.id));

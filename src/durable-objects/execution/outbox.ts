@@ -9,6 +9,7 @@ import { recordAudit } from "../../audit/record";
 import type { Queryable } from "../../db/client";
 import { addEngineCounts } from "../../db/engine-counters";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
+import { recordNotices } from "./notices";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
 /** One event's rows, or a whole batch's. */
@@ -122,12 +123,14 @@ export async function writeAuditRows(tx: Queryable, executionId: string, audits:
 }
 
 /** The whole batch in one transaction, in order. */
-export async function writeBatch(tx: Queryable, batch: OutboxBatch): Promise<void> {
+/** Answers how many notification deliveries the batch's events recorded (notices.ts). */
+export async function writeBatch(tx: Queryable, batch: OutboxBatch): Promise<number> {
   await writeExecutionRow(tx, batch);
   await removeStepRows(tx, batch.record.id, batch.removedSteps);
   await writeStepRows(tx, batch.record.id, batch.steps);
   await writeLogRows(tx, batch.record.id, batch.events);
   await writeAuditRows(tx, batch.record.id, batch.audits);
+  return recordNotices(tx, batch.record, batch.events);
 }
 
 const STEP_COLUMNS = [
