@@ -10,6 +10,11 @@ import type { CreatedTokenSchema, TokenSchema } from "./routes/api-tokens";
 import type { ApprovalSchema } from "./routes/approvals";
 import type { AuditEntrySchema, VerdictSchema } from "./routes/audit";
 import type { BulkCreated as BulkCreatedSchema, BulkJobSchema } from "./routes/bulk-actions";
+import type {
+  ChannelSchema,
+  CreatedChannelSchema,
+  DeliverySchema as NotificationDeliverySchema,
+} from "./routes/notification-channels";
 import type { AgentSchema, ToolSchema } from "./routes/schemas/agents";
 import type { ErrorSchema } from "./routes/schemas/common";
 import type {
@@ -67,6 +72,9 @@ export type StepOutput = Wire<typeof StepOutputSchema>;
 export type Approval = Wire<typeof ApprovalSchema>;
 export type BulkCreated = Wire<typeof BulkCreatedSchema>;
 export type BulkJob = Wire<typeof BulkJobSchema>;
+export type NotificationChannel = Wire<typeof ChannelSchema>;
+export type NotificationChannelCreated = Wire<typeof CreatedChannelSchema>;
+export type NotificationDelivery = Wire<typeof NotificationDeliverySchema>;
 
 export type Agent = Wire<typeof AgentSchema>;
 export type AgentTool = Wire<typeof ToolSchema>;

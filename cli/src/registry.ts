@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import * as admin from "./commands/admin.ts";
 import * as agents from "./commands/agents.ts";
 import * as bulk from "./commands/bulk.ts";
+import * as channels from "./commands/channels.ts";
 import * as executions from "./commands/executions.ts";
 import * as session from "./commands/session.ts";
 import * as workflows from "./commands/workflows.ts";
@@ -37,4 +38,9 @@ export const COMMANDS: Record<string, Command> = {
   "secrets list": admin.secretsList,
   "secrets set": admin.secretsSet,
   "secrets delete": admin.secretsDelete,
+  "channels list": channels.list,
+  "channels create": channels.create,
+  "channels enable": channels.enable,
+  "channels delete": channels.remove,
+  "channels deliveries": channels.deliveries,
 };

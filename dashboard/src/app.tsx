@@ -25,6 +25,7 @@ const Backups = page(() => import("./pages/backups"), "Backups");
 const Audit = page(() => import("./pages/audit"), "Audit");
 const Users = page(() => import("./pages/users"), "Users");
 const Tokens = page(() => import("./pages/tokens"), "Tokens");
+const Notifications = page(() => import("./pages/notifications"), "Notifications");
 
 function Home() {
   const { route } = useLocation();
@@ -69,6 +70,7 @@ export function App() {
             <Route path="/audit" component={Audit} />
             <Route path="/users" component={Users} />
             <Route path="/tokens" component={Tokens} />
+            <Route path="/notifications" component={Notifications} />
             <Route default component={NotFound} />
           </Router>
         </ErrorBoundary>

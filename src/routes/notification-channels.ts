@@ -49,7 +49,7 @@ export const ChannelSchema = z
   })
   .openapi("NotificationChannel");
 
-const CreatedChannelSchema = ChannelSchema.extend({
+export const CreatedChannelSchema = ChannelSchema.extend({
   signingSecret: z
     .string()
     .optional()
@@ -79,7 +79,7 @@ const UpdateChannelBody = z
   })
   .openapi("UpdateNotificationChannel");
 
-const DeliverySchema = z
+export const DeliverySchema = z
   .object({
     id: z.uuid(),
     event: z.enum(NOTIFICATION_EVENTS),

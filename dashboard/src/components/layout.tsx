@@ -10,6 +10,7 @@ const LINKS: Array<{ href: string; label: string; permission?: string }> = [
   { href: "/agents", label: "Agents", permission: "agents:read" },
   { href: "/secrets", label: "Secrets", permission: "secrets:manage" },
   { href: "/backups", label: "Backups", permission: "backups:manage" },
+  { href: "/notifications", label: "Notifications", permission: "workflows:update" },
   { href: "/audit", label: "Audit", permission: "audit:read" },
   { href: "/users", label: "Users", permission: "users:manage" },
   { href: "/tokens", label: "API tokens" },
