@@ -1,13 +1,24 @@
 /**
  * A `run_<slug>` call (docs/api.md): starts an execution (trigger `mcp`, idempotent per caller and
  * JSON-RPC request id, so a client that sends the same request again gets the same run) and
- * waits up to a minute for it to end. Completed: its output as JSON text; failed or cancelled: a
+ * waits up to a minute for it to end. The arguments are the workflow's input; the call's `_meta`
+ * may carry `ipa/tags`, `ipa/metadata` and `ipa/priority` for the start, as the API's body does. Completed: its output as JSON text; failed or cancelled: a
  * tool error with the reason; still going: its id and status, for `get_execution` later.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import { executions } from "../db/schema";
 import { type ExecutionStatus, isTerminalExecution } from "../engine/vocabulary";
+import { ValidationError, zodDetails } from "../errors";
+import {
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_KEYS,
+  MAX_METADATA_VALUE_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  METADATA_KEY_PATTERN,
+} from "../services/execution-labels";
 import { startExecution } from "../services/execution-start";
 import { getExecution } from "../services/executions";
 import { errorResult, type McpCaller, textResult } from "./caller";
@@ -16,15 +27,34 @@ import type { WorkflowToolName } from "./workflow-tools";
 export const CALL_WAIT_MS = 60_000;
 const POLL_MS = 250;
 
+/** What a call's `_meta` may say about its start (the limits of the API's start body). */
+const StartMeta = z.object({
+  "ipa/tags": z.array(z.string().min(1).max(MAX_TAG_LENGTH)).max(MAX_TAGS).optional(),
+  "ipa/metadata": z
+    .record(
+      z.string().min(1).max(MAX_METADATA_KEY_LENGTH).regex(METADATA_KEY_PATTERN),
+      z.string().max(MAX_METADATA_VALUE_LENGTH),
+    )
+    .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`)
+    .optional(),
+  "ipa/priority": z.number().int().min(-100).max(100).optional(),
+});
+
 export async function runWorkflowTool(
   caller: McpCaller,
   tool: WorkflowToolName,
   args: Record<string, unknown>,
   requestId: string,
+  meta: Record<string, unknown> = {},
 ): Promise<CallToolResult> {
+  const parsed = StartMeta.safeParse(meta);
+  if (!parsed.success) throw new ValidationError(zodDetails(parsed.error, "_meta"), "The call's _meta is not valid");
+  const { "ipa/tags": tags, "ipa/metadata": metadata, "ipa/priority": priority } = parsed.data;
   const started = await startExecution(caller.db, caller.env, {
     workflowId: tool.workflowId,
     input: args,
+    labels: tags || metadata ? { tags: tags ?? [], metadata: metadata ?? {} } : undefined,
+    priority,
     triggerType: "mcp",
     user: caller.user,
     audit: caller.audit,

@@ -43,7 +43,7 @@ export function mcpServer(caller: McpCaller): Server {
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const { name, arguments: args = {} } = request.params;
+    const { name, arguments: args = {}, _meta: meta = {} } = request.params;
     try {
       const tool = executionTools.find((candidate) => candidate.name === name);
       if (tool) {
@@ -53,7 +53,7 @@ export function mcpServer(caller: McpCaller): Server {
       if (name.startsWith(RUN_PREFIX)) assertPermission(caller.user, "executions:create");
       const run = (await workflowToolNames(caller.db, caller.user)).find((candidate) => candidate.name === name);
       if (!run) return errorResult(`unknown tool ${name}`);
-      return await runWorkflowTool(caller, run, args, String(extra.requestId));
+      return await runWorkflowTool(caller, run, args, String(extra.requestId), meta);
     } catch (error) {
       // The caller's mistakes (not found, forbidden, bad input) are tool errors the model can read;
       // the platform's own failures reach it as the generic message, the detail only in the log.

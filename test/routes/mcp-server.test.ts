@@ -106,6 +106,32 @@ describe("MCP server (/mcp)", () => {
     expect(runs.body.items[0].triggerType).toBe("mcp");
   });
 
+  it("labels the start from the call's _meta (tags, metadata, priority), and refuses bad labels", async () => {
+    const user = await signIn("user");
+    const tag = uniqueName("mcp").replace("-", "_");
+    const workflowId = await activeWorkflow(user.token, `Label ${tag}`, greeter);
+    const client = await connectAs(user.token);
+    const result = await client.callTool({
+      name: `run_label_${tag}`,
+      arguments: { name: "Lin" },
+      _meta: { "ipa/tags": ["from-mcp"], "ipa/metadata": { customer: "acme" }, "ipa/priority": 5 },
+    });
+    expect(result.isError).toBeFalsy();
+    const runs = await callJson(`/api/v1/executions?workflowId=${workflowId}&tag=from-mcp&meta.customer=acme`, {
+      token: user.token,
+    });
+    expect(runs.body.items).toHaveLength(1);
+    expect(runs.body.items[0]).toMatchObject({ tags: ["from-mcp"], metadata: { customer: "acme" }, priority: 5 });
+
+    const refused = await client.callTool({
+      name: `run_label_${tag}`,
+      arguments: { name: "Lin" },
+      _meta: { "ipa/tags": ["x".repeat(65)] },
+    });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain("_meta");
+  });
+
   it("starts once per caller and JSON-RPC request id, however often the request is sent", async () => {
     const user = await signIn("user");
     const tag = uniqueName("mcp").replace("-", "_");
