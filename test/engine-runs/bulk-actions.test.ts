@@ -123,4 +123,63 @@ describe("bulk actions", () => {
     expect((await callJson(`/api/v1/executions/${ids[0]}`, { token: owner.token })).body.run).toBe(1);
     expect((await callJson(`/api/v1/executions/${ids[1]}`, { token: owner.token })).body.run).toBe(2);
   });
+
+  it("retries 300 failed executions after a dry run, skipping those the caller may no longer act on", async () => {
+    const owner = await signIn("user");
+    const other = await signIn("user");
+    const down = await scriptEndpoint([{ status: 500 }]);
+    const failing = { steps: [{ id: "call", type: "http", request: { url: down.url }, retry: { maxAttempts: 1 } }] };
+    const [kept, handedOver] = [await workflowWith(owner.token, failing), await workflowWith(owner.token, failing)];
+    const tag = uniqueName("bulk300");
+    const startTagged = async (workflowId: string) => {
+      const res = await callJson(`/api/v1/workflows/${workflowId}/executions`, {
+        token: owner.token,
+        body: { tags: [tag] },
+      });
+      expect(res.status).toBe(202);
+      return res.body.id as string;
+    };
+    // The oldest 100 on the workflow that will change hands, then 200 on the one that stays.
+    const ids: string[] = [];
+    for (let n = 0; n < 300; n++) ids.push(await startTagged(n < 100 ? handedOver : kept));
+    for (const id of ids) await waitForExecution(owner.token, id);
+
+    const filter = { tags: [tag], status: "failed" };
+    const dry = await bulk(owner.token, { action: "retry", filter, dryRun: true });
+    expect(dry.body.matched).toBe(300);
+    expect(dry.body.executionIds).toEqual(ids.slice(-20).reverse());
+    const runs = await query<{ run: number; n: number }>(
+      "select run, count(*)::int as n from executions where $1 = any(tags) group by run",
+      [tag],
+    );
+    expect(runs).toEqual([{ run: 1, n: 300 }]);
+
+    // The job matched all 300; before it acts, one workflow passes to another user.
+    const [job] = await query<{ id: string }>(
+      `insert into bulk_jobs (user_id, action, filter, execution_ids, scopes, audit)
+       values ($1, 'retry', $2, $3::uuid[], null, '{"actorId":null,"actorEmail":"test","ip":null,"userAgent":null,"requestId":null}')
+       returning id`,
+      [owner.id, JSON.stringify(filter), [...ids].reverse()],
+    );
+    await query("update workflows set owner_id = $2 where id = $1", [handedOver, other.id]);
+    await query("update executions set triggered_by = $2 where workflow_id = $1", [handedOver, other.id]);
+    while (await runJob({ type: "bulk", bulkJobId: job.id }, env));
+    expect(await finished(owner.token, job.id)).toMatchObject({
+      status: "completed",
+      matched: 300,
+      done: 200,
+      skipped: 100,
+      failed: 0,
+    });
+    for (const id of ids.slice(100))
+      await waitForExecution(owner.token, id, (e) => e.run === 2 && e.status === "failed");
+    const after = await query<{ workflow_id: string; run: number; n: number }>(
+      "select workflow_id, run, count(*)::int as n from executions where $1 = any(tags) group by 1, 2 order by 2",
+      [tag],
+    );
+    expect(after).toEqual([
+      { workflow_id: handedOver, run: 1, n: 100 },
+      { workflow_id: kept, run: 2, n: 200 },
+    ]);
+  }, 180_000);
 });
