@@ -142,7 +142,20 @@ describe("bulk actions", () => {
     // The oldest 100 on the workflow that will change hands, then 200 on the one that stays.
     const ids: string[] = [];
     for (let n = 0; n < 300; n++) ids.push(await startTagged(n < 100 ? handedOver : kept));
-    for (const id of ids) await waitForExecution(owner.token, id);
+    // Watched in Postgres: 300 executions polled through the API would meet the per-user rate limit.
+    const countWhere = async (condition: string) =>
+      (
+        await query<{ n: number }>(`select count(*)::int as n from executions where $1 = any(tags) and ${condition}`, [
+          tag,
+        ])
+      )[0].n;
+    const until = async (condition: string, n: number) => {
+      for (let tries = 0; (await countWhere(condition)) < n; tries++) {
+        if (tries > 600) throw new Error(`fewer than ${n} executions where ${condition}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await until("status = 'failed'", 300);
 
     const filter = { tags: [tag], status: "failed" };
     const dry = await bulk(owner.token, { action: "retry", filter, dryRun: true });
@@ -171,8 +184,7 @@ describe("bulk actions", () => {
       skipped: 100,
       failed: 0,
     });
-    for (const id of ids.slice(100))
-      await waitForExecution(owner.token, id, (e) => e.run === 2 && e.status === "failed");
+    await until("run = 2 and status = 'failed'", 200);
     const after = await query<{ workflow_id: string; run: number; n: number }>(
       "select workflow_id, run, count(*)::int as n from executions where $1 = any(tags) group by 1, 2 order by 2",
       [tag],
