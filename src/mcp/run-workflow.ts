@@ -11,14 +11,7 @@ import { z } from "zod";
 import { executions } from "../db/schema";
 import { type ExecutionStatus, isTerminalExecution } from "../engine/vocabulary";
 import { ValidationError, zodDetails } from "../errors";
-import {
-  MAX_METADATA_KEY_LENGTH,
-  MAX_METADATA_KEYS,
-  MAX_METADATA_VALUE_LENGTH,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  METADATA_KEY_PATTERN,
-} from "../services/execution-labels";
+import { MetadataSchema, PrioritySchema, TagsSchema } from "../services/execution-labels";
 import { startExecution } from "../services/execution-start";
 import { getExecution } from "../services/executions";
 import { errorResult, type McpCaller, textResult } from "./caller";
@@ -29,15 +22,9 @@ const POLL_MS = 250;
 
 /** What a call's `_meta` may say about its start (the limits of the API's start body). */
 const StartMeta = z.object({
-  "ipa/tags": z.array(z.string().min(1).max(MAX_TAG_LENGTH)).max(MAX_TAGS).optional(),
-  "ipa/metadata": z
-    .record(
-      z.string().min(1).max(MAX_METADATA_KEY_LENGTH).regex(METADATA_KEY_PATTERN),
-      z.string().max(MAX_METADATA_VALUE_LENGTH),
-    )
-    .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`)
-    .optional(),
-  "ipa/priority": z.number().int().min(-100).max(100).optional(),
+  "ipa/tags": TagsSchema.optional(),
+  "ipa/metadata": MetadataSchema.optional(),
+  "ipa/priority": PrioritySchema.optional(),
 });
 
 export async function runWorkflowTool(

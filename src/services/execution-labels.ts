@@ -3,6 +3,7 @@
  * with the row, and filtered on by the executions list, each filter answered by a GIN index.
  */
 import { arrayContains, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import { executions } from "../db/schema";
 
 export const MAX_TAGS = 20;
@@ -12,6 +13,21 @@ export const MAX_METADATA_KEY_LENGTH = 64;
 export const MAX_METADATA_VALUE_LENGTH = 256;
 /** Metadata keys: what `meta.<key>=<value>` can name in a query string. */
 export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** A start's labels and priority as every way of starting takes them (the API's body, an MCP call's `_meta`). */
+export const TagSchema = z.string().min(1).max(MAX_TAG_LENGTH);
+export const TagsSchema = z.array(TagSchema).max(MAX_TAGS);
+export const MetadataKeySchema = z
+  .string()
+  .min(1)
+  .max(MAX_METADATA_KEY_LENGTH)
+  .regex(METADATA_KEY_PATTERN, "metadata keys are letters, digits, _ and -");
+export const MetadataSchema = z
+  .record(MetadataKeySchema, z.string().max(MAX_METADATA_VALUE_LENGTH))
+  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`);
+export const MIN_PRIORITY = -100;
+export const MAX_PRIORITY = 100;
+export const PrioritySchema = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
 
 export interface ExecutionLabels {
   tags: string[];

@@ -12,20 +12,11 @@ import { query } from "../helpers/db";
 import { start, waitForExecution, workflowWith } from "../helpers/executions";
 import { call, callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
+import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
 
 const createChannel = (token: string, body: Record<string, unknown>) =>
   callJson("/api/v1/notification-channels", { token, body });
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe("notification channels", () => {
   it("tells a workflow's webhook channel that an execution failed, signed, retried after a 503", async () => {

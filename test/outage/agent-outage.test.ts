@@ -6,6 +6,7 @@ import type { Snapshot } from "../../src/durable-objects/execution/types";
 import { start, workflowWith } from "../helpers/executions";
 import { createAgent } from "../helpers/fixtures";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
+import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
 
 const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
@@ -16,16 +17,6 @@ async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
     return (await session.pool.query(text, params)).rows as T[];
   } finally {
     await session.close();
-  }
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -6,6 +6,7 @@ import { start, workflowWith } from "../helpers/executions";
 import { createVersion, createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
+import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
 
 /** `down` refuses connections; `stall` takes them and never answers (a half-open network), even after `up`. */
@@ -18,16 +19,6 @@ async function rows<T>(text: string, params: unknown[]): Promise<T[]> {
     return (await session.pool.query(text, params)).rows as T[];
   } finally {
     await session.close();
-  }
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

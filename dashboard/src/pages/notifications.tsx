@@ -18,6 +18,8 @@ import { Empty, ErrorNotice } from "../components/notices";
 import { useAction } from "../components/use-action";
 import { useResource } from "../components/use-resource";
 
+type ChannelEvent = NotificationChannel["events"][number];
+/** Every event a channel may hear, in the order the form offers them: one missing fails the typecheck. */
 const EVENTS = [
   "execution.failed",
   "execution.completed",
@@ -26,7 +28,9 @@ const EVENTS = [
   "backup.failed",
   "backup.verification_failed",
   "drill.failed",
-] as const;
+] as const satisfies readonly ChannelEvent[];
+const everyEvent: Exclude<ChannelEvent, (typeof EVENTS)[number]> extends never ? true : never = true;
+void everyEvent;
 
 export function Notifications() {
   const channels = useResource(() => get<{ items: NotificationChannel[] }>("/notification-channels"), []);

@@ -3,34 +3,31 @@ import { z } from "@hono/zod-openapi";
 import { JsonValue } from "../../engine/step-fields";
 import { EXECUTION_STATUSES, QUEUE_REASONS, STEP_STATUSES, TRIGGER_TYPES, WAIT_REASONS } from "../../engine/vocabulary";
 import {
-  MAX_METADATA_KEY_LENGTH,
   MAX_METADATA_KEYS,
   MAX_METADATA_VALUE_LENGTH,
+  MAX_PRIORITY,
   MAX_TAG_LENGTH,
   MAX_TAGS,
-  METADATA_KEY_PATTERN,
+  MetadataKeySchema,
+  MetadataSchema,
+  MIN_PRIORITY,
+  TagSchema,
+  TagsSchema,
 } from "../../services/execution-labels";
 import { ListQuery, Timestamp } from "./common";
 
 export const ExecutionStatus = z.enum(EXECUTION_STATUSES);
 const StepStatus = z.enum(STEP_STATUSES);
 
-const Tag = z.string().min(1).max(MAX_TAG_LENGTH);
-export const Tags = z.array(Tag).max(MAX_TAGS);
-const MetadataKey = z
-  .string()
-  .min(1)
-  .max(MAX_METADATA_KEY_LENGTH)
-  .regex(METADATA_KEY_PATTERN, "metadata keys are letters, digits, _ and -");
-const Metadata = z
-  .record(MetadataKey, z.string().max(MAX_METADATA_VALUE_LENGTH))
-  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`);
-
+export const Tags = TagsSchema;
+const Metadata = MetadataSchema;
+// Built here, not taken from execution-labels.ts: `.openapi()` exists only on schemas built after
+// @hono/zod-openapi extends zod, and the services may load first.
 export const Priority = z
   .number()
   .int()
-  .min(-100)
-  .max(100)
+  .min(MIN_PRIORITY)
+  .max(MAX_PRIORITY)
   .openapi({ description: "among queued executions of its key, higher begins first (default 0)" });
 
 export const StartBody = z
@@ -213,7 +210,7 @@ export const ExecutionListQuery = ListQuery.extend({
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   tag: z
-    .union([Tag, Tags])
+    .union([TagSchema, Tags])
     .transform((value) => (Array.isArray(value) ? value : [value]))
     .optional()
     .openapi({ description: "repeatable: executions carrying every one of these tags" }),
@@ -226,7 +223,7 @@ export const ExecutionListQuery = ListQuery.extend({
 });
 
 /** `meta.<key>=<value>` query parameters: executions whose metadata has each of them. */
-export const MetadataFilter = z.record(MetadataKey, z.string().max(MAX_METADATA_VALUE_LENGTH));
+export const MetadataFilter = z.record(MetadataKeySchema, z.string().max(MAX_METADATA_VALUE_LENGTH));
 
 export const LogQuery = ListQuery.extend({ stepId: z.string().max(64).optional() });
 
