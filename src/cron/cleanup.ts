@@ -19,6 +19,11 @@ export async function runCleanup(db: Database): Promise<Record<string, number>> 
     ],
     // An execution's outbox retries its audit rows until Postgres takes them: minutes, at worst days.
     ["auditDedupeKeys", sql`delete from audit_dedupe_keys where created_at < now() - interval '30 days'`],
+    // A channel's settled deliveries stay a month, to be read back (docs/operations.md "Notifications").
+    [
+      "notificationDeliveries",
+      sql`delete from notification_deliveries where status <> 'pending' and created_at < now() - interval '30 days'`,
+    ],
     ["refreshTokens", sql`delete from refresh_token_families where expires_at < now() - interval '1 day'`],
   ];
   for (const [name, statement] of statements) removed[name] = (await db.execute(statement)).rowCount ?? 0;

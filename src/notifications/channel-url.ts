@@ -7,6 +7,8 @@
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Queryable } from "../db/client";
+import { assertPublicUrl } from "../net/address-guard";
+import { hostMatches } from "../secrets/resolver";
 import { secretBinding } from "../secrets/sealed";
 import { currentSealedSecret } from "../secrets/sealed-rows";
 
@@ -34,16 +36,32 @@ export function urlPreview(url: string): string {
   return `${new URL(url).origin}/…`;
 }
 
+/** A send's failure that names no part of a secret URL (its value is a credential, read back in the deliveries list). */
+export class ChannelUrlError extends Error {}
+
+/**
+ * The URL to send to. A secret's value must be a URL the address guard takes, on a host the
+ * secret allows; when it is not, the error says so without quoting it.
+ */
 export async function resolveChannelUrl(
   db: Queryable,
   config: Settings,
   workflowId: string | null,
   url: string,
-): Promise<string> {
+): Promise<{ url: string; fromSecret: boolean }> {
   const name = secretNameOf(url);
-  if (!name) return url;
+  if (!name) return { url, fromSecret: false };
   const scope = workflowId ? ({ kind: "steps", workflowId } as const) : ({ kind: "tools" } as const);
   const sealed = await currentSealedSecret(db, scope, name);
-  if (!sealed) throw new Error(`the secret ${name} does not exist`);
-  return keyringOf(config).decrypt(sealed.sealed, secretBinding(sealed.id));
+  if (!sealed) throw new ChannelUrlError(`the secret ${name} does not exist`);
+  const value = await keyringOf(config).decrypt(sealed.sealed, secretBinding(sealed.id));
+  let target: URL;
+  try {
+    target = assertPublicUrl(value, config.HTTP_STEP_ALLOWLIST);
+  } catch {
+    throw new ChannelUrlError(`the secret ${name} does not hold a URL the address guard allows`);
+  }
+  if (sealed.allowedHosts && !sealed.allowedHosts.some((pattern) => hostMatches(target.hostname, pattern)))
+    throw new ChannelUrlError(`the secret ${name} may not be sent to that host (its allowed hosts)`);
+  return { url: value, fromSecret: true };
 }

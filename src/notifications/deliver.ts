@@ -7,7 +7,7 @@
  * disabled. Run by `notify` jobs (the outbox and the jobs consumer poke it) and by the cron every
  * minute; answers when the next retry is due, so the job can send itself again then.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Settings } from "../config";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database } from "../db/client";
@@ -16,11 +16,12 @@ import { notificationChannels, notificationDeliveries } from "../db/schema";
 import type { ChannelType, NotificationEvent } from "../engine/vocabulary";
 import { guardedRequest } from "../net/guarded-fetch";
 import { logEvent } from "../observability/log";
-import { channelSecretBinding, channelUrlBinding, resolveChannelUrl } from "./channel-url";
+import { ChannelUrlError, channelSecretBinding, channelUrlBinding, resolveChannelUrl } from "./channel-url";
 import { messageFor } from "./message";
 
 const BATCH = 50;
-const LEASE = sql`interval '2 minutes'`;
+/** Longer than a whole batch of timed-out sends (50 × 10 s), so no other sender re-claims a row mid-batch. */
+const LEASE = sql`interval '10 minutes'`;
 export const MAX_ATTEMPTS = 10;
 export const DISABLE_AFTER_FAILURES = 20;
 const TIMEOUT_MS = 10_000;
@@ -74,20 +75,22 @@ async function send(db: Database, config: Settings, row: Claimed): Promise<boole
     return false;
   }
   const attempt = row.attempts + 1;
+  let fromSecret = false;
   try {
     const keyring = keyringOf(config);
-    const url = await resolveChannelUrl(
+    const target = await resolveChannelUrl(
       db,
       config,
       row.workflow_id,
       await keyring.decrypt(row.url, channelUrlBinding(row.channel_id)),
     );
+    fromSecret = target.fromSecret;
     const secret = row.signing_secret
       ? await keyring.decrypt(row.signing_secret, channelSecretBinding(row.channel_id))
       : null;
     const message = await messageFor(row.type, { ...row.payload, event: row.event }, secret);
     const response = await guardedRequest(
-      url,
+      target.url,
       { method: "POST", headers: message.headers, body: message.body, timeoutMs: TIMEOUT_MS, bodyCarriesSecret: true },
       config.HTTP_STEP_ALLOWLIST,
     );
@@ -103,11 +106,26 @@ async function send(db: Database, config: Settings, row: Claimed): Promise<boole
       error: `answered ${response.status}`,
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // Errors of a request to a secret's URL may quote it (a redirect's refusal, a bad address):
+    // they are kept by name only, since the deliveries list shows them to the channel's owner.
+    const message =
+      error instanceof ChannelUrlError || !fromSecret
+        ? error instanceof Error
+          ? error.message
+          : String(error)
+        : `the request failed (${error instanceof Error ? error.name : "error"})`;
     await settle(db, row, { ok: false, final: attempt >= MAX_ATTEMPTS, status: null, error: message });
   }
   return false;
 }
+
+/** The row as this sender claimed it: settled by whoever claimed it since, it is left alone. */
+const claimed = (row: Claimed) =>
+  and(
+    eq(notificationDeliveries.id, row.id),
+    eq(notificationDeliveries.status, "pending"),
+    eq(notificationDeliveries.attempts, row.attempts),
+  );
 
 type Settlement = { ok: true; status: number } | { ok: false; final: boolean; status: number | null; error: string };
 
@@ -118,7 +136,7 @@ async function settle(db: Database, row: Claimed, result: Settlement): Promise<v
       await tx
         .update(notificationDeliveries)
         .set({ status: "delivered", attempts, lastStatus: result.status, lastError: null, deliveredAt: sql`now()` })
-        .where(eq(notificationDeliveries.id, row.id));
+        .where(claimed(row));
       await tx
         .update(notificationChannels)
         .set({ consecutiveFailures: 0 })
@@ -134,7 +152,7 @@ async function settle(db: Database, row: Claimed, result: Settlement): Promise<v
         lastError: result.error.slice(0, 500),
         nextAttemptAt: sql`now() + make_interval(secs => ${backoffMs(attempts) / 1000})`,
       })
-      .where(eq(notificationDeliveries.id, row.id));
+      .where(claimed(row));
     if (!row.enabled) return;
     const [channel] = await tx
       .update(notificationChannels)

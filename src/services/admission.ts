@@ -48,7 +48,8 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
     if (free <= 0) return [];
     const rows = await tx.execute<{ id: string }>(sql`
       update executions set status = 'pending', queue_reason = null, next_check_at = now() + interval '30 seconds'
-      where id in (
+      -- Checked again here: a cancel or expiry that committed while this waited for the row wins.
+      where status = 'queued' and queue_reason = 'concurrency' and id in (
         select id from executions
         where workflow_id = ${workflowId} and concurrency_key = ${key} and status = 'queued' and queue_reason = 'concurrency'
         order by ${sql.join(QUEUE_ORDER, sql`, `)} limit ${free})
@@ -69,6 +70,12 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
  * between an execution's end and its release): a repair, counted as such.
  */
 export async function admitAllQueued(db: Database, env: Bindings): Promise<number> {
+  // A queued row without a reason was written by code older than the start gates (a deploy's
+  // overlap): it waits for a concurrency slot, the one gate that code knew. (Queued rows are the
+  // ones checked at 'infinity', which the next-check index finds.)
+  await db.execute(sql`
+    update executions set queue_reason = 'concurrency'
+    where next_check_at = 'infinity' and status = 'queued' and queue_reason is null`);
   const keys = await db
     .select({ workflowId: executions.workflowId, key: executions.concurrencyKey })
     .from(executions)

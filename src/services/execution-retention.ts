@@ -6,10 +6,11 @@
  * it. Workflows without `retentionDays` keep their executions. Run by the daily retention job,
  * oldest end first, a bounded number per run; one audit row says what each run removed.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/record";
 import type { Database } from "../db/client";
 import { executions } from "../db/schema";
+import { TERMINAL_EXECUTION_STATUSES } from "../engine/vocabulary";
 import { archiveExecutionLogs } from "../logs/archive";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
@@ -31,8 +32,8 @@ export async function removeExpiredExecutions(
   now = new Date(),
 ): Promise<RetentionOutcome> {
   const outcome: RetentionOutcome = { removed: 0, archivedLines: 0, failed: 0, byWorkflow: {} };
-  const { rows } = await db.execute<{ id: string; workflow_id: string }>(sql`
-    select e.id, e.workflow_id
+  const { rows } = await db.execute<{ id: string; workflow_id: string; retention_days: number }>(sql`
+    select e.id, e.workflow_id, w.retention_days
     from workflows w
     cross join lateral (
       select id, workflow_id, completed_at from executions
@@ -45,10 +46,25 @@ export async function removeExpiredExecutions(
   for (const row of rows) {
     try {
       outcome.archivedLines += await archiveExecutionLogs(db, bucket, row.id);
-      await db.transaction(async (tx) => {
+      const removed = await db.transaction(async (tx) => {
+        // Checked again under the row's lock: a retry or rerun since the scan made it live, and it stays.
+        const [still] = await tx
+          .select({ id: executions.id })
+          .from(executions)
+          .where(
+            and(
+              eq(executions.id, row.id),
+              inArray(executions.status, [...TERMINAL_EXECUTION_STATUSES]),
+              sql`${executions.completedAt} < ${now.toISOString()}::timestamptz - make_interval(days => ${row.retention_days})`,
+            ),
+          )
+          .for("update");
+        if (!still) return false;
         await tx.update(executions).set({ parentExecutionId: null }).where(eq(executions.parentExecutionId, row.id));
         await tx.delete(executions).where(eq(executions.id, row.id));
+        return true;
       });
+      if (!removed) continue;
       outcome.removed++;
       outcome.byWorkflow[row.workflow_id] = (outcome.byWorkflow[row.workflow_id] ?? 0) + 1;
     } catch (error) {

@@ -121,7 +121,12 @@ export async function startExecution(db: Database, env: Bindings, options: Start
     outcome = await db.transaction(async (tx) => {
       if (singletonKey !== null && definition.singleton) {
         const active = await activeOfKey(tx, workflow.id, singletonKey);
-        if (active.length && definition.singleton.mode === "skip") return { skipped: active[0] };
+        if (active.length && definition.singleton.mode === "skip") {
+          // A skipped start is still an answered one: a schedule's slot is taken, a webhook's
+          // delivery recorded (so neither fires again), both naming the execution already going.
+          await options.beforeCommit?.(tx, active[0].id);
+          return { skipped: active[0] };
+        }
         superseded = await supersedeQueued(tx, options.audit, active);
       }
       // The same request's idempotency record and audit row, whichever execution it ends up as.
@@ -131,7 +136,15 @@ export async function startExecution(db: Database, env: Bindings, options: Start
         await options.beforeCommit?.(tx, executionId);
         await recordAudit(tx, options.audit, { action, resourceType: "execution", resourceId: executionId, after });
       };
-      gates = await decideGates(tx, workflow.id, definition, gateKeys, options.input);
+      gates = await decideGates(
+        tx,
+        workflow.id,
+        version.id,
+        definition,
+        gateKeys,
+        options.input,
+        Boolean(options.parent),
+      );
       if (gates.kind === "merged") {
         await recordStart(gates.executionId, "execution.debounce", { triggerType: options.triggerType });
         return { merged: gates.executionId };

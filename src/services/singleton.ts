@@ -56,21 +56,24 @@ export async function supersedeQueued(
   active: ActiveExecution[],
 ): Promise<string[]> {
   const queued = active.filter((execution) => execution.status === "queued").map((execution) => execution.id);
-  if (queued.length) {
-    await tx
-      .update(executions)
-      .set({ status: "cancelled", completedAt: sql`now()`, error: SUPERSEDED })
-      .where(and(inArray(executions.id, queued), eq(executions.status, "queued")));
-    for (const id of queued)
-      await recordAudit(tx, audit, {
-        action: "execution.cancel",
-        resourceType: "execution",
-        resourceId: id,
-        before: { status: "queued" },
-        after: { reason: SUPERSEDED.reason },
-      });
-  }
-  return active.filter((execution) => execution.status !== "queued").map((execution) => execution.id);
+  const ended = queued.length
+    ? await tx
+        .update(executions)
+        .set({ status: "cancelled", completedAt: sql`now()`, error: SUPERSEDED })
+        .where(and(inArray(executions.id, queued), eq(executions.status, "queued")))
+        .returning({ id: executions.id })
+    : [];
+  for (const { id } of ended)
+    await recordAudit(tx, audit, {
+      action: "execution.cancel",
+      resourceType: "execution",
+      resourceId: id,
+      before: { status: "queued" },
+      after: { reason: SUPERSEDED.reason },
+    });
+  // The rest run (or were admitted since the read): their objects cancel them after the commit.
+  const endedIds = new Set(ended.map(({ id }) => id));
+  return active.map(({ id }) => id).filter((id) => !endedIds.has(id));
 }
 
 /**

@@ -7,16 +7,16 @@
  * two debounced executions. A gate that opens later sends itself a delayed `admit` job; the cron's
  * minute sweep admits what a lost message left waiting.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database, Queryable, Transaction } from "../db/client";
 import { executions, workflowVersions } from "../db/schema";
-import { QUEUE_REASONS, type QueueReason } from "../engine/vocabulary";
+import type { QueueReason } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { enqueueJob } from "../queues/enqueue-job";
 import type { JobMessage } from "../queues/messages";
-import type { Definition } from "../steps/definition";
+import { type Definition, MAX_GATE_SECONDS } from "../steps/definition";
 import { admitQueued } from "./admission";
 import { lockKey, QUEUED_CHECK_AT, startKeyOf } from "./concurrency";
 import { findExecution } from "./execution-access";
@@ -38,12 +38,6 @@ export function gateKeysOf(definition: Definition, input: Record<string, unknown
   };
 }
 
-/** The first gate after `after` that the definition has; null: past the last, the execution begins. */
-export function nextGate(definition: Definition, after: QueueReason | null): QueueReason | null {
-  const from = after === null ? 0 : QUEUE_REASONS.indexOf(after) + 1;
-  return QUEUE_REASONS.slice(from).find((gate) => definition[gate] !== undefined) ?? null;
-}
-
 /** What the start's transaction decided at the debounce and throttle gates. */
 export type GateDecision =
   /** Joined the debounced execution waiting for its key: that one gets this start's input. */
@@ -56,24 +50,38 @@ export type GateDecision =
 export async function decideGates(
   tx: Transaction,
   workflowId: string,
+  versionId: string,
   definition: Definition,
   keys: ReturnType<typeof gateKeysOf>,
   input: Record<string, unknown>,
+  /** A child start (a workflow tool's) waits on its own: its parent waits for that very execution. */
+  isChild: boolean,
 ): Promise<GateDecision> {
   if (definition.debounce && keys.debounce !== null) {
-    const { periodSeconds, maxWaitSeconds } = definition.debounce;
+    const { periodSeconds, maxWaitSeconds = MAX_GATE_SECONDS } = definition.debounce;
     await lockKey(tx, workflowId, keys.debounce, "debounce");
-    const [merged] = await tx
-      .update(executions)
-      .set({
-        input,
-        admitAt: sql`least(now() + make_interval(secs => ${periodSeconds}),
-          ${executions.createdAt} + make_interval(secs => ${maxWaitSeconds ?? periodSeconds}))`,
-      })
-      .where(waitingAt("debounce", workflowId, keys.debounce))
-      .returning({ id: executions.id });
+    // Joined only within one version and by starts that are not children: the waiting execution
+    // keeps its version, its keys and its parent, and takes only the new input (checked against
+    // that same version's inputSchema).
+    const [merged] = isChild
+      ? []
+      : await tx
+          .update(executions)
+          .set({
+            input,
+            admitAt: sql`least(now() + make_interval(secs => ${periodSeconds}),
+          ${executions.createdAt} + make_interval(secs => ${maxWaitSeconds}))`,
+          })
+          .where(
+            and(
+              waitingAt("debounce", workflowId, keys.debounce),
+              eq(executions.workflowVersionId, versionId),
+              isNull(executions.parentExecutionId),
+            ),
+          )
+          .returning({ id: executions.id });
     if (merged) return { kind: "merged", executionId: merged.id };
-    const waitMs = Math.min(periodSeconds, maxWaitSeconds ?? periodSeconds) * 1000;
+    const waitMs = Math.min(periodSeconds, maxWaitSeconds) * 1000;
     const wake: AdmitJob = { type: "admit", workflowId, gate: "debounce", key: keys.debounce };
     return { kind: "queued", gate: "debounce", admitAt: new Date(Date.now() + waitMs), wake, wakeInMs: waitMs };
   }
@@ -116,23 +124,21 @@ export async function admitAtGate(
       .where(waitingAt(gate, workflowId, key))
       .orderBy(sql`${executions.priority} desc nulls last`, executions.createdAt, executions.id)
       .limit(1);
-    if (!head) return { moved: [], next: null, wakeInMs: null };
+    if (!head) return { moved: [] as Moved[], wakeInMs: null };
     const definition = head.definition as Definition;
     if (gate === "debounce") {
-      if (!head.due) return { moved: [], next: null, wakeInMs: await debounceDueInMs(tx, workflowId, key) };
-      const next = nextGate(definition, "debounce");
-      return { moved: await moveOn(tx, gate, workflowId, key, 1, next, false), next, wakeInMs: null };
+      if (!head.due) return { moved: [], wakeInMs: await debounceDueInMs(tx, workflowId, key) };
+      return { moved: await moveOn(tx, gate, workflowId, key, 1, false), wakeInMs: null };
     }
     const throttle = definition.throttle ?? { limit: Number.MAX_SAFE_INTEGER, periodSeconds: 1 };
     const before = await throttleWindow(tx, workflowId, key, throttle.periodSeconds);
     const free = Math.min(throttle.limit - before.recent, 1_000);
-    if (free <= 0) return { moved: [], next: null, wakeInMs: before.opensInMs };
-    const next = nextGate(definition, "throttle");
-    const moved = await moveOn(tx, gate, workflowId, key, free, next, true);
+    if (free <= 0) return { moved: [], wakeInMs: before.opensInMs };
+    const moved = await moveOn(tx, gate, workflowId, key, free, true);
     const after = await throttleWindow(tx, workflowId, key, throttle.periodSeconds);
-    return { moved, next, wakeInMs: after.waiting > 0 ? after.opensInMs : null };
+    return { moved, wakeInMs: after.waiting > 0 ? after.opensInMs : null };
   });
-  await afterMove(db, env, workflowId, outcome.moved, outcome.next);
+  await afterMove(db, env, workflowId, outcome.moved);
   return { moved: outcome.moved.length, wakeInMs: outcome.wakeInMs };
 }
 
@@ -189,58 +195,65 @@ async function debounceDueInMs(tx: Queryable, workflowId: string, key: string): 
   return Number(rows[0]?.in_ms ?? 0);
 }
 
-/** The first `count` waiting at the gate go on: queued at `next`, or `pending` (to be handed off) past the last. */
+/**
+ * The first `count` waiting at the gate go on, each to the next gate its own version has (queued
+ * there) or, past the last, `pending` (to be handed off). The row's state is checked again in the
+ * update itself: a cancel or expiry that committed while this waited for the row wins.
+ */
 async function moveOn(
   tx: Transaction,
   gate: Gate,
   workflowId: string,
   key: string,
   count: number,
-  next: QueueReason | null,
   passesThrottle: boolean,
-): Promise<{ id: string; concurrencyKey: string | null; throttleKey: string | null }[]> {
-  const keyColumn = gate === "debounce" ? sql`debounce_key` : sql`throttle_key`;
-  const { rows } = await tx.execute<{ id: string; concurrency_key: string | null; throttle_key: string | null }>(sql`
-    update executions set
-      queue_reason = ${next},
-      status = ${next === null ? "pending" : "queued"},
-      next_check_at = ${next === null ? sql`now() + interval '30 seconds'` : QUEUED_CHECK_AT},
-      throttle_passed_at = ${passesThrottle ? sql`now()` : sql`throttle_passed_at`}
-    where id in (
-      select id from executions
-      where workflow_id = ${workflowId} and ${keyColumn} = ${key} and status = 'queued' and queue_reason = ${gate}
-      order by priority desc nulls last, created_at, id limit ${count})
-    returning id, concurrency_key, throttle_key`);
-  return rows.map((row) => ({ id: row.id, concurrencyKey: row.concurrency_key, throttleKey: row.throttle_key }));
+): Promise<Moved[]> {
+  const keyColumn = gate === "debounce" ? sql`e.debounce_key` : sql`e.throttle_key`;
+  const afterDebounce = gate === "debounce" ? sql`when v.definition ? 'throttle' then 'throttle'` : sql``;
+  const { rows } = await tx.execute<{
+    id: string;
+    next: QueueReason | null;
+    concurrency_key: string | null;
+    throttle_key: string | null;
+  }>(sql`
+    with chosen as (
+      select e.id, case ${afterDebounce} when v.definition ? 'concurrency' then 'concurrency' end as next
+      from executions e join workflow_versions v on v.id = e.workflow_version_id
+      where e.workflow_id = ${workflowId} and ${keyColumn} = ${key} and e.status = 'queued' and e.queue_reason = ${gate}
+      order by e.priority desc nulls last, e.created_at, e.id limit ${count})
+    update executions e set
+      queue_reason = chosen.next,
+      status = case when chosen.next is null then 'pending'::execution_status else 'queued'::execution_status end,
+      next_check_at = case when chosen.next is null then now() + interval '30 seconds' else ${QUEUED_CHECK_AT} end,
+      throttle_passed_at = ${passesThrottle ? sql`now()` : sql`e.throttle_passed_at`}
+    from chosen
+    where e.id = chosen.id and e.status = 'queued' and e.queue_reason = ${gate}
+    returning e.id, chosen.next, e.concurrency_key, e.throttle_key`);
+  return rows.map((row) => ({
+    id: row.id,
+    next: row.next,
+    concurrencyKey: row.concurrency_key,
+    throttleKey: row.throttle_key,
+  }));
+}
+
+interface Moved {
+  id: string;
+  next: QueueReason | null;
+  concurrencyKey: string | null;
+  throttleKey: string | null;
 }
 
 /** After the move committed: each next gate gets its admission pass; past the last, hand-offs. */
-async function afterMove(
-  db: Database,
-  env: Bindings,
-  workflowId: string,
-  moved: { id: string; concurrencyKey: string | null; throttleKey: string | null }[],
-  next: QueueReason | null,
-): Promise<void> {
-  if (moved.length === 0) return;
-  switch (next) {
-    case null:
-      for (const { id } of moved) {
-        const found = await findExecution(db, id);
-        if (found) await handOff(env, await startRequestFromRow(db, found));
-      }
-      return;
-    case "throttle":
-      for (const key of new Set(moved.map((row) => row.throttleKey ?? ""))) {
-        const { wakeInMs } = await admitAtGate(db, env, workflowId, "throttle", key);
-        if (wakeInMs !== null) await wakeGate(env, { type: "admit", workflowId, gate: "throttle", key }, wakeInMs);
-      }
-      return;
-    case "concurrency":
-      for (const key of new Set(moved.map((row) => row.concurrencyKey ?? "")))
-        await admitQueued(db, env, workflowId, key);
-      return;
-    case "debounce":
-      throw new Error("debounce is the first gate; nothing moves on to it");
+async function afterMove(db: Database, env: Bindings, workflowId: string, moved: Moved[]): Promise<void> {
+  for (const { id } of moved.filter((row) => row.next === null)) {
+    const found = await findExecution(db, id);
+    if (found) await handOff(env, await startRequestFromRow(db, found));
   }
+  for (const key of new Set(moved.filter((row) => row.next === "throttle").map((row) => row.throttleKey ?? ""))) {
+    const { wakeInMs } = await admitAtGate(db, env, workflowId, "throttle", key);
+    if (wakeInMs !== null) await wakeGate(env, { type: "admit", workflowId, gate: "throttle", key }, wakeInMs);
+  }
+  const concurrencyKeys = moved.filter((row) => row.next === "concurrency").map((row) => row.concurrencyKey ?? "");
+  for (const key of new Set(concurrencyKeys)) await admitQueued(db, env, workflowId, key);
 }

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fireCron } from "../helpers/cron";
-import { query } from "../helpers/db";
+import { query, withDb } from "../helpers/db";
 import { start, waitForExecution, workflowWith } from "../helpers/executions";
 import { callJson } from "../helpers/http";
 import { signIn } from "../helpers/users";
@@ -70,6 +70,40 @@ describe("priority", () => {
     const res = await startWith(owner.token, workflowId, { priority: 101 });
     expect(res.status).toBe(422);
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain("priority");
+  });
+});
+
+describe("admission against a cancel", () => {
+  it("never starts a queued execution whose cancel committed while admission waited for its row", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, holding({ concurrency: { limit: 1 } }));
+    const first = await start(owner.token, workflowId, { customer: "a" });
+    await waitForExecution(owner.token, first, running);
+    const second = (await startWith(owner.token, workflowId, { input: { customer: "b" } })).body.id;
+    // The slot frees without its release (the first ended in Postgres only)...
+    await query("update executions set status = 'failed', completed_at = now() where id = $1", [first]);
+    await withDb(async ({ pool }) => {
+      const canceller = await pool.connect();
+      try {
+        // ...while a cancel of the queued one holds its row, not yet committed.
+        await canceller.query("begin");
+        await canceller.query(
+          "update executions set status = 'cancelled', completed_at = now() where id = $1 and status = 'queued'",
+          [second],
+        );
+        const sweep = fireCron(new Date(), env);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await canceller.query("commit");
+        await sweep;
+      } finally {
+        canceller.release();
+      }
+    });
+    const [row] = await query<{ status: string; started_at: Date | null }>(
+      "select status, started_at from executions where id = $1",
+      [second],
+    );
+    expect(row).toEqual({ status: "cancelled", started_at: null });
   });
 });
 

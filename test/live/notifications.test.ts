@@ -172,4 +172,30 @@ describe("notification channels", () => {
     );
     expect(JSON.parse(request.body)).toMatchObject({ event: "execution.completed", executionId: id });
   });
+
+  it("never shows a secret's value in a delivery's error when it is not a URL it may send to", async () => {
+    const owner = await signIn("user");
+    const workflowId = await workflowWith(owner.token, { steps: [{ id: "t", type: "transform", output: 1 }] });
+    await callJson(`/api/v1/workflows/${workflowId}/secrets/NOT_A_URL`, {
+      method: "PUT",
+      token: owner.token,
+      body: { value: "sk-live-0123456789" },
+    });
+    const channel = await createChannel(owner.token, {
+      name: "leaky?",
+      type: "webhook",
+      url: "{{secrets.NOT_A_URL}}",
+      events: ["execution.completed"],
+      workflowId,
+    });
+    await waitForExecution(owner.token, await start(owner.token, workflowId));
+    const [delivery] = (
+      await until(
+        () => callJson(`/api/v1/notification-channels/${channel.body.id}/deliveries`, { token: owner.token }),
+        (res) => res.body.items[0]?.attempts > 0,
+      )
+    ).body.items;
+    expect(delivery.lastError).toBe("the secret NOT_A_URL does not hold a URL the address guard allows");
+    expect(JSON.stringify(delivery)).not.toContain("sk-live");
+  });
 });

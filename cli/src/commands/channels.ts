@@ -29,12 +29,13 @@ export const list: Command = {
 };
 
 export const create: Command = {
-  usage: "--name NAME --type webhook|slack --url URL|{{secrets.NAME}} --event EVENT... [--workflow WORKFLOW]",
+  usage: "--name NAME --type webhook|slack --target URL|{{secrets.NAME}} --event EVENT... [--workflow WORKFLOW]",
   summary: "Create a channel; a webhook channel's signing secret is printed this once",
   options: {
     name: { type: "string" },
     type: { type: "string" },
-    url: { type: "string" },
+    // Not --url: that one names the platform for every command.
+    target: { type: "string" },
     event: { type: "string", multiple: true },
     workflow: { type: "string" },
   },
@@ -44,7 +45,7 @@ export const create: Command = {
     const created = await api.request<NotificationChannelCreated>("POST", "/notification-channels", {
       name: required(flags.name as string | undefined, "--name"),
       type: required(flags.type as string | undefined, "--type"),
-      url: required(flags.url as string | undefined, "--url"),
+      url: required(flags.target as string | undefined, "--target"),
       events,
       ...(flags.workflow ? { workflowId: await workflowId(api, flags.workflow as string) } : {}),
     });
