@@ -88,10 +88,15 @@ describe("operational detail", () => {
     const withToken = await callJson("/health/ready", { token: env.METRICS_TOKEN });
     const withAdmin = await callJson("/health/ready", { token: (await signIn("admin")).token });
     const withUser = await callJson("/health/ready", { token: (await signIn("user")).token });
-    // The backup check explains itself (no backups here yet, or their age) to operators only.
-    const backups = (body: { checks: Array<{ name: string; detail?: string }> }) =>
+    // The backup check explains itself (no backups here yet, or their age) to operators only. It
+    // may be healthy at this moment (the backup files, running beside this one, take fresh
+    // backups of this database): then it has nothing to explain to anyone.
+    const backups = (body: { checks: Array<{ name: string; ok: boolean; detail?: string }> }) =>
       body.checks.find((check) => check.name === "backups");
-    for (const detailed of [withToken, withAdmin]) expect(backups(detailed.body)?.detail ?? "").not.toBe("");
+    for (const detailed of [withToken, withAdmin]) {
+      const check = backups(detailed.body);
+      expect(check?.ok || (check?.detail ?? "") !== "", JSON.stringify(check)).toBe(true);
+    }
     expect(backups(withUser.body)?.detail).toBeUndefined();
   });
 
