@@ -7,14 +7,9 @@ import { describe, expect, it } from "vitest";
 import { query } from "../helpers/db";
 import { callJson } from "../helpers/http";
 import { createUser, login, signIn, TEST_PASSWORD, uniqueName } from "../helpers/users";
+import { freshMinute } from "../helpers/waits";
 
 const WRONG = "wrong-password-123";
-
-/** The limiter counts in wall-clock minutes: a burst starts early in one, so it cannot straddle two. */
-async function freshMinute(needMs: number) {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
 
 /** A client address of its own per call (TEST-NET-2, which no other test uses), so per-IP budgets never mix. */
 let lastHost = Math.floor(Math.random() * 200);

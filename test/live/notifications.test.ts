@@ -12,8 +12,8 @@ import { query } from "../helpers/db";
 import { start, waitForExecution, workflowWith } from "../helpers/executions";
 import { call, callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
-import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
+import { until } from "../helpers/waits";
 
 const createChannel = (token: string, body: Record<string, unknown>) =>
   callJson("/api/v1/notification-channels", { token, body });

@@ -6,8 +6,8 @@ import type { Snapshot } from "../../src/durable-objects/execution/types";
 import { start, workflowWith } from "../helpers/executions";
 import { createAgent } from "../helpers/fixtures";
 import { addTool, completion, fakeModelAgent } from "../helpers/openai";
-import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
+import { until } from "../helpers/waits";
 
 const relay = (state: "up" | "down") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });
 

@@ -6,8 +6,8 @@ import { start, workflowWith } from "../helpers/executions";
 import { createVersion, createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
-import { until } from "../helpers/until";
 import { signIn } from "../helpers/users";
+import { until } from "../helpers/waits";
 
 /** `down` refuses connections; `stall` takes them and never answers (a half-open network), even after `up`. */
 const relay = (state: "up" | "down" | "stall") => fetch(`${env.TEST_OUTAGE_CONTROL_URL}/${state}`, { method: "POST" });

@@ -8,3 +8,12 @@ export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Waits for the next minute when fewer than `needMs` are left of this one: the rate-limit bindings
+ * count in fixed minutes, so a burst that straddles two would get two budgets.
+ */
+export async function freshMinute(needMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
