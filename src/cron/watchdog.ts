@@ -18,8 +18,7 @@ import { ACTIVE_EXECUTION_STATUSES } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
-import { findExecution } from "../services/execution-access";
-import { handOff, startRequestFromRow } from "../services/execution-handoff";
+import { handOffPending } from "../services/execution-handoff";
 
 const PAGE = 200;
 const CONCURRENCY = 8;
@@ -69,8 +68,7 @@ async function visit(db: Database, env: Bindings, id: string, outcome: WatchdogO
   try {
     const report = (await executionStub(env, id).watchdog()) as WatchdogReport;
     if (!report.started) {
-      const found = await findExecution(db, id);
-      if (found?.row.status === "pending" && (await handOff(env, await startRequestFromRow(db, found))) === "running") {
+      if ((await handOffPending(db, env, id)) === "running") {
         outcome.handedOff++;
         count(outcome, "stranded_start", 1);
       }

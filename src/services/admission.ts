@@ -13,8 +13,7 @@ import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { Definition } from "../steps/definition";
 import { lockKey, occupancy, QUEUE_ORDER } from "./concurrency";
-import { findExecution } from "./execution-access";
-import { handOff, startRequestFromRow } from "./execution-handoff";
+import { handOffPending } from "./execution-handoff";
 
 /** Keys with queued executions one cron minute looks at. */
 const SWEEP_KEYS = 500;
@@ -56,10 +55,7 @@ export async function admitQueued(db: Database, env: Bindings, workflowId: strin
       returning id`);
     return rows.rows.map((row) => row.id);
   });
-  for (const id of admitted) {
-    const found = await findExecution(db, id);
-    if (found) await handOff(env, await startRequestFromRow(db, found));
-  }
+  for (const id of admitted) await handOffPending(db, env, id);
   if (admitted.length) logEvent("info", "executions_admitted", { workflowId, admitted: admitted.length });
   return admitted;
 }

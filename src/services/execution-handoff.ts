@@ -10,7 +10,7 @@ import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import type { Definition } from "../steps/definition";
-import type { ExecutionWithOwner } from "./execution-access";
+import { type ExecutionWithOwner, findExecution } from "./execution-access";
 import { executionNeeds } from "./execution-needs";
 
 /** Starts the Durable Object; a failure leaves the row pending for the watchdog. */
@@ -22,6 +22,16 @@ export async function handOff(env: Bindings, request: StartRequest): Promise<"pe
     logEvent("error", "execution_handoff_failed", { executionId: request.executionId, ...describeError(error) });
     return "pending";
   }
+}
+
+/**
+ * Hands off an execution as its row stands, if the row is still `pending` (admitted, or never
+ * handed off); a row cancelled or started meanwhile is left alone. Null when it was not handed off.
+ */
+export async function handOffPending(db: Queryable, env: Bindings, id: string): Promise<"pending" | "running" | null> {
+  const found = await findExecution(db, id);
+  if (found?.row.status !== "pending") return null;
+  return handOff(env, await startRequestFromRow(db, found));
 }
 
 /** Rebuilds the hand-off of an execution whose Durable Object never started (watchdog, controls, replays). */

@@ -4,7 +4,7 @@
  * backups, are the admins' (settings:manage). Another's channel is a 404. The URL and the signing
  * secret are sealed; the URL is never shown again (only its origin), the secret only at creation.
  */
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import { assertPermission } from "../auth/assert-permission";
 import { changesAll } from "../auth/permissions";
@@ -13,6 +13,7 @@ import type { Settings } from "../config";
 import { randomToken } from "../crypto/encoding";
 import { keyringOf } from "../crypto/keyring-of";
 import type { Database, Queryable } from "../db/client";
+import { newestFirst } from "../db/newest-first";
 import { notificationChannels, notificationDeliveries, workflows } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import type { ChannelType, NotificationEvent } from "../engine/vocabulary";
@@ -182,14 +183,11 @@ export async function listDeliveries(
         eq(notificationDeliveries.channelId, id),
         options.status ? eq(notificationDeliveries.status, options.status) : undefined,
         after
-          ? or(
-              lt(notificationDeliveries.createdAt, new Date(after.at)),
-              and(eq(notificationDeliveries.createdAt, new Date(after.at)), lt(notificationDeliveries.id, after.id)),
-            )
+          ? sql`(${notificationDeliveries.createdAt}, ${notificationDeliveries.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`
           : undefined,
       ),
     )
-    .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
+    .orderBy(...newestFirst(notificationDeliveries.createdAt, notificationDeliveries.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (row) => ({ at: row.createdAt.toISOString(), id: row.id }), toDeliveryView);
 }

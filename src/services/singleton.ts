@@ -15,8 +15,7 @@ import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { lockKey } from "./concurrency";
-import { findExecution } from "./execution-access";
-import { handOff, startRequestFromRow } from "./execution-handoff";
+import { handOffPending } from "./execution-handoff";
 
 export const SUPERSEDED: StepError = {
   reason: "superseded",
@@ -86,13 +85,7 @@ export async function cancelSuperseded(db: Database, env: Bindings, audit: Audit
       const stub = executionStub(env, id);
       const cancel = () => stub.control({ action: "cancel", actingUserId: null, audit, reason: SUPERSEDED });
       const answer = await cancel();
-      if (!answer.ok && answer.code === "NOT_STARTED") {
-        const found = await findExecution(db, id);
-        if (found?.row.status === "pending") {
-          await handOff(env, await startRequestFromRow(db, found));
-          await cancel();
-        }
-      }
+      if (!answer.ok && answer.code === "NOT_STARTED" && (await handOffPending(db, env, id))) await cancel();
     } catch (error) {
       logEvent("error", "singleton_supersede_failed", { executionId: id, ...describeError(error) });
     }

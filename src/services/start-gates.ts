@@ -19,8 +19,7 @@ import type { JobMessage } from "../queues/messages";
 import { type Definition, MAX_GATE_SECONDS } from "../steps/definition";
 import { admitQueued } from "./admission";
 import { lockKey, QUEUED_CHECK_AT, startKeyOf } from "./concurrency";
-import { findExecution } from "./execution-access";
-import { handOff, startRequestFromRow } from "./execution-handoff";
+import { handOffPending } from "./execution-handoff";
 
 type Gate = Extract<QueueReason, "debounce" | "throttle">;
 type AdmitJob = Extract<JobMessage, { type: "admit" }>;
@@ -246,10 +245,7 @@ interface Moved {
 
 /** After the move committed: each next gate gets its admission pass; past the last, hand-offs. */
 async function afterMove(db: Database, env: Bindings, workflowId: string, moved: Moved[]): Promise<void> {
-  for (const { id } of moved.filter((row) => row.next === null)) {
-    const found = await findExecution(db, id);
-    if (found) await handOff(env, await startRequestFromRow(db, found));
-  }
+  for (const { id } of moved.filter((row) => row.next === null)) await handOffPending(db, env, id);
   for (const key of new Set(moved.filter((row) => row.next === "throttle").map((row) => row.throttleKey ?? ""))) {
     const { wakeInMs } = await admitAtGate(db, env, workflowId, "throttle", key);
     if (wakeInMs !== null) await wakeGate(env, { type: "admit", workflowId, gate: "throttle", key }, wakeInMs);

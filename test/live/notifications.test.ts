@@ -99,6 +99,11 @@ describe("notification channels", () => {
       events: ["backup.failed"],
     });
     expect(channel.status).toBe(201);
+    const metric = async (name: string) => {
+      const text = await (await call("/metrics", { token: env.METRICS_TOKEN })).text();
+      return Number(new RegExp(`^${name}\\{channel_type="webhook"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    };
+    const failuresBefore = await metric("ipa_notification_failures_total");
     // Twenty backups failed (the platform's channels hear them).
     for (let n = 0; n < 20; n++)
       await query(
@@ -106,19 +111,21 @@ describe("notification channels", () => {
          values ($1, 'backup.failed', $2, '{"event":"backup.failed","reason":"test"}')`,
         [channel.body.id, `test:${n}`],
       );
-    const metric = async (name: string) => {
-      const text = await (await call("/metrics", { token: env.METRICS_TOKEN })).text();
-      return Number(new RegExp(`^${name}\\{channel_type="webhook"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-    };
-    const failuresBefore = await metric("ipa_notification_failures_total");
+    // Another sender (a notify job of another file's execution, the cron) may claim some of them
+    // first: the twenty are sent once each, whoever sends them.
     await runJob({ type: "notify" }, env);
-    expect(await down.requests()).toHaveLength(20);
-
-    const view = (await callJson("/api/v1/notification-channels", { token: admin.token })).body.items.find(
-      (item: { id: string }) => item.id === channel.body.id,
+    const view = await until(
+      async () =>
+        (await callJson("/api/v1/notification-channels", { token: admin.token })).body.items.find(
+          (item: { id: string }) => item.id === channel.body.id,
+        ),
+      (found) => found.enabled === false,
     );
-    expect(view).toMatchObject({ enabled: false, consecutiveFailures: 20 });
-    expect(view.disabledReason).toMatch(/^20 deliveries failed in a row/);
+    // (A backup that fails meanwhile in another file is heard by this platform channel too.)
+    expect((await down.requests()).length).toBeGreaterThanOrEqual(20);
+    expect(view.enabled).toBe(false);
+    expect(view.consecutiveFailures).toBeGreaterThanOrEqual(20);
+    expect(view.disabledReason).toMatch(/^2\d deliveries failed in a row/);
     expect(await metric("ipa_notification_failures_total")).toBeGreaterThanOrEqual(failuresBefore + 20);
     expect(await metric("ipa_notification_channels_disabled")).toBeGreaterThanOrEqual(1);
 
