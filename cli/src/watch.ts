@@ -102,7 +102,20 @@ export async function watchExecution(
       return ENDED.has(status);
     }
     const stepStatus = message.event.slice("step.".length);
-    if (message.stepId && ["completed", "failed", "skipped"].includes(stepStatus)) done.add(message.stepId);
+    if (stepStatus === "progress") {
+      // A map or a loop: one line per change of its counts, never one per item.
+      const { total, completed, running, failed } = (message.data ?? {}) as Record<string, number | null>;
+      const of = total === null || total === undefined ? "" : ` of ${total}`;
+      print(
+        `${elapsed()} ${progress()} ${message.stepId} ${completed} done${of}, ${running} running, ${failed} failed`,
+      );
+      return false;
+    }
+    // A map's items and a loop's iterations show in their container's progress; only failures print.
+    if (message.stepId?.includes("[") && !message.stepId.endsWith("[compensate]") && stepStatus !== "failed")
+      return false;
+    if (message.stepId && ["completed", "failed", "skipped"].includes(stepStatus) && !message.stepId.includes("["))
+      done.add(message.stepId);
     const why = stepStatus === "waiting" ? waitingHint(executionId, message.stepId, message.data) : "";
     const error = stepStatus === "failed" && message.data?.error ? `: ${JSON.stringify(message.data.error)}` : "";
     print(`${elapsed()} ${progress()} ${message.stepId} ${stepStatus}${error}${why}`);

@@ -8,7 +8,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { AgentState, AgentSuspension } from "../agents/state";
+import type { AgentState } from "../agents/state";
 import { isTerminalExecution } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
@@ -17,6 +17,7 @@ import { exportTrace, tracingWanted } from "../observability/tracing/export-trac
 import type { StepMessage } from "../queues/messages";
 import { releaseSlot } from "../services/admission";
 import { startChildExecution } from "../services/child-start";
+import type { StepSuspension } from "../steps/kind";
 import { LargeValues, StorageNeeded } from "../steps/large-values";
 import type { ClaimResult, ReportResult, StepOutcome } from "../steps/task";
 import { INLINE_LEASE_MS } from "./execution/clocks";
@@ -154,12 +155,7 @@ export class ExecutionObject extends DurableObject<Bindings> {
     return this.transition((machine) => machine.release(stepId, attempt, lease, handedBack));
   }
 
-  async suspendStep(
-    stepId: string,
-    attempt: number,
-    lease: string,
-    suspension: AgentSuspension,
-  ): Promise<ReportResult> {
+  async suspendStep(stepId: string, attempt: number, lease: string, suspension: StepSuspension): Promise<ReportResult> {
     return this.transition((machine) => machine.suspend(stepId, attempt, lease, suspension));
   }
 
@@ -199,7 +195,8 @@ export class ExecutionObject extends DurableObject<Bindings> {
     const record = this.store.execution();
     if (!record) throw new Error("execution not started");
     const { definition: _definition, ...execution } = record;
-    return { execution: { ...execution, steps: this.store.steps() }, seq: this.store.lastSeq() };
+    // Sub-steps stay out: a map of thousands is one step here, its counts in `progress` (items are paged by the API).
+    return { execution: { ...execution, steps: this.store.topSteps() }, seq: this.store.lastSeq() };
   }
 
   /** The watchdog's poke: check the invariants (arming what is missing), re-send unclaimed step messages, set the alarm, flush. */

@@ -17,7 +17,17 @@ export interface Scope {
   /** Outputs are plain values or LazyValues (read back from R2 when a path reaches them). */
   steps: Record<string, { output: unknown }>;
   execution: { id: string; startedAt: string; workflowId: string };
+  /** A map's inner step: its item and the item's index (from 0). */
+  item?: unknown;
+  index?: number;
+  /** A loop's inner step and its `until`: the iteration (from 1) and the last iteration's output. */
+  iteration?: number;
+  last?: unknown;
 }
+
+/** The names an inner step's templates may read besides input, steps and execution (docs/workflows.md "Control flow"). */
+export const LOCAL_NAMES = ["item", "index", "iteration", "last"] as const;
+export type LocalName = (typeof LOCAL_NAMES)[number];
 
 export class PathError extends Error {}
 
@@ -72,7 +82,8 @@ export type PathReference =
   | { kind: "input" }
   | { kind: "execution" }
   | { kind: "step"; stepId: string }
-  | { kind: "secret"; name: string };
+  | { kind: "secret"; name: string }
+  | { kind: "local"; name: LocalName };
 
 /** `{{secrets.NAME}}`: resolved only when a request is sent, never into data (docs/workflows.md). */
 const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -99,6 +110,7 @@ export function referenceOf(path: DataPath): PathReference {
     }
     return { kind: "step", stepId: second };
   }
+  if ((LOCAL_NAMES as readonly unknown[]).includes(root)) return { kind: "local", name: root as LocalName };
   throw new PathError(`"${path.text}": paths start with input, steps, execution or secrets`);
 }
 

@@ -8,16 +8,33 @@
  * The step types. Each is a folder under src/steps/ and a line of its registry, which the compiler
  * holds to this list (a type missing from either does not compile); Postgres's CHECK is built from it.
  */
-export const STEP_TYPES = ["agent", "http", "approval", "condition", "transform", "delay", "event"] as const;
+export const STEP_TYPES = [
+  "agent",
+  "http",
+  "approval",
+  "condition",
+  "transform",
+  "delay",
+  "event",
+  "workflow",
+  "map",
+  "loop",
+] as const;
 export type StepTypeName = (typeof STEP_TYPES)[number];
 /** The step types that run through the steps queue (their kinds' mode is `queued`). */
-export type QueuedStepType = Extract<StepTypeName, "agent" | "http">;
+export type QueuedStepType = Extract<StepTypeName, "agent" | "http" | "workflow">;
+/** The step types that run an inner step many times, each run a sub-step `<id>[<n>]` (docs/workflows.md "Control flow"). */
+export type ContainerStepType = Extract<StepTypeName, "map" | "loop">;
+/** What a map's, a loop's or a compensation's inner step may be. */
+export const INNER_STEP_TYPES = ["http", "agent", "transform", "workflow"] as const satisfies StepTypeName[];
 
 export const EXECUTION_STATUSES = [
   "pending",
   "queued",
   "running",
   "paused",
+  /** Running the compensations of its completed steps before it ends failed or cancelled. */
+  "compensating",
   "completed",
   "failed",
   "cancelled",
@@ -30,6 +47,7 @@ export const ACTIVE_EXECUTION_STATUSES = [
   "queued",
   "running",
   "paused",
+  "compensating",
 ] as const satisfies ExecutionStatus[];
 
 export const STEP_STATUSES = ["pending", "running", "waiting", "completed", "failed", "skipped"] as const;
@@ -48,7 +66,7 @@ export interface StepError {
   stepId?: string;
 }
 
-export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "retry"] as const;
+export const TRIGGER_TYPES = ["manual", "webhook", "schedule", "tool", "mcp", "retry", "workflow"] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** Why a step waits (docs/engine.md "why-waiting"). */

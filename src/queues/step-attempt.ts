@@ -7,14 +7,20 @@
  * claim of that attempt reports it instead of running the step again.
  */
 
-import type { AgentState, AgentSuspension } from "../agents/state";
+import type { AgentState } from "../agents/state";
 import type { Faults } from "../config";
 import type { QueuedStepType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { describeError } from "../observability/describe-error";
 import { logEvent } from "../observability/log";
 import { stepKind } from "../steps/definition";
-import { AttemptHandedBack, type QueuedKind, type RunContext, type RunResult } from "../steps/kind";
+import {
+  AttemptHandedBack,
+  type QueuedKind,
+  type RunContext,
+  type RunResult,
+  type StepSuspension,
+} from "../steps/kind";
 import { readOffloaded } from "../steps/large-values";
 import type { ClaimResult, ReportResult, StepOutcome, StepTask } from "../steps/task";
 import { InjectedFault } from "./faults";
@@ -35,7 +41,7 @@ export interface AttemptHost {
   heartbeat(stepId: string, attempt: number, lease: string): Promise<unknown>;
   checkpoint(stepId: string, attempt: number, lease: string, state: AgentState): Promise<unknown>;
   completeStep(stepId: string, attempt: number, lease: string, outcome: StepOutcome): Promise<unknown>;
-  suspendStep(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): Promise<unknown>;
+  suspendStep(stepId: string, attempt: number, lease: string, suspension: StepSuspension): Promise<unknown>;
   /** With `handedBack`, the object sends the attempt again itself, backing off (AttemptHandedBack). */
   releaseClaim(stepId: string, attempt: number, lease: string, handedBack?: boolean): Promise<unknown>;
   publishTokens(stepId: string, attempt: number, offset: number, text: string): Promise<void>;

@@ -7,15 +7,17 @@ import type { AppEnv } from "../middleware/app-env";
 import { auditContextOf } from "../middleware/audit-context";
 import { authenticate, requirePermission } from "../middleware/auth";
 import { executionTraceparent } from "../observability/tracing/trace-context";
+import { visibleExecution } from "../services/execution-access";
 import { controlExecution, decideStep } from "../services/execution-controls";
 import { deliverEvent } from "../services/execution-events";
 import { rerunExecution } from "../services/execution-rerun";
 import { startExecution } from "../services/execution-start";
-import { getExecution, listExecutions, listLogs } from "../services/executions";
+import { getExecution, listExecutions, listLogs, subStepPage } from "../services/executions";
 import { stepOutput } from "../services/step-output";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, jsonBody, mutationErrors, pageOf, readErrors } from "./schemas/common";
 import {
+  CancelBody,
   ControlResultSchema,
   DecisionBody,
   DecisionResultSchema,
@@ -36,6 +38,8 @@ import {
   StartHeaders,
   StepOutputSchema,
   StepParams,
+  SubStepPageSchema,
+  SubStepQuery,
 } from "./schemas/executions";
 
 const base = { tags: ["executions"], security: bearer };
@@ -105,6 +109,28 @@ const control = <Action extends ControlRequest["action"]>(action: Action, summar
     responses: { 200: json(ControlResultSchema), ...readErrors, 404: errors[404], 409: errors[409] },
   });
 
+const cancel = createRoute({
+  ...base,
+  method: "post",
+  path: "/executions/{id}/cancel",
+  operationId: "cancelExecution",
+  summary: "Cancel: no later step runs (with `compensate`, the completed steps' compensations run first)",
+  middleware: [authenticate],
+  request: { params: IdParam, body: jsonBody(CancelBody, false) },
+  responses: { 200: json(ControlResultSchema), ...readErrors, 404: errors[404], 409: errors[409] },
+});
+
+const items = createRoute({
+  ...base,
+  method: "get",
+  path: "/executions/{id}/steps/{stepId}/items",
+  operationId: "listStepItems",
+  summary: "A map's items or a loop's iterations, in order, a page at a time",
+  middleware: [authenticate],
+  request: { params: StepParams, query: SubStepQuery },
+  responses: { 200: json(SubStepPageSchema), ...readErrors, 404: errors[404] },
+});
+
 const decision = <Verb extends "approve" | "reject">(verb: Verb) =>
   createRoute({
     ...base,
@@ -160,8 +186,8 @@ const output = createRoute({
   responses: { 200: json(StepOutputSchema), ...readErrors, 404: errors[404] },
 });
 
-const controlled = (c: Context<AppEnv>, action: ControlRequest["action"]) =>
-  controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), c.req.param("id") as string, action);
+const controlled = (c: Context<AppEnv>, action: ControlRequest["action"], options: { compensate?: boolean } = {}) =>
+  controlExecution(c.var.db.db, c.env, c.var.user, auditContextOf(c), c.req.param("id") as string, action, options);
 
 const decided = async (c: Context<AppEnv>, approved: boolean) => {
   const body = (await c.req.json().catch(() => ({}))) as { comment?: string; raiseBudgetUsd?: number };
@@ -210,7 +236,9 @@ export const executionRoutes = createRouter()
   .openapi(logs, async (c) =>
     c.json(await listLogs(c.var.db.db, c.env.STORAGE, c.var.user, c.req.valid("param").id, c.req.valid("query")), 200),
   )
-  .openapi(control("cancel", "Cancel: no later step runs"), async (c) => c.json(await controlled(c, "cancel"), 200))
+  .openapi(cancel, async (c) =>
+    c.json(await controlled(c, "cancel", { compensate: c.req.valid("json")?.compensate }), 200),
+  )
   .openapi(control("pause", "Pause: steps in flight finish; ready steps wait"), async (c) =>
     c.json(await controlled(c, "pause"), 200),
   )
@@ -241,6 +269,12 @@ export const executionRoutes = createRouter()
     });
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ delivered: result.delivered, buffered: result.buffered }, 202);
+  })
+  .openapi(items, async (c) => {
+    const { id, stepId } = c.req.valid("param");
+    const { after, limit, status } = c.req.valid("query");
+    const found = await visibleExecution(c.var.db.db, c.var.user, id);
+    return c.json(await subStepPage(c.var.db.db, found, stepId, { after: after ?? null, limit, status }), 200);
   })
   .openapi(output, async (c) => {
     const { id, stepId } = c.req.valid("param");

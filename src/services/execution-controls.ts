@@ -35,6 +35,7 @@ export async function controlExecution(
   audit: AuditContext,
   id: string,
   action: ControlAction,
+  options: { compensate?: boolean } = {},
 ) {
   const found = await actionableExecution(db, user, id, PERMISSION[action]);
   if (action === "cancel" && found.row.status === "queued" && (await cancelQueued(db, audit, id))) {
@@ -42,7 +43,9 @@ export async function controlExecution(
     return { id, status: "cancelled" as const };
   }
   const control = () =>
-    withStartedObject<ControlResult>(db, env, found, (stub) => stub.control({ action, actingUserId: user.id, audit }));
+    withStartedObject<ControlResult>(db, env, found, (stub) =>
+      stub.control({ action, actingUserId: user.id, audit, ...(options.compensate ? { compensate: true } : {}) }),
+    );
   // A retry starts a run: it is admitted like a start (quota, concurrency) and acts for its requester.
   const result =
     action === "retry"

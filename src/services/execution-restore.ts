@@ -8,7 +8,7 @@ import type { Queryable } from "../db/client";
 import { executionLogs, executionSteps } from "../db/schema";
 import type { RestoreRequest } from "../durable-objects/execution/rpc";
 import { freshStep } from "../durable-objects/execution/step-data";
-import type { ExecutionRecord, StepState } from "../durable-objects/execution/types";
+import type { ContainerProgress, ExecutionRecord, StepState } from "../durable-objects/execution/types";
 import type { StepError } from "../engine/vocabulary";
 import { SKIP_REASONS, type SkipReason } from "../engine/vocabulary";
 import type { Definition, StepType } from "../steps/definition";
@@ -46,6 +46,15 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
     costUsd: row.costUsd,
     costBudgetUsd: row.costBudgetUsd,
     trace: row.trace,
+    compensation: row.compensation
+      ? {
+          endAs: row.status === "cancelled" ? "cancelled" : "failed",
+          error: row.error as ExecutionRecord["error"],
+          pending: row.compensation.notRun,
+          completed: row.compensation.completed,
+          failed: row.compensation.failed,
+        }
+      : null,
   };
   const steps: StepState[] = rows.map((step) => {
     const skipped = step.status === "skipped";
@@ -68,6 +77,7 @@ export async function restoreRequestFromRows(db: Queryable, found: ExecutionWith
       promptTokens: step.promptTokens,
       completionTokens: step.completionTokens,
       costUsd: step.costUsd,
+      progress: step.progress ? { ...(step.progress as ContainerProgress), stopping: false } : null,
     };
   });
   // New events are numbered after the last one Postgres holds, whatever the execution row says

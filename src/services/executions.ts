@@ -36,9 +36,11 @@ export function toExecutionView(row: ExecutionRow) {
     triggerType: row.triggerType,
     triggeredBy: row.triggeredBy,
     parentExecutionId: row.parentExecutionId,
+    parentStepId: row.parentStepId,
     input: row.input,
     output: row.output,
     error: row.error,
+    compensation: row.compensation ?? null,
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
@@ -80,6 +82,7 @@ export function toStepView(row: StepRow) {
     retries: row.retries,
     run: row.run,
     waiting: (row.waiting as Waiting | null) ?? null,
+    progress: (row.progress as StepProgress | null) ?? null,
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
@@ -149,10 +152,44 @@ export async function getExecution(db: Database, user: AuthenticatedUser, id: st
   return executionView(db, await visibleExecution(db, user, id));
 }
 
-/** An execution with its steps, in the order the definition lists them. */
+type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
+
+/** How many children the view lists (the newest). */
+const CHILDREN_SHOWN = 100;
+
+/**
+ * An execution with its steps, in the order the definition lists them (a map's items and a loop's
+ * iterations are paged apart), its compensations and its children.
+ */
 export async function executionView(db: Database, found: ExecutionWithOwner) {
   const id = found.row.id;
-  const rows = await db.select().from(executionSteps).where(eq(executionSteps.executionId, id));
+  const [all, children] = await Promise.all([
+    db
+      .select()
+      .from(executionSteps)
+      .where(
+        and(
+          eq(executionSteps.executionId, id),
+          sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`,
+        ),
+      ),
+    db
+      .select({
+        id: executions.id,
+        workflowId: executions.workflowId,
+        status: executions.status,
+        parentStepId: executions.parentStepId,
+        createdAt: executions.createdAt,
+      })
+      .from(executions)
+      .where(eq(executions.parentExecutionId, id))
+      .orderBy(...newestFirst(executions.createdAt, executions.id))
+      .limit(CHILDREN_SHOWN),
+  ]);
+  const rows = all.filter((row) => row.containerStepId === null);
+  const compensations = all
+    .filter((row) => row.containerStepId !== null)
+    .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
   // Steps in the order the definition lists them.
   const order = new Map(((found.definition as Definition).steps ?? []).map((step, index) => [step.id, index]));
   rows.sort((a, b) => (order.get(a.stepId) ?? 0) - (order.get(b.stepId) ?? 0));
@@ -163,6 +200,37 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
     costBudgetUsd: budget,
     queue: await queuePlace(db, found),
     steps: rows.map(toStepView),
+    compensations: compensations.map(toStepView),
+    children: children.map((child) => ({ ...child, createdAt: child.createdAt.toISOString() })),
+  };
+}
+
+/** A map's items or a loop's iterations, in order, a page at a time (`after`: the last index seen). */
+export async function subStepPage(
+  db: Database,
+  found: ExecutionWithOwner,
+  stepId: string,
+  page: { after: number | null; limit: number; status?: StepRow["status"] },
+) {
+  const rows = await db
+    .select()
+    .from(executionSteps)
+    .where(
+      and(
+        eq(executionSteps.executionId, found.row.id),
+        eq(executionSteps.containerStepId, stepId),
+        sql`${executionSteps.itemIndex} is not null`,
+        page.after === null ? undefined : sql`${executionSteps.itemIndex} > ${page.after}`,
+        page.status ? eq(executionSteps.status, page.status) : undefined,
+      ),
+    )
+    .orderBy(executionSteps.itemIndex)
+    .limit(page.limit + 1);
+  const more = rows.length > page.limit;
+  const items = rows.slice(0, page.limit);
+  return {
+    items: items.map((row) => ({ index: row.itemIndex as number, ...toStepView(row) })),
+    nextAfter: more ? (items.at(-1)?.itemIndex ?? null) : null,
   };
 }
 

@@ -14,6 +14,7 @@ import { validateDefinition } from "../steps/validate-definition";
 import { mayChange } from "./access";
 import { decodeCursor, type Page, toPage } from "./pagination";
 import { assertQuota } from "./quotas";
+import { unstartableWorkflows } from "./workflow-references";
 import { getVisibleWorkflow, lockForChange, ownershipOf, toWorkflowView, type WorkflowView } from "./workflows";
 
 type VersionRow = typeof workflowVersions.$inferSelect;
@@ -63,10 +64,11 @@ export async function createVersion(
   input: NewVersion,
 ): Promise<VersionView> {
   // Authorise before validating, so callers learn nothing about workflows they may not change.
-  await db.transaction((tx) => lockForChange(tx, user, workflowId, "workflows:update"));
+  const { row: workflow } = await db.transaction((tx) => lockForChange(tx, user, workflowId, "workflows:update"));
   const verdict = await validateDefinition(input.definition, {
     agents: (ids) => agentStatuses(db, ids),
     secrets: async (names) => new Set(Object.keys(await sealedSecretsIn(db, { kind: "steps", workflowId }, names))),
+    workflows: (references) => unstartableWorkflows(db, workflow.ownerId, references),
   });
   if (!verdict.ok) throw new ValidationError(verdict.problems, "The workflow definition is invalid");
   return db.transaction(async (tx) => {

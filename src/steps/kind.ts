@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import type { AgentState, AgentSuspension } from "../agents/state";
-import type { Scope } from "../engine/paths";
+import type { LocalName, Scope } from "../engine/paths";
 import type { StepBase } from "../engine/step-fields";
 import type { StepError } from "../engine/vocabulary";
 import type { Bindings } from "../env";
@@ -42,12 +42,18 @@ export interface RunContext {
    * Starts a child execution as the execution's acting user (the consumer wires in the service):
    * its id, or why the user may not start it. Throws AttemptHandedBack while Postgres is out of reach.
    */
-  startChild(request: ChildStart): Promise<{ executionId: string } | { refused: string }>;
+  startChild(request: ChildStart): Promise<ChildStarted>;
 }
+
+/** A child execution started (or found again, on a re-run), or why it may not start. */
+export type ChildStarted =
+  | { executionId: string }
+  | { refused: string; reason?: "forbidden" | "depth_exceeded" | "invalid" };
 
 /** A child execution a step starts: under an id derived from the step's key, linked to its parent. */
 export interface ChildStart {
   executionId: string;
+  /** The workflow's id, or (a `workflow` step's) its exact name among those the acting user may start. */
   workflowId: string;
   version?: number;
   input: Record<string, unknown>;
@@ -56,9 +62,17 @@ export interface ChildStart {
   /** The audit row's actor, e.g. `agent:<id>`. */
   startedBy: string;
   parent: { executionId: string; stepId: string; attempt: number };
+  /** `tool` for an agent's workflow tool, `workflow` for a `workflow` step. */
+  triggerType: "tool" | "workflow";
 }
 
-export type RunResult = { outcome: StepOutcome } | { suspension: AgentSuspension };
+/**
+ * A step attempt that waits with no consumer held: an agent for its children or its budget, a
+ * `workflow` step for the one child it started.
+ */
+export type StepSuspension = AgentSuspension | { kind: "child"; executionId: string };
+
+export type RunResult = { outcome: StepOutcome } | { suspension: StepSuspension };
 
 /**
  * Thrown by a step's run when it cannot go on for a reason outside the step (Postgres out of
@@ -82,6 +96,14 @@ interface KindBase<S extends StepBase> {
   validate?(step: S, steps: StepBase[]): ErrorDetail[];
   /** Agents the step needs (checked to exist and be active; resolved at start). */
   agentIds?(step: S): string[];
+  /** Workflows the step starts (checked that the owner may start them). */
+  workflowRefs?(step: S): string[];
+  /** The inner steps it holds, by field (a map's or a loop's `step`), checked as steps of their own. */
+  innerSteps?(
+    step: S,
+  ): Array<[field: string, inner: StepBase | Omit<StepBase, "id" | "dependsOn" | "continueOnError">]>;
+  /** The local names (item, index, iteration, last) the templates and expressions of a field may read. */
+  locals?: Partial<Record<string, readonly LocalName[]>>;
 }
 
 /** Runs inside the object: finishes at once, or waits for a timer or a signal. */
@@ -107,4 +129,14 @@ export interface QueuedKind<S extends StepBase> extends KindBase<S> {
   run(task: StepTask, input: unknown, context: RunContext): Promise<RunResult>;
 }
 
-export type StepKind<S extends StepBase> = InlineKind<S> | QueuedKind<S>;
+/**
+ * Runs its inner step many times inside the object (map, loop): each run is a sub-step
+ * `<id>[<n>]` with its own attempts, retries, key, events and row; the object's container
+ * transitions decide when each starts and what the step's output is.
+ */
+export interface ContainerKind<S extends StepBase> extends KindBase<S> {
+  mode: "container";
+  inner(step: S): Omit<StepBase, "id" | "dependsOn" | "continueOnError"> & { type: string };
+}
+
+export type StepKind<S extends StepBase> = InlineKind<S> | QueuedKind<S> | ContainerKind<S>;

@@ -20,19 +20,32 @@ import { eventStep } from "./event";
 import { EventStepSchema } from "./event/definition";
 import { httpStep } from "./http";
 import { HttpStepSchema } from "./http/definition";
+import { COMPENSATION } from "./inner";
 import type { StepKind } from "./kind";
+import { loopStep } from "./loop";
+import { LoopStepSchema } from "./loop/definition";
+import { mapStep } from "./map";
+import { MapStepSchema } from "./map/definition";
 import { transformStep } from "./transform";
 import { TransformStepSchema } from "./transform/definition";
+import { workflowStep } from "./workflow";
+import { WorkflowStepSchema } from "./workflow/definition";
 
-/** Every step type's definition schema (the tuple z.discriminatedUnion needs). */
+/**
+ * Every step type's definition schema (the tuple z.discriminatedUnion needs); the types with side
+ * effects may carry a `compensate` step that undoes them (docs/workflows.md "Compensation").
+ */
 export const STEP_SCHEMAS = [
-  AgentStepSchema,
-  HttpStepSchema,
+  AgentStepSchema.extend(COMPENSATION),
+  HttpStepSchema.extend(COMPENSATION),
   ApprovalStepSchema,
   ConditionStepSchema,
   TransformStepSchema,
   DelayStepSchema,
   EventStepSchema,
+  WorkflowStepSchema.extend(COMPENSATION),
+  MapStepSchema,
+  LoopStepSchema,
 ] as const;
 
 type AnyStep = z.infer<(typeof STEP_SCHEMAS)[number]>;
@@ -52,4 +65,7 @@ export const STEP_KINDS: { [T in RegisteredType]: StepKind<Extract<AnyStep, { ty
   transform: transformStep,
   delay: delayStep,
   event: eventStep,
+  workflow: workflowStep,
+  map: mapStep,
+  loop: loopStep,
 };

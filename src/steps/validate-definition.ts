@@ -9,21 +9,25 @@
 import { ExpressionError, parseExpression } from "../engine/expression";
 import { ancestorsOf, findCycle } from "../engine/graph";
 import { schemaProblems } from "../engine/json-schema";
-import { PathError, referenceOf } from "../engine/paths";
+import { type LocalName, PathError, referenceOf } from "../engine/paths";
 import { MAX_DEFINITION_BYTES } from "../engine/step-fields";
 import { collectTemplatePaths, TemplateError } from "../engine/template";
 import type { ErrorDetail } from "../errors";
 import { type Definition, DefinitionSchema, type Step, stepKind } from "./definition";
-import { FieldSyntaxError, pathsReadBy } from "./step-references";
+import { FieldSyntaxError, nestedSteps, pathsReadBy } from "./step-references";
 
 export type AgentLookup = (ids: string[]) => Promise<Map<string, { status: string }>>;
 /** Of the secret names asked for, those the workflow may use. */
 export type SecretLookup = (names: string[]) => Promise<Set<string>>;
 
-/** What validation asks the platform: the agents the steps use, and the secrets they name. */
+/** Of the workflows the steps name (by id or exact name), why each may not be started (absent: it may). */
+export type WorkflowLookup = (references: string[]) => Promise<Map<string, string>>;
+
+/** What validation asks the platform: the agents the steps use, the secrets and workflows they name. */
 export interface DefinitionLookups {
   agents: AgentLookup;
   secrets: SecretLookup;
+  workflows: WorkflowLookup;
 }
 
 export type DefinitionVerdict = { ok: true; definition: Definition } | { ok: false; problems: ErrorDetail[] };
@@ -56,6 +60,7 @@ export async function validateDefinition(raw: unknown, lookups: DefinitionLookup
     problems.push(...kindProblems(definition.steps), ...expressionProblems(definition.steps));
     problems.push(...referenceProblems(definition.steps));
     problems.push(...(await agentProblems(definition.steps, lookups.agents)));
+    problems.push(...(await workflowProblems(definition.steps, lookups.workflows)));
     if (problems.length === 0) problems.push(...(await secretProblems(definition.steps, lookups.secrets)));
   }
   return problems.length ? fail(problems) : { ok: true, definition };
@@ -93,25 +98,40 @@ function structureProblems(steps: Step[]): ErrorDetail[] {
 
 /** What each step type checks beyond its schema (a condition's branches, an event's schema). */
 function kindProblems(steps: Step[]): ErrorDetail[] {
-  return steps.flatMap((step, index) => {
-    const problems = stepKind(step.type).validate?.(step as never, steps) ?? [];
-    return problems.map((problem) => ({ path: stepPath(index, problem.path), message: problem.message }));
-  });
-}
-
-function expressionProblems(steps: Step[]): ErrorDetail[] {
-  return steps.flatMap((step, index) =>
-    (stepKind(step.type).expressions?.(step as never) ?? []).flatMap(([field, source]) => {
-      try {
-        parseExpression(source);
-        return [];
-      } catch (error) {
-        if (!(error instanceof ExpressionError)) throw error;
-        return [{ path: stepPath(index, field), message: `invalid expression: ${error.message}` }];
-      }
+  return steps.flatMap((outer, index) =>
+    nestedSteps(outer).flatMap(({ prefix, step }) => {
+      const problems = stepKind(step.type).validate?.(step as never, steps) ?? [];
+      return problems.map((problem) => ({
+        path: stepPath(index, `${prefix}${problem.path}`),
+        message: problem.message,
+      }));
     }),
   );
 }
+
+function expressionProblems(steps: Step[]): ErrorDetail[] {
+  return steps.flatMap((outer, index) =>
+    nestedSteps(outer).flatMap(({ prefix, step }) =>
+      (stepKind(step.type).expressions?.(step as never) ?? []).flatMap(([field, source]) => {
+        try {
+          parseExpression(source);
+          return [];
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+          return [{ path: stepPath(index, `${prefix}${field}`), message: `invalid expression: ${error.message}` }];
+        }
+      }),
+    ),
+  );
+}
+
+/** Where each local name is defined, for the message when it is read anywhere else. */
+const LOCAL_HOMES: Record<LocalName, string> = {
+  item: "a map's inner step",
+  index: "a map's inner step",
+  iteration: "a loop's inner step and its until",
+  last: "a loop's inner step and its until",
+};
 
 /** Template and expression paths read only input, execution, or steps the step depends on. */
 function referenceProblems(steps: Step[]): ErrorDetail[] {
@@ -129,17 +149,28 @@ function referenceProblems(steps: Step[]): ErrorDetail[] {
         problems.push({ path: stepPath(index, error.field), message: error.message });
       return;
     }
-    for (const { field, at, path } of found) {
+    for (const { field, at, path, stepType, locals, readsSelf } of found) {
       try {
         const reference = referenceOf(path);
         // Secrets are filled in only where the consumer sends them: an http step's request.
-        if (reference.kind === "secret" && !(step.type === "http" && field === "request")) {
+        if (reference.kind === "secret" && !(stepType === "http" && field === "request")) {
           problems.push({
             path: stepPath(index, at),
             message: "secrets may appear only in an http step's url, headers and body",
           });
         }
-        if (reference.kind === "step" && !allowed.has(reference.stepId)) {
+        if (reference.kind === "local" && !locals.includes(reference.name)) {
+          problems.push({
+            path: stepPath(index, at),
+            message: `"${path.text}": ${reference.name} is defined only in ${LOCAL_HOMES[reference.name]}`,
+          });
+        }
+        // A compensation reads the output of the step it undoes.
+        if (
+          reference.kind === "step" &&
+          !allowed.has(reference.stepId) &&
+          !(readsSelf && reference.stepId === step.id)
+        ) {
           problems.push({
             path: stepPath(index, at),
             message: `"${path.text}" reads step "${reference.stepId}", which is not an ancestor of "${step.id}"`,
@@ -155,18 +186,39 @@ function referenceProblems(steps: Step[]): ErrorDetail[] {
 }
 
 async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<ErrorDetail[]> {
-  const agentSteps = steps.flatMap((step, index) =>
-    (stepKind(step.type).agentIds?.(step as never) ?? []).map((agentId) => ({ agentId, index })),
+  const agentSteps = steps.flatMap((outer, index) =>
+    nestedSteps(outer).flatMap(({ prefix, step }) =>
+      (stepKind(step.type).agentIds?.(step as never) ?? []).map((agentId) => ({
+        agentId,
+        path: stepPath(index, `${prefix}agentId`),
+      })),
+    ),
   );
   if (agentSteps.length === 0) return [];
   const found = await lookupAgents([...new Set(agentSteps.map(({ agentId }) => agentId))]);
-  return agentSteps.flatMap(({ agentId, index }) => {
+  return agentSteps.flatMap(({ agentId, path }) => {
     const agent = found.get(agentId);
-    if (!agent) return [{ path: stepPath(index, "agentId"), message: `agent ${agentId} does not exist` }];
-    if (agent.status !== "active") {
-      return [{ path: stepPath(index, "agentId"), message: `agent ${agentId} is ${agent.status}, not active` }];
-    }
+    if (!agent) return [{ path, message: `agent ${agentId} does not exist` }];
+    if (agent.status !== "active") return [{ path, message: `agent ${agentId} is ${agent.status}, not active` }];
     return [];
+  });
+}
+
+/** A `workflow` step (inner ones included) names a workflow its owner may start. */
+async function workflowProblems(steps: Step[], lookupWorkflows: WorkflowLookup): Promise<ErrorDetail[]> {
+  const references = steps.flatMap((outer, index) =>
+    nestedSteps(outer).flatMap(({ prefix, step }) =>
+      (stepKind(step.type).workflowRefs?.(step as never) ?? []).map((reference) => ({
+        reference,
+        path: stepPath(index, `${prefix}workflow`),
+      })),
+    ),
+  );
+  if (references.length === 0) return [];
+  const refused = await lookupWorkflows([...new Set(references.map(({ reference }) => reference))]);
+  return references.flatMap(({ reference, path }) => {
+    const why = refused.get(reference);
+    return why ? [{ path, message: why }] : [];
   });
 }
 

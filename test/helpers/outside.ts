@@ -25,5 +25,8 @@ export async function scriptEndpoint(responses: ScriptedResponse[], name = uniqu
     otherOriginUrl: `${env.TEST_OTHER_ORIGIN_URL}/s/${name}`,
     requests: async (): Promise<Recorded[]> => (await fetch(`${env.TEST_OUTSIDE_URL}/_requests/${name}`)).json(),
     release: () => fetch(`${env.TEST_OUTSIDE_URL}/_release/${name}`, { method: "POST" }),
+    /** The endpoint's own count: requests served, answering now, and the most at once. */
+    stats: async (): Promise<{ served: number; inFlight: number; maxInFlight: number }> =>
+      (await fetch(`${env.TEST_OUTSIDE_URL}/_stats/${name}`)).json(),
   };
 }

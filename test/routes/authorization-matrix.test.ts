@@ -106,6 +106,7 @@ const RULES: Record<string, Rule> = {
   "GET /executions/{id}": on("execution", "executions:read"),
   "GET /executions/{id}/logs": on("execution", "executions:read"),
   "GET /executions/{id}/steps/{stepId}/output": on("execution", "executions:read"),
+  "GET /executions/{id}/steps/{stepId}/items": on("execution", "executions:read"),
   "POST /executions/{id}/stream-ticket": on("execution", "executions:read"),
   "POST /executions/{id}/cancel": on("execution", "executions:cancel"),
   "POST /executions/{id}/pause": on("execution", "executions:cancel"),

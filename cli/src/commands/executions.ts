@@ -182,16 +182,19 @@ export const watchCommand: Command = {
 /** cancel, pause, resume, retry: one POST each. */
 export function control(action: "cancel" | "pause" | "resume" | "retry"): Command {
   return {
-    usage: "EXECUTION",
+    usage: action === "cancel" ? "EXECUTION [--compensate]" : "EXECUTION",
+    ...(action === "cancel" ? { options: { compensate: { type: "boolean" as const } } } : {}),
     summary: {
       cancel: "Cancel: no later step runs",
       pause: "Pause: steps in flight finish",
       resume: "Resume a paused execution",
       retry: "Run a failed execution again from its failed steps",
     }[action],
-    async run({ api, out, args }) {
+    async run({ api, out, args, flags }) {
       const id = required(args[0], "EXECUTION");
-      const result = await api.post<{ id: string; status: string }>(`/executions/${id}/${action}`);
+      // --compensate: the completed steps' compensations run before it ends (docs/workflows.md).
+      const body = action === "cancel" && flags.compensate ? { compensate: true } : undefined;
+      const result = await api.post<{ id: string; status: string }>(`/executions/${id}/${action}`, body);
       out.done(`${id}: ${result.status}`, result);
       return 0;
     },

@@ -60,6 +60,12 @@ export const executions = pgTable(
     input: jsonb("input").notNull().default({}),
     output: jsonb("output"),
     error: jsonb("error").$type<StepError | null>(),
+    /** What its compensations did (docs/workflows.md "Compensation"); null when none ran. */
+    compensation: jsonb("compensation").$type<{
+      completed: string[];
+      failed: Array<{ stepId: string; error: StepError }>;
+      notRun: string[];
+    } | null>(),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
     /** docs/workflows.md Cost: null once a model without a price (MODEL_PRICES) was called. */
@@ -174,6 +180,12 @@ export const executionSteps = pgTable(
       .references(() => executions.id, { onDelete: "cascade" }),
     stepId: text("step_id").notNull(),
     stepType: text("step_type").notNull(),
+    /** A sub-step's container: the map or loop it runs for, or the step a compensation undoes (docs/workflows.md). */
+    containerStepId: text("container_step_id"),
+    /** A map item's index (from 0) or a loop's iteration (from 1); null for a compensation. */
+    itemIndex: integer("item_index"),
+    /** A map's or a loop's counts: `{ total, started, running, completed, failed }`. */
+    progress: jsonb("progress"),
     status: stepStatus("status").notNull().default("pending"),
     attempt: integer("attempt").notNull().default(0),
     idempotencyKey: text("idempotency_key"),
@@ -199,6 +211,10 @@ export const executionSteps = pgTable(
   },
   (t) => [
     primaryKey({ name: "execution_steps_pkey", columns: [t.executionId, t.stepId] }),
+    // A container's sub-steps, paged in order (GET …/steps/:stepId/items).
+    index("execution_steps_container_idx")
+      .on(t.executionId, t.containerStepId, t.itemIndex)
+      .where(sql`${t.containerStepId} is not null`),
     check("execution_steps_attempt_non_negative", sql`${t.attempt} >= 0`),
     // Follows engine/vocabulary.ts's STEP_TYPES: a new step type changes this CHECK in the next migration.
     check("execution_steps_step_type", sql.raw(`step_type in (${STEP_TYPES.map((type) => `'${type}'`).join(", ")})`)),

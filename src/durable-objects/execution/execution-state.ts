@@ -7,11 +7,12 @@
 
 import type { AgentState, TokenUsage } from "../../agents/state";
 import type { AuditEntry } from "../../audit/record";
-import type { Scope } from "../../engine/paths";
+import { LazyValue, type Scope } from "../../engine/paths";
 import type { ExecutionStatus } from "../../engine/vocabulary";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Span } from "../../observability/tracing/spans";
-import type { Step } from "../../steps/definition";
+import { type Step, stepKind } from "../../steps/definition";
+import { parseSubStepId } from "../../steps/inner";
 import { checkpointPrefix, type LargeValues, type OffloadRef } from "../../steps/large-values";
 import { countUsage } from "./attempt-usage";
 import { scopeOf, sinkOutputs } from "./step-data";
@@ -115,15 +116,59 @@ export abstract class ExecutionState {
   }
 
   protected scope(): Scope {
-    return scopeOf(this.requireRecord(), this.store.steps(), (ref) => this.values.load(ref));
+    return scopeOf(this.requireRecord(), this.store.topSteps(), (ref) => this.values.load(ref));
+  }
+
+  /**
+   * What `step` may read: the execution's scope, and for a sub-step its local names (a map item's
+   * `item` and `index`, a loop iteration's `iteration` and `last`).
+   */
+  protected scopeFor(step: StepState): Scope {
+    const scope = this.scope();
+    const place = parseSubStepId(step.stepId);
+    if (!place || place.n === "compensate") return scope;
+    const container = this.store.step(place.containerId);
+    const n = place.n;
+    if (container?.type === "map") {
+      const items = container.inputRef
+        ? new LazyValue(() => (this.values.load(container.inputRef as OffloadRef) as unknown[])[n])
+        : (container.input as unknown[])[n];
+      return { ...scope, item: items, index: n };
+    }
+    return { ...scope, iteration: n, last: n > 1 ? this.outputOf(`${place.containerId}[${n - 1}]`) : null };
+  }
+
+  /** A step's output (read back from R2 when large); null when it has none. */
+  protected outputOf(stepId: string): unknown {
+    const step = this.store.step(stepId);
+    if (!step) return null;
+    return step.outputRef ? this.values.load(step.outputRef) : step.output;
   }
 
   protected sinkOutputs(): Record<string, unknown> {
-    return sinkOutputs(this.requireRecord(), this.store.steps());
+    return sinkOutputs(this.requireRecord(), this.store.topSteps());
   }
 
+  /**
+   * A step's definition; a sub-step's is its container's inner step (or the compensation of the
+   * step it undoes) placed at the sub-step's id, with no dependencies.
+   */
   protected definitionOf(stepId: string): Step | undefined {
-    return this.record?.definition.steps.find((step) => step.id === stepId);
+    const steps = this.record?.definition.steps;
+    const place = parseSubStepId(stepId);
+    if (!place) return steps?.find((step) => step.id === stepId);
+    const container = steps?.find((step) => step.id === place.containerId);
+    if (!container) return undefined;
+    const kind = stepKind(container.type);
+    const inner =
+      place.n === "compensate"
+        ? "compensate" in container
+          ? container.compensate
+          : undefined
+        : kind.mode === "container"
+          ? kind.inner(container as never)
+          : undefined;
+    return inner ? ({ ...inner, id: stepId, dependsOn: [], continueOnError: false } as Step) : undefined;
   }
 
   protected requireRecord(): ExecutionRecord {

@@ -82,7 +82,7 @@ export class ExecutionMachine extends RerunTransitions {
     switch (request.action) {
       case "cancel":
         if (isTerminalExecution(record.status)) return conflict(`The execution is already ${record.status}`);
-        this.finish("cancelled", request.reason ?? null, audit("execution.cancel"));
+        this.finish("cancelled", request.reason ?? null, audit("execution.cancel"), request.compensate === true);
         break;
       case "pause":
         if (record.status !== "running")
@@ -93,13 +93,14 @@ export class ExecutionMachine extends RerunTransitions {
         if (record.status !== "paused")
           return conflict(`Only a paused execution can be resumed (it is ${record.status})`);
         this.setStatus("running", audit("execution.resume"));
+        this.startPendingSubSteps();
         this.schedule();
         break;
       case "retry": {
         if (record.status !== "failed")
           return conflict(`Only a failed execution can be retried (it is ${record.status})`);
         const roots = this.store
-          .steps()
+          .topSteps()
           .filter(
             (step) =>
               step.status === "failed" ||
@@ -286,13 +287,14 @@ export class ExecutionMachine extends RerunTransitions {
     if (!step || !definition || step.attempt !== timer.attempt) return;
     switch (timer.kind) {
       case "retry":
-        if (step.waiting?.reason === "retry") {
+        if (step.waiting?.reason === "retry" && !this.wakeSubStep(step)) {
           step.status = "pending";
           step.waiting = null;
           this.store.putStep(step);
         }
         break;
       case "wait": {
+        if (step.waiting?.reason === "delay" && this.wakeSubStep(step)) break;
         const kind = stepKind(definition.type);
         if (step.status === "waiting" && kind.mode === "inline" && kind.waitExpired)
           kind.waitExpired(definition as never, this.runtimeFor(definition, step));

@@ -9,6 +9,7 @@ import { recordAudit } from "../../audit/record";
 import type { Queryable } from "../../db/client";
 import { addEngineCounts } from "../../db/engine-counters";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
+import { parseSubStepId } from "../../steps/inner";
 import { recordNotices } from "./notices";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
@@ -39,6 +40,13 @@ export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Prom
     input: record.input ?? {},
     output: record.output,
     error: record.error,
+    compensation: record.compensation
+      ? {
+          completed: record.compensation.completed,
+          failed: record.compensation.failed,
+          notRun: record.compensation.pending,
+        }
+      : null,
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     costUsd: record.costUsd ?? null,
@@ -135,6 +143,7 @@ export async function writeBatch(tx: Queryable, batch: OutboxBatch): Promise<num
 
 const STEP_COLUMNS = [
   "status",
+  "progress",
   "stepType",
   "attempt",
   "run",
@@ -157,6 +166,7 @@ function stepRow(executionId: string, step: StepState) {
     executionId,
     stepId: step.stepId,
     stepType: step.type,
+    ...containerColumns(step),
     status: step.status,
     attempt: step.attempt,
     run: step.run,
@@ -172,6 +182,16 @@ function stepRow(executionId: string, step: StepState) {
     deadLetters: step.deadLetters,
     startedAt: date(step.startedAt),
     completedAt: date(step.completedAt),
+  };
+}
+
+function containerColumns(step: StepState) {
+  const place = parseSubStepId(step.stepId);
+  const progress = step.progress ? { ...step.progress, stopping: undefined } : null;
+  return {
+    containerStepId: place?.containerId ?? null,
+    itemIndex: typeof place?.n === "number" ? place.n : null,
+    progress,
   };
 }
 

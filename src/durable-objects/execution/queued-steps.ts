@@ -1,6 +1,6 @@
 import type { AgentState } from "../../agents/state";
 import { storable } from "../../engine/storable-text";
-import { isTerminalExecution } from "../../engine/vocabulary";
+import { type ExecutionStatus, isTerminalExecution } from "../../engine/vocabulary";
 import { isQueued, type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
 import type { ClaimResult, ReportResult, StepOutcome } from "../../steps/task";
@@ -15,6 +15,8 @@ import type { StepState } from "./types";
 const CLAIM_CHECK_MS = [15_000, 30_000, 45_000];
 /** How soon an attempt handed back is sent again (AttemptHandedBack): 5 s doubling to a minute. */
 const HAND_BACK_MS = { first: 5_000, max: 60_000 };
+/** The statuses in which step attempts run (compensations run while it is `compensating`). */
+const WORKING = new Set<ExecutionStatus>(["running", "paused", "compensating"]);
 /** Sends of one attempt before it is failed as lost (about half an hour). */
 const MAX_SENDS = 40;
 
@@ -26,8 +28,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     const record = this.record;
     const step = this.store.step(stepId);
     const definition = this.definitionOf(stepId);
-    if (!record || !step || !definition || (record.status !== "running" && record.status !== "paused"))
-      return { kind: "stale" };
+    if (!record || !step || !definition || !WORKING.has(record.status)) return { kind: "stale" };
     if (
       step.status !== "running" ||
       step.attempt !== attempt ||
@@ -172,7 +173,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
 
   /** Unclaimed executions' step messages (the watchdog's poke after a restart): send them again now. */
   redriveUnclaimed(): number {
-    if (this.record?.status !== "running" && this.record?.status !== "paused") return 0;
+    if (!this.record || !WORKING.has(this.record.status)) return 0;
     let redriven = 0;
     for (const step of this.store.steps()) {
       if (step.status === "running" && step.dispatch && !step.lease && step.idempotencyKey) {

@@ -2,13 +2,14 @@
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import { type Definition, stepKind } from "../../steps/definition";
+import { parseSubStepId } from "../../steps/inner";
+import { CompensationTransitions } from "./compensation";
 import { planRerun, sideEffectsOf } from "./rerun-plan";
 import { conflict, notFound, notStarted, type RerunPlan, type RerunRequest, type RerunResult } from "./rpc";
 import { freshStep, restartedStep } from "./step-data";
-import { SuspendedStepTransitions } from "./suspensions";
 import type { PendingAudit } from "./types";
 
-export abstract class RerunTransitions extends SuspendedStepTransitions {
+export abstract class RerunTransitions extends CompensationTransitions {
   /** Runs `fromStep` and everything downstream of it again (docs/engine.md), or answers the plan. */
   rerun(request: RerunRequest): RerunResult {
     const record = this.record;
@@ -53,9 +54,17 @@ export abstract class RerunTransitions extends SuspendedStepTransitions {
     return { ok: true, plan: { ...rerunPlan, run: this.requireRecord().run }, status: this.requireRecord().status };
   }
 
+  /** What runs again; steps whose effects were compensated (undone) always do. */
   protected planFor(roots: string[], definition: Definition, inputChanged: boolean) {
     const record = this.requireRecord();
-    return planRerun({ definition, previous: record.definition, states: this.store.steps(), roots, inputChanged });
+    const compensated = record.compensation?.completed ?? [];
+    return planRerun({
+      definition,
+      previous: record.definition,
+      states: this.store.topSteps(),
+      roots: [...roots, ...compensated.filter((stepId) => definition.steps.some((step) => step.id === stepId))],
+      inputChanged,
+    });
   }
 
   private describePlan(
@@ -65,8 +74,11 @@ export abstract class RerunTransitions extends SuspendedStepTransitions {
     versionNumber: number,
   ): RerunPlan {
     const byId = new Map(definition.steps.map((step) => [step.id, step]));
+    const compensation = this.requireRecord().compensation;
     return {
       run: this.requireRecord().run + 1,
+      compensated: compensation?.completed ?? [],
+      compensationFailed: compensation?.failed.map(({ stepId }) => stepId) ?? [],
       fromStep,
       versionNumber,
       keep: plan.keep,
@@ -97,6 +109,7 @@ export abstract class RerunTransitions extends SuspendedStepTransitions {
     record.completedAt = null;
     record.error = null;
     record.output = null;
+    record.compensation = null;
     this.saveRecord();
     this.emit(
       "execution.running",
@@ -106,10 +119,16 @@ export abstract class RerunTransitions extends SuspendedStepTransitions {
       null,
       audit,
     );
+    // Gone: steps the new version lacks, the sub-steps of containers that run again, and every
+    // compensation (the new run compensates afresh if it fails).
     const wanted = new Set(definition.steps.map((step) => step.id));
     const removed = this.store
       .steps()
-      .filter((step) => !wanted.has(step.stepId))
+      .filter((step) => {
+        const place = parseSubStepId(step.stepId);
+        if (!place) return !wanted.has(step.stepId);
+        return place.n === "compensate" || !wanted.has(place.containerId) || plan.rerun.includes(place.containerId);
+      })
       .map((step) => step.stepId);
     for (const stepId of removed) this.store.deleteStep(stepId);
     if (removed.length) this.store.putRemovedSteps([...new Set([...this.store.removedSteps(), ...removed])]);

@@ -45,6 +45,8 @@ export interface ControlRequest {
   audit: AuditContext;
   /** Why a cancel ends it, on the execution (a newer singleton start: `superseded`); none for a person's cancel. */
   reason?: StepError;
+  /** A cancel runs the completed steps' compensations first (docs/workflows.md "Compensation"). */
+  compensate?: boolean;
 }
 
 export interface DecisionRequest {
@@ -83,6 +85,9 @@ export interface RerunPlan {
   versionNumber: number;
   /** Steps whose outputs are kept. */
   keep: string[];
+  /** Steps the last run compensated (they always run again), and those whose compensation failed. */
+  compensated: string[];
+  compensationFailed: string[];
   /** Steps that run again, in definition order, with whether they reach outside the platform. */
   rerun: Array<{ stepId: string; type: StepType; sideEffects: boolean }>;
   sideEffects: string[];

@@ -87,8 +87,26 @@ export class ExecutionStore {
     return row ? (JSON.parse(row.data as string) as StepState) : null;
   }
 
+  /** Every step, sub-steps (a map's items, a loop's iterations, compensations) included. */
   steps(): StepState[] {
     return this.rows("select data from steps order by rowid").map((row) => JSON.parse(row.data as string) as StepState);
+  }
+
+  /** The definition's steps, without sub-steps (whose ids hold `[`). */
+  topSteps(): StepState[] {
+    return this.rows("select data from steps where instr(step_id, '[') = 0 order by rowid").map(
+      (row) => JSON.parse(row.data as string) as StepState,
+    );
+  }
+
+  /** A container's sub-steps `<id>[…]`, in the order they were made. */
+  subSteps(containerId: string): StepState[] {
+    const prefix = `${containerId}[`;
+    return this.rows(
+      "select data from steps where substr(step_id, 1, ?) = ? order by rowid",
+      prefix.length,
+      prefix,
+    ).map((row) => JSON.parse(row.data as string) as StepState);
   }
 
   /** Saves a step, remembering the event that last changed it (the outbox sends it after that event). */
@@ -301,7 +319,9 @@ export class ExecutionStore {
 
   /** Drops every timer but the outbox's and the parent notification, when the execution ends. */
   clearWorkTimers(): void {
-    this.sql.exec("delete from typed_timers where key not in ('flush', 'notify_parent', 'retire', 'viewers')");
+    this.sql.exec(
+      "delete from typed_timers where key not in ('flush', 'notify_parent', 'retire', 'viewers', 'cancel_children')",
+    );
   }
 
   dueTimers(now: number): ScheduledTimer[] {

@@ -4,10 +4,12 @@
  * exceed. The step hands back its conversation and resumes from it once answered.
  */
 import { roundUsd } from "../../agents/pricing";
-import type { AgentSuspension } from "../../agents/state";
+
 import { storable } from "../../engine/storable-text";
 import { isTerminalExecution } from "../../engine/vocabulary";
 import type { Step } from "../../steps/definition";
+import type { StepSuspension } from "../../steps/kind";
+import type { OffloadRef } from "../../steps/large-values";
 import type { ReportResult, Waiting } from "../../steps/task";
 import { CHILDREN_CHECK_MS } from "./clocks";
 import { QueuedStepTransitions } from "./queued-steps";
@@ -40,13 +42,15 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
    * An agent step hands back its conversation to wait with no consumer held: for child workflows,
    * or for an owner to raise the cost budget its next model call would exceed.
    */
-  suspend(stepId: string, attempt: number, lease: string, suspension: AgentSuspension): ReportResult {
+  suspend(stepId: string, attempt: number, lease: string, suspension: StepSuspension): ReportResult {
     const step = this.leased(stepId, attempt, lease);
     if ("accepted" in step) return step;
     const clean = storable(suspension);
-    this.countAttemptUsage(step, clean.usage);
-    this.saveCheckpoint(stepId, attempt, clean.state);
-    this.store.streamedText.commit(stepId, attempt);
+    if (clean.kind !== "child") {
+      this.countAttemptUsage(step, clean.usage);
+      this.saveCheckpoint(stepId, attempt, clean.state);
+      this.store.streamedText.commit(stepId, attempt);
+    }
     step.lease = null;
     step.dispatch = null;
     step.status = "waiting";
@@ -55,13 +59,16 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
     if (clean.kind === "budget") {
       step.waiting = { reason: "budget", ...clean.budget };
     } else {
-      step.children = { waitingFor: clean.waitingFor, results: step.children?.results ?? {} };
-      step.waiting = { reason: "children", executionIds: clean.waitingFor.map((w) => w.executionId) };
+      const waitingFor =
+        clean.kind === "child" ? [{ toolCallId: "child", executionId: clean.executionId }] : clean.waitingFor;
+      step.children = { waitingFor, results: step.children?.results ?? {} };
+      step.waiting = { reason: "children", executionIds: waitingFor.map((w) => w.executionId) };
       this.store.setTimer({ kind: "children", stepId, attempt }, this.now + CHILDREN_CHECK_MS);
     }
     this.emit("step.waiting", stepId, { ...step.waiting, attempt });
     this.store.putStep(step);
     this.resumeIfAnswered(step);
+    this.schedule();
     return { accepted: true };
   }
 
@@ -134,10 +141,13 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
     if (step.status !== "running" && step.status !== "waiting") return true;
     step.children ??= { waitingFor: [], results: {} };
     if (step.children.results[result.executionId]) return true;
-    step.children.results[result.executionId] = boundedChildResult(storable(result));
+    // A workflow step takes its child's whole output; an agent reads a bounded part of it.
+    const whole = this.definitionOf(stepId)?.type === "workflow";
+    step.children.results[result.executionId] = whole ? storable(result) : boundedChildResult(storable(result));
     this.emit("log", stepId, { reason: "child_finished", executionId: result.executionId, status: result.status });
     this.store.putStep(step);
     this.resumeIfAnswered(step);
+    this.schedule();
     return true;
   }
 
@@ -146,6 +156,31 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
     const { waitingFor, results } = step.children;
     if (!waitingFor.every(({ executionId }) => results[executionId])) return;
     this.store.deleteTimer({ kind: "children", stepId: step.stepId });
-    this.resumeSuspended(step);
+    const definition = this.definitionOf(step.stepId);
+    if (definition?.type === "workflow") this.settleFromChild(definition, step, results[waitingFor[0].executionId]);
+    else this.resumeSuspended(step);
+  }
+
+  /**
+   * A `workflow` step ends with its child: the child's output, or its failure (retried by the
+   * step's policy, each retry a new child).
+   */
+  private settleFromChild(definition: Step, step: StepState, child: ChildResult): void {
+    if (child.status === "completed") {
+      const output = child.output as OffloadRef | null;
+      // A large output stays in the child's R2 keys until the parent's step keeps its own copy.
+      this.succeed(
+        definition,
+        step,
+        output && typeof output === "object" && "$ref" in output ? this.values.load(output) : output,
+      );
+      return;
+    }
+    const cause = (child.error as { message?: string } | null)?.message;
+    this.fail(definition, step, {
+      message: `the child execution ${child.executionId} ${child.status}${cause ? `: ${cause}` : ""}`,
+      reason: child.status === "cancelled" ? "child_cancelled" : "child_failed",
+      retryable: true,
+    });
   }
 }

@@ -8,7 +8,7 @@
 import type { Bindings } from "../../env";
 import { describeError } from "../../observability/describe-error";
 import { logEvent } from "../../observability/log";
-import { askChild, tellParent } from "./family";
+import { askChild, cancelChild, tellParent } from "./family";
 import type { ExecutionMachine } from "./machine";
 import type { ExecutionStore } from "./store";
 import { type ScheduledTimer, type TimerKind, type TimerOf, timerBackoffMs, timerKey } from "./timers";
@@ -62,6 +62,7 @@ export class TimerHandlers {
     children: (fired) => this.pollChildren(fired),
     flush: (fired) => this.afterward(fired, this.host.flush()),
     notify_parent: (fired) => this.afterward(fired, this.notifyParent(fired.timer.tries)),
+    cancel_children: (fired) => this.cancelChildren(fired),
     retire: (fired) => this.afterward(fired, this.host.retire()),
     viewers: (fired) => this.afterward(fired, this.checkViewers()),
   };
@@ -124,6 +125,27 @@ export class TimerHandlers {
       if (result) await this.host.transition((machine) => machine.childFinished(timer.stepId, result));
     }
     await this.onMachineTimer(fired);
+  }
+
+  /** Cancels the children the ended steps were waiting for; those not yet cancelled are tried again. */
+  private async cancelChildren(fired: Fired<"cancel_children">): Promise<void> {
+    const parentId = this.host.store().execution()?.id ?? "";
+    const left: string[] = [];
+    for (const executionId of fired.timer.executionIds) {
+      const done = await cancelChild(this.host.env, executionId, parentId).catch(() => false);
+      if (!done) left.push(executionId);
+    }
+    if (left.length === 0) {
+      this.host.ctx.storage.transactionSync(() => this.host.store().deleteFiredTimer(fired));
+      return;
+    }
+    const failures = fired.failures + 1;
+    this.host.ctx.storage.transactionSync(() =>
+      this.host
+        .store()
+        .setTimer({ kind: "cancel_children", executionIds: left }, Date.now() + timerBackoffMs(failures), failures),
+    );
+    this.host.armAlarm();
   }
 
   /** Tells the parent execution's agent step that this child ended, until it has listened. */

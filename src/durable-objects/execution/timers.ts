@@ -17,6 +17,8 @@ export type Timer =
   /** An agent step waits for child executions: ask them, in case a notification was lost. */
   | { kind: "children"; stepId: string; attempt: number }
   | { kind: "execution_timeout" }
+  /** The execution ended: cancel the child executions its steps were waiting for, until each has been told. */
+  | { kind: "cancel_children"; executionIds: string[] }
   /** Retry the outbox to Postgres. */
   | { kind: "flush" }
   /** Tell the parent execution that this child ended, until it has listened. */

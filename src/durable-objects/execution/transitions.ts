@@ -15,11 +15,13 @@ import { TemplateError } from "../../engine/template";
 import type { StepError } from "../../engine/vocabulary";
 import { isTerminalStep, type SkipReason } from "../../engine/vocabulary";
 import { isQueued, type Step, stepKind } from "../../steps/definition";
+import { parseSubStepId } from "../../steps/inner";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
 import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "../../steps/large-values";
 import type { Waiting } from "../../steps/task";
 import { ExecutionState } from "./execution-state";
 import { attemptTimeoutMs } from "./step-data";
+import type { TimerOf } from "./timers";
 import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
 import type { ExecutionRecord, PendingAudit, StepState } from "./types";
 
@@ -36,7 +38,8 @@ export abstract class ExecutionTransitions extends ExecutionState {
   protected schedule(): void {
     let progressed = true;
     while (progressed && this.record?.status === "running") {
-      progressed = false;
+      progressed = this.advanceContainers();
+      if (this.record.status !== "running") return;
       for (const definition of this.record.definition.steps) {
         const step = this.store.step(definition.id);
         if (step?.status !== "pending") continue;
@@ -48,7 +51,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
         if (this.record.status !== "running") return;
       }
     }
-    if (this.record?.status === "running" && this.store.steps().every((step) => isTerminalStep(step.status))) {
+    if (this.record?.status === "running" && this.store.topSteps().every((step) => isTerminalStep(step.status))) {
       this.finish("completed", null);
     }
   }
@@ -91,6 +94,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
     try {
       const kind = stepKind(definition.type);
       if (kind.mode === "queued") this.dispatch(definition, step, kind as QueuedKind<Step>);
+      else if (kind.mode === "container") this.startContainer(definition, step);
       else kind.start(definition as never, this.runtimeFor(definition, step));
     } catch (error) {
       const reason = stepErrorReason(error);
@@ -104,7 +108,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
     return {
       now: this.now,
       iso: (offsetMs) => this.iso(offsetMs),
-      scope: () => this.scope(),
+      scope: () => this.scopeFor(step),
       complete: (output) => this.succeed(definition, step, output),
       fail: (error) => this.fail(definition, step, error),
       wait: (waiting, expiresInMs) => this.wait(step, waiting, expiresInMs),
@@ -121,7 +125,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
   /** Resolves a queued step's input and hands it to the queue (after this transition commits). */
   protected dispatch(definition: Step, step: StepState, kind: QueuedKind<Step>): void {
     const record = this.requireRecord();
-    const input = storable(kind.input(definition, this.scope()));
+    const input = storable(kind.input(definition, this.scopeFor(step)));
     const stored = this.values.store(inputKey(record.id, step.stepId, step.attempt), input);
     step.input = stored;
     step.inputRef = stored === input ? null : (stored as OffloadRef);
@@ -205,9 +209,11 @@ export abstract class ExecutionTransitions extends ExecutionState {
       null,
       audit,
     );
+    step.completedSeq = this.store.lastSeq();
     this.store.putStep(step);
     this.store.deleteStepTimers(step.stepId);
     this.store.deleteAttemptProgress(step.stepId);
+    if (parseSubStepId(step.stepId)) this.subStepEnded(step);
   }
 
   /** A failed attempt: retried by the step's policy when it may be, else the step fails. */
@@ -255,10 +261,13 @@ export abstract class ExecutionTransitions extends ExecutionState {
       audit,
     );
     this.store.putStep(step);
-    if (!definition.continueOnError) this.finish("failed", { ...error, stepId: step.stepId });
+    // A sub-step's failure is its container's to weigh (a map may go on without the item).
+    if (parseSubStepId(step.stepId)) this.subStepEnded(step);
+    else if (!definition.continueOnError) this.finish("failed", { ...error, stepId: step.stepId });
   }
 
   protected skip(step: StepState, reason: SkipReason): void {
+    this.cancelChildrenOf(step);
     step.status = "skipped";
     step.skipReason = reason;
     step.waiting = null;
@@ -275,7 +284,9 @@ export abstract class ExecutionTransitions extends ExecutionState {
     status: "completed" | "failed" | "cancelled",
     error: ExecutionRecord["error"],
     audit?: PendingAudit,
+    compensate = status === "failed",
   ): void {
+    if (status !== "completed" && compensate && this.beginCompensation(status, error, audit)) return;
     const record = this.requireRecord();
     for (const step of this.store.steps()) {
       if (!isTerminalStep(step.status)) this.skip(step, status === "cancelled" ? "cancelled" : "execution_failed");
@@ -292,6 +303,32 @@ export abstract class ExecutionTransitions extends ExecutionState {
     this.effects.finished = true;
     if (this.traced) this.effects.spans.push(spanOfExecution(record));
   }
+  /** The children a step still waits for are cancelled once it is skipped (the object's cancel_children timer). */
+  private cancelChildrenOf(step: StepState): void {
+    const waiting = (step.children?.waitingFor ?? [])
+      .map(({ executionId }) => executionId)
+      .filter((executionId) => !step.children?.results[executionId]);
+    if (waiting.length === 0) return;
+    const armed = this.store.timer("cancel_children")?.timer as TimerOf<"cancel_children"> | undefined;
+    const executionIds = [...new Set([...(armed?.executionIds ?? []), ...waiting])];
+    this.store.setTimer({ kind: "cancel_children", executionIds }, this.now);
+  }
+
+  // -- the hooks of control flow (containers.ts, compensation.ts) ---------------------------------
+
+  /** Starts a map or a loop: its first sub-steps. */
+  protected abstract startContainer(definition: Step, step: StepState): void;
+  /** Starts the sub-steps the running containers may start now, and ends those that are done; true on a change. */
+  protected abstract advanceContainers(): boolean;
+  /** A sub-step completed or failed for good. */
+  protected abstract subStepEnded(step: StepState): void;
+  /** Turns an ending into compensation when completed steps have some to run; false when none. */
+  protected abstract beginCompensation(
+    endAs: "failed" | "cancelled",
+    error: ExecutionRecord["error"],
+    audit: PendingAudit | undefined,
+  ): boolean;
+
   private traceAttempt(
     step: StepState,
     definition: Step,

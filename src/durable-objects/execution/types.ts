@@ -75,11 +75,41 @@ export interface StepState {
   lease: Lease | null;
   /** Tokens of the current attempt already counted into the totals (checkpoints report them). */
   attemptUsage: TokenUsage;
+  /** The order steps completed in (the event that completed it): compensations run in reverse. */
+  completedSeq?: number;
+  /** A map's or a loop's sub-steps so far (docs/workflows.md "Control flow"). */
+  progress?: ContainerProgress | null;
   /** Agent steps waiting for the child executions their workflow tools started. */
   children: {
     waitingFor: Array<{ toolCallId: string; executionId: string }>;
     results: Record<string, ChildResult>;
   } | null;
+}
+
+/** A container's sub-steps: started, running (or waiting to), and ended each way. */
+export interface ContainerProgress {
+  /** A map's item count; null for a loop (it runs until `until` holds). */
+  total: number | null;
+  started: number;
+  running: number;
+  completed: number;
+  failed: number;
+  /** A map item failed without `continueOnError`: no more start, and the map fails once the running ones settle. */
+  stopping: boolean;
+}
+
+/**
+ * The compensations of an execution that failed or was cancelled with `compensate` (docs/workflows.md
+ * "Compensation"): run one at a time, last completed step first.
+ */
+export interface CompensationState {
+  /** How the execution ends once they have run. */
+  endAs: "failed" | "cancelled";
+  error: (StepError & { stepId?: string }) | null;
+  /** Steps whose compensation is still to run, next first. */
+  pending: string[];
+  completed: string[];
+  failed: Array<{ stepId: string; error: StepError }>;
 }
 
 export interface ExecutionRecord {
@@ -113,6 +143,8 @@ export interface ExecutionRecord {
   costUsd: number | null;
   /** The cost budget once an owner raised it (else the definition's `costBudgetUsd`). */
   costBudgetUsd?: number | null;
+  /** Its compensations, once it has begun them (docs/workflows.md "Compensation"). */
+  compensation?: CompensationState | null;
   /** The trace the execution joined (a `traceparent` on its start request); absent: its own. */
   trace?: TraceContext | null;
 }
@@ -123,6 +155,8 @@ export type EventName =
   | "step.failed"
   | "step.skipped"
   | "step.waiting"
+  /** A map's or a loop's counts changed (one event per change, not one per item). */
+  | "step.progress"
   | `execution.${ExecutionStatus}`
   | "log";
 

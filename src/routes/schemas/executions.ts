@@ -86,6 +86,10 @@ const ExecutionFields = {
   triggerType: z.enum(TRIGGER_TYPES),
   triggeredBy: z.uuid().nullable(),
   parentExecutionId: z.uuid().nullable(),
+  parentStepId: z
+    .string()
+    .nullable()
+    .openapi({ description: "the parent's step that started it (a workflow step or tool)" }),
   input: z.unknown(),
   output: z.unknown(),
   error: StepErrorSchema.nullable(),
@@ -109,6 +113,14 @@ const ExecutionFields = {
     })
     .nullable()
     .openapi({ description: "the newest row Postgres refused for good (the rows after it still arrived)" }),
+  compensation: z
+    .object({
+      completed: z.array(z.string()),
+      failed: z.array(z.object({ stepId: z.string(), error: StepErrorSchema })),
+      notRun: z.array(z.string()).openapi({ description: "compensations a cancel during compensation left unrun" }),
+    })
+    .nullable()
+    .openapi({ description: "what its compensations did, once it failed or was cancelled with compensate" }),
   startedAt: Timestamp.nullable(),
   completedAt: Timestamp.nullable(),
   durationMs: z.number().int().nullable(),
@@ -150,6 +162,16 @@ export const StepSchema = z
     retries: z.number().int(),
     run: z.number().int(),
     waiting: WaitingSchema.nullable(),
+    progress: z
+      .object({
+        total: z.number().int().nullable().openapi({ description: "a map's items; null for a loop" }),
+        started: z.number().int(),
+        running: z.number().int(),
+        completed: z.number().int(),
+        failed: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "a map's or a loop's sub-steps (its items are paged at …/steps/:stepId/items)" }),
     promptTokens: z.number().int(),
     completionTokens: z.number().int(),
     costUsd: z
@@ -189,6 +211,20 @@ export const ExecutionSchema = z
           "while the execution waits `queued` at a start gate: debounce, throttle or concurrency (docs/workflows.md)",
       }),
     steps: z.array(StepSchema),
+    compensations: z
+      .array(StepSchema)
+      .openapi({ description: "the compensation sub-steps `<stepId>[compensate]`, in the order they ran" }),
+    children: z
+      .array(
+        z.object({
+          id: z.uuid(),
+          workflowId: z.uuid(),
+          status: ExecutionStatus,
+          parentStepId: z.string().nullable(),
+          createdAt: Timestamp,
+        }),
+      )
+      .openapi({ description: "the executions its workflow steps and tools started (the newest 100)" }),
   })
   .openapi("Execution");
 
@@ -246,9 +282,43 @@ export const StepParams = z.object({
   id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
   stepId: z
     .string()
-    .regex(/^[a-z0-9_-]{1,64}$/)
-    .openapi({ param: { name: "stepId", in: "path" } }),
+    .regex(/^[a-z0-9_-]{1,64}(\[(\d{1,5}|compensate)\])?$/)
+    .openapi({
+      param: { name: "stepId", in: "path" },
+      description: "a step's id, or a sub-step's: `<id>[<index>]` (a map item, a loop iteration), `<id>[compensate]`",
+    }),
 });
+
+export const CancelBody = z
+  .object({
+    compensate: z
+      .boolean()
+      .optional()
+      .openapi({ description: "run the compensations of the completed steps before it ends (docs/workflows.md)" }),
+  })
+  .openapi("CancelRequest");
+
+export const SubStepQuery = z.object({
+  after: z.coerce
+    .number()
+    .int()
+    .min(-1)
+    .optional()
+    .openapi({ description: "the last index of the previous page (its `nextAfter`)" }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  status: StepStatus.optional(),
+});
+
+export const SubStepPageSchema = z
+  .object({
+    items: z.array(z.object({ index: z.number().int(), ...StepSchema.shape })),
+    nextAfter: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "pass as `after` for the next page; null at the end" }),
+  })
+  .openapi("SubStepPage");
 
 export const RerunBody = z
   .strictObject({

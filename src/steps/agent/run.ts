@@ -4,7 +4,6 @@
  * cannot fail a step; only a workflow tool, which starts a child execution, opens the database.
  * Every failure becomes a step error with a reason, retryable where trying again can help.
  */
-import { createHash } from "node:crypto";
 import { AgentError } from "../../agents/errors";
 import { runLoop } from "../../agents/loop";
 import { providerFor } from "../../agents/provider-for";
@@ -13,6 +12,7 @@ import type { TokenUsage } from "../../agents/state";
 import { currentToolHeaders } from "../../agents/tools/tool-headers";
 import { Toolbox } from "../../agents/tools/toolbox";
 import { settings } from "../../config";
+import { derivedUuid } from "../../crypto/derived-uuid";
 import { keyringOf } from "../../crypto/keyring-of";
 import { formatTraceparent, toolCallSpanId } from "../../observability/tracing/trace-context";
 import { SecretResolver } from "../../secrets/resolver";
@@ -90,6 +90,7 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
           actingUserId: task.actingUserId,
           startedBy: `agent:${agent.id}`,
           parent: { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt },
+          triggerType: "tool",
         }),
     });
     if (result.kind === "suspend") return { suspension: result.suspension };
@@ -101,15 +102,6 @@ export async function runAgent(task: StepTask, input: AgentInput, context: RunCo
   } finally {
     await sealedSecrets.close();
   }
-}
-
-/** A UUID (version 8, RFC 9562) that is a pure function of `seed`. */
-export function derivedUuid(seed: string): string {
-  const hex = createHash("sha256").update(seed).digest("hex").slice(0, 32).split("");
-  hex[12] = "8";
-  hex[16] = ((Number.parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function stepErrorOf(error: unknown, usage: TokenUsage): StepOutcome | null {
