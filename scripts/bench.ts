@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     scale: { type: "string", default: "1000" },
     "load-rate": { type: "string", default: "100,40" },
     "no-peers": { type: "boolean", default: false },
+    "map-items": { type: "string", default: "1000" },
   },
 });
 const SCALE = Number(args.scale);
@@ -52,6 +53,8 @@ const THROUGHPUT_RUNS = Number(args.throughput);
 const VIEWERS = String(args.viewers).split(",").map(Number);
 const LOAD_RATES = String(args["load-rate"]).split(",").map(Number);
 const LOAD_SECONDS = 10;
+const MAP_ITEMS = Number(args["map-items"]);
+const MAP_CONCURRENCY = 50;
 
 const api = await connectApi();
 const devState = args["no-peers"] ? null : await readDevState().catch(() => null);
@@ -246,6 +249,56 @@ if (peer) {
   ]);
   report.push(["  ours: the start request (→ 202)", ms(summary(startMs))]);
   report.push(["  ours: 202 → completed in Postgres", ms(summary(runMs))]);
+}
+
+// 3b. Fan-out: one map step of MAP_ITEMS items, MAP_CONCURRENCY at a time (transform, then http),
+// against a Cloudflare Workflow making the same number of step.do calls as many at a time.
+if (MAP_ITEMS > 0) {
+  const items = Array.from({ length: MAP_ITEMS }, (_, index) => index);
+  for (const kind of ["transform", "http"] as const) {
+    const inner =
+      kind === "transform"
+        ? { type: "transform", output: { item: "{{item}}" } }
+        : { type: "http", request: { url: `${targetUrl}?run=map&item={{item}}` }, retry: { maxAttempts: 1 } };
+    const mapWf = await workflow(`bench-map-${kind}`, [
+      {
+        id: "each",
+        type: "map",
+        items: "{{input.items}}",
+        concurrency: MAP_CONCURRENCY,
+        maxItems: MAP_ITEMS,
+        step: inner,
+      },
+    ]);
+    const began = performance.now();
+    await startAndWait(mapWf, { items });
+    const ours = performance.now() - began;
+    let line = `ours ${(ours / 1000).toFixed(1)} s (${(ours / MAP_ITEMS).toFixed(2)} ms per item)`;
+    if (peer) {
+      const peerBegan = performance.now();
+      const created = await fetch(`${peer.url}/workflows`, {
+        method: "POST",
+        body: JSON.stringify({
+          target: targetUrl,
+          run: "map-peer",
+          items: MAP_ITEMS,
+          parallel: MAP_CONCURRENCY,
+          fetch: kind === "http",
+        }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      for (;;) {
+        const status = (await (await fetch(`${peer.url}/workflows/${id}`)).json()) as { status: string };
+        if (status.status === "complete") break;
+        if (status.status === "errored" || status.status === "terminated")
+          throw new Error(`workflow ${id} ${status.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const theirs = performance.now() - peerBegan;
+      line += `, Cloudflare Workflows ${(theirs / 1000).toFixed(1)} s (${(theirs / MAP_ITEMS).toFixed(2)} ms per step.do); ratio ${(ours / theirs).toFixed(2)}×`;
+    }
+    report.push([`map of ${MAP_ITEMS} ${kind} items, ${MAP_CONCURRENCY} at a time: start → completed`, line]);
+  }
 }
 
 // 4. One event to many viewers.

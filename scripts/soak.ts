@@ -1,7 +1,8 @@
 /**
  * `npm run soak`: the execution engine under faults. Starts its own `npm run dev` (own data
  * directory and port, with FAULT_INJECTION and a relay it can cut), runs executions that mix http,
- * agent (built-in provider), approval, event, delay and condition steps, and meanwhile injects:
+ * agent (built-in provider), approval, event, delay and condition steps, and one map of 200 slow
+ * http items (10 at a time) that the kill interrupts, and meanwhile injects:
  * consumer failures after a step ran (reports that fail, consumers that die), the Postgres relay
  * cut for 30 s, a deploy-like reset of every object (the runtime reloads the Worker, as a deploy
  * does), and one kill -9 of the whole local stack followed by a restart. Then it checks:
@@ -31,8 +32,11 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "16" },
     "outage-seconds": { type: "string", default: "30" },
     "timeout-minutes": { type: "string", default: "30" },
+    "map-items": { type: "string", default: "200" },
   },
 });
+/** The items of the one map execution the kill -9 interrupts. */
+const MAP_ITEMS = Number(args["map-items"]);
 const TOTAL = Number(args.executions);
 const CONCURRENCY = Number(args.concurrency);
 const OUTAGE_MS = Number(args["outage-seconds"]) * 1000;
@@ -51,7 +55,8 @@ const target = createServer((req, res) => {
   const key = String(req.headers["idempotency-key"] ?? "");
   requestsByKey.set(key, (requestsByKey.get(key) ?? 0) + 1);
   const [, , executionId, stepId] = (req.url ?? "").split("?")[0].split("/");
-  const step = `${executionId}/${stepId}`;
+  // A map item names itself `<map>-item-<index>`: its sub-step is `<map>[<index>]`.
+  const step = `${executionId}/${stepId.replace(/^(.+)-item-(\d+)$/, "$1[$2]")}`;
   keysByStep.set(step, (keysByStep.get(step) ?? new Set()).add(key));
   // Slow answers and long delays keep many executions in flight when the stack is killed.
   const delay = req.url?.includes("slow") ? 1500 : 5;
@@ -122,6 +127,18 @@ const KINDS = {
   event: [
     { id: "go", type: "event", event: "go", timeoutSeconds: 3600 },
     { id: "act", type: "http", request: { url: `${targetUrl}/d/{{execution.id}}/act` }, dependsOn: ["go"] },
+  ],
+  map: [
+    {
+      id: "each",
+      type: "map",
+      items: "{{input.items}}",
+      concurrency: 10,
+      step: {
+        type: "http",
+        request: { url: `${targetUrl}/m-slow/{{execution.id}}/each-item-{{index}}`, method: "POST" },
+      },
+    },
   ],
   delay: [
     { id: "nap", type: "delay", seconds: 20 },
@@ -225,6 +242,24 @@ stage.start(
 // starts are retried with the same Idempotency-Key). Everything in flight at that moment must
 // resume within 60 s of the restart.
 while (executions.length < plan.length / 2) await sleep(500);
+// A map of MAP_ITEMS slow http items (10 at a time), killed part-way through.
+const mapId = await startExecution(
+  client,
+  workflowIds.map,
+  { items: Array.from({ length: MAP_ITEMS }, (_, i) => i) },
+  "soak-map",
+);
+executions.push({ id: mapId, kind: "map" });
+let mapDoneAtKill = 0;
+for (let i = 0; i < 120; i++) {
+  const done = await db.query<{ n: number }>(
+    "select count(*)::int as n from execution_steps where execution_id = $1 and container_step_id = 'each' and status = 'completed'",
+    [mapId],
+  );
+  mapDoneAtKill = done.rows[0]?.n ?? 0;
+  if (mapDoneAtKill >= MAP_ITEMS / 5) break;
+  await sleep(500);
+}
 await sleep(5_000);
 const atKill = await db.query<{ id: string; status: string; last_seq: string; human: boolean }>(
   `select e.id, e.status, e.last_seq,
@@ -347,6 +382,13 @@ const foreignKeys = httpSteps.rows.filter((row) => {
 const strays = [...keysByStep.keys()].filter((step) => !completedSteps.has(step)).length;
 const requests = httpSteps.rows.map((row) => requestsByKey.get(row.idempotency_key) ?? 0);
 const repairs = await repairCounts(stack.url);
+const mapFinal = await db2.query<{ status: string; count: number; distinct_keys: number }>(
+  `select e.status, (select count(*)::int from execution_steps s where s.execution_id = e.id and s.container_step_id = 'each' and s.status = 'completed') as count,
+          (select count(distinct s.idempotency_key)::int from execution_steps s where s.execution_id = e.id and s.container_step_id = 'each') as distinct_keys
+   from executions e where e.id = $1`,
+  [mapId],
+);
+const mapItemEffects = [...Array(MAP_ITEMS).keys()].map((i) => keysByStep.get(`${mapId}/each[${i}]`)?.size ?? 0);
 const mismatches = await compareWithObjects(final.rows);
 
 const resumeTimes = [...resumedAfter.values()];
@@ -369,13 +411,16 @@ invariant repairs by the watchdog: ${
 Postgres equal to the object's final state: ${final.rows.length - mismatches.length}/${final.rows.length}${mismatches.length ? ` (first: ${JSON.stringify(mismatches[0])})` : ""}
 after the restart (ready ${((readyAt - started) / 1000).toFixed(0)} s into the run): ${inFlight.length} in flight, ${atKill.rows.length - inFlight.length} waiting on people; resumed p50 ${fmt(resumeTimes, 50)} s, max ${fmt(resumeTimes, 100)} s; not resumed within 60 s: ${notResumed.length}
 time to drain: ${(drainedMs / 1000).toFixed(0)} s
+map of ${MAP_ITEMS} http items across the kill (${mapDoneAtKill} completed when killed): ${mapFinal.rows[0]?.status}, ${mapFinal.rows[0]?.count}/${MAP_ITEMS} items completed, ${mapFinal.rows[0]?.distinct_keys} distinct item keys; distinct keys the world saw per item: ${histogram(mapItemEffects)}
 `);
 await db2.end();
 await stack.stop();
 target.close();
 process.exit(
   lost + stuck.length + mismatches.length + notResumed.length + foreignKeys + strays === 0 &&
-    effects.every((n) => n === 1)
+    effects.every((n) => n === 1) &&
+    mapFinal.rows[0]?.status === "completed" &&
+    mapItemEffects.every((n) => n === 1)
     ? 0
     : 1,
 );

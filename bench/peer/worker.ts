@@ -6,7 +6,9 @@
  *   the same query and the same page) through the same Neon driver and drizzle, with no
  *   authentication or middleware — the floor an authenticated list is compared with.
  * - `POST /workflows` and `GET /workflows/:id`: a Cloudflare Workflow of three `step.do` steps,
- *   each calling the bench's target like an http step — the peer for executions per second.
+ *   each calling the bench's target like an http step — the peer for executions per second; with
+ *   `items` and `parallel`, `items` `step.do` calls, `parallel` at a time, each calling the target
+ *   (`fetch: true`) or computing its value — the peer of a map step.
  * - `POST /floor`: three queue hops, each consumer writing one Postgres row and calling the target
  *   — the raw floor under an http step's step-to-step time.
  */
@@ -20,11 +22,20 @@ import { listWorkflows } from "../../src/services/workflows";
 interface PeerEnv {
   DATABASE_URL: string;
   NEON_WS_PROXY?: string;
-  BENCH_WORKFLOW: Workflow<{ target: string; run: string }>;
+  BENCH_WORKFLOW: Workflow<BenchParams>;
   FLOOR_QUEUE: Queue<{ target: string; run: string; hop: number }>;
 }
 
 const HOPS = 3;
+
+interface BenchParams {
+  target: string;
+  run: string;
+  /** A fan-out instead of three hops: this many `step.do` calls, `parallel` at a time. */
+  items?: number;
+  parallel?: number;
+  fetch?: boolean;
+}
 
 const database = (env: PeerEnv) =>
   openDatabase({ connectionString: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY, max: 1 });
@@ -41,8 +52,8 @@ const app = new Hono<{ Bindings: PeerEnv }>()
     }
   })
   .post("/workflows", async (c) => {
-    const { target, run } = await c.req.json<{ target: string; run: string }>();
-    const instance = await c.env.BENCH_WORKFLOW.create({ params: { target, run } });
+    const params = await c.req.json<BenchParams>();
+    const instance = await c.env.BENCH_WORKFLOW.create({ params });
     return c.json({ id: instance.id }, 201);
   })
   .get("/workflows/:id", async (c) => {
@@ -55,9 +66,26 @@ const app = new Hono<{ Bindings: PeerEnv }>()
     return c.json({ ok: true }, 202);
   });
 
-/** Three steps, each calling the target as the platform's http step does. */
-export class BenchWorkflow extends WorkflowEntrypoint<PeerEnv, { target: string; run: string }> {
-  async run(event: Readonly<WorkflowEvent<{ target: string; run: string }>>, step: WorkflowStep) {
+/** Three steps, each calling the target as the platform's http step does (or a fan-out of `items`). */
+export class BenchWorkflow extends WorkflowEntrypoint<PeerEnv, BenchParams> {
+  async run(event: Readonly<WorkflowEvent<BenchParams>>, step: WorkflowStep) {
+    const { items, parallel = 50, fetch: calls = false, target, run } = event.payload;
+    if (items) {
+      const outputs: unknown[] = [];
+      for (let from = 0; from < items; from += parallel) {
+        const batch = Array.from({ length: Math.min(parallel, items - from) }, (_, i) => from + i);
+        outputs.push(
+          ...(await Promise.all(
+            batch.map((index) =>
+              step.do(`item ${index}`, async () =>
+                calls ? (await fetch(`${target}?run=${run}&item=${index}`)).status : { item: index },
+              ),
+            ),
+          )),
+        );
+      }
+      return outputs.length;
+    }
     for (let hop = 1; hop <= HOPS; hop++) {
       await step.do(`call ${hop}`, async () => {
         const res = await fetch(`${event.payload.target}?run=${event.payload.run}`);

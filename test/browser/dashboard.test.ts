@@ -377,6 +377,108 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("draws a running map as one node whose counter moves live, and opens its items", async () => {
+    await fetch(`${outside.url}/_scripts/map-item`, {
+      method: "PUT",
+      body: JSON.stringify({ responses: [{ status: 200, body: { ok: true }, delayMs: 700 }] }),
+    });
+    const created = await api("/workflows", { name: "Each document" });
+    const version = await api(`/workflows/${created.body.id}/versions`, {
+      definition: {
+        steps: [
+          {
+            id: "each",
+            type: "map",
+            items: "{{input.docs}}",
+            concurrency: 2,
+            step: {
+              type: "http",
+              request: { url: `${outside.url}/s/map-item?doc={{item}}` },
+              retry: { maxAttempts: 1 },
+            },
+          },
+          { id: "merge", type: "transform", output: "{{steps.each.output.count}}", dependsOn: ["each"] },
+        ],
+      },
+    });
+    expect(version.status, JSON.stringify(version.body)).toBe(201);
+    const { context, page, problems } = await signedIn(admin);
+    const started = await api(`/workflows/${created.body.id}/executions`, { input: { docs: [1, 2, 3, 4, 5, 6] } });
+    await page.goto(`${stack.url}/executions/${started.body.id}`);
+    await expect.poll(() => page.locator("[data-stream-state]").getAttribute("data-stream-state")).toBe("live");
+    // The counter on the node, read as it changes: it passes through the middle, not only the ends.
+    const seen = new Set<string>();
+    const meta = stepNode(page, "each").locator(".dag-node-meta");
+    await expect
+      .poll(
+        async () => {
+          const text = (await meta.textContent()) ?? "";
+          seen.add(text);
+          return text;
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toContain("6/6 done");
+    expect(
+      [...seen].some((text) => /map · [1-5]\/6 done/.test(text)),
+      [...seen].join(" | "),
+    ).toBe(true);
+    await shoot(page, "execution-map");
+    await stepNode(page, "each").click();
+    await expect.poll(() => page.locator("[data-sub-step]").count()).toBe(6);
+    expect(await page.locator('[data-sub-step="each[5]"]').textContent()).toContain("completed");
+    await expectNoSeriousViolations(page);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("shows a compensated execution: what was undone, on the diagram, in a notice and on the timeline", async () => {
+    await fetch(`${outside.url}/_scripts/booking`, {
+      method: "PUT",
+      body: JSON.stringify({ responses: [{ status: 200, body: { id: "B-7" } }] }),
+    });
+    await fetch(`${outside.url}/_scripts/payment`, {
+      method: "PUT",
+      body: JSON.stringify({ responses: [{ status: 402, body: { error: "declined" } }] }),
+    });
+    const created = await api("/workflows", { name: "Book and pay" });
+    const version = await api(`/workflows/${created.body.id}/versions`, {
+      definition: {
+        steps: [
+          {
+            id: "book",
+            type: "http",
+            request: { url: `${outside.url}/s/booking`, method: "POST" },
+            compensate: {
+              type: "http",
+              request: { url: `${outside.url}/s/booking?cancel={{steps.book.output.body.id}}`, method: "DELETE" },
+            },
+          },
+          {
+            id: "pay",
+            type: "http",
+            request: { url: `${outside.url}/s/payment`, method: "POST" },
+            dependsOn: ["book"],
+          },
+        ],
+      },
+    });
+    expect(version.status, JSON.stringify(version.body)).toBe(201);
+    const started = await api(`/workflows/${created.body.id}/executions`, { input: {} });
+    await expect
+      .poll(async () => (await api(`/executions/${started.body.id}`)).body.status, { timeout: 20_000 })
+      .toBe("failed");
+    const { context, page, problems } = await signedIn(admin);
+    await page.goto(`${stack.url}/executions/${started.body.id}`);
+    await expect.poll(() => page.locator("[data-compensation]").textContent()).toContain("Compensated: book");
+    expect(await stepNode(page, "book").locator(".dag-node-meta").textContent()).toBe("↺ compensated");
+    expect(await page.locator(".timeline-label").allTextContents()).toContain("book[compensate]");
+    await shoot(page, "execution-compensated");
+    await expectNoSeriousViolations(page);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("serves the API docs from this origin under the same CSP, with no inline script", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -410,6 +410,45 @@ describe("compensation", () => {
   });
 });
 
+describe("compensation, interrupted", () => {
+  it("lets the compensations finish when cancelled while compensating, then ends cancelled", async () => {
+    const user = await signIn("user");
+    const ok = await scriptEndpoint([{ status: 200, body: { id: "X" } }]);
+    const slowUndo = await scriptEndpoint([{ status: 200, delayMs: 1500 }]);
+    const broken = await scriptEndpoint([{ status: 400 }]);
+    const workflowId = await workflowWith(user.token, {
+      steps: [
+        {
+          id: "first",
+          type: "http",
+          request: { url: ok.url, method: "POST" },
+          compensate: { type: "http", request: { url: `${slowUndo.url}?undo=first`, method: "DELETE" } },
+        },
+        {
+          id: "second",
+          type: "http",
+          request: { url: ok.url, method: "POST" },
+          compensate: { type: "http", request: { url: `${slowUndo.url}?undo=second`, method: "DELETE" } },
+          dependsOn: ["first"],
+        },
+        { id: "boom", type: "http", request: { url: broken.url, method: "POST" }, dependsOn: ["second"] },
+      ],
+      timeoutSeconds: 30,
+    });
+    const id = await start(user.token, workflowId);
+    await waitForExecution(user.token, id, (e) => e.status === "compensating");
+    const res = await callJson(`/api/v1/executions/${id}/cancel`, { token: user.token, body: {} });
+    expect(res.status).toBe(200);
+    const done = await waitForExecution(user.token, id, undefined, 30_000);
+    expect(done.status).toBe("cancelled");
+    expect(done.compensation).toEqual({ completed: ["second", "first"], failed: [], notRun: [] });
+    expect((await slowUndo.requests()).map((request) => request.path.split("?")[1])).toEqual([
+      "undo=second",
+      "undo=first",
+    ]);
+  });
+});
+
 describe("validation of control flow", () => {
   it("reports every problem by path: local names out of place, inner ids, unknown workflows", async () => {
     const user = await signIn("user");

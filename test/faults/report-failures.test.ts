@@ -28,4 +28,33 @@ describe("a consumer that cannot report after the step ran", () => {
     const logs = await logsOf(user.token, id);
     expect(logs.some((line) => ["lease_expired", "retry"].includes(line.data?.reason))).toBe(true);
   }, 120_000);
+
+  it("holds per map item: each item's side effect happens once, under its own key, and the map completes", async () => {
+    const user = await signIn("user");
+    const target = await scriptEndpoint([{ status: 200, body: { charged: true } }]);
+    const id = await start(
+      user.token,
+      await workflowWith(user.token, {
+        steps: [
+          {
+            id: "charges",
+            type: "map",
+            items: "{{input.amounts}}",
+            concurrency: 5,
+            step: { type: "http", request: { url: `${target.url}?amount={{item}}`, method: "POST" } },
+          },
+        ],
+      }),
+      { amounts: [1, 2, 3, 4, 5] },
+    );
+    const done = await waitForExecution(user.token, id, undefined, 100_000);
+    expect(done.status).toBe("completed");
+    expect(stepOf(done, "charges").output.items).toHaveLength(5);
+    const requests = await target.requests();
+    // Every item ran once, though no first runner could report it.
+    expect(requests.map((request) => request.path.split("=")[1]).sort()).toEqual(["1", "2", "3", "4", "5"]);
+    const keys = requests.map((request) => request.headers["idempotency-key"]);
+    expect(new Set(keys).size).toBe(5);
+    expect(keys.every((key) => key.startsWith(`${stepOf(done, "charges").idempotencyKey}[`))).toBe(true);
+  }, 120_000);
 });

@@ -54,6 +54,8 @@ const path = (points: Array<{ x: number; y: number }>) =>
 export function Dag(props: {
   steps: StepDefinition[];
   statuses?: Record<string, StepStatus>;
+  /** A second line for a node instead of its type and status: a map's counter, a compensation. */
+  details?: Record<string, string>;
   selected?: string | null;
   onSelect?: (stepId: string) => void;
 }) {
@@ -114,8 +116,8 @@ export function Dag(props: {
               <text x="12" y="20" class="dag-node-id">
                 {node.id.length > 20 ? `${node.id.slice(0, 19)}…` : node.id}
               </text>
-              <text x="12" y="37" class="dag-node-meta">
-                {node.type} · {status}
+              <text x="12" y="37" class="dag-node-meta" data-detail={props.details?.[node.id] ? "" : undefined}>
+                {props.details?.[node.id] ?? `${node.type} · ${status}`}
               </text>
             </g>
           );

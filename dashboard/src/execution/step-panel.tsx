@@ -7,6 +7,7 @@ import { when } from "../components/format";
 import { ErrorNotice, StatusBadge } from "../components/notices";
 import { JsonBlock, ScrollRegion } from "../components/scroll-region";
 import { useAction } from "../components/use-action";
+import { SubSteps } from "./sub-steps";
 
 export function StepPanel(props: { execution: Execution; step: ExecutionStep; text?: string; onDone(): void }) {
   const { step } = props;
@@ -48,6 +49,8 @@ export function StepPanel(props: { execution: Execution; step: ExecutionStep; te
         )}
       </dl>
       {step.status === "waiting" && step.waiting?.reason === "approval" && <Decision {...props} />}
+      {step.progress && <SubSteps execution={props.execution} step={step} />}
+      <Children execution={props.execution} stepId={step.stepId} />
       {step.error && (
         <div class="notice notice-error">
           {step.error.reason ? <code>{step.error.reason}</code> : null} {step.error.message}
@@ -67,6 +70,27 @@ export function StepPanel(props: { execution: Execution; step: ExecutionStep; te
       </details>
       <Output executionId={props.execution.id} step={step} />
     </div>
+  );
+}
+
+/** The child executions a workflow step (or an agent's workflow tool) started. */
+function Children({ execution, stepId }: { execution: Execution; stepId: string }) {
+  const children = (execution.children ?? []).filter((child) => child.parentStepId === stepId);
+  if (children.length === 0) return null;
+  return (
+    <>
+      <h3>Child executions</h3>
+      <ul class="children">
+        {children.map((child) => (
+          <li key={child.id}>
+            <a href={`/executions/${child.id}`} data-child={child.id}>
+              {child.id.slice(0, 8)}
+            </a>{" "}
+            <StatusBadge status={child.status} />
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

@@ -18,9 +18,17 @@ export function applyEvent(execution: Execution, event: StreamEvent): Execution 
     const status = event.event.slice("execution.".length) as ExecutionStatus;
     return { ...execution, status };
   }
+  const data = event.data ?? {};
+  if (event.event === "step.progress") {
+    // A map's or a loop's counts: the node's counter moves with every change.
+    const progress = data as unknown as NonNullable<ExecutionStep["progress"]>;
+    return {
+      ...execution,
+      steps: execution.steps.map((step) => (step.stepId === event.stepId ? { ...step, progress } : step)),
+    };
+  }
   const status = STEP_STATUS[event.event];
   if (!status || !event.stepId) return execution;
-  const data = event.data ?? {};
   const steps = execution.steps.map((step): ExecutionStep => {
     if (step.stepId !== event.stepId) return step;
     return {

@@ -18,6 +18,7 @@ import { Logs } from "../execution/logs";
 import { QueueNotice } from "../execution/queue-notice";
 import { RerunForm } from "../execution/rerun-form";
 import { StepPanel } from "../execution/step-panel";
+import { progressLine } from "../execution/sub-steps";
 import { type AgentText, withToken } from "../live/agent-text";
 import { applyEvent } from "../live/apply-event";
 import { ExecutionStream, type StreamEvent, type StreamState } from "../live/execution-stream";
@@ -93,6 +94,19 @@ export function ExecutionPage({ id }: { id: string }) {
     for (const step of execution?.steps ?? []) out[step.stepId] = step.status;
     return out;
   }, [execution]);
+  // A map's or a loop's live counter, and what compensation did to each step, on its node.
+  const details = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const step of execution?.steps ?? []) {
+      const line = progressLine(step);
+      if (line) out[step.stepId] = line;
+    }
+    for (const stepId of execution?.compensation?.completed ?? []) out[stepId] = "↺ compensated";
+    for (const { stepId } of execution?.compensation?.failed ?? []) out[stepId] = "↺ compensation failed";
+    for (const step of execution?.compensations ?? [])
+      if (!isTerminal(step.status)) out[step.stepId.replace("[compensate]", "")] = "↺ compensating…";
+    return out;
+  }, [execution]);
 
   if (error && !execution) return <ErrorNotice error={error} />;
   if (!execution) return <Loading />;
@@ -122,6 +136,12 @@ export function ExecutionPage({ id }: { id: string }) {
             {when(execution.startedAt)} ·{" "}
             {duration(execution.durationMs ?? (execution.startedAt ? now - Date.parse(execution.startedAt) : null))}
           </p>
+          {execution.parentExecutionId && (
+            <p class="meta">
+              child of <a href={`/executions/${execution.parentExecutionId}`}>{shortId(execution.parentExecutionId)}</a>
+              {execution.parentStepId ? ` (step ${execution.parentStepId})` : ""}
+            </p>
+          )}
           <p class="meta">
             tokens {execution.promptTokens} in / {execution.completionTokens} out
             {typeof execution.costUsd === "number" ? ` · $${execution.costUsd.toFixed(4)}` : ""}
@@ -141,6 +161,14 @@ export function ExecutionPage({ id }: { id: string }) {
       <ErrorNotice error={error} />
       {execution.syncError && <div class="notice notice-error">Sync error: {execution.syncError}</div>}
       {execution.error && <div class="notice notice-error">Failed: {execution.error.message}</div>}
+      {execution.compensation && (
+        <div class="notice notice-info" role="status" data-compensation>
+          Compensated: {execution.compensation.completed.join(", ") || "none"}
+          {execution.compensation.failed.length > 0 &&
+            ` · compensation failed: ${execution.compensation.failed.map((f) => `${f.stepId} (${f.error.message})`).join(", ")}`}
+          {execution.compensation.notRun.length > 0 && ` · not run: ${execution.compensation.notRun.join(", ")}`}
+        </div>
+      )}
       <Controls execution={execution} onDone={() => void load()} />
 
       {execution.status === "queued" && execution.queue && <QueueNotice queue={execution.queue} />}
@@ -163,7 +191,7 @@ export function ExecutionPage({ id }: { id: string }) {
       <div class="grid-2">
         <div class="card">
           <h2>Steps</h2>
-          <Dag steps={steps} statuses={statuses} selected={selected} onSelect={setSelected} />
+          <Dag steps={steps} statuses={statuses} details={details} selected={selected} onSelect={setSelected} />
           <p class="help">Select a step to see its input, output and controls.</p>
         </div>
         <div class="card">
@@ -194,7 +222,7 @@ export function ExecutionPage({ id }: { id: string }) {
 
       <div class="card">
         <h2>Timeline</h2>
-        <Timeline steps={execution.steps} now={now} />
+        <Timeline steps={[...execution.steps, ...(execution.compensations ?? [])]} now={now} />
       </div>
 
       <div class="grid-2">
@@ -237,4 +265,8 @@ export function ExecutionPage({ id }: { id: string }) {
 function answerText(output: unknown): string {
   const text = output && typeof output === "object" ? (output as { text?: unknown }).text : undefined;
   return typeof text === "string" ? text : "";
+}
+
+function isTerminal(status: StepStatus): boolean {
+  return status === "completed" || status === "failed" || status === "skipped";
 }

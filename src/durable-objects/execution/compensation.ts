@@ -79,9 +79,27 @@ export abstract class CompensationTransitions extends ContainerTransitions {
     const definition = this.definitionOf(id);
     if (!definition) throw new Error(`${stepId} has no compensation`);
     const sub = freshStep({ id, type: definition.type }, record.run);
-    sub.idempotencyKey = `${this.store.step(stepId)?.idempotencyKey ?? stepId}[compensate]`;
+    // Its own key, new in each run (a later run's compensation of a kept step is not the earlier one's).
+    sub.idempotencyKey = `${this.store.step(stepId)?.idempotencyKey ?? stepId}[compensate.${record.run}]`;
     this.store.putStep(sub);
     this.startStep(definition, sub);
+  }
+
+  /** A cancel while compensating: the compensations still run, and the execution then ends cancelled. */
+  protected cancelWhileCompensating(reason: ExecutionRecord["error"], audit: PendingAudit): void {
+    const compensation = this.requireRecord().compensation;
+    if (!compensation) return;
+    compensation.endAs = "cancelled";
+    if (reason) compensation.error = reason;
+    this.saveRecord();
+    this.emit(
+      "log",
+      null,
+      { reason: "cancel_after_compensation" },
+      "info",
+      "cancelled: it ends once its compensations have run",
+      audit,
+    );
   }
 
   private compensationOf(stepId: string): boolean {

@@ -13,7 +13,7 @@ import { TemplateError } from "../../engine/template";
 import type { StepError } from "../../engine/vocabulary";
 import type { Step } from "../../steps/definition";
 import { parseSubStepId, subStepId } from "../../steps/inner";
-import { inputKey, type OffloadRef } from "../../steps/large-values";
+import { inputKey, type OffloadRef, ValueTooLargeError } from "../../steps/large-values";
 import { loopEnds } from "../../steps/loop";
 import type { LoopStep } from "../../steps/loop/definition";
 import { mapItems, NotAList } from "../../steps/map";
@@ -107,7 +107,18 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
       return;
     }
     const clean = storable(items);
-    const stored = this.values.store(inputKey(this.requireRecord().id, step.stepId, step.attempt), clean);
+    let stored: unknown;
+    try {
+      stored = this.values.store(inputKey(this.requireRecord().id, step.stepId, step.attempt), clean);
+    } catch (error) {
+      if (!(error instanceof ValueTooLargeError)) throw error;
+      this.fail(definition, step, {
+        message: `the items are too large: ${error.message}`,
+        reason: "too_large",
+        retryable: false,
+      });
+      return;
+    }
     step.input = stored;
     step.inputRef = stored === clean ? null : (stored as OffloadRef);
     (step.progress as ContainerProgress).total = items.length;
@@ -138,7 +149,8 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
     for (const sub of this.store.subSteps(step.stepId)) {
       const place = parseSubStepId(sub.stepId);
       if (!place || place.n === "compensate") continue;
-      if (sub.status === "completed") outputs[place.n] = sub.outputRef ? this.values.load(sub.outputRef) : sub.output;
+      // A large item output stays in R2 as its reference (with a preview); …/steps/<id>[<n>]/output reads it whole.
+      if (sub.status === "completed") outputs[place.n] = sub.output;
       else if (sub.status === "failed") failed.push({ index: place.n, error: sub.error });
     }
     failed.sort((a, b) => a.index - b.index);

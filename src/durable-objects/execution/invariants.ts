@@ -54,7 +54,7 @@ export function missingTimers(input: InvariantInput): MissingTimer[] {
     return missing;
   }
   const seconds = record.definition.timeoutSeconds;
-  if (seconds && record.status !== "queued")
+  if (seconds && record.status !== "queued" && record.status !== "compensating")
     need(
       "execution_timeout_timer",
       { kind: "execution_timeout" },

@@ -82,7 +82,10 @@ export class ExecutionMachine extends RerunTransitions {
     switch (request.action) {
       case "cancel":
         if (isTerminalExecution(record.status)) return conflict(`The execution is already ${record.status}`);
-        this.finish("cancelled", request.reason ?? null, audit("execution.cancel"), request.compensate === true);
+        // Compensations under way finish (they undo what was done); the execution then ends cancelled.
+        if (record.status === "compensating")
+          this.cancelWhileCompensating(request.reason ?? null, audit("execution.cancel"));
+        else this.finish("cancelled", request.reason ?? null, audit("execution.cancel"), request.compensate === true);
         break;
       case "pause":
         if (record.status !== "running")
@@ -279,6 +282,8 @@ export class ExecutionMachine extends RerunTransitions {
     const record = this.record;
     if (!record || isTerminalExecution(record.status)) return;
     if (timer.kind === "execution_timeout") {
+      // The deadline bounds the work, not the undoing of it.
+      if (record.status === "compensating") return;
       this.finish("failed", { message: "the execution timed out", reason: "timeout" });
       return;
     }

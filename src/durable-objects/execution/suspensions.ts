@@ -38,6 +38,14 @@ function boundedChildResult(result: ChildResult): ChildResult {
 }
 
 export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
+  /** A child's output with its references read: the output itself, or its sink steps' outputs. */
+  private inlined(output: unknown): unknown {
+    const read = (value: unknown) => (isRef(value) ? this.values.load(value) : value);
+    const whole = read(output);
+    if (!whole || typeof whole !== "object" || Array.isArray(whole)) return whole;
+    return Object.fromEntries(Object.entries(whole).map(([stepId, value]) => [stepId, read(value)]));
+  }
+
   /**
    * An agent step hands back its conversation to wait with no consumer held: for child workflows,
    * or for an owner to raise the cost budget its next model call would exceed.
@@ -167,13 +175,9 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
    */
   private settleFromChild(definition: Step, step: StepState, child: ChildResult): void {
     if (child.status === "completed") {
-      const output = child.output as OffloadRef | null;
-      // A large output stays in the child's R2 keys until the parent's step keeps its own copy.
-      this.succeed(
-        definition,
-        step,
-        output && typeof output === "object" && "$ref" in output ? this.values.load(output) : output,
-      );
+      // The child's large values (its whole output, or a sink step's) live under its own keys: the
+      // step keeps its own copy (stored again, in R2 if still large).
+      this.succeed(definition, step, this.inlined(child.output));
       return;
     }
     const cause = (child.error as { message?: string } | null)?.message;
@@ -183,4 +187,8 @@ export abstract class SuspendedStepTransitions extends QueuedStepTransitions {
       retryable: true,
     });
   }
+}
+
+function isRef(value: unknown): value is OffloadRef {
+  return !!value && typeof value === "object" && typeof (value as OffloadRef).$ref === "string";
 }

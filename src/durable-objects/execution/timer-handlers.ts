@@ -135,16 +135,19 @@ export class TimerHandlers {
       const done = await cancelChild(this.host.env, executionId, parentId).catch(() => false);
       if (!done) left.push(executionId);
     }
-    if (left.length === 0) {
-      this.host.ctx.storage.transactionSync(() => this.host.store().deleteFiredTimer(fired));
-      return;
-    }
-    const failures = fired.failures + 1;
-    this.host.ctx.storage.transactionSync(() =>
-      this.host
-        .store()
-        .setTimer({ kind: "cancel_children", executionIds: left }, Date.now() + timerBackoffMs(failures), failures),
-    );
+    this.host.ctx.storage.transactionSync(() => {
+      const store = this.host.store();
+      // Children added while these were being cancelled re-armed the timer: keep them.
+      const armed = store.timer("cancel_children")?.timer as TimerOf<"cancel_children"> | undefined;
+      const added = (armed?.executionIds ?? []).filter((id) => !fired.timer.executionIds.includes(id));
+      if (left.length === 0 && added.length === 0) store.deleteFiredTimer(fired);
+      else if (left.length === 0) store.setTimer({ kind: "cancel_children", executionIds: added }, Date.now());
+      else {
+        const failures = fired.failures + 1;
+        const executionIds = [...left, ...added];
+        store.setTimer({ kind: "cancel_children", executionIds }, Date.now() + timerBackoffMs(failures), failures);
+      }
+    });
     this.host.armAlarm();
   }
 

@@ -19,6 +19,7 @@ import { parseSubStepId } from "../../steps/inner";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
 import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "../../steps/large-values";
 import type { Waiting } from "../../steps/task";
+import { workflowChildId } from "../../steps/workflow";
 import { ExecutionState } from "./execution-state";
 import { attemptTimeoutMs } from "./step-data";
 import type { TimerOf } from "./timers";
@@ -224,6 +225,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
     usage?: TokenUsage,
     audit = this.takeAudit(),
   ): void {
+    this.cancelChildrenOf(step);
     this.countAttemptUsage(step, usage);
     // What the attempt got to before failing: its last checkpoint's model and tool calls.
     this.traceAttempt(step, definition, error.message, () => this.checkpointOf(step.stepId, step.attempt));
@@ -303,11 +305,17 @@ export abstract class ExecutionTransitions extends ExecutionState {
     this.effects.finished = true;
     if (this.traced) this.effects.spans.push(spanOfExecution(record));
   }
-  /** The children a step still waits for are cancelled once it is skipped (the object's cancel_children timer). */
+  /**
+   * The children a step still waits for are cancelled once it is skipped or fails (the object's
+   * cancel_children timer), including the child a workflow step's attempt may have started
+   * before it could say so (its id is derived from the attempt).
+   */
   private cancelChildrenOf(step: StepState): void {
     const waiting = (step.children?.waitingFor ?? [])
       .map(({ executionId }) => executionId)
       .filter((executionId) => !step.children?.results[executionId]);
+    if (step.type === "workflow" && step.status === "running" && step.idempotencyKey && step.attempt > 0)
+      waiting.push(workflowChildId(step.idempotencyKey, step.attempt));
     if (waiting.length === 0) return;
     const armed = this.store.timer("cancel_children")?.timer as TimerOf<"cancel_children"> | undefined;
     const executionIds = [...new Set([...(armed?.executionIds ?? []), ...waiting])];

@@ -117,7 +117,9 @@ const ExecutionFields = {
     .object({
       completed: z.array(z.string()),
       failed: z.array(z.object({ stepId: z.string(), error: StepErrorSchema })),
-      notRun: z.array(z.string()).openapi({ description: "compensations a cancel during compensation left unrun" }),
+      notRun: z
+        .array(z.string())
+        .openapi({ description: "compensations left unrun (none unless the execution ended before they could run)" }),
     })
     .nullable()
     .openapi({ description: "what its compensations did, once it failed or was cancelled with compensate" }),

@@ -106,7 +106,54 @@ export const CreateVersionBody = z
     changeSummary: z.string().max(2000).optional(),
     makeCurrent: z.boolean().optional(),
   })
-  .openapi("CreateVersion");
+  .openapi("CreateVersion", {
+    // Control flow (docs/workflows.md): a map, a loop, a sub-workflow and a compensated step.
+    example: {
+      definition: {
+        steps: [
+          { id: "fetch", type: "http", request: { url: "https://docs.example/api/documents", method: "GET" } },
+          {
+            id: "summaries",
+            type: "map",
+            items: "{{steps.fetch.output.body.documents}}",
+            concurrency: 5,
+            step: { type: "transform", output: { title: "{{item.title}}", position: "{{index}}" } },
+            dependsOn: ["fetch"],
+          },
+          {
+            id: "export",
+            type: "loop",
+            step: { type: "http", request: { url: "https://docs.example/api/exports/42", method: "GET" } },
+            until: 'last.body.status == "ready"',
+            delaySeconds: 5,
+            maxIterations: 20,
+            dependsOn: ["summaries"],
+          },
+          {
+            id: "notify",
+            type: "workflow",
+            workflow: "notify-team",
+            input: { url: "{{steps.export.output.last.body.url}}" },
+            dependsOn: ["export"],
+          },
+          {
+            id: "publish",
+            type: "http",
+            request: { url: "https://docs.example/api/publications", method: "POST", body: { export: 42 } },
+            compensate: {
+              type: "http",
+              request: {
+                url: "https://docs.example/api/publications/{{steps.publish.output.body.id}}",
+                method: "DELETE",
+              },
+            },
+            dependsOn: ["notify"],
+          },
+        ],
+      },
+      changeSummary: "map, loop, sub-workflow and compensation",
+    },
+  });
 
 export const VersionParams = z.object({
   id: z.uuid().openapi({ param: { name: "id", in: "path" } }),

@@ -15,6 +15,11 @@ export interface WorkflowInput {
   wait: boolean;
 }
 
+/** The child an attempt starts: the same on a re-run of that attempt, a new one for each retry. */
+export function workflowChildId(idempotencyKey: string, attempt: number): string {
+  return derivedUuid(`${idempotencyKey}:${attempt}`);
+}
+
 export const workflowStep = {
   type: "workflow",
   schema: WorkflowStepSchema,
@@ -33,7 +38,7 @@ export const workflowStep = {
   async run(task, raw, context) {
     const input = raw as WorkflowInput;
     const child = await context.startChild({
-      executionId: derivedUuid(`${task.idempotencyKey}:${task.attempt}`),
+      executionId: workflowChildId(task.idempotencyKey, task.attempt),
       workflowId: input.workflow,
       ...(input.version === null ? {} : { version: input.version }),
       input: input.input,
