@@ -37,6 +37,7 @@ import type {
   StartRequest,
   WatchdogReport,
 } from "./execution/rpc";
+import { compensationView } from "./execution/step-data";
 import { ExecutionStore } from "./execution/store";
 import { eventMessage, type StreamMessage } from "./execution/stream-protocol";
 import { TimerHandlers } from "./execution/timer-handlers";
@@ -194,9 +195,12 @@ export class ExecutionObject extends DurableObject<Bindings> {
   snapshot(): Snapshot {
     const record = this.store.execution();
     if (!record) throw new Error("execution not started");
-    const { definition: _definition, ...execution } = record;
+    const { definition: _definition, compensation, ...execution } = record;
     // Sub-steps stay out: a map of thousands is one step here, its counts in `progress` (items are paged by the API).
-    return { execution: { ...execution, steps: this.store.topSteps() }, seq: this.store.lastSeq() };
+    return {
+      execution: { ...execution, compensation: compensationView(compensation), steps: this.store.topSteps() },
+      seq: this.store.lastSeq(),
+    };
   }
 
   /** The watchdog's poke: check the invariants (arming what is missing), re-send unclaimed step messages, set the alarm, flush. */

@@ -166,7 +166,8 @@ export function ExecutionPage({ id }: { id: string }) {
           Compensated: {execution.compensation.completed.join(", ") || "none"}
           {execution.compensation.failed.length > 0 &&
             ` · compensation failed: ${execution.compensation.failed.map((f) => `${f.stepId} (${f.error.message})`).join(", ")}`}
-          {execution.compensation.notRun.length > 0 && ` · not run: ${execution.compensation.notRun.join(", ")}`}
+          {execution.compensation.notRun.length > 0 &&
+            ` · ${execution.status === "compensating" ? "to run" : "not run"}: ${execution.compensation.notRun.join(", ")}`}
         </div>
       )}
       <Controls execution={execution} onDone={() => void load()} />

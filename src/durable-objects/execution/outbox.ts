@@ -11,6 +11,7 @@ import { addEngineCounts } from "../../db/engine-counters";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
 import { parseSubStepId } from "../../steps/inner";
 import { recordNotices } from "./notices";
+import { compensationView } from "./step-data";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
 /** One event's rows, or a whole batch's. */
@@ -40,13 +41,7 @@ export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Prom
     input: record.input ?? {},
     output: record.output,
     error: record.error,
-    compensation: record.compensation
-      ? {
-          completed: record.compensation.completed,
-          failed: record.compensation.failed,
-          notRun: record.compensation.pending,
-        }
-      : null,
+    compensation: compensationView(record.compensation),
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     costUsd: record.costUsd ?? null,

@@ -5,7 +5,7 @@ import { LazyValue, type Scope } from "../../engine/paths";
 import { isQueued, type Step, type StepType, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
 import type { OffloadRef } from "../../steps/large-values";
-import type { ExecutionRecord, StepState } from "./types";
+import type { CompensationState, CompensationView, ExecutionRecord, StepState } from "./types";
 
 const ZERO: TokenUsage = { promptTokens: 0, completionTokens: 0 };
 
@@ -90,4 +90,11 @@ export function sinkOutputs(record: ExecutionRecord, states: StepState[]): Recor
 /** The execution's cost budget: as an owner last raised it, else as its definition sets it. */
 export function costBudgetOf(record: ExecutionRecord): number | null {
   return record.costBudgetUsd ?? record.definition.costBudgetUsd ?? null;
+}
+
+/** What compensation did, as the execution's row and the stream's snapshot show it. */
+export function compensationView(compensation: CompensationState | null | undefined): CompensationView | null {
+  return compensation
+    ? { completed: compensation.completed, failed: compensation.failed, notRun: compensation.pending }
+    : null;
 }

@@ -176,7 +176,17 @@ export interface PendingAudit {
   entry: AuditEntry;
 }
 
+/** What compensation did, as the API and the stream show it (docs/workflows.md "Compensation"). */
+export interface CompensationView {
+  completed: string[];
+  failed: Array<{ stepId: string; error: StepError }>;
+  notRun: string[];
+}
+
 export interface Snapshot {
-  execution: Omit<ExecutionRecord, "definition"> & { steps: StepState[] };
+  execution: Omit<ExecutionRecord, "definition" | "compensation"> & {
+    steps: StepState[];
+    compensation: CompensationView | null;
+  };
   seq: number;
 }
