@@ -8,7 +8,7 @@
  * and Cloudflare Workflows; then a scale phase (`--scale` concurrent executions, peak Postgres
  * connections from pg_stat_activity).
  *
- *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench [-- --runs 30 --concurrency 10 --throughput 200 --scale 1000]
+ *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npm run bench [-- --runs 30 --concurrency 10 --throughput 200 --scale 1000 --map-items 1000]
  *
  * The http workflow calls a server this script starts on 127.0.0.1, which the platform must be
  * allowed to reach (`npm run dev` allows loopback unless HTTP_STEP_ALLOWLIST is set).

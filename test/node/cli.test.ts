@@ -231,6 +231,13 @@ describe("ipa", () => {
     const refund = await ipa(["run", "refund", "--input", '{"amount":5}', "--watch"]);
     expect(refund.code, refund.stderr).toBe(0);
     expect(refund.stdout).toContain("refund");
+    // A map watched: one line per change of its counts, none per item.
+    const documents = Array.from({ length: 6 }, (_, i) => ({ title: `doc ${i}`, text: `Text number ${i}.` }));
+    const mapped = await ipa(["run", "summarize-documents", "--input", JSON.stringify({ documents }), "--watch"]);
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(mapped.stdout).toContain("summaries 6 done of 6, 0 running, 0 failed");
+    expect(mapped.stdout).not.toMatch(/summaries\[\d+\]/);
+    expect(mapped.stdout.split("\n").filter((line) => line.includes("done of 6")).length).toBeLessThanOrEqual(13);
     const secretOut = await ipa(["workflows", "webhook-secret", "on-signup", "--json"]);
     expect(json(secretOut).secret).toMatch(/.{32,}/);
   }, 120_000);

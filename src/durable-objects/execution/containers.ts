@@ -144,6 +144,8 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
   }
 
   private endMap(definition: MapStep, step: StepState, total: number): void {
+    // The final counts, before the step ends (a watcher's last progress line says how it went).
+    this.emitProgress(step);
     const outputs: unknown[] = new Array(total).fill(null);
     const failed: Array<{ index: number; error: StepError | null }> = [];
     for (const sub of this.store.subSteps(step.stepId)) {
@@ -183,6 +185,7 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
 
   private continueLoop(definition: LoopStep, step: StepState, iteration: number, last: StepState): void {
     if (last.status === "failed") {
+      this.emitProgress(step);
       this.fail(definition, step, {
         message: `iteration ${iteration} failed: ${last.error?.message ?? "unknown error"}`,
         reason: "iteration_failed",
@@ -197,14 +200,17 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
     } catch (error) {
       if (!(error instanceof ExpressionError || error instanceof PathError || error instanceof TemplateError))
         throw error;
+      this.emitProgress(step);
       this.fail(definition, step, { message: `until: ${error.message}`, reason: "expression_error", retryable: false });
       return;
     }
     if (ends) {
+      this.emitProgress(step);
       this.succeed(definition, step, { last: output, iterations: iteration });
       return;
     }
     if (iteration >= definition.maxIterations) {
+      this.emitProgress(step);
       this.fail(definition, step, {
         message: `"until" did not hold after ${iteration} iterations (maxIterations)`,
         reason: "loop_limit",
