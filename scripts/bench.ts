@@ -222,18 +222,7 @@ if (peer) {
   });
   const after = await databaseWork();
   const workflows = await closedLoop(async (n) => {
-    const started = await fetch(`${peer.url}/workflows`, {
-      method: "POST",
-      body: JSON.stringify({ target: targetUrl, run: `w${n}` }),
-    });
-    const { id } = (await started.json()) as { id: string };
-    for (;;) {
-      const status = (await (await fetch(`${peer.url}/workflows/${id}`)).json()) as { status: string };
-      if (status.status === "complete") return;
-      if (status.status === "errored" || status.status === "terminated")
-        throw new Error(`workflow ${id} ${status.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await peerWorkflow(peer.url, { target: targetUrl, run: `w${n}` }, 20);
   });
   // Per execution, for the capacity model (less the bench's own polling queries, each a commit).
   const polls = benchPolls - pollsBefore;
@@ -276,24 +265,11 @@ if (MAP_ITEMS > 0) {
     let line = `ours ${(ours / 1000).toFixed(1)} s (${(ours / MAP_ITEMS).toFixed(2)} ms per item)`;
     if (peer) {
       const peerBegan = performance.now();
-      const created = await fetch(`${peer.url}/workflows`, {
-        method: "POST",
-        body: JSON.stringify({
-          target: targetUrl,
-          run: "map-peer",
-          items: MAP_ITEMS,
-          parallel: MAP_CONCURRENCY,
-          fetch: kind === "http",
-        }),
-      });
-      const { id } = (await created.json()) as { id: string };
-      for (;;) {
-        const status = (await (await fetch(`${peer.url}/workflows/${id}`)).json()) as { status: string };
-        if (status.status === "complete") break;
-        if (status.status === "errored" || status.status === "terminated")
-          throw new Error(`workflow ${id} ${status.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await peerWorkflow(
+        peer.url,
+        { target: targetUrl, run: "map-peer", items: MAP_ITEMS, parallel: MAP_CONCURRENCY, fetch: kind === "http" },
+        50,
+      );
       const theirs = performance.now() - peerBegan;
       line += `, Cloudflare Workflows ${(theirs / 1000).toFixed(1)} s (${(theirs / MAP_ITEMS).toFixed(2)} ms per step.do); ratio ${(ours / theirs).toFixed(2)}×`;
     }
@@ -362,6 +338,19 @@ await peer?.stop();
 process.exit(0);
 
 // -- helpers ----------------------------------------------------------------------------------------
+
+/** Runs one Cloudflare Workflow of the peer (bench/peer/) to its end, polling every `pollMs`. */
+async function peerWorkflow(peerUrl: string, params: Record<string, unknown>, pollMs: number): Promise<void> {
+  const created = await fetch(`${peerUrl}/workflows`, { method: "POST", body: JSON.stringify(params) });
+  const { id } = (await created.json()) as { id: string };
+  for (;;) {
+    const status = (await (await fetch(`${peerUrl}/workflows/${id}`)).json()) as { status: string };
+    if (status.status === "complete") return;
+    if (status.status === "errored" || status.status === "terminated")
+      throw new Error(`workflow ${id} ${status.status}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
 
 type LogEntry = Awaited<ReturnType<typeof logsOf>>[number];
 

@@ -11,7 +11,7 @@
  * complete), Postgres rows equal to each object's final state, time to drain, how soon every
  * in-flight execution resumed after the restart, and the invariant repairs the watchdog made.
  *
- *   npm run soak [-- --executions 1000 --concurrency 16 --outage-seconds 30 --timeout-minutes 30]
+ *   npm run soak [-- --executions 1000 --concurrency 16 --outage-seconds 30 --timeout-minutes 30 --map-items 200]
  */
 import { randomBytes } from "node:crypto";
 import { readFile, rm, utimes } from "node:fs/promises";

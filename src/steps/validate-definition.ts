@@ -185,18 +185,27 @@ function referenceProblems(steps: Step[]): ErrorDetail[] {
   return problems;
 }
 
-async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<ErrorDetail[]> {
-  const agentSteps = steps.flatMap((outer, index) =>
+/** What each step and inner step names through `read` (agents, workflows), with the path of `field`. */
+function namedBy(
+  steps: Step[],
+  read: (kind: ReturnType<typeof stepKind>, step: never) => string[] | undefined,
+  field: string,
+): Array<{ name: string; path: string }> {
+  return steps.flatMap((outer, index) =>
     nestedSteps(outer).flatMap(({ prefix, step }) =>
-      (stepKind(step.type).agentIds?.(step as never) ?? []).map((agentId) => ({
-        agentId,
-        path: stepPath(index, `${prefix}agentId`),
+      (read(stepKind(step.type), step as never) ?? []).map((name) => ({
+        name,
+        path: stepPath(index, `${prefix}${field}`),
       })),
     ),
   );
+}
+
+async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<ErrorDetail[]> {
+  const agentSteps = namedBy(steps, (kind, step) => kind.agentIds?.(step), "agentId");
   if (agentSteps.length === 0) return [];
-  const found = await lookupAgents([...new Set(agentSteps.map(({ agentId }) => agentId))]);
-  return agentSteps.flatMap(({ agentId, path }) => {
+  const found = await lookupAgents([...new Set(agentSteps.map(({ name }) => name))]);
+  return agentSteps.flatMap(({ name: agentId, path }) => {
     const agent = found.get(agentId);
     if (!agent) return [{ path, message: `agent ${agentId} does not exist` }];
     if (agent.status !== "active") return [{ path, message: `agent ${agentId} is ${agent.status}, not active` }];
@@ -206,18 +215,11 @@ async function agentProblems(steps: Step[], lookupAgents: AgentLookup): Promise<
 
 /** A `workflow` step (inner ones included) names a workflow its owner may start. */
 async function workflowProblems(steps: Step[], lookupWorkflows: WorkflowLookup): Promise<ErrorDetail[]> {
-  const references = steps.flatMap((outer, index) =>
-    nestedSteps(outer).flatMap(({ prefix, step }) =>
-      (stepKind(step.type).workflowRefs?.(step as never) ?? []).map((reference) => ({
-        reference,
-        path: stepPath(index, `${prefix}workflow`),
-      })),
-    ),
-  );
+  const references = namedBy(steps, (kind, step) => kind.workflowRefs?.(step), "workflow");
   if (references.length === 0) return [];
-  const refused = await lookupWorkflows([...new Set(references.map(({ reference }) => reference))]);
-  return references.flatMap(({ reference, path }) => {
-    const why = refused.get(reference);
+  const refused = await lookupWorkflows([...new Set(references.map(({ name }) => name))]);
+  return references.flatMap(({ name, path }) => {
+    const why = refused.get(name);
     return why ? [{ path, message: why }] : [];
   });
 }

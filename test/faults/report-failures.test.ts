@@ -24,6 +24,9 @@ describe("a consumer that cannot report after the step ran", () => {
     const requests = await target.requests();
     expect(requests).toHaveLength(1);
     expect(requests[0].headers["idempotency-key"]).toBe(stepOf(done, "charge").idempotencyKey);
+    // Reported within the attempt's time: a lease shorter than the attempt's timeout lets the next
+    // claim report the stash before the deadline, instead of the attempt timing out and retrying.
+    expect(stepOf(done, "charge").attempt).toBe(1);
     // The attempt was given up on (its lease or its timeout ran out) before the stashed result was reported.
     const logs = await logsOf(user.token, id);
     expect(logs.some((line) => ["lease_expired", "retry"].includes(line.data?.reason))).toBe(true);

@@ -4,7 +4,7 @@ import { type ExecutionStatus, isTerminalExecution } from "../../engine/vocabula
 import { isQueued, type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind } from "../../steps/kind";
 import type { ClaimResult, ReportResult, StepOutcome } from "../../steps/task";
-import { CHILDREN_CHECK_MS, LEASE_MS, leaseLength } from "./clocks";
+import { CHILDREN_CHECK_MS, LEASE_MS, leaseLength, queueLeaseMs } from "./clocks";
 import { attemptTimeoutMs } from "./step-data";
 import { stepTask } from "./step-task";
 import type { TimerOf } from "./timers";
@@ -24,7 +24,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
   // -- queued steps: claims and reports ---------------------------------------------------------
 
   /** A runner asks to run a step attempt; duplicates wait for the holder's lease to end. */
-  claim(stepId: string, attempt: number, idempotencyKey: string, leaseMs = LEASE_MS): ClaimResult {
+  claim(stepId: string, attempt: number, idempotencyKey: string, requestedLeaseMs?: number): ClaimResult {
     const record = this.record;
     const step = this.store.step(stepId);
     const definition = this.definitionOf(stepId);
@@ -40,6 +40,7 @@ export abstract class QueuedStepTransitions extends ExecutionTransitions {
     if (step.lease && step.lease.until > this.now) {
       return { kind: "busy", retryAfterSeconds: Math.max(1, Math.ceil((step.lease.until - this.now) / 1000)) };
     }
+    const leaseMs = requestedLeaseMs ?? queueLeaseMs(this.attemptTimeoutMs(stepId));
     step.dispatch.claims += 1;
     step.lease = { token: crypto.randomUUID(), until: this.now + leaseMs, ms: leaseMs };
     // This consumer resumes from the checkpoint: text an earlier one streamed past it comes again.
