@@ -73,7 +73,8 @@ export async function watchExecution(
       for (const step of message.execution.steps.filter((s) => s.status !== "pending")) {
         const why =
           step.status === "waiting" ? waitingHint(message.execution.id, step.stepId, step.waiting ?? null) : "";
-        print(`${elapsed()} ${progress()} ${step.stepId} (${step.type}) ${step.status}${why}`);
+        const counts = step.progress ? `: ${countsLine(step.progress)}` : "";
+        print(`${elapsed()} ${progress()} ${step.stepId} (${step.type}) ${step.status}${why}${counts}`);
       }
       return ENDED.has(status);
     }
@@ -104,11 +105,7 @@ export async function watchExecution(
     const stepStatus = message.event.slice("step.".length);
     if (stepStatus === "progress") {
       // A map or a loop: one line per change of its counts, never one per item.
-      const { total, completed, running, failed } = (message.data ?? {}) as Record<string, number | null>;
-      const of = total === null || total === undefined ? "" : ` of ${total}`;
-      print(
-        `${elapsed()} ${progress()} ${message.stepId} ${completed} done${of}, ${running} running, ${failed} failed`,
-      );
+      print(`${elapsed()} ${progress()} ${message.stepId} ${countsLine(message.data as Counts | null)}`);
       return false;
     }
     // A map's items and a loop's iterations show in their container's progress; only failures print.
@@ -156,6 +153,15 @@ export async function watchExecution(
     await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
   }
   throw new CliError(`lost the stream of ${executionId} ${MAX_RECONNECTS} times`);
+}
+
+type Counts = { total: number | null; completed: number; running: number; failed: number };
+
+/** A map's or a loop's counts, as its progress lines and its snapshot line say them. */
+function countsLine(counts: Counts | null): string {
+  if (!counts) return "";
+  const of = counts.total === null || counts.total === undefined ? "" : ` of ${counts.total}`;
+  return `${counts.completed} done${of}, ${counts.running} running, ${counts.failed} failed`;
 }
 
 function waitingHint(executionId: string, stepId: string | null, data: Record<string, unknown> | null): string {

@@ -6,11 +6,14 @@
 import { type AgentSnapshot, loadAgentSnapshots } from "../agents/snapshot";
 import type { Queryable } from "../db/client";
 import type { Definition } from "../steps/definition";
+import { nestedSteps } from "../steps/step-references";
 
 export interface ExecutionNeeds {
   agents: Record<string, AgentSnapshot>;
 }
 
 export async function executionNeeds(db: Queryable, definition: Definition): Promise<ExecutionNeeds> {
-  return { agents: await loadAgentSnapshots(db, definition) };
+  // Inner steps too: a map's, a loop's or a compensation's agent step runs on the same snapshot.
+  const steps = definition.steps.flatMap((step) => nestedSteps(step).map(({ step: inner }) => inner));
+  return { agents: await loadAgentSnapshots(db, { steps }) };
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { start, stepOf, waitForExecution, workflowWith } from "../helpers/executions";
-import { createVersion, createWorkflow } from "../helpers/fixtures";
+import { createAgent, createVersion, createWorkflow } from "../helpers/fixtures";
 import { callJson } from "../helpers/http";
 import { scriptEndpoint } from "../helpers/outside";
 import { signIn } from "../helpers/users";
@@ -137,6 +137,34 @@ describe("map", () => {
     expect(output.failed).toEqual([{ index: 2, error: expect.objectContaining({ reason: "unexpected_status" }) }]);
     expect(output.items[2]).toBeNull();
     expect(output.items[3]).toMatchObject({ status: 200 });
+  });
+
+  it("runs an agent per item: the agents of inner steps travel with the execution", async () => {
+    const admin = await signIn("admin");
+    const agent = await createAgent(admin.token, { systemPrompt: "You echo." });
+    const workflowId = await workflowWith(admin.token, {
+      steps: [
+        {
+          id: "summaries",
+          type: "map",
+          items: "{{input.docs}}",
+          concurrency: 2,
+          step: { type: "agent", agentId: agent.id, prompt: "Summarize {{item}}" },
+        },
+      ],
+    });
+    const done = await waitForExecution(
+      admin.token,
+      await start(admin.token, workflowId, { docs: ["one", "two", "three"] }),
+    );
+    expect(done.status, JSON.stringify(done.error)).toBe("completed");
+    const output = stepOf(done, "summaries").output;
+    expect(output.failed).toEqual([]);
+    expect(output.items.map((item: { text: string }) => item.text)).toEqual([
+      expect.stringContaining("one"),
+      expect.stringContaining("two"),
+      expect.stringContaining("three"),
+    ]);
   });
 
   it("fails with too_many_items past maxItems, and not_a_list when items is not one", async () => {

@@ -131,15 +131,34 @@ export const show: Command = {
       "input",
       "output",
       "error",
+      "parentExecutionId",
+      "compensation",
     ]);
     out.line("");
-    out.table(execution.steps, [
-      ["step", (s) => s.stepId],
-      ["type", (s) => s.type],
-      ["status", (s) => s.status],
-      ["attempt", (s) => s.attempt],
-      ["waiting", (s) => s.waiting?.reason ?? null],
-    ]);
+    out.table(
+      [...execution.steps, ...execution.compensations],
+      [
+        ["step", (s) => s.stepId],
+        ["type", (s) => s.type],
+        ["status", (s) => s.status],
+        ["attempt", (s) => s.attempt],
+        ["waiting", (s) => s.waiting?.reason ?? null],
+        // A map's or a loop's counts (its items: GET …/steps/<step>/items).
+        [
+          "progress",
+          (s) =>
+            s.progress ? `${s.progress.completed}/${s.progress.total ?? "?"} done, ${s.progress.failed} failed` : null,
+        ],
+      ],
+    );
+    if (execution.children.length > 0) {
+      out.line("");
+      out.table(execution.children, [
+        ["child", (c) => c.id],
+        ["step", (c) => c.parentStepId],
+        ["status", (c) => c.status],
+      ]);
+    }
     return 0;
   },
 };
