@@ -129,6 +129,53 @@ if (peer) {
   }
 }
 
+// 0b. Round trips to Postgres per request, as the relay counts them: what a far edge pays, one
+// continent each (start `npm run dev` with NEON_RELAY_LATENCY_MS=60 to pay them here too). The
+// fewest of five tries, each after a quiet moment, so background work (flushes, cron) adds nothing.
+if (devState?.statsUrl && peer) {
+  const statsUrl = devState.statsUrl;
+  const stats = async () => (await (await fetch(statsUrl)).json()) as { roundTrips: number; latencyMs: number };
+  const tripsOf = async (request: (n: number) => Promise<Response>): Promise<number> => {
+    const counts: number[] = [];
+    for (let n = 0; n < 5; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = (await stats()).roundTrips;
+      const response = await request(n);
+      await response.text();
+      if (!response.ok) throw new Error(`round trips: ${response.url} answered ${response.status}`);
+      counts.push((await stats()).roundTrips - before);
+    }
+    return Math.min(...counts);
+  };
+  const user = fleet.users[0];
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${api.baseUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${user.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const gated = (await createWorkflow(user.client, `bench-trips-${Date.now()}`, [{ id: "gate", type: "approval" }])).id;
+  const waiting: string[] = [];
+  for (let n = 0; n < 5; n++) waiting.push(await startExecution(gated, {}, user.client));
+  for (const id of waiting) await waitWaiting(id);
+  const latency = (await stats()).latencyMs;
+  const trips = {
+    list: await tripsOf(() => call("GET", "/workflows?limit=20")),
+    bare: await tripsOf(() => fetch(`${peer.url}/bare/workflows?owner=${user.id}`)),
+    get: await tripsOf(() => call("GET", `/executions/${waiting[0]}`)),
+    ticket: await tripsOf(() => call("POST", `/executions/${waiting[0]}/stream-ticket`)),
+    start: await tripsOf(() => call("POST", `/workflows/${gated}/executions`, { input: {} })),
+    approve: await tripsOf((n) => call("POST", `/executions/${waiting[n]}/steps/gate/approve`, {})),
+  };
+  report.push([
+    `round trips to Postgres per request (relay latency ${latency} ms each)`,
+    `list ${trips.list} (bare peer ${trips.bare}), get execution ${trips.get}, stream ticket ${trips.ticket}, start ${trips.start}, approve ${trips.approve}`,
+  ]);
+}
+
 // 1. Three transform steps.
 const transformSteps = [0, 1, 2].map((i) => ({
   id: `t${i}`,
@@ -399,6 +446,18 @@ async function waitDone(id: string): Promise<{ status: string; completedAt: stri
       return execution;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Waits until an execution's step waits (Postgres has it), polling Postgres as waitDone does. */
+async function waitWaiting(id: string): Promise<void> {
+  for (;;) {
+    const { rows } = (await postgres?.query(
+      "select 1 from execution_steps where execution_id = $1 and status = 'waiting'",
+      [id],
+    )) ?? { rows: [] };
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -20,7 +20,7 @@ import { type LocalPostgres, startPostgres } from "./lib/postgres.ts";
 import { formatDotenv, forwardedFrom, REQUIRED_SECRETS } from "./lib/settings.ts";
 import { type Relay, startRelay } from "./lib/ws-relay.ts";
 
-type RelayEndpoints = Pick<Relay, "wsProxy" | "directWsProxy">;
+type RelayEndpoints = Pick<Relay, "wsProxy" | "directWsProxy" | "statsUrl">;
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Local state (Postgres data, generated secrets); IPA_DATA_DIR moves it (the launcher's own tests do). */
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     // WebSocket, as to Neon's proxy: the relay bridges the two, with its pooler as Neon's.
     const { hostname, port: pgPort } = new URL(databaseUrl);
     const relay = await startDatabaseRelay(`${hostname.replace(/^\[|\]$/g, "")}:${pgPort || 5432}`);
-    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy };
+    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy, statsUrl: relay.statsUrl };
     log(
       `using DATABASE_URL from the environment (PostgreSQL at ${hostname}:${pgPort || 5432}), relay on ${relay.wsProxy}`,
     );
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     databaseUrl = pg.url("ipa");
     postgresUrl = pg.url("postgres");
     const relay = await startDatabaseRelay(`127.0.0.1:${pg.port}`);
-    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy };
+    relayEndpoints = { wsProxy: relay.wsProxy, directWsProxy: relay.directWsProxy, statsUrl: relay.statsUrl };
     log(
       `PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy} (pooled) and ${relay.directWsProxy} (direct)`,
     );
@@ -118,7 +118,10 @@ let relayControl: { relayControlUrl?: string } = {};
 async function startDatabaseRelay(target: string): Promise<Relay> {
   // IPA_RELAY_CONTROL=1 lets the soak cut the database (POST /control/down|up on the relay's port).
   const controllable = process.env.IPA_RELAY_CONTROL === "1";
-  const relay = await startRelay({ port: await freePort(54330), target, controllable });
+  // NEON_RELAY_LATENCY_MS=60: every round trip to Postgres costs 60 ms, as from a far edge (the bench).
+  const latencyMs = Number(process.env.NEON_RELAY_LATENCY_MS ?? 0) || 0;
+  const relay = await startRelay({ port: await freePort(54330), target, controllable, latencyMs });
+  if (latencyMs > 0) log(`the Postgres relay adds ${latencyMs} ms to every round trip (NEON_RELAY_LATENCY_MS)`);
   cleanups.push(() => relay.close());
   if (controllable) relayControl = { relayControlUrl: `http://127.0.0.1:${relay.port}/control` };
   return relay;

@@ -8,6 +8,8 @@ export interface DevState {
   wsProxy?: string;
   /** The relay's direct endpoint (the Worker's NEON_DIRECT_WS_PROXY, for backups). */
   directWsProxy?: string;
+  /** The relay's `GET /stats`: `{ roundTrips, latencyMs }` (the bench counts round trips per request). */
+  statsUrl?: string;
   port: number;
 }
 

@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
 import type { WebSocket, WebSocketServer as WebSocketServerType } from "ws";
+import { farEdge } from "./far-edge.ts";
 import { createPooler } from "./pg-pooler.ts";
 
 // Loaded through require: bundlers that prefer the "browser" export condition (vitest's
@@ -18,6 +19,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as {
 
 export interface Relay {
   port: number;
+  /** `GET` answers `{ roundTrips, latencyMs }`: the round trips clients have made so far. */
+  statsUrl: string;
   /** `host:port/path` for `neonConfig.wsProxy`: the pooled endpoint (NEON_WS_PROXY). */
   wsProxy: string;
   /** The direct endpoint (NEON_DIRECT_WS_PROXY): session state kept, for backups. */
@@ -36,6 +39,8 @@ export interface RelayOptions {
   controllable?: boolean;
   /** Postgres connections the pooled endpoint shares among its clients. */
   poolSize?: number;
+  /** What each round trip costs, as from a far edge (NEON_RELAY_LATENCY_MS; default 0). */
+  latencyMs?: number;
 }
 
 /** Neon's pooled endpoint allows up to 90% of the compute's connections; locally a round 40. */
@@ -49,6 +54,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   /** A half-open network: connections are taken and never answered, and stay so after `up`. */
   let isStalled = false;
   const stalled = new Set<WebSocket>();
+  const edge = farEdge(options.latencyMs ?? 0);
 
   const dropAll = () => {
     for (const pair of open) {
@@ -72,6 +78,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       isDown = false;
       isStalled = false;
       res.writeHead(204).end();
+    } else if (req.method === "GET" && req.url === "/stats") {
+      // The bench reads round trips before and after a request (the relay listens on loopback only).
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ roundTrips: edge.roundTrips(), latencyMs: edge.latencyMs }));
     } else {
       res.writeHead(404).end();
     }
@@ -90,6 +100,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       stalled.add(ws);
       return;
     }
+    edge.attach(ws);
     if (endpoint === "pooled") return pooler.accept(ws);
     const tcp = connect({ host: targetHost, port: targetPort, noDelay: true });
     const pair = { ws, tcp };
@@ -121,6 +132,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const port = (server.address() as { port: number }).port;
   return {
     port,
+    statsUrl: `http://127.0.0.1:${port}/stats`,
     wsProxy: `127.0.0.1:${port}/pooled`,
     directWsProxy: `127.0.0.1:${port}/v2`,
     down: () => {

@@ -49,4 +49,38 @@ describe("WebSocket relay", () => {
     await fetch(`http://127.0.0.1:${relay.port}/control/up`, { method: "POST" });
     expect(await roundTrip(`localhost:${echoPort}`, "back")).toBe("back");
   });
+
+  it("counts round trips, and with a latency makes each cost it (NEON_RELAY_LATENCY_MS)", async () => {
+    const far = await startRelay({ port: await freePort(), target: `127.0.0.1:${echoPort}`, latencyMs: 120 });
+    try {
+      const ws = new WebSocket(`ws://${far.directWsProxy}?address=localhost:${echoPort}`);
+      await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
+      // The echo may answer two messages as one chunk: count the characters that came back.
+      let received = "";
+      const answered = (count: number) =>
+        new Promise<void>((resolve) => {
+          const check = () => (received.length >= count ? resolve() : setTimeout(check, 5));
+          check();
+        });
+      ws.on("message", (data) => {
+        received += String(data);
+      });
+      const stats = async () => (await (await fetch(far.statsUrl)).json()) as { roundTrips: number; latencyMs: number };
+      const began = performance.now();
+      // Two messages sent together (pipelined) are one round trip; the next, after the answer, another.
+      ws.send(Buffer.from("a"));
+      ws.send(Buffer.from("b"));
+      await answered(1);
+      const first = performance.now() - began;
+      await answered(2);
+      ws.send(Buffer.from("c"));
+      await answered(3);
+      ws.close();
+      expect(await stats()).toEqual({ roundTrips: 2, latencyMs: 120 });
+      expect(first).toBeGreaterThanOrEqual(115);
+      expect(performance.now() - began).toBeGreaterThanOrEqual(230);
+    } finally {
+      await far.close();
+    }
+  });
 });
