@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { createPending } from "../../src/backup/catalog";
+import { BackupBusyError } from "../../src/backup/run-backup";
 import type { VerifyOptions } from "../../src/backup/verify";
 import { runJob } from "../../src/consumers/jobs";
 import { openDatabase } from "../../src/db/client";
@@ -28,11 +29,28 @@ export function backupHarness(databaseUrl: string) {
   }
 
   /** Creates a pending catalog row and runs the backup job for it, as the jobs queue would. */
-  async function takeBackup(kind: "full" | "incremental", extraEnv: Record<string, string> = {}): Promise<any> {
+  /**
+   * Takes a backup. `waitIfBusy`: a test outside the backups project shares the database's one
+   * backup lock with that project's files, so it waits for the lock instead of failing with
+   * BackupBusyError (the pending row is run again once the lock is free).
+   */
+  async function takeBackup(
+    kind: "full" | "incremental",
+    extraEnv: Record<string, string> = {},
+    { waitIfBusy = false } = {},
+  ): Promise<any> {
     const session = open();
     try {
       const row = await createPending(session.db, kind);
-      return await runJob({ type: "backup", backupId: row?.id as string }, envFor(extraEnv));
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          return await runJob({ type: "backup", backupId: row?.id as string }, envFor(extraEnv));
+        } catch (error) {
+          if (!waitIfBusy || !(error instanceof BackupBusyError) || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
     } finally {
       await session.close();
     }
