@@ -61,6 +61,8 @@ describe("priority", () => {
     await waitForExecution(owner.token, early, running);
     expect((await view(owner.token, later)).status).toBe("queued");
     await release(owner.token, early);
+    // Admitted by early's final flush, a moment after early has ended: until then it is queued.
+    await waitForExecution(owner.token, later, running);
     expect((await release(owner.token, later)).status).toBe("completed");
   });
 
