@@ -18,19 +18,21 @@ import type {
 import type { AgentSchema, ToolSchema } from "./routes/schemas/agents";
 import type { ErrorSchema } from "./routes/schemas/common";
 import type {
-  ControlResultSchema,
-  DecisionResultSchema,
-  DeliveryResultSchema,
   ExecutionSchema,
   ExecutionStatus as ExecutionStatusSchema,
   ExecutionSummarySchema,
   LogSchema,
-  RerunPlanSchema,
-  RerunResultSchema,
-  StartedSchema,
   StepOutputSchema,
   StepSchema,
   WaitingSchema,
+} from "./routes/schemas/execution-views";
+import type {
+  ControlResultSchema,
+  DecisionResultSchema,
+  DeliveryResultSchema,
+  RerunPlanSchema,
+  RerunResultSchema,
+  StartedSchema,
 } from "./routes/schemas/executions";
 import type { MeSchema, Role as RoleSchema, TokenPairSchema, UserSchema } from "./routes/schemas/users";
 import type { VersionSchema, VersionSummarySchema, WorkflowSchema } from "./routes/schemas/workflows";

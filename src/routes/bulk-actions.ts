@@ -6,7 +6,8 @@ import { authenticate, requirePermission } from "../middleware/auth";
 import { bulkJobView, createBulkJob, MAX_BULK_LIMIT } from "../services/bulk-actions";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, jsonBody, mutationErrors, readErrors, Timestamp } from "./schemas/common";
-import { ExecutionStatus, MetadataFilter, Tags } from "./schemas/executions";
+import { ExecutionStatus } from "./schemas/execution-views";
+import { MetadataFilter, Tags } from "./schemas/executions";
 
 const BulkFilter = z
   .strictObject({

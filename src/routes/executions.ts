@@ -17,6 +17,13 @@ import { stepOutput } from "../services/step-output";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, jsonBody, mutationErrors, pageOf, readErrors } from "./schemas/common";
 import {
+  ExecutionSchema,
+  ExecutionSummarySchema,
+  LogSchema,
+  StepOutputSchema,
+  SubStepPageSchema,
+} from "./schemas/execution-views";
+import {
   CancelBody,
   ControlResultSchema,
   DecisionBody,
@@ -26,19 +33,14 @@ import {
   EventHeaders,
   EventParams,
   ExecutionListQuery,
-  ExecutionSchema,
-  ExecutionSummarySchema,
   LogQuery,
-  LogSchema,
   MetadataFilter,
   RerunBody,
   RerunResultSchema,
   StartBody,
   StartedSchema,
   StartHeaders,
-  StepOutputSchema,
   StepParams,
-  SubStepPageSchema,
   SubStepQuery,
 } from "./schemas/executions";
 

@@ -59,7 +59,7 @@ export function toExecutionView(row: ExecutionRow) {
 
 /**
  * The newest row Postgres refused for good, as the object recorded it. The route's response schema
- * (routes/schemas/executions.ts) is checked against these views where the routes answer with them.
+ * (routes/schemas/execution-views.ts) is checked against these views where the routes answer with them.
  */
 interface SyncErrorView {
   seq: number;
