@@ -13,7 +13,7 @@ import {
   TagSchema,
   TagsSchema,
 } from "../../services/execution-labels";
-import { ListQuery, Timestamp } from "./common";
+import { ListQuery } from "./common";
 import { ExecutionStatus, StepStatus } from "./execution-views";
 
 export const Tags = TagsSchema;
