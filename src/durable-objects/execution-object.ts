@@ -250,11 +250,11 @@ export class ExecutionObject extends DurableObject<Bindings> {
    * delivered (a sender's retry after a rerun must still land once). With `retiredId`, marked retired.
    */
   private async freshStorage(retiredId: string | null): Promise<void> {
-    const deliveries = this.store.deliveries();
+    const deliveries = this.store.inbox.deliveries();
     await this.ctx.storage.deleteAll();
     this.store = new ExecutionStore(this.ctx.storage.sql);
     this.ctx.storage.transactionSync(() => {
-      this.store.putDeliveries(deliveries);
+      this.store.inbox.putDeliveries(deliveries);
       if (retiredId) this.store.markRetired(retiredId);
     });
   }

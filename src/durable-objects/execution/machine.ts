@@ -175,7 +175,7 @@ export class ExecutionMachine extends RerunTransitions {
     const record = this.record;
     if (!record) return notStarted();
     if (delivery.idempotencyKey) {
-      const earlier = this.store.deliveredEvent<DeliveryResult>(delivery.idempotencyKey);
+      const earlier = this.store.inbox.deliveredEvent<DeliveryResult>(delivery.idempotencyKey);
       if (earlier) return earlier.ok ? { ...earlier, replayed: true } : earlier;
     }
     if (isTerminalExecution(record.status)) return conflict(`The execution is already ${record.status}`);
@@ -198,7 +198,7 @@ export class ExecutionMachine extends RerunTransitions {
         message: "The payload does not match the event's schema",
         details: problems,
       };
-    const buffered = this.store.bufferedEvents().filter((event) => event.name === delivery.name).length;
+    const buffered = this.store.inbox.bufferedEvents().filter((event) => event.name === delivery.name).length;
     if (!waiting && buffered >= upcoming.length)
       return conflict(`An event "${delivery.name}" is already waiting for every step that takes one`);
     const audit: PendingAudit = {
@@ -216,7 +216,7 @@ export class ExecutionMachine extends RerunTransitions {
       receive(this.runtimeFor(waiting.definition, waiting.state), payload, receivedAt);
       this.schedule();
     } else {
-      this.store.bufferEvent({ id: crypto.randomUUID(), name: delivery.name, payload, receivedAt });
+      this.store.inbox.bufferEvent({ id: crypto.randomUUID(), name: delivery.name, payload, receivedAt });
       this.emit(
         "log",
         null,
@@ -227,7 +227,7 @@ export class ExecutionMachine extends RerunTransitions {
       );
     }
     const result: DeliveryResult = { ok: true, delivered: !!waiting, buffered: !waiting };
-    if (delivery.idempotencyKey) this.store.rememberDelivery(delivery.idempotencyKey, result);
+    if (delivery.idempotencyKey) this.store.inbox.rememberDelivery(delivery.idempotencyKey, result);
     return result;
   }
 

@@ -8,7 +8,7 @@
 import type { AgentSnapshot } from "../../agents/snapshot";
 import type { AgentState } from "../../agents/state";
 import type { OffloadRef } from "../../steps/large-values";
-import type { BufferedEvent } from "../../steps/task";
+import { EventInbox } from "./inbox";
 import { StreamedTextStore } from "./streamed-text";
 import type { ScheduledTimer, Timer, TimerKind } from "./timers";
 import { timerKey } from "./timers";
@@ -21,10 +21,13 @@ export class ExecutionStore {
 
   /** The text each running agent attempt has streamed so far. */
   readonly streamedText: StreamedTextStore;
+  /** Events delivered before their step waits, and the answers to deliveries with a key. */
+  readonly inbox: EventInbox;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
     this.streamedText = new StreamedTextStore(sql);
+    this.inbox = new EventInbox(sql);
     this.sql.exec(`
       create table if not exists meta (key text primary key, value text not null);
       create table if not exists steps (step_id text primary key, updated_seq integer not null, data text not null);
@@ -191,73 +194,6 @@ export class ExecutionStore {
 
   flushedSeq(): number {
     return this.meta<number>("flushed_seq") ?? 0;
-  }
-
-  // -- buffered events (event steps) ------------------------------------------------------------
-
-  bufferEvent(event: BufferedEvent): void {
-    const position = (this.first("select coalesce(max(position), 0) + 1 as next from inbox")?.next as number) ?? 1;
-    this.sql.exec(
-      "insert into inbox (id, name, payload, received_at, position) values (?, ?, ?, ?, ?)",
-      event.id,
-      event.name,
-      JSON.stringify(event.payload ?? null),
-      event.receivedAt,
-      position,
-    );
-  }
-
-  /** Removes and returns the oldest buffered event named `name`. */
-  takeEvent(name: string): BufferedEvent | null {
-    const row = this.first("select * from inbox where name = ? order by position limit 1", name);
-    if (!row) return null;
-    this.sql.exec("delete from inbox where id = ?", row.id);
-    return {
-      id: row.id as string,
-      name: row.name as string,
-      payload: JSON.parse(row.payload as string),
-      receivedAt: row.received_at as string,
-    };
-  }
-
-  bufferedEvents(): BufferedEvent[] {
-    return this.rows("select * from inbox order by position").map((row) => ({
-      id: row.id as string,
-      name: row.name as string,
-      payload: JSON.parse(row.payload as string),
-      receivedAt: row.received_at as string,
-    }));
-  }
-
-  /** What a delivery with this idempotency key answered, if one came before. */
-  deliveredEvent<T>(idempotencyKey: string): T | null {
-    const row = this.first("select result from delivered_events where idempotency_key = ?", idempotencyKey);
-    return row ? (JSON.parse(row.result as string) as T) : null;
-  }
-
-  /** Every delivery remembered, to keep across a retirement (they are all an object keeps then). */
-  deliveries(): Array<{ idempotencyKey: string; result: string }> {
-    return this.rows("select idempotency_key, result from delivered_events").map((row) => ({
-      idempotencyKey: row.idempotency_key as string,
-      result: row.result as string,
-    }));
-  }
-
-  putDeliveries(deliveries: Array<{ idempotencyKey: string; result: string }>): void {
-    for (const { idempotencyKey, result } of deliveries)
-      this.sql.exec(
-        "insert into delivered_events (idempotency_key, result) values (?, ?) on conflict do nothing",
-        idempotencyKey,
-        result,
-      );
-  }
-
-  rememberDelivery(idempotencyKey: string, result: unknown): void {
-    this.sql.exec(
-      "insert into delivered_events (idempotency_key, result) values (?, ?)",
-      idempotencyKey,
-      JSON.stringify(result),
-    );
   }
 
   // -- agent checkpoints ------------------------------------------------------------------------

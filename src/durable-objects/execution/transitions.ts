@@ -119,7 +119,7 @@ export abstract class ExecutionTransitions extends ExecutionState {
           if (branch?.status === "pending") this.skip(branch, "branch_not_taken");
         }
       },
-      takeEvent: (name) => this.store.takeEvent(name),
+      takeEvent: (name) => this.store.inbox.takeEvent(name),
     };
   }
 
