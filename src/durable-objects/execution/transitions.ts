@@ -1,29 +1,23 @@
 /**
  * The core transitions of an execution (docs/workflows.md, docs/engine.md): scheduling ready steps, starting them
- * through their step type, finishing, failing and skipping them, and ending the execution. All
+ * through their step type, and ending the execution (how a step ends is step-outcomes.ts). All
  * synchronous over the store; the object runs each command inside one storage transaction and
  * carries out the effects (stream, queue, Postgres) only once it has committed. The state they
  * share and its helpers are in execution-state.ts.
  */
 
-import type { TokenUsage } from "../../agents/state";
 import { ExpressionError } from "../../engine/expression";
 import { PathError } from "../../engine/paths";
-import { retryDelayMs, retryPolicyOf } from "../../engine/retry";
 import { storable } from "../../engine/storable-text";
 import { TemplateError } from "../../engine/template";
-import type { StepError } from "../../engine/vocabulary";
-import { isTerminalStep, type SkipReason } from "../../engine/vocabulary";
-import { isQueued, type Step, stepKind } from "../../steps/definition";
-import { parseSubStepId } from "../../steps/inner";
+import { isTerminalStep } from "../../engine/vocabulary";
+import { type Step, stepKind } from "../../steps/definition";
 import type { QueuedKind, StepRuntime } from "../../steps/kind";
-import { executionOutputKey, inputKey, type OffloadRef, outputKey, ValueTooLargeError } from "../../steps/large-values";
+import { executionOutputKey, inputKey, type OffloadRef } from "../../steps/large-values";
 import type { Waiting } from "../../steps/task";
-import { workflowChildId } from "../../steps/workflow";
-import { ExecutionState } from "./execution-state";
 import { attemptTimeoutMs } from "./step-data";
-import type { TimerOf } from "./timers";
-import { ledgerOf, spanOfExecution, spansOfAttempt } from "./trace-spans";
+import { StepOutcomes } from "./step-outcomes";
+import { spanOfExecution } from "./trace-spans";
 import type { ExecutionRecord, PendingAudit, StepState } from "./types";
 
 /** How soon an unconfirmed send of a step message is tried again. */
@@ -32,7 +26,7 @@ export const INLINE_MAX_ATTEMPT_MS = 30_000;
 
 export const RESEND_UNSENT_MS = 5_000;
 
-export abstract class ExecutionTransitions extends ExecutionState {
+export abstract class ExecutionTransitions extends StepOutcomes {
   // -- scheduling ---------------------------------------------------------------------------------
 
   /** Starts every step whose dependencies are settled, until nothing more can start. */
@@ -169,117 +163,6 @@ export abstract class ExecutionTransitions extends ExecutionState {
       this.store.setTimer({ kind: "wait", stepId: step.stepId, attempt: step.attempt }, this.now + expiresInMs);
   }
 
-  protected succeed(
-    definition: Step,
-    step: StepState,
-    output: unknown,
-    usage?: TokenUsage,
-    audit = this.takeAudit(),
-  ): void {
-    const record = this.requireRecord();
-    const clean = storable(output);
-    let stored: unknown;
-    try {
-      stored = this.values.store(outputKey(record.id, step.stepId, step.attempt), clean);
-    } catch (error) {
-      if (!(error instanceof ValueTooLargeError)) throw error;
-      this.fail(
-        definition,
-        step,
-        { message: `the output is too large: ${error.message}`, reason: "output_too_large", retryable: false },
-        usage,
-        audit,
-      );
-      return;
-    }
-    this.countAttemptUsage(step, usage);
-    this.traceAttempt(step, definition, null, () => ledgerOf(clean));
-    step.status = "completed";
-    step.output = stored;
-    step.outputRef = stored === clean ? null : (stored as OffloadRef);
-    step.error = null;
-    step.waiting = null;
-    step.lease = null;
-    step.dispatch = null;
-    step.completedAt = this.iso();
-    this.emit(
-      "step.completed",
-      step.stepId,
-      { type: definition.type, attempt: step.attempt, output: stored },
-      "info",
-      null,
-      audit,
-    );
-    step.completedSeq = this.store.lastSeq();
-    this.store.putStep(step);
-    this.store.deleteStepTimers(step.stepId);
-    this.store.deleteAttemptProgress(step.stepId);
-    if (parseSubStepId(step.stepId)) this.subStepEnded(step);
-  }
-
-  /** A failed attempt: retried by the step's policy when it may be, else the step fails. */
-  protected fail(
-    definition: Step,
-    step: StepState,
-    error: StepError,
-    usage?: TokenUsage,
-    audit = this.takeAudit(),
-  ): void {
-    this.cancelChildrenOf(step);
-    this.countAttemptUsage(step, usage);
-    // What the attempt got to before failing: its last checkpoint's model and tool calls.
-    this.traceAttempt(step, definition, error.message, () => this.checkpointOf(step.stepId, step.attempt));
-    this.store.deleteStepTimers(step.stepId);
-    this.store.deleteAttemptProgress(step.stepId);
-    step.lease = null;
-    step.dispatch = null;
-    step.children = null;
-    const policy = retryPolicyOf(definition.retry);
-    const attemptsThisRun = step.runAttempts;
-    if (error.retryable !== false && isQueued(definition.type) && attemptsThisRun < policy.maxAttempts) {
-      const delayMs = retryDelayMs(policy, attemptsThisRun + 1);
-      step.status = "waiting";
-      step.error = error;
-      step.retries += 1;
-      step.waiting = { reason: "retry", nextAttemptAt: this.iso(delayMs), attempt: step.attempt + 1, error };
-      const message = `attempt ${step.attempt} failed (${error.message}); retrying in ${delayMs} ms`;
-      this.emit("log", step.stepId, { reason: "retry", attempt: step.attempt, delayMs, error }, "warn", message);
-      this.emit("step.waiting", step.stepId, { ...step.waiting, attempt: step.attempt });
-      this.store.putStep(step);
-      this.store.setTimer({ kind: "retry", stepId: step.stepId, attempt: step.attempt }, this.now + delayMs);
-      return;
-    }
-    step.status = "failed";
-    step.error = error;
-    step.waiting = null;
-    step.completedAt = this.iso();
-    if (definition.continueOnError) step.output = { error: { message: error.message, reason: error.reason } };
-    this.emit(
-      "step.failed",
-      step.stepId,
-      { type: definition.type, attempt: step.attempt, error },
-      "error",
-      error.message,
-      audit,
-    );
-    this.store.putStep(step);
-    // A sub-step's failure is its container's to weigh (a map may go on without the item).
-    if (parseSubStepId(step.stepId)) this.subStepEnded(step);
-    else if (!definition.continueOnError) this.finish("failed", { ...error, stepId: step.stepId });
-  }
-
-  protected skip(step: StepState, reason: SkipReason): void {
-    this.cancelChildrenOf(step);
-    step.status = "skipped";
-    step.skipReason = reason;
-    step.waiting = null;
-    step.lease = null;
-    step.dispatch = null;
-    step.completedAt = this.iso();
-    this.emit("step.skipped", step.stepId, { reason });
-    this.store.putStep(step);
-    this.store.deleteStepTimers(step.stepId);
-  }
   // -- execution lifecycle ------------------------------------------------------------------------
 
   protected finish(
@@ -305,48 +188,18 @@ export abstract class ExecutionTransitions extends ExecutionState {
     this.effects.finished = true;
     if (this.traced) this.effects.spans.push(spanOfExecution(record));
   }
-  /**
-   * The children a step still waits for are cancelled once it is skipped or fails (the object's
-   * cancel_children timer), including the child a workflow step's attempt may have started
-   * before it could say so (its id is derived from the attempt).
-   */
-  private cancelChildrenOf(step: StepState): void {
-    const waiting = (step.children?.waitingFor ?? [])
-      .map(({ executionId }) => executionId)
-      .filter((executionId) => !step.children?.results[executionId]);
-    if (step.type === "workflow" && step.status === "running" && step.idempotencyKey && step.attempt > 0)
-      waiting.push(workflowChildId(step.idempotencyKey, step.attempt));
-    if (waiting.length === 0) return;
-    const armed = this.store.timer("cancel_children")?.timer as TimerOf<"cancel_children"> | undefined;
-    const executionIds = [...new Set([...(armed?.executionIds ?? []), ...waiting])];
-    this.store.setTimer({ kind: "cancel_children", executionIds }, this.now);
-  }
-
   // -- the hooks of control flow (containers.ts, compensation.ts) ---------------------------------
 
   /** Starts a map or a loop: its first sub-steps. */
   protected abstract startContainer(definition: Step, step: StepState): void;
   /** Starts the sub-steps the running containers may start now, and ends those that are done; true on a change. */
   protected abstract advanceContainers(): boolean;
-  /** A sub-step completed or failed for good. */
-  protected abstract subStepEnded(step: StepState): void;
   /** Turns an ending into compensation when completed steps have some to run; false when none. */
   protected abstract beginCompensation(
     endAs: "failed" | "cancelled",
     error: ExecutionRecord["error"],
     audit: PendingAudit | undefined,
   ): boolean;
-
-  private traceAttempt(
-    step: StepState,
-    definition: Step,
-    error: string | null,
-    ledger: () => ReturnType<typeof ledgerOf>,
-  ): void {
-    if (!this.traced) return;
-    const ended = { at: this.iso(), error, ledger: ledger() };
-    this.effects.spans.push(...spansOfAttempt(this.requireRecord(), step, definition, ended, this.store.agents()));
-  }
 }
 
 /** The step error reason for errors of the definition language (a template that does not resolve). */
