@@ -11,6 +11,7 @@ import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
 import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
+import { nestedSteps } from "../steps/step-references";
 import type { Waiting } from "../steps/task";
 import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
 import { type LabelFilters, labelConditions } from "./execution-labels";
@@ -163,6 +164,10 @@ const CHILDREN_SHOWN = 100;
  */
 export async function executionView(db: Database, found: ExecutionWithOwner) {
   const id = found.row.id;
+  // Only a definition whose steps can start children (workflow steps, agents' workflow tools) asks for them.
+  const startsChildren = (found.definition as Definition).steps.some((step) =>
+    nestedSteps(step).some(({ step: inner }) => inner.type === "workflow" || inner.type === "agent"),
+  );
   const [all, children] = await Promise.all([
     db
       .select()
@@ -173,18 +178,20 @@ export async function executionView(db: Database, found: ExecutionWithOwner) {
           sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`,
         ),
       ),
-    db
-      .select({
-        id: executions.id,
-        workflowId: executions.workflowId,
-        status: executions.status,
-        parentStepId: executions.parentStepId,
-        createdAt: executions.createdAt,
-      })
-      .from(executions)
-      .where(eq(executions.parentExecutionId, id))
-      .orderBy(...newestFirst(executions.createdAt, executions.id))
-      .limit(CHILDREN_SHOWN),
+    startsChildren
+      ? db
+          .select({
+            id: executions.id,
+            workflowId: executions.workflowId,
+            status: executions.status,
+            parentStepId: executions.parentStepId,
+            createdAt: executions.createdAt,
+          })
+          .from(executions)
+          .where(eq(executions.parentExecutionId, id))
+          .orderBy(...newestFirst(executions.createdAt, executions.id))
+          .limit(CHILDREN_SHOWN)
+      : [],
   ]);
   const rows = all.filter((row) => row.containerStepId === null);
   const compensations = all

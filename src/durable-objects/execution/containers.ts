@@ -49,20 +49,19 @@ export abstract class ContainerTransitions extends SuspendedStepTransitions {
     let changed = false;
     for (const definition of this.requireRecord().definition.steps) {
       if (definition.type !== "map" && definition.type !== "loop") continue;
-      const before = this.store.step(definition.id);
-      if (before?.status !== "running" || !before.progress) continue;
-      for (;;) {
-        const step = this.store.step(definition.id);
-        if (step?.status !== "running" || !step.progress) break;
+      // Read once when there is nothing to do (every command passes here); again after each act.
+      let step = this.store.step(definition.id);
+      if (step?.status !== "running" || !step.progress) continue;
+      const before = JSON.stringify(step.progress);
+      while (step?.status === "running" && step.progress) {
         const acted =
           definition.type === "map" ? this.advanceMap(definition, step) : this.advanceLoop(definition, step);
         if (!acted) break;
         changed = true;
         if (this.record?.status !== "running") return true;
+        step = this.store.step(definition.id);
       }
-      const after = this.store.step(definition.id);
-      if (after?.status === "running" && JSON.stringify(after.progress) !== JSON.stringify(before.progress))
-        this.emitProgress(after);
+      if (step?.status === "running" && JSON.stringify(step.progress) !== before) this.emitProgress(step);
     }
     return changed;
   }
