@@ -29,6 +29,7 @@ import {
 } from "./lib/api-client.ts";
 import { startBenchPeer } from "./lib/bench-peer.ts";
 import { readDevState } from "./lib/dev-state.ts";
+import { startIsolateProfile } from "./lib/isolate-profile.ts";
 import { summary } from "./lib/stats.ts";
 
 const { values: args } = parseArgs({
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "30" },
     concurrency: { type: "string", default: "10" },
     throughput: { type: "string", default: "200" },
+    /** Print the functions with the most self time during the transform throughput run. */
+    profile: { type: "boolean", default: false },
     viewers: { type: "string", default: "200,1000" },
     scale: { type: "string", default: "1000" },
     "load-rate": { type: "string", default: "100,40" },
@@ -135,17 +138,21 @@ if (peer) {
 if (devState?.statsUrl && peer) {
   const statsUrl = devState.statsUrl;
   const stats = async () => (await (await fetch(statsUrl)).json()) as { roundTrips: number; latencyMs: number };
-  const tripsOf = async (request: (n: number) => Promise<Response>): Promise<number> => {
-    const counts: number[] = [];
+  /** Round trips as counted (every connection's) and the request's time: at a latency, trips waited ≈ ms / latency. */
+  const tripsOf = async (request: (n: number) => Promise<Response>): Promise<{ count: number; ms: number }> => {
+    const tries: { count: number; ms: number }[] = [];
     for (let n = 0; n < 5; n++) {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const before = (await stats()).roundTrips;
+      const began = performance.now();
       const response = await request(n);
       await response.text();
+      const ms = performance.now() - began;
       if (!response.ok) throw new Error(`round trips: ${response.url} answered ${response.status}`);
-      counts.push((await stats()).roundTrips - before);
+      tries.push({ count: (await stats()).roundTrips - before, ms });
     }
-    return Math.min(...counts);
+    const fewest = Math.min(...tries.map((t) => t.count));
+    return { count: fewest, ms: Math.min(...tries.filter((t) => t.count === fewest).map((t) => t.ms)) };
   };
   const user = fleet.users[0];
   const call = (method: string, path: string, body?: unknown) =>
@@ -170,9 +177,12 @@ if (devState?.statsUrl && peer) {
     start: await tripsOf(() => call("POST", `/workflows/${gated}/executions`, { input: {} })),
     approve: await tripsOf((n) => call("POST", `/executions/${waiting[n]}/steps/gate/approve`, {})),
   };
+  // Queries asked side by side each count; what the caller waits for is the time.
+  const shown = ({ count, ms }: { count: number; ms: number }) =>
+    latency > 0 ? `${count} (${ms.toFixed(0)} ms ≈ ${(ms / latency).toFixed(1)} waited)` : String(count);
   report.push([
     `round trips to Postgres per request (relay latency ${latency} ms each)`,
-    `list ${trips.list} (bare peer ${trips.bare}), get execution ${trips.get}, stream ticket ${trips.ticket}, start ${trips.start}, approve ${trips.approve}`,
+    `list ${shown(trips.list)} (bare peer ${shown(trips.bare)}), get execution ${shown(trips.get)}, stream ticket ${shown(trips.ticket)}, start ${shown(trips.start)}, approve ${shown(trips.approve)}`,
   ]);
 }
 
@@ -236,6 +246,8 @@ if (peer) {
 const fleetTransform = await fleet.workflow("bench-transform", transformSteps);
 const ids: string[] = [];
 let next = 0;
+// The isolate's CPU over these runs, from its profiler (`npm run dev` records its inspector).
+const profiling = devState?.inspectorUrl ? await startIsolateProfile(devState.inspectorUrl).catch(() => null) : null;
 const began = Date.now();
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
@@ -248,10 +260,27 @@ await Promise.all(
 const finished = await Promise.all(ids.map((id) => waitDone(id)));
 const lastDone = Math.max(...finished.map((e) => Date.parse(e.completedAt ?? "")));
 const seconds = (lastDone - began) / 1000;
+const profile = await profiling?.stop();
+const oursTransform = THROUGHPUT_RUNS / seconds;
+let transformLine = `${oursTransform.toFixed(1)} executions/s`;
+if (peer) {
+  const computed = await closedLoop(async (n) => {
+    await peerWorkflow(peer.url, { target: targetUrl, run: `c${n}`, compute: true }, 20);
+  });
+  transformLine += `; Cloudflare Workflows (3 computing step.do) ${computed.toFixed(1)}/s; ratio ${(oursTransform / computed).toFixed(2)}×`;
+}
 report.push([
-  `throughput (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} concurrent starts)`,
-  `${(THROUGHPUT_RUNS / seconds).toFixed(1)} executions/s`,
+  `throughput, 3 transform steps (${THROUGHPUT_RUNS} runs, ${CONCURRENCY} concurrent starts)`,
+  transformLine,
 ]);
+if (profile) {
+  report.push([
+    "  the isolate's CPU per execution (profiler; API, objects and consumers share it)",
+    `${(profile.busyMs / THROUGHPUT_RUNS).toFixed(1)} ms (busy ${profile.busyMs.toFixed(0)} of ${profile.totalMs.toFixed(0)} ms)`,
+  ]);
+  if (args.profile)
+    for (const { name, selfMs } of profile.top) console.log(`    ${selfMs.toFixed(1).padStart(8)} ms  ${name}`);
+}
 if (peer) {
   // The same three http calls, started CONCURRENCY at a time and polled until done, by each.
   const fleetHttp = await fleet.workflow("bench-http", httpSteps);

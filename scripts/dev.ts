@@ -66,10 +66,13 @@ async function main(): Promise<void> {
       `PostgreSQL 18 on 127.0.0.1:${pg.port} (data in ${DATA}/postgres), relay on ${relay.wsProxy} (pooled) and ${relay.directWsProxy} (direct)`,
     );
   }
+  // The isolate's inspector: the bench profiles its CPU through it.
+  const inspectorPort = await freePort(9230);
+  const inspectorUrl = `ws://127.0.0.1:${inspectorPort}/ws`;
   // Where the local tools (npm run drill, the soak) find this database; the password stays in .data/.
   await writeFile(
     `${DATA}/dev-state.json`,
-    JSON.stringify({ postgresUrl, databaseUrl, ...relayEndpoints, port, ...relayControl }, null, 2),
+    JSON.stringify({ postgresUrl, databaseUrl, ...relayEndpoints, port, inspectorUrl, ...relayControl }, null, 2),
     { mode: 0o600 },
   );
   cleanups.push(() => rm(`${DATA}/dev-state.json`, { force: true }));
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     forcedStops.push(() => watcher.kill("SIGKILL"));
     log("dashboard built (dist/assets); rebuilt on every change under dashboard/");
   }
-  const wrangler = startWrangler(port, await freePort(9230), envFile, vars);
+  const wrangler = startWrangler(port, inspectorPort, envFile, vars);
   await waitForHealth(`http://127.0.0.1:${port}/health/live`, wrangler);
   const ticker = startCronTicker(`http://127.0.0.1:${port}`, CRON, log);
   cleanups.unshift(() => ticker.stop());

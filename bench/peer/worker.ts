@@ -35,6 +35,8 @@ interface BenchParams {
   items?: number;
   parallel?: number;
   fetch?: boolean;
+  /** Three steps that compute their value (the peer of three \`transform\` steps), not calls. */
+  compute?: boolean;
 }
 
 const database = (env: PeerEnv) =>
@@ -85,6 +87,11 @@ export class BenchWorkflow extends WorkflowEntrypoint<PeerEnv, BenchParams> {
         );
       }
       return outputs.length;
+    }
+    if (event.payload.compute) {
+      let previous = 0;
+      for (let hop = 1; hop <= HOPS; hop++) previous = await step.do(`step ${hop}`, async () => previous + hop);
+      return previous;
     }
     for (let hop = 1; hop <= HOPS; hop++) {
       await step.do(`call ${hop}`, async () => {

@@ -11,6 +11,8 @@ export interface DevState {
   /** The relay's `GET /stats`: `{ roundTrips, latencyMs }` (the bench counts round trips per request). */
   statsUrl?: string;
   port: number;
+  /** The Worker isolate's inspector (DevTools protocol): the bench profiles its CPU through it. */
+  inspectorUrl?: string;
 }
 
 export async function readDevState(env: NodeJS.ProcessEnv = process.env): Promise<DevState> {

@@ -26,7 +26,8 @@ export function farEdge(latencyMs: number): FarEdge {
       // Incoming: the client's messages, counted as a round trip when the server spoke last.
       ws.emit = ((event: string | symbol, ...args: unknown[]) => {
         if (event !== "message") return emit(event, ...args);
-        if (!clientSpokeLast) roundTrips += 1;
+        // A Terminate closing the connection waits for no answer: not a round trip.
+        if (!clientSpokeLast && !isTerminate(args[0])) roundTrips += 1;
         clientSpokeLast = true;
         if (half === 0) return emit(event, ...args);
         // Equal delays keep the messages' order (timers of one delay fire in the order set).
@@ -43,4 +44,9 @@ export function farEdge(latencyMs: number): FarEdge {
       }) as typeof ws.send;
     },
   };
+}
+
+/** The Terminate message ('X', length 4): a client closing its connection. */
+function isTerminate(data: unknown): boolean {
+  return Buffer.isBuffer(data) && data.length === 5 && data[0] === 0x58 && data.readInt32BE(1) === 4;
 }

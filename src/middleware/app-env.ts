@@ -10,6 +10,8 @@ export interface AppEnv {
     requestId: string;
     db: DatabaseSession;
     user: AuthenticatedUser;
+    /** Resolves once the caller's credential is known live; a write awaits it before its first effect. */
+    confirmCaller: () => Promise<void>;
     /** The caller's `traceparent`, when it sent a valid one. */
     trace: TraceContext | null;
   };

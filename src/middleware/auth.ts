@@ -3,6 +3,7 @@
  * issuer, audience, expiry) and then against shared state: a deactivated user, a logged-out
  * session or a revoked token is refused at once, on every isolate.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { API_TOKEN_PREFIX, API_TOKEN_SHAPE, principalOfApiToken, touchApiToken } from "../auth/api-tokens";
 import { assertPermission } from "../auth/assert-permission";
@@ -16,18 +17,50 @@ import { UnauthorizedError } from "../errors";
 import type { AppEnv } from "./app-env";
 import { limitTokenLookup, limitUser } from "./rate-limit";
 
+/**
+ * The bearer's caller, checked against shared state before the route runs: what every write
+ * needs unless it confirms the caller itself (`authenticateBesideReads`). A read (GET, HEAD: no
+ * side effects) runs beside the check instead, and answers only once it has passed, so it waits
+ * for one round trip to Postgres, not two.
+ */
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
+  const { user, liveness } = await callerOf(c);
+  c.set("user", user);
+  c.set("confirmCaller", () => liveness);
+  if (!READS.has(c.req.method)) await liveness;
+  await next();
+  await liveness;
+});
+
+/**
+ * For writes that read before they act: the route's reads go beside the caller's check, and the
+ * route awaits `c.var.confirmCaller()` before its first effect (a row written, an object called).
+ * Only for routes whose effects are all behind that call (test/auth/liveness-beside-reads.test.ts
+ * attacks each with a revoked token).
+ */
+export const authenticateBesideReads = createMiddleware<AppEnv>(async function authenticateBesideReads(c, next) {
+  const { user, liveness } = await callerOf(c);
+  c.set("user", user);
+  c.set("confirmCaller", () => liveness);
+  await next();
+  await liveness;
+});
+
+const READS = new Set(["GET", "HEAD"]);
+
+async function callerOf(c: Context<AppEnv>): Promise<Caller> {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
   if (!match) throw new UnauthorizedError();
-  const user = await principalOf(c.var.db.db, settings(c.env), match[1], {
+  const caller = await principalOf(c.var.db.db, settings(c.env), match[1], {
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     limit: (userId) => limitUser(c, userId),
     limitLookup: () => limitTokenLookup(c),
   });
-  c.set("user", user);
-  await next();
-});
+  // Settled at once, so a refusal that nobody awaits yet is not an unhandled rejection.
+  caller.liveness.catch(() => {});
+  return caller;
+}
 
 export interface PrincipalHooks {
   waitUntil: (promise: Promise<unknown>) => void;
@@ -37,13 +70,23 @@ export interface PrincipalHooks {
   limitLookup?: () => Promise<void>;
 }
 
-/** The caller a bearer credential names: an access JWT, or a personal API token (`ipa_…`). */
+export interface Caller {
+  user: AuthenticatedUser;
+  /** Resolves once the credential is known to be live (its user active, nothing revoked); rejects with a 401 otherwise. */
+  liveness: Promise<void>;
+}
+
+/**
+ * The caller a bearer credential names: an access JWT, or a personal API token (`ipa_…`). An API
+ * token's lookup is its check; a JWT is verified here and its liveness asked of Postgres, in flight
+ * when this returns.
+ */
 export async function principalOf(
   db: Queryable,
   config: Settings,
   credential: string,
   hooks: PrincipalHooks,
-): Promise<AuthenticatedUser> {
+): Promise<Caller> {
   if (credential.startsWith(API_TOKEN_PREFIX)) {
     if (!API_TOKEN_SHAPE.test(credential)) throw new UnauthorizedError("The API token is invalid, expired or revoked");
     await hooks.limitLookup?.();
@@ -51,15 +94,15 @@ export async function principalOf(
     if (!user) throw new UnauthorizedError("The API token is invalid, expired or revoked");
     await hooks.limit(user.id);
     hooks.waitUntil(touchApiToken(db, user.jti).catch(() => {}));
-    return user;
+    return { user, liveness: Promise.resolve() };
   }
   const user = await verifyAccessToken(config, credential);
   // Counted before the shared state is read: a flood from one user costs no database queries.
   await hooks.limit(user.id);
-  if (!(await isAccessTokenLive(db, user.id, user.sessionId, user.jti))) {
-    throw new UnauthorizedError("The access token has been revoked");
-  }
-  return user;
+  const liveness = isAccessTokenLive(db, user.id, user.sessionId, user.jti).then((live) => {
+    if (!live) throw new UnauthorizedError("The access token has been revoked");
+  });
+  return { user, liveness };
 }
 
 /** 403 unless the caller holds `permission` (visibility checks then decide 404 per object). */

@@ -33,10 +33,11 @@ export async function readsOperationalDetail(c: Context<AppEnv>): Promise<boolea
   try {
     if (presentsMetricsToken(c)) return true;
     session = openPlatformDatabase(settings(c.env), { max: 1 });
-    const user = await principalOf(session.db, settings(c.env), credential, {
+    const { user, liveness } = await principalOf(session.db, settings(c.env), credential, {
       waitUntil: (p) => c.executionCtx.waitUntil(p),
       limit: async () => {},
     });
+    await liveness;
     return hasPermission(user, "metrics:read");
   } catch {
     return false;

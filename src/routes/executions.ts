@@ -5,7 +5,7 @@ import type { ControlRequest } from "../durable-objects/execution/rpc";
 import { ValidationError, zodDetails } from "../errors";
 import type { AppEnv } from "../middleware/app-env";
 import { auditContextOf } from "../middleware/audit-context";
-import { authenticate, requirePermission } from "../middleware/auth";
+import { authenticate, authenticateBesideReads, requirePermission } from "../middleware/auth";
 import { executionTraceparent } from "../observability/tracing/trace-context";
 import { visibleExecution } from "../services/execution-access";
 import { controlExecution, decideStep } from "../services/execution-controls";
@@ -53,7 +53,7 @@ const start = createRoute({
   path: "/workflows/{id}/executions",
   operationId: "startExecution",
   summary: "Start an execution of the workflow's current (or a chosen) version",
-  middleware: [authenticate],
+  middleware: [authenticateBesideReads],
   request: { params: IdParam, headers: StartHeaders, body: jsonBody(StartBody, false) },
   responses: {
     200: json(StartedSchema, "Skipped by the workflow's singleton: the execution already going"),
@@ -140,7 +140,7 @@ const decision = <Verb extends "approve" | "reject">(verb: Verb) =>
     path: `/executions/{id}/steps/{stepId}/${verb}` as const,
     operationId: `${verb}Step`,
     summary: `${verb === "approve" ? "Approve" : "Reject"} a waiting approval step (the approver must hold one of its approverRoles), or a step waiting for its cost budget`,
-    middleware: [authenticate],
+    middleware: [authenticateBesideReads],
     request: { params: StepParams, body: jsonBody(DecisionBody, false) },
     responses: { 200: json(DecisionResultSchema), ...objectErrors },
   });
@@ -205,6 +205,7 @@ const decided = async (c: Context<AppEnv>, approved: boolean) => {
       comment: body.comment ?? null,
       raiseBudgetUsd: body.raiseBudgetUsd ?? null,
     },
+    c.var.confirmCaller,
   );
 };
 
@@ -222,6 +223,7 @@ export const executionRoutes = createRouter()
       audit: auditContextOf(c),
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       trace: c.var.trace,
+      confirmCaller: c.var.confirmCaller,
     });
     if (!started.created) c.header("Idempotent-Replayed", "true");
     c.header("traceparent", executionTraceparent(started.id, started.trace));

@@ -5,7 +5,7 @@ import { executionStub } from "../durable-objects/execution/stub";
 import { VIEWER_HEADER } from "../durable-objects/execution/viewers";
 import { NOT_STARTED_STATUS, RETIRED_STATUS } from "../durable-objects/execution-object";
 import { BadRequestError } from "../errors";
-import { authenticate } from "../middleware/auth";
+import { authenticateBesideReads } from "../middleware/auth";
 import { endedStreamMessages, replaySocket } from "../services/ended-stream";
 import { findExecution } from "../services/execution-access";
 import { executionView } from "../services/executions";
@@ -22,7 +22,7 @@ const ticket = createRoute({
   tags: ["executions"],
   summary: "A single-use ticket (60 s) to open the execution's stream",
   security: bearer,
-  middleware: [authenticate],
+  middleware: [authenticateBesideReads],
   request: { params: IdParam },
   responses: { 201: json(TicketSchema, "Created"), ...readErrors, 404: errors[404] },
 });
@@ -53,7 +53,9 @@ const stream = createRoute({
 });
 
 export const streamRoutes = createRouter()
-  .openapi(ticket, async (c) => c.json(await issueTicket(c.var.db.db, c.var.user, c.req.valid("param").id), 201))
+  .openapi(ticket, async (c) =>
+    c.json(await issueTicket(c.var.db.db, c.var.user, c.req.valid("param").id, c.var.confirmCaller), 201),
+  )
   .openapi(stream, async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new BadRequestError("This endpoint speaks WebSocket; send an Upgrade request");

@@ -112,8 +112,11 @@ export async function decideStep(
   id: string,
   stepId: string,
   decision: { approved: boolean; comment: string | null; raiseBudgetUsd?: number | null },
+  /** Awaited before the decision reaches the object: the caller confirmed live (the read goes beside that check). */
+  confirmCaller: () => Promise<void> = async () => {},
 ) {
   const found = await actionableExecution(db, user, id, "executions:approve");
+  await confirmCaller();
   const actor = { id: user.id, email: user.email, roles: user.roles };
   const result = await withStartedObject<ControlResult>(db, env, found, (stub) =>
     stub.decide({ stepId, ...decision, raiseBudgetUsd: decision.raiseBudgetUsd ?? null, actor, audit }),

@@ -10,13 +10,13 @@ import { settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
-import { executions, idempotencyKeys, workflowVersions } from "../db/schema";
+import { executions, idempotencyKeys, workflows, workflowVersions } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import type { StartRequest } from "../durable-objects/execution/rpc";
 import { schemaViolations } from "../engine/json-schema";
 import type { ExecutionStatus, TriggerType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
-import { ConflictError, ValidationError } from "../errors";
+import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import type { TraceContext } from "../observability/tracing/trace-context";
 import type { Definition } from "../steps/definition";
 import { authorize } from "./access";
@@ -35,8 +35,7 @@ import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
 import { type ActiveExecution, activeOfKey, cancelSuperseded, supersedeQueued } from "./singleton";
 import { decideGates, type GateDecision, gateKeysOf, wakeGate } from "./start-gates";
-import { findVersion } from "./versions";
-import { findWorkflow, ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
+import { ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
@@ -60,6 +59,8 @@ export interface StartOptions {
   labels?: ExecutionLabels;
   /** Among queued executions of its key, higher begins first (-100 to 100; default 0). */
   priority?: number;
+  /** Awaited before the start's first write: the request's caller confirmed live (its reads go beside that check). */
+  confirmCaller?: () => Promise<void>;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
 }
@@ -79,18 +80,19 @@ export interface Started {
 }
 
 export async function startExecution(db: Database, env: Bindings, options: StartOptions): Promise<Started> {
-  const found = await findWorkflow(db, options.workflowId);
+  const found = await workflowToStart(db, options.workflowId, options.version);
   for (const principal of [options.user, options.authorizeAs]) {
     if (principal) authorize(principal, found ? ownershipOf(found.row) : null, "Workflow", "executions:create");
   }
   const workflow = found?.row;
   if (!workflow) throw new ConflictError("The workflow does not exist", "WORKFLOW_MISSING");
   assertStartable(workflow, options.triggerType);
-  const version = options.version
-    ? await findVersion(db, workflow.id, options.version)
-    : await currentVersion(db, workflow);
+  const version = found.version;
+  if (!version && options.version) throw new NotFoundError("Version");
+  if (!version) throw new ConflictError("The workflow has no version to run", "NO_VERSION");
   const definition = version.definition as Definition;
   assertInputFits(definition, options.input);
+  await options.confirmCaller?.();
 
   const requestHash = await sha256Hex(
     // Labels and priority join the request only when given, so a key's earlier plain request still matches.
@@ -302,10 +304,19 @@ function assertStartable(workflow: WorkflowRow, trigger: TriggerType): void {
   }
 }
 
-async function currentVersion(db: Queryable, workflow: WorkflowRow) {
-  if (!workflow.currentVersionId) throw new ConflictError("The workflow has no version to run", "NO_VERSION");
-  const [version] = await db.select().from(workflowVersions).where(eq(workflowVersions.id, workflow.currentVersionId));
-  return version;
+/** The workflow with the version to run (the chosen one, or its current one), in one query. */
+async function workflowToStart(db: Queryable, workflowId: string, versionNumber: number | undefined) {
+  const [found] = await db
+    .select({ row: workflows, version: workflowVersions })
+    .from(workflows)
+    .leftJoin(
+      workflowVersions,
+      versionNumber
+        ? and(eq(workflowVersions.workflowId, workflows.id), eq(workflowVersions.versionNumber, versionNumber))
+        : eq(workflowVersions.id, workflows.currentVersionId),
+    )
+    .where(eq(workflows.id, workflowId));
+  return found ?? null;
 }
 
 async function findReplay(

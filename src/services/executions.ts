@@ -13,7 +13,14 @@ import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
 import { nestedSteps } from "../steps/step-references";
 import type { Waiting } from "../steps/task";
-import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
+import { assertVisible } from "./access";
+import {
+  type ExecutionRow,
+  type ExecutionWithOwner,
+  executionOwnership,
+  findExecution,
+  visibleExecution,
+} from "./execution-access";
 import { type LabelFilters, labelConditions } from "./execution-labels";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -150,7 +157,11 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
 }
 
 export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
-  return executionView(db, await visibleExecution(db, user, id));
+  // Its steps are asked beside it (both by its id): one round trip, not two. A caller who may not
+  // see it gets the 404, and nothing of them.
+  const [found, steps] = await Promise.all([findExecution(db, id), topStepRows(db, id)]);
+  assertVisible(user, found ? executionOwnership(found) : null, "Execution");
+  return executionView(db, found as ExecutionWithOwner, steps);
 }
 
 type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
@@ -158,26 +169,35 @@ type StepProgress = { total: number | null; started: number; running: number; co
 /** How many children the view lists (the newest). */
 const CHILDREN_SHOWN = 100;
 
+/** The execution's steps and compensations (not a map's items or a loop's iterations). */
+function topStepRows(db: Database, id: string) {
+  return db
+    .select()
+    .from(executionSteps)
+    .where(
+      and(
+        eq(executionSteps.executionId, id),
+        sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`,
+      ),
+    );
+}
+
 /**
  * An execution with its steps, in the order the definition lists them (a map's items and a loop's
  * iterations are paged apart), its compensations and its children.
  */
-export async function executionView(db: Database, found: ExecutionWithOwner) {
+export async function executionView(
+  db: Database,
+  found: ExecutionWithOwner,
+  stepRows?: Awaited<ReturnType<typeof topStepRows>>,
+) {
   const id = found.row.id;
   // Only a definition whose steps can start children (workflow steps, agents' workflow tools) asks for them.
   const startsChildren = (found.definition as Definition).steps.some((step) =>
     nestedSteps(step).some(({ step: inner }) => inner.type === "workflow" || inner.type === "agent"),
   );
   const [all, children] = await Promise.all([
-    db
-      .select()
-      .from(executionSteps)
-      .where(
-        and(
-          eq(executionSteps.executionId, id),
-          sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`,
-        ),
-      ),
+    stepRows ?? topStepRows(db, id),
     startsChildren
       ? db
           .select({

@@ -16,8 +16,15 @@ import { executionOwnership, findExecution, visibleExecution } from "./execution
 
 export const TICKET_TTL_SECONDS = 60;
 
-export async function issueTicket(db: Database, user: AuthenticatedUser, executionId: string) {
+/** `confirmCaller` is awaited before the ticket is written: the caller confirmed live (the read goes beside that check). */
+export async function issueTicket(
+  db: Database,
+  user: AuthenticatedUser,
+  executionId: string,
+  confirmCaller: () => Promise<void> = async () => {},
+) {
   await visibleExecution(db, user, executionId);
+  await confirmCaller();
   const ticket = randomToken(32);
   const expiresAt = new Date(Date.now() + TICKET_TTL_SECONDS * 1000);
   await db.insert(streamTickets).values({
