@@ -13,6 +13,7 @@
  * The http workflow calls a server this script starts on 127.0.0.1, which the platform must be
  * allowed to reach (`npm run dev` allows loopback unless HTTP_STEP_ALLOWLIST is set).
  */
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -278,8 +279,11 @@ if (profile) {
     "  the isolate's CPU per execution (profiler; API, objects and consumers share it)",
     `${(profile.busyMs / THROUGHPUT_RUNS).toFixed(1)} ms (busy ${profile.busyMs.toFixed(0)} of ${profile.totalMs.toFixed(0)} ms)`,
   ]);
-  if (args.profile)
+  if (args.profile) {
     for (const { name, selfMs } of profile.top) console.log(`    ${selfMs.toFixed(1).padStart(8)} ms  ${name}`);
+    await writeFile("bench-transform.cpuprofile", JSON.stringify(profile.raw));
+    console.log("  the whole profile: bench-transform.cpuprofile (open it in DevTools)");
+  }
 }
 if (peer) {
   // The same three http calls, started CONCURRENCY at a time and polled until done, by each.

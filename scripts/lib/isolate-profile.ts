@@ -12,10 +12,13 @@ export interface IsolateProfile {
   totalMs: number;
   /** The functions with the most self time, `name (file:line)`. */
   top: Array<{ name: string; selfMs: number }>;
+  /** The profile as the inspector gave it (a `.cpuprofile`, for DevTools). */
+  raw: unknown;
 }
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
@@ -77,5 +80,5 @@ function summarize(profile: CpuProfile): IsolateProfile {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 15)
     .map(([name, us]) => ({ name, selfMs: us / 1000 }));
-  return { busyMs: (totalUs - idle) / 1000, totalMs: totalUs / 1000, top };
+  return { busyMs: (totalUs - idle) / 1000, totalMs: totalUs / 1000, top, raw: profile };
 }

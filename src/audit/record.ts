@@ -40,7 +40,12 @@ export async function recordAudit(tx: Queryable, context: AuditContext, entry: A
       .returning({ key: auditDedupeKeys.dedupeKey });
     if (claimed.length === 0) return;
   }
-  await tx.insert(auditLogs).values({
+  await tx.insert(auditLogs).values(auditRowOf(context, entry));
+}
+
+/** The audit_logs row of an entry (without the chain's fields, which the sequencer fills in). */
+export function auditRowOf(context: AuditContext, entry: AuditEntry) {
+  return {
     actorId: context.actorId,
     actorEmail: context.actorEmail,
     ip: context.ip,
@@ -52,7 +57,7 @@ export async function recordAudit(tx: Queryable, context: AuditContext, entry: A
     before: toJson(entry.before),
     after: toJson(entry.after),
     dedupeKey: entry.dedupeKey ?? null,
-  });
+  };
 }
 
 /** Dates and other class instances become their JSON form, as the API shows them. */

@@ -125,9 +125,9 @@ export class ExecutionObject extends DurableObject<Bindings> {
     if (added) this.broadcast({ type: "token", stepId, attempt, ...added });
   }
 
-  async start(request: StartRequest): Promise<Snapshot> {
+  /** Answers nothing: the start request has all it needs, and a snapshot would cost its steps' serialization. */
+  async start(request: StartRequest): Promise<void> {
     await this.transition((machine) => machine.start(request));
-    return this.snapshot();
   }
 
   /** Brings a retired execution back from its Postgres rows. */

@@ -13,14 +13,7 @@ import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
 import { nestedSteps } from "../steps/step-references";
 import type { Waiting } from "../steps/task";
-import { assertVisible } from "./access";
-import {
-  type ExecutionRow,
-  type ExecutionWithOwner,
-  executionOwnership,
-  findExecution,
-  visibleExecution,
-} from "./execution-access";
+import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
 import { type LabelFilters, labelConditions } from "./execution-labels";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -157,11 +150,9 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
 }
 
 export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
-  // Its steps are asked beside it (both by its id): one round trip, not two. A caller who may not
-  // see it gets the 404, and nothing of them.
-  const [found, steps] = await Promise.all([findExecution(db, id), topStepRows(db, id)]);
-  assertVisible(user, found ? executionOwnership(found) : null, "Execution");
-  return executionView(db, found as ExecutionWithOwner, steps);
+  // Its steps are read after it, never beside it: a read on another connection may see an older
+  // moment, and a view must not show an ended execution with the steps of before.
+  return executionView(db, await visibleExecution(db, user, id));
 }
 
 type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
@@ -186,18 +177,14 @@ function topStepRows(db: Database, id: string) {
  * An execution with its steps, in the order the definition lists them (a map's items and a loop's
  * iterations are paged apart), its compensations and its children.
  */
-export async function executionView(
-  db: Database,
-  found: ExecutionWithOwner,
-  stepRows?: Awaited<ReturnType<typeof topStepRows>>,
-) {
+export async function executionView(db: Database, found: ExecutionWithOwner) {
   const id = found.row.id;
   // Only a definition whose steps can start children (workflow steps, agents' workflow tools) asks for them.
   const startsChildren = (found.definition as Definition).steps.some((step) =>
     nestedSteps(step).some(({ step: inner }) => inner.type === "workflow" || inner.type === "agent"),
   );
   const [all, children] = await Promise.all([
-    stepRows ?? topStepRows(db, id),
+    topStepRows(db, id),
     startsChildren
       ? db
           .select({

@@ -59,10 +59,7 @@ export async function drainOutbox(
     for (let batch = nextBatch(store, BATCH); batch; batch = nextBatch(store, BATCH)) {
       try {
         // A batch Postgres does not take within its time is retried, not waited on for ever.
-        notified += await withinDeadline(
-          session.db.transaction((tx) => writeBatch(tx, batch)),
-          BATCH_DEADLINE_MS,
-        );
+        notified += await withinDeadline(writeBatch(session.db, batch), BATCH_DEADLINE_MS);
       } catch (error) {
         if (!isPermanent(error)) throw error;
         notified += await replayEventByEvent(store, session.db, batch);
@@ -113,7 +110,7 @@ async function replayEventByEvent(store: ExecutionStore, db: Database, batch: Ou
     const single = nextBatch(store, 1, event.seq - 1);
     if (!single) continue;
     try {
-      notified += await db.transaction((tx) => writeBatch(tx, single));
+      notified += await writeBatch(db, single);
     } catch (error) {
       if (!isPermanent(error)) throw error;
       await replayRowByRow(db, single);

@@ -6,17 +6,24 @@
  */
 import type { Queryable } from "../../db/client";
 import type { NotificationEvent, StepError } from "../../engine/vocabulary";
-import { recordNotice } from "../../notifications/record";
+import { type Notice, recordNotice } from "../../notifications/record";
 import type { ExecutionEvent, ExecutionRecord } from "./types";
 
 /** The notices of a batch's events; answers how many deliveries were recorded. */
 export async function recordNotices(tx: Queryable, record: ExecutionRecord, events: ExecutionEvent[]): Promise<number> {
   let recorded = 0;
+  for (const notice of noticesOf(record, events)) recorded += await recordNotice(tx, notice);
+  return recorded;
+}
+
+/** What the events tell the channels, each keyed by its event's sequence number. */
+export function noticesOf(record: ExecutionRecord, events: ExecutionEvent[]): Notice[] {
+  const notices: Notice[] = [];
   for (const event of events) {
     const kind = noticeOf(event);
     if (!kind) continue;
     const data = (event.data ?? {}) as { error?: StepError; message?: string | null };
-    recorded += await recordNotice(tx, {
+    notices.push({
       event: kind,
       workflowId: record.workflowId,
       dedupeKey: `execution:${record.id}:${event.seq}`,
@@ -33,7 +40,7 @@ export async function recordNotices(tx: Queryable, record: ExecutionRecord, even
       },
     });
   }
-  return recorded;
+  return notices;
 }
 
 function noticeOf(event: ExecutionEvent): NotificationEvent | null {

@@ -4,13 +4,14 @@
  * write is idempotent (upserts guarded by the event sequence, logs keyed by it, audits by a
  * dedupe key), so a batch retried after a crash or an outage writes each row exactly once.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { recordAudit } from "../../audit/record";
-import type { Queryable } from "../../db/client";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { auditRowOf, recordAudit } from "../../audit/record";
+import type { Database, Queryable } from "../../db/client";
 import { addEngineCounts } from "../../db/engine-counters";
 import { executionLogs, executionSteps, executions } from "../../db/schema";
+import { noticeInsert } from "../../notifications/record";
 import { parseSubStepId } from "../../steps/inner";
-import { recordNotices } from "./notices";
+import { noticesOf, recordNotices } from "./notices";
 import { compensationView } from "./step-data";
 import type { ExecutionEvent, ExecutionRecord, PendingAudit, StepState } from "./types";
 
@@ -27,6 +28,11 @@ export interface OutboxBatch {
 }
 
 export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Promise<void> {
+  await executionRowUpsert(tx, batch);
+}
+
+/** The execution's row, written unless a later batch already wrote it. */
+function executionRowUpsert(tx: Queryable, batch: OutboxBatch) {
   const { record, upTo } = batch;
   const row = {
     id: record.id,
@@ -61,15 +67,18 @@ export async function writeExecutionRow(tx: Queryable, batch: OutboxBatch): Prom
     workflowId: _w,
     ...changes
   } = row;
-  await tx
+  return tx
     .insert(executions)
     .values(row)
     .onConflictDoUpdate({ target: executions.id, set: changes, setWhere: sql`${executions.lastSeq} < ${upTo}` });
 }
 
 export async function writeStepRows(tx: Queryable, executionId: string, steps: StepState[]): Promise<void> {
-  if (steps.length === 0) return;
-  await tx
+  if (steps.length > 0) await stepRowsUpsert(tx, executionId, steps);
+}
+
+function stepRowsUpsert(tx: Queryable, executionId: string, steps: StepState[]) {
+  return tx
     .insert(executionSteps)
     .values(steps.map((step) => stepRow(executionId, step)))
     .onConflictDoUpdate({
@@ -89,7 +98,19 @@ export async function removeStepRows(tx: Queryable, executionId: string, stepIds
 
 export async function writeLogRows(tx: Queryable, executionId: string, events: ExecutionEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const inserted = await tx
+  const inserted = await logRowsInsert(tx, executionId, events);
+  // A timer that failed is counted once, with the log line that says so (a batch written again adds nothing).
+  const failed: Record<string, number> = {};
+  for (const { data } of inserted) {
+    const timer = timerFailureOf(data);
+    if (timer) failed[timer] = (failed[timer] ?? 0) + 1;
+  }
+  await addEngineCounts(tx, "timer_failed", failed);
+}
+
+/** The events' log lines (each once: keyed by its sequence number), answering the lines it inserted. */
+function logRowsInsert(tx: Queryable, executionId: string, events: ExecutionEvent[]) {
+  return tx
     .insert(executionLogs)
     .values(
       events.map((event) => ({
@@ -105,13 +126,6 @@ export async function writeLogRows(tx: Queryable, executionId: string, events: E
     )
     .onConflictDoNothing()
     .returning({ data: executionLogs.data });
-  // A timer that failed is counted once, with the log line that says so (a batch written again adds nothing).
-  const failed: Record<string, number> = {};
-  for (const { data } of inserted) {
-    const timer = timerFailureOf(data);
-    if (timer) failed[timer] = (failed[timer] ?? 0) + 1;
-  }
-  await addEngineCounts(tx, "timer_failed", failed);
 }
 
 function timerFailureOf(data: unknown): string | null {
@@ -120,20 +134,88 @@ function timerFailureOf(data: unknown): string | null {
 }
 
 export async function writeAuditRows(tx: Queryable, executionId: string, audits: OutboxBatch["audits"]): Promise<void> {
-  for (const { seq, audit } of audits) {
-    await recordAudit(tx, audit.context, { ...audit.entry, dedupeKey: `execution:${executionId}:${seq}` });
-  }
+  for (const { seq, audit } of audits) await recordAudit(tx, audit.context, auditEntryOf(executionId, seq, audit));
 }
 
-/** The whole batch in one transaction, in order. */
-/** Answers how many notification deliveries the batch's events recorded (notices.ts). */
-export async function writeBatch(tx: Queryable, batch: OutboxBatch): Promise<number> {
+/** A pending audit row's entry, its dedupe key the event's sequence number (a batch written again adds none). */
+function auditEntryOf(executionId: string, seq: number, audit: PendingAudit) {
+  return { ...audit.entry, dedupeKey: `execution:${executionId}:${seq}` };
+}
+
+/**
+ * The whole batch. Answers how many notification deliveries its events recorded (notices.ts).
+ * Usually one statement (one round trip to Postgres, atomic without a transaction); a batch that
+ * removes steps goes statement by statement in a transaction, the removals first.
+ */
+export async function writeBatch(db: Database, batch: OutboxBatch): Promise<number> {
+  if (batch.removedSteps.length > 0) return db.transaction((tx) => writeBatchInOrder(tx, batch));
+  const { rows } = await db.execute<{ notified: number }>(batchStatement(db, batch));
+  return Number(rows[0]?.notified ?? 0);
+}
+
+async function writeBatchInOrder(tx: Queryable, batch: OutboxBatch): Promise<number> {
   await writeExecutionRow(tx, batch);
   await removeStepRows(tx, batch.record.id, batch.removedSteps);
   await writeStepRows(tx, batch.record.id, batch.steps);
   await writeLogRows(tx, batch.record.id, batch.events);
   await writeAuditRows(tx, batch.record.id, batch.audits);
   return recordNotices(tx, batch.record, batch.events);
+}
+
+/**
+ * The batch's writes as the parts of one statement (data-modifying WITH queries, each on its own
+ * table): the same rows, guards and dedupe keys as the writers above, which replay a refused
+ * batch row by row.
+ */
+function batchStatement(db: Database, batch: OutboxBatch): SQL {
+  const { record, events, steps, audits } = batch;
+  const parts: SQL[] = [];
+  const part = (name: string, query: SQL) => {
+    parts.push(sql`${sql.identifier(name)} as (${query})`);
+  };
+  part("execution_row", executionRowUpsert(db, batch).getSQL());
+  if (steps.length > 0) part("step_rows", stepRowsUpsert(db, record.id, steps).getSQL());
+  if (events.length > 0) {
+    part("log_rows", logRowsInsert(db, record.id, events).getSQL());
+    // writeLogRows' count of failed timers, from the lines this statement inserted.
+    part(
+      "timer_failures",
+      sql`insert into engine_counters (name, kind, count)
+        select 'timer_failed', data->>'timer', count(*) from log_rows
+        where data->>'reason' = 'timer_failed' and jsonb_typeof(data->'timer') = 'string'
+        group by data->>'timer'
+        on conflict (name, kind) do update set count = engine_counters.count + excluded.count, updated_at = now()`,
+    );
+  }
+  if (audits.length > 0) {
+    const rows = audits.map(({ seq, audit }, n) => ({
+      n,
+      ...auditRowOf(audit.context, auditEntryOf(record.id, seq, audit)),
+    }));
+    // recordAudit's dedupe: a row goes in only if its key was claimed now.
+    part(
+      "audit_claims",
+      sql`insert into audit_dedupe_keys (dedupe_key)
+        select jsonb_array_elements_text(${JSON.stringify(rows.map((row) => row.dedupeKey))}::jsonb)
+        on conflict do nothing returning dedupe_key`,
+    );
+    part(
+      "audit_rows",
+      sql`insert into audit_logs (actor_id, actor_email, ip, user_agent, request_id, action, resource_type,
+          resource_id, before, after, dedupe_key)
+        select a."actorId", a."actorEmail", a.ip, a."userAgent", a."requestId", a.action, a."resourceType",
+          a."resourceId", a.before, a.after, a."dedupeKey"
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as a(n int, "actorId" uuid, "actorEmail" text,
+          ip inet, "userAgent" text, "requestId" text, action text, "resourceType" text, "resourceId" text,
+          before jsonb, after jsonb, "dedupeKey" text)
+        where a."dedupeKey" in (select dedupe_key from audit_claims)
+        order by a.n`,
+    );
+  }
+  const notices = noticesOf(record, events);
+  for (const [i, notice] of notices.entries()) part(`notice_${i}`, noticeInsert(notice));
+  const notified = notices.map((_, i) => sql`(select count(*) from ${sql.identifier(`notice_${i}`)})`);
+  return sql`with ${sql.join(parts, sql`, `)} select (${notified.length ? sql.join(notified, sql` + `) : sql`0`})::int as notified`;
 }
 
 const STEP_COLUMNS = [
