@@ -14,7 +14,7 @@ import { executions, idempotencyKeys, workflows, workflowVersions } from "../db/
 import type { AuditContext } from "../db/schema/audit";
 import type { StartRequest } from "../durable-objects/execution/rpc";
 import { schemaViolations } from "../engine/json-schema";
-import type { ExecutionStatus, TriggerType } from "../engine/vocabulary";
+import type { ExecutionStatus, QueueReason, TriggerType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import type { TraceContext } from "../observability/tracing/trace-context";
@@ -35,6 +35,7 @@ import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
 import { type ActiveExecution, activeOfKey, cancelSuperseded, supersedeQueued } from "./singleton";
 import { decideGates, type GateDecision, gateKeysOf, wakeGate } from "./start-gates";
+import { hasNothingToDecide, startInOneStatement } from "./start-statement";
 import { ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -118,87 +119,106 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   let status = "pending" as "pending" | "queued";
   let superseded: string[] = [];
   let gates: GateDecision = { kind: "passed", throttled: false };
-  let outcome: { skipped: ActiveExecution } | { merged: string } | null;
+  let outcome: { skipped: ActiveExecution } | { merged: string } | null = null;
+  // The row and the audit entry of this start, as it is decided.
+  const rowOf = (queueReason: QueueReason | null) => ({
+    id,
+    workflowId: workflow.id,
+    workflowVersionId: version.id,
+    status,
+    concurrencyKey,
+    singletonKey,
+    throttleKey: gateKeys.throttle,
+    debounceKey: gateKeys.debounce,
+    priority: options.priority ?? 0,
+    ...(queueReason
+      ? { queueReason, nextCheckAt: QUEUED_CHECK_AT, queueExpiresAt: queueExpiry(definition, createdAt) }
+      : {}),
+    ...(gates.kind === "queued" && gates.admitAt ? { admitAt: gates.admitAt } : {}),
+    ...(gates.kind === "passed" && gates.throttled ? { throttlePassedAt: sql`now()` } : {}),
+    triggerType: options.triggerType,
+    triggeredBy: options.user?.id ?? null,
+    parentExecutionId: options.parent?.executionId ?? null,
+    parentStepId: options.parent?.stepId ?? null,
+    input: options.input,
+    ...labelColumns(options.labels ?? NO_LABELS),
+    trace: options.trace ?? null,
+    createdAt,
+  });
+  const startedEntry = (queueReason: QueueReason | null) => ({
+    action: "execution.start",
+    resourceType: "execution",
+    resourceId: id,
+    after: {
+      workflowId: workflow.id,
+      version: version.versionNumber,
+      triggerType: options.triggerType,
+      ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
+      ...(queueReason ? { queued: queueReason, concurrencyKey } : {}),
+      ...(options.priority ? { priority: options.priority } : {}),
+      ...(superseded.length ? { superseded } : {}),
+    },
+  });
   try {
-    outcome = await db.transaction(async (tx) => {
-      if (singletonKey !== null && definition.singleton) {
-        const active = await activeOfKey(tx, workflow.id, singletonKey);
-        if (active.length && definition.singleton.mode === "skip") {
-          // A skipped start is still an answered one: a schedule's slot is taken, a webhook's
-          // delivery recorded (so neither fires again), both naming the execution already going.
-          await options.beforeCommit?.(tx, active[0].id);
-          return { skipped: active[0] };
+    if (options.user && hasNothingToDecide(definition, options))
+      await startInOneStatement(db, settings(env), options.user, rowOf(null), options.audit, startedEntry(null));
+    else
+      outcome = await db.transaction(async (tx) => {
+        if (singletonKey !== null && definition.singleton) {
+          const active = await activeOfKey(tx, workflow.id, singletonKey);
+          if (active.length && definition.singleton.mode === "skip") {
+            // A skipped start is still an answered one: a schedule's slot is taken, a webhook's
+            // delivery recorded (so neither fires again), both naming the execution already going.
+            await options.beforeCommit?.(tx, active[0].id);
+            return { skipped: active[0] };
+          }
+          superseded = await supersedeQueued(tx, options.audit, active);
         }
-        superseded = await supersedeQueued(tx, options.audit, active);
-      }
-      // The same request's idempotency record and audit row, whichever execution it ends up as.
-      const recordStart = async (executionId: string, action: string, after: Record<string, unknown>) => {
-        if (options.user && options.idempotencyKey)
-          await recordIdempotencyKey(tx, options.user.id, options.idempotencyKey, requestHash, executionId, createdAt);
-        await options.beforeCommit?.(tx, executionId);
-        await recordAudit(tx, options.audit, { action, resourceType: "execution", resourceId: executionId, after });
-      };
-      gates = await decideGates(
-        tx,
-        workflow.id,
-        version.id,
-        definition,
-        gateKeys,
-        options.input,
-        Boolean(options.parent),
-      );
-      if (gates.kind === "merged") {
-        await recordStart(gates.executionId, "execution.debounce", { triggerType: options.triggerType });
-        return { merged: gates.executionId };
-      }
-      // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
-      await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
-      if (gates.kind === "queued") status = "queued";
-      else if (concurrencyKey !== null && definition.concurrency)
-        status = await admissionFor(tx, workflow.id, concurrencyKey, definition.concurrency.limit);
-      const queueReason = gates.kind === "queued" ? gates.gate : status === "queued" ? "concurrency" : null;
-      // A child that would queue behind a slot its own ancestor holds would wait for ever: refused.
-      if (queueReason === "concurrency" && options.parent && concurrencyKey !== null)
-        if (await ancestorHoldsSlot(tx, options.parent.executionId, workflow.id, concurrencyKey))
-          throw new ConflictError(
-            "The workflow's concurrency limit is full, and one of its slots is held by an execution waiting for this one: starting it would never end",
-            "CONCURRENCY_DEADLOCK",
-          );
-      await tx.insert(executions).values({
-        id,
-        workflowId: workflow.id,
-        workflowVersionId: version.id,
-        status,
-        concurrencyKey,
-        singletonKey,
-        throttleKey: gateKeys.throttle,
-        debounceKey: gateKeys.debounce,
-        priority: options.priority ?? 0,
-        ...(queueReason
-          ? { queueReason, nextCheckAt: QUEUED_CHECK_AT, queueExpiresAt: queueExpiry(definition, createdAt) }
-          : {}),
-        ...(gates.kind === "queued" && gates.admitAt ? { admitAt: gates.admitAt } : {}),
-        ...(gates.kind === "passed" && gates.throttled ? { throttlePassedAt: sql`now()` } : {}),
-        triggerType: options.triggerType,
-        triggeredBy: options.user?.id ?? null,
-        parentExecutionId: options.parent?.executionId ?? null,
-        parentStepId: options.parent?.stepId ?? null,
-        input: options.input,
-        ...labelColumns(options.labels ?? NO_LABELS),
-        trace: options.trace ?? null,
-        createdAt,
+        // The same request's idempotency record and audit row, whichever execution it ends up as.
+        const recordStart = async (executionId: string, action: string, after: Record<string, unknown>) => {
+          if (options.user && options.idempotencyKey)
+            await recordIdempotencyKey(
+              tx,
+              options.user.id,
+              options.idempotencyKey,
+              requestHash,
+              executionId,
+              createdAt,
+            );
+          await options.beforeCommit?.(tx, executionId);
+          await recordAudit(tx, options.audit, { action, resourceType: "execution", resourceId: executionId, after });
+        };
+        gates = await decideGates(
+          tx,
+          workflow.id,
+          version.id,
+          definition,
+          gateKeys,
+          options.input,
+          Boolean(options.parent),
+        );
+        if (gates.kind === "merged") {
+          await recordStart(gates.executionId, "execution.debounce", { triggerType: options.triggerType });
+          return { merged: gates.executionId };
+        }
+        // Webhook, schedule and tool runs belong to the workflow's owner, and count against their quota.
+        await assertQuota(tx, settings(env), "activeExecutions", options.user ?? (await ownerOf(tx, workflow.ownerId)));
+        if (gates.kind === "queued") status = "queued";
+        else if (concurrencyKey !== null && definition.concurrency)
+          status = await admissionFor(tx, workflow.id, concurrencyKey, definition.concurrency.limit);
+        const queueReason = gates.kind === "queued" ? gates.gate : status === "queued" ? "concurrency" : null;
+        // A child that would queue behind a slot its own ancestor holds would wait for ever: refused.
+        if (queueReason === "concurrency" && options.parent && concurrencyKey !== null)
+          if (await ancestorHoldsSlot(tx, options.parent.executionId, workflow.id, concurrencyKey))
+            throw new ConflictError(
+              "The workflow's concurrency limit is full, and one of its slots is held by an execution waiting for this one: starting it would never end",
+              "CONCURRENCY_DEADLOCK",
+            );
+        await tx.insert(executions).values(rowOf(queueReason));
+        const entry = startedEntry(queueReason);
+        await recordStart(id, entry.action, entry.after);
+        return null;
       });
-      await recordStart(id, "execution.start", {
-        workflowId: workflow.id,
-        version: version.versionNumber,
-        triggerType: options.triggerType,
-        ...(options.labels ? { tags: options.labels.tags, metadata: options.labels.metadata } : {}),
-        ...(queueReason ? { queued: queueReason, concurrencyKey } : {}),
-        ...(options.priority ? { priority: options.priority } : {}),
-        ...(superseded.length ? { superseded } : {}),
-      });
-      return null;
-    });
   } catch (error) {
     // Two requests raced with one key: the loser answers with the winner's execution.
     if (options.user && options.idempotencyKey && isUniqueViolation(error, "idempotency_keys_pkey")) {

@@ -4,10 +4,11 @@
  * exceed them, under a lock per subject so concurrent requests cannot overrun one. Admins are
  * exempt from the per-user ones but API tokens. Over a quota: 429 QUOTA_EXCEEDED.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Settings } from "../config";
 import type { Queryable } from "../db/client";
 import { AppError } from "../errors";
+import { pgError } from "../observability/pg-error";
 
 export type Quota = "workflows" | "activeExecutions" | "schedules" | "apiTokens" | "versions" | "secrets";
 
@@ -41,14 +42,13 @@ const QUOTAS: Record<Quota, QuotaRule> = {
     count: (userId) =>
       sql`select count(*)::int as n from workflows where owner_id = ${userId} and status <> 'archived' and schedule is not null`,
   },
+  // Counted by Postgres, under its lock, in one statement (migrations/0030_active-executions-check.sql):
+  // a start can check it inside its own single statement.
   activeExecutions: {
     setting: (config) => config.QUOTA_ACTIVE_EXECUTIONS_PER_USER,
     what: "active executions",
     exemptsAdmins: true,
-    count: (userId) => sql`
-      select count(*)::int as n from executions e join workflows w on w.id = e.workflow_id
-      where e.status not in ('completed', 'failed', 'cancelled')
-        and coalesce(e.acting_user_id, e.triggered_by, w.owner_id) = ${userId}`,
+    count: (userId) => sql`select ipa_check_active_executions(${userId}, null, null) as n`,
   },
   apiTokens: {
     setting: (config) => config.QUOTA_API_TOKENS_PER_USER,
@@ -83,7 +83,38 @@ export async function assertQuota(
 ): Promise<void> {
   const { setting, what, count, exemptsAdmins } = QUOTAS[quota];
   if (exemptsAdmins && subject.roles?.includes("admin")) return;
+  // The active executions' check takes its own lock (and raises past the limit); the others' here.
+  if (quota === "activeExecutions") {
+    await tx.execute(activeExecutionsCheck(config, subject, null) ?? sql`select 0`).catch(rethrowQuota(config));
+    return;
+  }
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`quota:${quota}:${subject.id}`}))`);
   const { rows } = await tx.execute<{ n: number }>(count(subject.id));
   if (Number(rows[0]?.n ?? 0) >= setting(config)) throw new QuotaExceededError(what, setting(config));
+}
+
+/** What Postgres's quota check raises past the limit (migrations/0030_active-executions-check.sql). */
+const QUOTA_EXCEEDED_SQLSTATE = "IQ429";
+
+/**
+ * The active-executions quota as an expression for a statement that adds one (`except`: its id,
+ * when the same statement inserts it): takes the user's lock, counts the others', raises past the
+ * limit. Null for a subject it does not count (admins).
+ */
+export function activeExecutionsCheck(
+  config: Settings,
+  subject: { id: string; roles?: readonly string[] },
+  except: string | null,
+): SQL | null {
+  if (QUOTAS.activeExecutions.exemptsAdmins && subject.roles?.includes("admin")) return null;
+  return sql`select ipa_check_active_executions(${subject.id}, ${config.QUOTA_ACTIVE_EXECUTIONS_PER_USER}, ${except})`;
+}
+
+/** For a statement that ran `activeExecutionsCheck` and failed: past the limit, the 429; anything else, as it was. */
+export function rethrowQuota(config: Settings) {
+  return (error: unknown): never => {
+    if (pgError(error)?.code === QUOTA_EXCEEDED_SQLSTATE)
+      throw new QuotaExceededError(QUOTAS.activeExecutions.what, QUOTAS.activeExecutions.setting(config));
+    throw error;
+  };
 }

@@ -83,14 +83,34 @@ describe("quotas", () => {
     expect(outcome).toEqual({ ok: 2, refused: 4 });
   });
 
-  it("refuses starts beyond QUOTA_ACTIVE_EXECUTIONS_PER_USER, made at once, until one ends", async () => {
+  // A plain start is one statement (start-statement.ts); one with an Idempotency-Key decides in a transaction.
+  it.each([
+    ["in one statement", false],
+    ["in a transaction", true],
+  ])("refuses starts beyond QUOTA_ACTIVE_EXECUTIONS_PER_USER, made at once, %s, until one ends", async (_, keyed) => {
     const owner = await signIn("user");
     const workflowId = await workflowWith(owner.token, { steps: [{ id: "gate", type: "approval" }] });
     const quotaEnv = { ...env, QUOTA_ACTIVE_EXECUTIONS_PER_USER: "2" };
     const startOne = (db: Parameters<typeof startExecution>[0]) =>
-      startExecution(db, quotaEnv, { workflowId, input: {}, triggerType: "manual", user: principal(owner), audit });
+      startExecution(db, quotaEnv, {
+        workflowId,
+        input: {},
+        triggerType: "manual",
+        user: principal(owner),
+        audit,
+        ...(keyed ? { idempotencyKey: crypto.randomUUID() } : {}),
+      });
     const outcome = await withDb(({ db }) => race(Array.from({ length: 5 }, () => () => startOne(db))));
     expect(outcome).toEqual({ ok: 2, refused: 3 });
+    // The refused ones left nothing: neither a row nor an audit entry.
+    const [written] = await query<{ rows: number; audited: number; all_audited: number }>(
+      `select (select count(*)::int from executions where workflow_id = $1::uuid) as rows,
+         (select count(*)::int from audit_logs where action = 'execution.start'
+            and resource_id in (select id::text from executions where workflow_id = $1::uuid)) as audited,
+         (select count(*)::int from audit_logs where actor_email = 'quota-test' and after->>'workflowId' = $1::text) as all_audited`,
+      [workflowId],
+    );
+    expect(written).toMatchObject({ rows: 2, audited: 2, all_audited: 2 });
     const [active] = await query<{ id: string }>("select id from executions where workflow_id = $1 limit 1", [
       workflowId,
     ]);
