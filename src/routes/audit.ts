@@ -70,5 +70,12 @@ const verify = createRoute({
 });
 
 export const auditRoutes = createRouter()
-  .openapi(list, async (c) => c.json(await listAudit(c.var.db.db, c.req.valid("query")), 200))
-  .openapi(verify, async (c) => c.json(await verifyAuditChain(c.var.db.db), 200));
+  // Both link the chain's newest rows first (a write): the caller is confirmed before, not beside.
+  .openapi(list, async (c) => {
+    await c.var.confirmCaller();
+    return c.json(await listAudit(c.var.db.db, c.req.valid("query")), 200);
+  })
+  .openapi(verify, async (c) => {
+    await c.var.confirmCaller();
+    return c.json(await verifyAuditChain(c.var.db.db), 200);
+  });

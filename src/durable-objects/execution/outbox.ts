@@ -5,6 +5,7 @@
  * dedupe key), so a batch retried after a crash or an outage writes each row exactly once.
  */
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
 import { auditRowOf, recordAudit } from "../../audit/record";
 import type { Database, Queryable } from "../../db/client";
 import { addEngineCounts } from "../../db/engine-counters";
@@ -74,8 +75,13 @@ function executionRowUpsert(tx: Queryable, batch: OutboxBatch) {
 }
 
 export async function writeStepRows(tx: Queryable, executionId: string, steps: StepState[]): Promise<void> {
-  if (steps.length > 0) await stepRowsUpsert(tx, executionId, steps);
+  // A statement takes at most 65,535 parameters: a cancelled map of thousands changes as many rows.
+  for (let from = 0; from < steps.length; from += STEPS_PER_STATEMENT)
+    await stepRowsUpsert(tx, executionId, steps.slice(from, from + STEPS_PER_STATEMENT));
 }
+
+/** ~22 parameters a step row: 1,000 rows stay well inside a statement's 65,535. */
+const STEPS_PER_STATEMENT = 1_000;
 
 function stepRowsUpsert(tx: Queryable, executionId: string, steps: StepState[]) {
   return tx
@@ -145,10 +151,13 @@ function auditEntryOf(executionId: string, seq: number, audit: PendingAudit) {
 /**
  * The whole batch. Answers how many notification deliveries its events recorded (notices.ts).
  * Usually one statement (one round trip to Postgres, atomic without a transaction); a batch that
- * removes steps goes statement by statement in a transaction, the removals first.
+ * removes steps, or too large for one statement's parameters, goes statement by statement in a
+ * transaction, the removals first.
  */
 export async function writeBatch(db: Database, batch: OutboxBatch): Promise<number> {
-  if (batch.removedSteps.length > 0) return db.transaction((tx) => writeBatchInOrder(tx, batch));
+  // Past one statement's parameters (a step row ~22, a log line 8) the batch goes in several.
+  const tooLarge = batch.steps.length > STEPS_PER_STATEMENT || batch.events.length > STEPS_PER_STATEMENT;
+  if (batch.removedSteps.length > 0 || tooLarge) return db.transaction((tx) => writeBatchInOrder(tx, batch));
   const { rows } = await db.execute<{ notified: number }>(batchStatement(db, batch));
   return Number(rows[0]?.notified ?? 0);
 }
@@ -188,8 +197,10 @@ function batchStatement(db: Database, batch: OutboxBatch): SQL {
     );
   }
   if (audits.length > 0) {
-    const rows = audits.map(({ seq, audit }, n) => ({
-      n,
+    // Rows of one statement share its millisecond, and the chain orders rows by (created_at, id):
+    // time-ordered ids keep them in the order of their events.
+    const rows = audits.map(({ seq, audit }) => ({
+      id: uuidv7(),
       ...auditRowOf(audit.context, auditEntryOf(record.id, seq, audit)),
     }));
     // recordAudit's dedupe: a row goes in only if its key was claimed now.
@@ -201,15 +212,14 @@ function batchStatement(db: Database, batch: OutboxBatch): SQL {
     );
     part(
       "audit_rows",
-      sql`insert into audit_logs (actor_id, actor_email, ip, user_agent, request_id, action, resource_type,
+      sql`insert into audit_logs (id, actor_id, actor_email, ip, user_agent, request_id, action, resource_type,
           resource_id, before, after, dedupe_key)
-        select a."actorId", a."actorEmail", a.ip, a."userAgent", a."requestId", a.action, a."resourceType",
+        select a.id, a."actorId", a."actorEmail", a.ip, a."userAgent", a."requestId", a.action, a."resourceType",
           a."resourceId", a.before, a.after, a."dedupeKey"
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as a(n int, "actorId" uuid, "actorEmail" text,
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as a(id uuid, "actorId" uuid, "actorEmail" text,
           ip inet, "userAgent" text, "requestId" text, action text, "resourceType" text, "resourceId" text,
           before jsonb, after jsonb, "dedupeKey" text)
-        where a."dedupeKey" in (select dedupe_key from audit_claims)
-        order by a.n`,
+        where a."dedupeKey" in (select dedupe_key from audit_claims)`,
     );
   }
   const notices = noticesOf(record, events);
