@@ -13,7 +13,14 @@ import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
 import { nestedSteps } from "../steps/step-references";
 import type { Waiting } from "../steps/task";
-import { type ExecutionRow, type ExecutionWithOwner, visibleExecution } from "./execution-access";
+import { assertVisible } from "./access";
+import {
+  type ExecutionRow,
+  type ExecutionWithOwner,
+  executionOwnership,
+  findExecution,
+  visibleExecution,
+} from "./execution-access";
 import { type LabelFilters, labelConditions } from "./execution-labels";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
@@ -150,9 +157,25 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
 }
 
 export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
-  // Its steps are read after it, never beside it: a read on another connection may see an older
-  // moment, and a view must not show an ended execution with the steps of before.
-  return executionView(db, await visibleExecution(db, user, id));
+  // Its steps are read beside it (one round trip, not two), each read naming the outbox batch it
+  // saw: a batch writes the row and its steps in one statement, so equal numbers are one moment.
+  // Reads on two connections may see two moments; then the steps are read again after it.
+  const [found, steps] = await Promise.all([findExecution(db, id), topStepRowsAt(db, id)]);
+  assertVisible(user, found ? executionOwnership(found) : null, "Execution");
+  const visible = found as ExecutionWithOwner;
+  const sameMoment = steps.length > 0 && steps.every(({ seq }) => seq === visible.row.lastSeq);
+  return executionView(db, visible, sameMoment ? steps.map(({ step }) => step) : undefined);
+}
+
+/** The steps with the execution's `last_seq` as the same statement saw it. */
+function topStepRowsAt(db: Database, id: string) {
+  return db
+    .select({
+      step: executionSteps,
+      seq: sql<number>`(select last_seq from executions where id = ${id})`.mapWith(Number),
+    })
+    .from(executionSteps)
+    .where(and(eq(executionSteps.executionId, id), topStepsOnly));
 }
 
 type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
@@ -165,26 +188,28 @@ function topStepRows(db: Database, id: string) {
   return db
     .select()
     .from(executionSteps)
-    .where(
-      and(
-        eq(executionSteps.executionId, id),
-        sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`,
-      ),
-    );
+    .where(and(eq(executionSteps.executionId, id), topStepsOnly));
 }
+
+const topStepsOnly = sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`;
 
 /**
  * An execution with its steps, in the order the definition lists them (a map's items and a loop's
  * iterations are paged apart), its compensations and its children.
  */
-export async function executionView(db: Database, found: ExecutionWithOwner) {
+export async function executionView(
+  db: Database,
+  found: ExecutionWithOwner,
+  /** Its steps, when read at the same moment as `found`. */
+  stepRows?: Awaited<ReturnType<typeof topStepRows>>,
+) {
   const id = found.row.id;
   // Only a definition whose steps can start children (workflow steps, agents' workflow tools) asks for them.
   const startsChildren = (found.definition as Definition).steps.some((step) =>
     nestedSteps(step).some(({ step: inner }) => inner.type === "workflow" || inner.type === "agent"),
   );
   const [all, children] = await Promise.all([
-    topStepRows(db, id),
+    stepRows ?? topStepRows(db, id),
     startsChildren
       ? db
           .select({
