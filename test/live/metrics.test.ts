@@ -50,10 +50,16 @@ describe("metrics", () => {
     expect(after.samples.has('ipa_execution_duration_seconds_bucket{le="51.2"}')).toBe(true);
     expect(after.samples.has("ipa_active_executions")).toBe(true);
     expect(after.samples.has("ipa_steps_dead_lettered_total")).toBe(true);
-    // Each queue's own backlog count (Miniflare's queues report 0; Cloudflare's report the backlog).
-    for (const queue of ["steps", "jobs"]) {
-      const depth = after.samples.get(`ipa_queue_depth{queue_name="${queue}"}`);
-      expect(depth, queue).toBe((await env[queue === "steps" ? "STEPS_QUEUE" : "JOBS_QUEUE"].metrics()).backlogCount);
+    // Each queue's own backlog count. Other test files send and consume jobs meanwhile, so the
+    // scrape is compared with the backlog read just before and just after it, once those agree.
+    for (const queue of ["steps", "jobs"] as const) {
+      const backlog = async () => (await env[queue === "steps" ? "STEPS_QUEUE" : "JOBS_QUEUE"].metrics()).backlogCount;
+      for (let tries = 0; ; tries++) {
+        const [before, scraped, afterward] = [await backlog(), await scrape(), await backlog()];
+        if (before !== afterward && tries < 20) continue;
+        expect(scraped.samples.get(`ipa_queue_depth{queue_name="${queue}"}`), queue).toBe(before);
+        break;
+      }
     }
   });
 
