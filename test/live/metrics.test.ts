@@ -50,16 +50,19 @@ describe("metrics", () => {
     expect(after.samples.has('ipa_execution_duration_seconds_bucket{le="51.2"}')).toBe(true);
     expect(after.samples.has("ipa_active_executions")).toBe(true);
     expect(after.samples.has("ipa_steps_dead_lettered_total")).toBe(true);
-    // Each queue's own backlog count. Other test files send and consume jobs meanwhile, so the
-    // scrape is compared with the backlog read just before and just after it, once those agree.
+    // Each queue's own backlog count. Other test files send and consume jobs meanwhile, so a
+    // scrape is compared with the backlog read just before and just after it, until one matches.
     for (const queue of ["steps", "jobs"] as const) {
       const backlog = async () => (await env[queue === "steps" ? "STEPS_QUEUE" : "JOBS_QUEUE"].metrics()).backlogCount;
-      for (let tries = 0; ; tries++) {
+      const seen: Array<[number, number | undefined, number]> = [];
+      for (let tries = 0; tries < 20; tries++) {
         const [before, scraped, afterward] = [await backlog(), await scrape(), await backlog()];
-        if (before !== afterward && tries < 20) continue;
-        expect(scraped.samples.get(`ipa_queue_depth{queue_name="${queue}"}`), queue).toBe(before);
-        break;
+        const depth = scraped.samples.get(`ipa_queue_depth{queue_name="${queue}"}`);
+        seen.push([before, depth, afterward]);
+        if (depth === before || depth === afterward) break;
       }
+      const [before, depth, afterward] = seen[seen.length - 1];
+      expect([before, afterward], `${queue}: ${JSON.stringify(seen)}`).toContain(depth);
     }
   });
 
