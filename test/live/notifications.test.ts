@@ -52,9 +52,11 @@ describe("notification channels", () => {
     const [, at, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(second.headers["x-ipa-signature"]) ?? [];
     expect(mac).toBe(await hmacHex(channel.body.signingSecret, `${at}.${second.body}`));
 
-    const deliveries = await callJson(`/api/v1/notification-channels/${channel.body.id}/deliveries`, {
-      token: owner.token,
-    });
+    // The sender records the answer after the receiver has it: wait for the row, not the request.
+    const deliveries = await until(
+      () => callJson(`/api/v1/notification-channels/${channel.body.id}/deliveries`, { token: owner.token }),
+      (seen) => seen.body.items?.[0]?.status === "delivered",
+    );
     expect(deliveries.body.items).toEqual([
       expect.objectContaining({ event: "execution.failed", status: "delivered", attempts: 2, lastStatus: 200 }),
     ]);
