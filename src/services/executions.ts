@@ -167,9 +167,9 @@ export async function getExecution(db: Database, user: AuthenticatedUser, id: st
   return executionView(db, visible, sameMoment ? steps.map(({ step }) => step) : undefined);
 }
 
-/** The steps with the execution's `last_seq` as the same statement saw it. */
-function topStepRowsAt(db: Database, id: string) {
-  return db
+/** The steps with the execution's `last_seq` as the same statement saw it (async: a failure rejects, never throws beside another read). */
+async function topStepRowsAt(db: Database, id: string) {
+  return await db
     .select({
       step: executionSteps,
       seq: sql<number>`(select last_seq from executions where id = ${id})`.mapWith(Number),
@@ -184,8 +184,8 @@ type StepProgress = { total: number | null; started: number; running: number; co
 const CHILDREN_SHOWN = 100;
 
 /** The execution's steps and compensations (not a map's items or a loop's iterations). */
-function topStepRows(db: Database, id: string) {
-  return db
+async function topStepRows(db: Database, id: string) {
+  return await db
     .select()
     .from(executionSteps)
     .where(and(eq(executionSteps.executionId, id), topStepsOnly));
