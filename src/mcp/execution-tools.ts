@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Permission } from "../auth/permissions";
 import { ValidationError, zodDetails } from "../errors";
 import { decideStep } from "../services/execution-controls";
-import { getExecution } from "../services/executions";
+import { getExecution } from "../services/execution-view";
 import type { McpCaller } from "./caller";
 
 interface FixedTool {

@@ -13,7 +13,7 @@ import { type ExecutionStatus, isTerminalExecution } from "../engine/vocabulary"
 import { ValidationError, zodDetails } from "../errors";
 import { MetadataSchema, PrioritySchema, TagsSchema } from "../services/execution-labels";
 import { startExecution } from "../services/execution-start";
-import { getExecution } from "../services/executions";
+import { getExecution } from "../services/execution-view";
 import { errorResult, type McpCaller, textResult } from "./caller";
 import type { WorkflowToolName } from "./workflow-tools";
 

@@ -8,7 +8,7 @@ import { BadRequestError } from "../errors";
 import { authenticateBesideReads } from "../middleware/auth";
 import { endedStreamMessages, replaySocket } from "../services/ended-stream";
 import { findExecution } from "../services/execution-access";
-import { executionView } from "../services/executions";
+import { executionView } from "../services/execution-view";
 import { issueTicket, redeemTicket } from "../services/stream-tickets";
 import { createRouter } from "./router";
 import { bearer, errors, IdParam, json, readErrors, streamTicket, Timestamp } from "./schemas/common";

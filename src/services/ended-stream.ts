@@ -7,7 +7,8 @@ import type { Database } from "../db/client";
 import { eventMessage, type StreamMessage } from "../durable-objects/execution/stream-protocol";
 import type { ExecutionEvent } from "../durable-objects/execution/types";
 import type { ExecutionWithOwner } from "./execution-access";
-import { executionView, readLogs } from "./executions";
+import { executionView } from "./execution-view";
+import { readLogs } from "./executions";
 import { encodeCursor } from "./pagination";
 
 const PAGE = 200;

@@ -3,18 +3,18 @@
  * execution row and its idempotency record in one transaction, then hands the execution to its
  * Durable Object; if that hand-off fails, the watchdog starts it from the row.
  */
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record";
 import type { AuthenticatedUser } from "../auth/principal";
 import { settings } from "../config";
 import { sha256Hex } from "../crypto/encoding";
 import type { Database, Queryable, Transaction } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
-import { executions, idempotencyKeys, workflows, workflowVersions } from "../db/schema";
+import { executions, workflows, workflowVersions } from "../db/schema";
 import type { AuditContext } from "../db/schema/audit";
 import type { StartRequest } from "../durable-objects/execution/rpc";
 import { schemaViolations } from "../engine/json-schema";
-import type { ExecutionStatus, QueueReason, TriggerType } from "../engine/vocabulary";
+import type { QueueReason, TriggerType } from "../engine/vocabulary";
 import type { Bindings } from "../env";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import type { TraceContext } from "../observability/tracing/trace-context";
@@ -28,17 +28,16 @@ import {
   queueExpiry,
   singletonKeyOf,
 } from "./concurrency";
-import { type ExecutionWithOwner, findExecution } from "./execution-access";
-import { handOff, startRequestFromRow } from "./execution-handoff";
+import { findExecution } from "./execution-access";
+import { handOff } from "./execution-handoff";
 import { type ExecutionLabels, labelColumns, NO_LABELS } from "./execution-labels";
 import { executionNeeds } from "./execution-needs";
 import { assertQuota } from "./quotas";
 import { type ActiveExecution, activeOfKey, cancelSuperseded, supersedeQueued } from "./singleton";
 import { decideGates, type GateDecision, gateKeysOf, wakeGate } from "./start-gates";
+import { findReplay, recordIdempotencyKey, resumeReplay, type Started, streamUrlOf } from "./start-replays";
 import { hasNothingToDecide, startInOneStatement } from "./start-statement";
 import { ownerOf, ownershipOf, type WorkflowRow } from "./workflows";
-
-export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 export interface StartOptions {
   workflowId: string;
@@ -64,20 +63,6 @@ export interface StartOptions {
   confirmCaller?: () => Promise<void>;
   /** Extra writes that must commit with the execution row (a webhook delivery, a schedule run). */
   beforeCommit?: (tx: Transaction, executionId: string) => Promise<void>;
-}
-
-export interface Started {
-  id: string;
-  /** The trace the execution joined, if any. */
-  trace: TraceContext | null;
-  status: ExecutionStatus;
-  streamUrl: string;
-  /** False when an idempotent replay returned an existing execution. */
-  created: boolean;
-  /** The workflow's `singleton` skipped this start: the answer is the execution already going. */
-  skipped?: boolean;
-  /** The workflow's `debounce` joined this start to the execution waiting for its key (which takes its input). */
-  debounced?: boolean;
 }
 
 export async function startExecution(db: Database, env: Bindings, options: StartOptions): Promise<Started> {
@@ -276,45 +261,10 @@ export async function startExecution(db: Database, env: Bindings, options: Start
   return { id, status: started, streamUrl: streamUrlOf(id), created: true, trace: request.trace ?? null };
 }
 
-/** The start's Idempotency-Key, for 24 h; a stale record of the same key (older than that) gives way. */
-async function recordIdempotencyKey(
-  tx: Transaction,
-  userId: string,
-  key: string,
-  requestHash: string,
-  executionId: string,
-  createdAt: Date,
-): Promise<void> {
-  await tx
-    .delete(idempotencyKeys)
-    .where(
-      and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.expiresAt} <= now()`),
-    );
-  await tx.insert(idempotencyKeys).values({
-    userId,
-    key,
-    requestHash,
-    executionId,
-    expiresAt: new Date(createdAt.getTime() + IDEMPOTENCY_TTL_MS),
-  });
-}
-
-/** A replayed start of an execution still pending: its hand-off may have failed, so try it again. */
-async function resumeReplay(db: Queryable, env: Bindings, found: ExecutionWithOwner): Promise<Started> {
-  let status = found.row.status;
-  if (status === "pending") status = await handOff(env, await startRequestFromRow(db, found));
-  return { id: found.row.id, status, streamUrl: streamUrlOf(found.row.id), created: false, trace: found.row.trace };
-}
-
-/** docs/workflows.md: a start whose input does not match the definition's `inputSchema` is a 422. */
 export function assertInputFits(definition: Definition, input: unknown): void {
   if (!definition.inputSchema) return;
   const problems = schemaViolations(definition.inputSchema, input, "input");
   if (problems.length) throw new ValidationError(problems, "The input does not match the workflow's inputSchema");
-}
-
-export function streamUrlOf(id: string): string {
-  return `/api/v1/executions/${id}/stream`;
 }
 
 function assertStartable(workflow: WorkflowRow, trigger: TriggerType): void {
@@ -337,30 +287,4 @@ async function workflowToStart(db: Queryable, workflowId: string, versionNumber:
     )
     .where(eq(workflows.id, workflowId));
   return found ?? null;
-}
-
-async function findReplay(
-  db: Queryable,
-  env: Bindings,
-  userId: string,
-  key: string,
-  requestHash: string,
-): Promise<Started | null> {
-  const [record] = await db
-    .select({
-      executionId: idempotencyKeys.executionId,
-      requestHash: idempotencyKeys.requestHash,
-    })
-    .from(idempotencyKeys)
-    .innerJoin(executions, eq(executions.id, idempotencyKeys.executionId))
-    .where(
-      and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, sql`now()`)),
-    );
-  if (!record) return null;
-  if (record.requestHash !== requestHash) {
-    throw new ConflictError("This Idempotency-Key was used with a different request", "IDEMPOTENCY_KEY_REUSED");
-  }
-  const found = await findExecution(db, record.executionId);
-  if (!found) return null;
-  return resumeReplay(db, env, found);
 }

@@ -5,26 +5,17 @@ import { readsAll } from "../auth/permissions";
 import type { AuthenticatedUser } from "../auth/principal";
 import type { Database } from "../db/client";
 import { newestFirst } from "../db/newest-first";
-import { executionLogs, executionSteps, executions, logArchives, workflows } from "../db/schema";
-import type { QueueReason } from "../engine/vocabulary";
+import { executionLogs, type executionSteps, executions, logArchives, workflows } from "../db/schema";
 import { readArchive } from "../logs/archived";
 import { type LogLine, toLogLine } from "../logs/log-line";
-import type { Definition } from "../steps/definition";
 import { maskedStepInput } from "../steps/http/mask";
-import { nestedSteps } from "../steps/step-references";
 import type { Waiting } from "../steps/task";
-import { assertVisible } from "./access";
-import {
-  type ExecutionRow,
-  type ExecutionWithOwner,
-  executionOwnership,
-  findExecution,
-  visibleExecution,
-} from "./execution-access";
+import { type ExecutionRow, visibleExecution } from "./execution-access";
 import { type LabelFilters, labelConditions } from "./execution-labels";
 import { decodeCursor, type Page, toPage } from "./pagination";
 
 type StepRow = typeof executionSteps.$inferSelect;
+type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
 
 export interface ExecutionFilters extends LabelFilters {
   limit: number;
@@ -69,7 +60,7 @@ export function toExecutionView(row: ExecutionRow) {
  * The newest row Postgres refused for good, as the object recorded it. The route's response schema
  * (routes/schemas/execution-views.ts) is checked against these views where the routes answer with them.
  */
-interface SyncErrorView {
+export interface SyncErrorView {
   seq: number;
   target: string;
   pgCode: string | null;
@@ -155,159 +146,6 @@ export async function listExecutions(db: Database, user: AuthenticatedUser, filt
     ({ row }) => toExecutionView(row),
   );
 }
-
-export async function getExecution(db: Database, user: AuthenticatedUser, id: string) {
-  // Its steps are read beside it (one round trip, not two), each read naming the outbox batch it
-  // saw: a batch writes the row and its steps in one statement, so equal numbers are one moment.
-  // Reads on two connections may see two moments; then the steps are read again after it.
-  const [found, steps] = await Promise.all([findExecution(db, id), topStepRowsAt(db, id)]);
-  assertVisible(user, found ? executionOwnership(found) : null, "Execution");
-  const visible = found as ExecutionWithOwner;
-  const sameMoment = steps.length > 0 && steps.every(({ seq }) => seq === visible.row.lastSeq);
-  return executionView(db, visible, sameMoment ? steps.map(({ step }) => step) : undefined);
-}
-
-/** The steps with the execution's `last_seq` as the same statement saw it (async: a failure rejects, never throws beside another read). */
-async function topStepRowsAt(db: Database, id: string) {
-  return await db
-    .select({
-      step: executionSteps,
-      seq: sql<number>`(select last_seq from executions where id = ${id})`.mapWith(Number),
-    })
-    .from(executionSteps)
-    .where(and(eq(executionSteps.executionId, id), topStepsOnly));
-}
-
-type StepProgress = { total: number | null; started: number; running: number; completed: number; failed: number };
-
-/** How many children the view lists (the newest). */
-const CHILDREN_SHOWN = 100;
-
-/** The execution's steps and compensations (not a map's items or a loop's iterations). */
-async function topStepRows(db: Database, id: string) {
-  return await db
-    .select()
-    .from(executionSteps)
-    .where(and(eq(executionSteps.executionId, id), topStepsOnly));
-}
-
-const topStepsOnly = sql`(${executionSteps.containerStepId} is null or ${executionSteps.itemIndex} is null)`;
-
-/**
- * An execution with its steps, in the order the definition lists them (a map's items and a loop's
- * iterations are paged apart), its compensations and its children.
- */
-export async function executionView(
-  db: Database,
-  found: ExecutionWithOwner,
-  /** Its steps, when read at the same moment as `found`. */
-  stepRows?: Awaited<ReturnType<typeof topStepRows>>,
-) {
-  const id = found.row.id;
-  // Only a definition whose steps can start children (workflow steps, agents' workflow tools) asks for them.
-  const startsChildren = (found.definition as Definition).steps.some((step) =>
-    nestedSteps(step).some(({ step: inner }) => inner.type === "workflow" || inner.type === "agent"),
-  );
-  const [all, children] = await Promise.all([
-    stepRows ?? topStepRows(db, id),
-    startsChildren
-      ? db
-          .select({
-            id: executions.id,
-            workflowId: executions.workflowId,
-            status: executions.status,
-            parentStepId: executions.parentStepId,
-            createdAt: executions.createdAt,
-          })
-          .from(executions)
-          .where(eq(executions.parentExecutionId, id))
-          .orderBy(...newestFirst(executions.createdAt, executions.id))
-          .limit(CHILDREN_SHOWN)
-      : [],
-  ]);
-  const rows = all.filter((row) => row.containerStepId === null);
-  const compensations = all
-    .filter((row) => row.containerStepId !== null)
-    .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
-  // Steps in the order the definition lists them.
-  const order = new Map(((found.definition as Definition).steps ?? []).map((step, index) => [step.id, index]));
-  rows.sort((a, b) => (order.get(a.stepId) ?? 0) - (order.get(b.stepId) ?? 0));
-  const budget = found.row.costBudgetUsd ?? (found.definition as Definition).costBudgetUsd ?? null;
-  return {
-    ...toExecutionView(found.row),
-    versionNumber: found.versionNumber,
-    costBudgetUsd: budget,
-    queue: await queuePlace(db, found),
-    steps: rows.map(toStepView),
-    compensations: compensations.map(toStepView),
-    children: children.map((child) => ({ ...child, createdAt: child.createdAt.toISOString() })),
-  };
-}
-
-/** A map's items or a loop's iterations, in order, a page at a time (`after`: the last index seen). */
-export async function subStepPage(
-  db: Database,
-  found: ExecutionWithOwner,
-  stepId: string,
-  page: { after: number | null; limit: number; status?: StepRow["status"] },
-) {
-  const rows = await db
-    .select()
-    .from(executionSteps)
-    .where(
-      and(
-        eq(executionSteps.executionId, found.row.id),
-        eq(executionSteps.containerStepId, stepId),
-        sql`${executionSteps.itemIndex} is not null`,
-        page.after === null ? undefined : sql`${executionSteps.itemIndex} > ${page.after}`,
-        page.status ? eq(executionSteps.status, page.status) : undefined,
-      ),
-    )
-    .orderBy(executionSteps.itemIndex)
-    .limit(page.limit + 1);
-  const more = rows.length > page.limit;
-  const items = rows.slice(0, page.limit);
-  return {
-    items: items.map((row) => ({ index: row.itemIndex as number, ...toStepView(row) })),
-    nextAfter: more ? (items.at(-1)?.itemIndex ?? null) : null,
-  };
-}
-
-/** Why and where a queued execution waits: the gate, its place there (priority, then arrival), and until when. */
-async function queuePlace(db: Database, found: ExecutionWithOwner) {
-  const { row } = found;
-  if (row.status !== "queued") return null;
-  const reason = row.queueReason ?? "concurrency";
-  const definition = found.definition as Definition;
-  const gate = QUEUE_GATES[reason];
-  const key = row[gate.key] ?? "";
-  const [ahead] = (
-    await db.execute<{ n: number }>(sql`
-      select count(*)::int as n from executions
-      where workflow_id = ${row.workflowId} and ${executions[gate.key]} = ${key}
-        and status = 'queued' and queue_reason = ${reason}
-        and (priority > ${row.priority}
-             or (priority = ${row.priority} and (created_at, id) < (${row.createdAt}, ${row.id})))`)
-  ).rows;
-  return {
-    reason,
-    key,
-    position: Number(ahead.n) + 1,
-    limit: gate.limit(definition),
-    until: row.admitAt?.toISOString() ?? null,
-    expiresAt: row.queueExpiresAt?.toISOString() ?? null,
-  };
-}
-
-/** Each start gate's key column, and its limit. */
-const QUEUE_GATES: Record<
-  QueueReason,
-  { key: "concurrencyKey" | "throttleKey" | "debounceKey"; limit: (definition: Definition) => number | null }
-> = {
-  debounce: { key: "debounceKey", limit: () => null },
-  throttle: { key: "throttleKey", limit: (definition) => definition.throttle?.limit ?? null },
-  concurrency: { key: "concurrencyKey", limit: (definition) => definition.concurrency?.limit ?? null },
-};
 
 /**
  * The execution's log, oldest first: lines archived to R2 and lines still in Postgres, merged by

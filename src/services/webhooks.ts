@@ -20,7 +20,8 @@ import type { AuditContext } from "../db/schema/audit";
 import type { Bindings } from "../env";
 import { ConflictError, UnauthorizedError, ValidationError } from "../errors";
 import type { TraceContext } from "../observability/tracing/trace-context";
-import { type Started, startExecution } from "./execution-start";
+import { startExecution } from "./execution-start";
+import type { Started } from "./start-replays";
 import { lockForChange } from "./workflows";
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
